@@ -1,0 +1,136 @@
+"""The one settings object: defaults < YAML file (``GENAI_CONFIG`` or ``--config``) < ``GENAI_*`` env < CLI.
+
+Each layer owns the type of its own configuration (``LLMConfig``, ``EmbeddingConfig``, ...); this module only
+composes them and hands each service its part. Nothing else in the toolkit reads environment variables.
+Nested values use a double underscore: ``GENAI_LLM__MODEL=smollm2-135m``.
+"""
+
+from __future__ import annotations
+
+import os
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
+
+from data_connectors.errors import BadInputError
+from rag.embeddings import EmbeddingConfig
+from rag.llm import LLMConfig
+from rag.vectorstore import ChromaConfig
+
+_yaml_file: ContextVar[Path | None] = ContextVar("genai_yaml_file", default=None)
+
+
+def _default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "genai-toolkit"
+
+
+class UploadConfig(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    max_mb: float = Field(50.0, gt=0, description="largest accepted upload, in MB")
+    max_files: int = Field(500, ge=1)
+
+
+class ServerConfig(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    host: str = "127.0.0.1"
+    port: int = Field(7860, ge=1, le=65535)
+
+
+class Settings(BaseSettings):
+    """Everything a deployment may change. See README "Configuration" for the table of variables."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="GENAI_", env_nested_delimiter="__", extra="forbid", validate_default=True
+    )
+
+    data_dir: Path = Field(default_factory=_default_data_dir, description="everything the toolkit writes")
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    allow_network: bool = Field(False, description="allow model-hub downloads (off: offline sites)")
+    llm: LLMConfig = LLMConfig()
+    embeddings: EmbeddingConfig = EmbeddingConfig()
+    chroma: ChromaConfig = ChromaConfig()
+    uploads: UploadConfig = UploadConfig()
+    server: ServerConfig = ServerConfig()
+
+    @model_validator(mode="after")
+    def _apply_global_device(self) -> Settings:
+        """A global ``device`` fills in every part that was left on "auto"."""
+        if self.device != "auto":
+            for name in ("llm", "embeddings"):
+                part = getattr(self, name)
+                if part.device == "auto":
+                    object.__setattr__(self, name, part.model_copy(update={"device": self.device}))
+        object.__setattr__(self, "data_dir", self.data_dir.expanduser().resolve())
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        yaml_file = _yaml_file.get()
+        if yaml_file is not None:
+            sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=yaml_file))
+        return tuple(sources)
+
+    def public_dict(self) -> dict[str, Any]:
+        """The settings in force, JSON-safe, for ``genai doctor`` (no secrets are held here, only env names)."""
+        return self.model_dump(mode="json")
+
+
+# PUBLIC API
+
+
+def load_settings(config_file: Path | str | None = None, **overrides: Any) -> Settings:
+    """Build the settings once, at an entry point.
+
+    Raises:
+        BadInputError: the YAML file does not exist or a value is invalid (the message names the field).
+    """
+    from pydantic import ValidationError
+
+    path = config_file or os.environ.get("GENAI_CONFIG")
+    if path is not None and not Path(path).is_file():
+        raise BadInputError(f"Settings file {path} does not exist (from --config or GENAI_CONFIG).")
+    token = _yaml_file.set(Path(path) if path else None)
+    try:
+        return Settings(**overrides)
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = ".".join(str(part) for part in first["loc"])
+        raise BadInputError(
+            f"Invalid setting {field!r}: {first['msg']} (got {first.get('input')!r})."
+        ) from None
+    finally:
+        _yaml_file.reset(token)
+
+
+def apply_offline_environment(settings: Settings) -> None:
+    """Make the libraries we use behave offline and quiet, whatever the shell had set.
+
+    Called by every entry point before heavy imports: hubs are never contacted unless the user switched
+    network access on, and no library sends telemetry.
+    """
+    os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
+    os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+    os.environ["ANONYMIZED_TELEMETRY"] = "False"  # chromadb
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    if not settings.allow_network:
+        os.environ["HF_HUB_OFFLINE"] = "1"
+        os.environ["TRANSFORMERS_OFFLINE"] = "1"

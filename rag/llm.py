@@ -1,0 +1,272 @@
+"""LLM backends behind one small interface: stream (and, derived from it, generate) chat completions.
+
+- ``local``: a packaged GGUF model (see ``genai_models.registry``) run in-process, by llama.cpp on CPU (tens of
+  tokens/s on two cores) or by ``transformers`` (CPU, or CUDA in bf16 with a static KV cache).
+- ``openai``: any OpenAI-compatible server (vLLM, Ollama, TGI, llama.cpp server) by base URL; the way to
+  scale beyond one machine.
+
+Loaded models are cached per process by their config, so every caller shares one copy.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from data_connectors.errors import BadInputError
+from genai_models.registry import ModelRegistry
+from genai_models.runtime import resolve_device
+
+ChatMessage = dict[str, str]  # {"role": "system"|"user"|"assistant", "content": "..."}
+
+
+class LLMConfig(BaseModel):
+    """How the toolkit talks to its language model."""
+
+    model_config = ConfigDict(frozen=True)
+
+    backend: Literal["local", "openai"] = "local"
+    model: str = Field("qwen2.5-0.5b", description="registry name, local GGUF/HF path, or server model name")
+    engine: Literal["auto", "llama-cpp", "transformers"] = "auto"
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    max_new_tokens: int = Field(384, ge=1, le=8192)
+    temperature: float = Field(0.0, ge=0.0, le=2.0)
+    repeat_penalty: float = Field(1.1, ge=1.0, le=2.0, description="discourages loops of small models")
+    context_window: int = Field(8192, ge=512)
+    threads: int | None = Field(None, ge=1, description="CPU threads for llama.cpp; default: all cores")
+    base_url: str = "http://127.0.0.1:8000/v1"
+    api_key_env: str = Field("OPENAI_API_KEY", description="name of the env var holding the server's key")
+    timeout_s: float = 120.0
+
+
+class ChatModel(ABC):
+    """A chat model: implement ``stream``; ``generate`` joins it."""
+
+    name: str = "chat-model"
+
+    @abstractmethod
+    def stream(
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        max_new_tokens: int | None = None,
+        temperature: float | None = None,
+        stop: Sequence[str] | None = None,
+    ) -> Iterator[str]:
+        """Yield the reply's text piece by piece, as the model produces it."""
+
+    def generate(self, messages: Sequence[ChatMessage], **options: object) -> str:
+        return "".join(self.stream(messages, **options))  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _check_messages(messages: Sequence[ChatMessage]) -> list[ChatMessage]:
+    if not messages:
+        raise BadInputError("A chat request needs at least one message.")
+    checked = []
+    for index, message in enumerate(messages):
+        role, content = message.get("role"), message.get("content")
+        if role not in {"system", "user", "assistant"} or not isinstance(content, str):
+            raise BadInputError(
+                f"Message {index} must be {{'role': 'system'|'user'|'assistant', 'content': str}}, "
+                f"got role={role!r} and content of type {type(content).__name__}."
+            )
+        checked.append({"role": role, "content": content})
+    return checked
+
+
+# ---------------------------------------------------------------- backends
+
+
+class LlamaCppChat(ChatModel):
+    """A GGUF model run by llama.cpp (CPU build); the fast path on laptops and servers without a GPU."""
+
+    def __init__(self, gguf_path: Path, *, name: str, config: LLMConfig) -> None:
+        from llama_cpp import Llama
+
+        self.name = name
+        self.config = config
+        self._llama = Llama(
+            model_path=str(gguf_path),
+            n_ctx=config.context_window,
+            n_threads=config.threads or os.cpu_count() or 1,
+            seed=0,
+            verbose=False,
+        )
+        self._lock = threading.Lock()  # one llama context serves one request at a time
+
+    def stream(self, messages, *, max_new_tokens=None, temperature=None, stop=None):  # noqa: D102
+        messages = _check_messages(messages)
+        with self._lock:
+            chunks = self._llama.create_chat_completion(
+                messages=messages,
+                max_tokens=max_new_tokens or self.config.max_new_tokens,
+                temperature=self.config.temperature if temperature is None else temperature,
+                stop=list(stop or []),
+                repeat_penalty=self.config.repeat_penalty,
+                stream=True,
+            )
+            for chunk in chunks:
+                text = chunk["choices"][0]["delta"].get("content")
+                if text:
+                    yield text
+
+
+class TransformersChat(ChatModel):
+    """A model run by ``transformers``: fp32 on CPU, bf16 on CUDA with a static KV cache.
+
+    GGUF files are dequantised once and saved under ``cache_dir`` so later starts load plain safetensors.
+    """
+
+    def __init__(self, model_path: Path, *, name: str, config: LLMConfig, cache_dir: Path) -> None:
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        self.name = name
+        self.config = config
+        self.device = resolve_device(config.device)
+        source = self._converted(model_path, cache_dir) if model_path.suffix == ".gguf" else model_path
+        dtype = torch.bfloat16 if self.device.startswith("cuda") else torch.float32
+        self.tokenizer = AutoTokenizer.from_pretrained(source)
+        self.model = AutoModelForCausalLM.from_pretrained(source, dtype=dtype).to(self.device).eval()
+        if self.device.startswith("cuda"):
+            # Each kernel launch costs tens of microseconds: a static cache lets generate() use CUDA graphs.
+            self.model.generation_config.cache_implementation = "static"
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _converted(gguf_path: Path, cache_dir: Path) -> Path:
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        target = cache_dir / f"{gguf_path.stem}-hf"
+        if (target / "config.json").exists():
+            return target
+        tokenizer = AutoTokenizer.from_pretrained(gguf_path.parent, gguf_file=gguf_path.name)
+        model = AutoModelForCausalLM.from_pretrained(gguf_path.parent, gguf_file=gguf_path.name)
+        # The weights are already dequantised; drop the GGUF marker so they save as plain safetensors.
+        model.hf_quantizer = None
+        if hasattr(model.config, "quantization_config"):
+            del model.config.quantization_config
+        partial = target.with_name(target.name + ".partial")
+        shutil.rmtree(partial, ignore_errors=True)
+        tokenizer.save_pretrained(partial)
+        model.save_pretrained(partial)
+        os.replace(partial, target)
+        return target
+
+    def stream(self, messages, *, max_new_tokens=None, temperature=None, stop=None):  # noqa: D102
+        from transformers import TextIteratorStreamer
+
+        messages = _check_messages(messages)
+        inputs = self.tokenizer.apply_chat_template(
+            messages, add_generation_prompt=True, return_tensors="pt", return_dict=True
+        ).to(self.device)
+        temperature = self.config.temperature if temperature is None else temperature
+        streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
+        options = {
+            **inputs,
+            "max_new_tokens": max_new_tokens or self.config.max_new_tokens,
+            "do_sample": temperature > 0,
+            "streamer": streamer,
+            "repetition_penalty": self.config.repeat_penalty,
+            "pad_token_id": self.tokenizer.pad_token_id or self.tokenizer.eos_token_id,
+        }
+        if temperature > 0:
+            options["temperature"] = temperature
+        else:
+            options.update(temperature=None, top_p=None, top_k=None)
+        with self._lock:
+            worker = threading.Thread(target=self.model.generate, kwargs=options, daemon=True)
+            worker.start()
+            produced, emitted = "", 0
+            for text in streamer:
+                produced += text
+                cut = min((produced.find(m) for m in stop or () if m in produced), default=-1)
+                end = cut if cut >= 0 else len(produced)
+                if end > emitted:
+                    yield produced[emitted:end]
+                    emitted = end
+                if cut >= 0:
+                    break
+            worker.join()
+
+
+class OpenAIChat(ChatModel):
+    """Any OpenAI-compatible chat server (vLLM, Ollama, TGI, llama.cpp server, OpenAI itself)."""
+
+    def __init__(self, config: LLMConfig) -> None:
+        from openai import OpenAI
+
+        self.name = config.model
+        self.config = config
+        self._client = OpenAI(
+            base_url=config.base_url,
+            api_key=os.environ.get(config.api_key_env) or "not-needed",
+            timeout=config.timeout_s,
+        )
+
+    def stream(self, messages, *, max_new_tokens=None, temperature=None, stop=None):  # noqa: D102
+        response = self._client.chat.completions.create(
+            model=self.config.model,
+            messages=_check_messages(messages),  # type: ignore[arg-type]
+            max_tokens=max_new_tokens or self.config.max_new_tokens,
+            temperature=self.config.temperature if temperature is None else temperature,
+            stop=list(stop) if stop else None,
+            stream=True,
+        )
+        for chunk in response:
+            if chunk.choices and chunk.choices[0].delta.content:
+                yield chunk.choices[0].delta.content
+
+
+# PUBLIC API
+
+
+def llama_cpp_available() -> bool:
+    try:
+        import llama_cpp  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def choose_engine(config: LLMConfig, model_path: Path) -> Literal["llama-cpp", "transformers"]:
+    """llama.cpp for GGUF files on CPU (several times faster there), transformers otherwise."""
+    if config.engine != "auto":
+        return config.engine
+    on_cpu = resolve_device(config.device) == "cpu"
+    if model_path.suffix == ".gguf" and on_cpu and llama_cpp_available():
+        return "llama-cpp"
+    return "transformers"
+
+
+@lru_cache(maxsize=4)
+def load_chat_model(config: LLMConfig, data_dir: Path, allow_network: bool = False) -> ChatModel:
+    """The chat model for ``config``, loaded once per process.
+
+    Raises:
+        AssetError: the model is not installed or fails its checksum.
+        BadInputError: the engine cannot run this model (llama.cpp needs a GGUF file).
+    """
+    if config.backend == "openai":
+        return OpenAIChat(config)
+    registry = ModelRegistry(data_dir, allow_network=allow_network)
+    path = registry.resolve(config.model, kind="llm-gguf") if config.model in registry.names() else (
+        registry.resolve(config.model)
+    )
+    engine = choose_engine(config, path)
+    if engine == "llama-cpp":
+        if path.suffix != ".gguf":
+            raise BadInputError(f"The llama-cpp engine needs a .gguf file, got {path}; use engine=transformers.")
+        return LlamaCppChat(path, name=config.model, config=config)
+    return TransformersChat(path, name=config.model, config=config, cache_dir=registry.models_dir)
