@@ -9,7 +9,7 @@ from apps.services import Services
 log = logging.getLogger(__name__)
 
 
-def create_app(services: Services):  # noqa: ANN201 - fastapi.FastAPI, imported lazily
+def create_app(services: Services):
     import gradio as gr
     from fastapi import FastAPI
 
@@ -22,7 +22,9 @@ def create_app(services: Services):  # noqa: ANN201 - fastapi.FastAPI, imported 
         return {"status": "ok"}
 
     hub = build_hub(services)
-    return gr.mount_gradio_app(api, hub, path="/", max_file_size=f"{services.settings.uploads.max_mb}mb")
+    return gr.mount_gradio_app(
+        api, hub, path="/", max_file_size=int(services.settings.uploads.max_mb * 1024 * 1024)
+    )
 
 
 def run_server(services: Services, *, host: str, port: int) -> None:

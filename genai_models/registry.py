@@ -181,7 +181,7 @@ class ModelRegistry:
             asset = ASSETS[name_or_path]
             if kind is not None and asset.kind != kind:
                 raise AssetError(
-                    f"Model {name_or_path!r} is a {asset.kind} asset, but a {kind} model is needed here; "
+                    f"Model {name_or_path!r} is of kind {asset.kind!r}, but a {kind!r} model is needed here; "
                     f"choose one of: {', '.join(self.names(kind)) or 'a local path'}."
                 )
             return self._verified_path(asset)

@@ -30,7 +30,7 @@ class SentenceTransformerEmbeddings(Embeddings):
 
         self.model = SentenceTransformer(str(model_path), device=device)
         self.batch_size = batch_size
-        self.dimension = int(self.model.get_sentence_embedding_dimension() or 0)
+        self.dimension = int(self.model.get_embedding_dimension() or 0)
         self.max_tokens = int(self.model.max_seq_length)
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:

@@ -105,7 +105,10 @@ class LlamaCppChat(ChatModel):
         )
         self._lock = threading.Lock()  # one llama context serves one request at a time
 
-    def stream(self, messages, *, max_new_tokens=None, temperature=None, stop=None):  # noqa: D102
+    def count_tokens(self, text: str) -> int:
+        return len(self._llama.tokenize(text.encode(), add_bos=False, special=False))
+
+    def stream(self, messages, *, max_new_tokens=None, temperature=None, stop=None):
         messages = _check_messages(messages)
         with self._lock:
             chunks = self._llama.create_chat_completion(
@@ -144,6 +147,9 @@ class TransformersChat(ChatModel):
             self.model.generation_config.cache_implementation = "static"
         self._lock = threading.Lock()
 
+    def count_tokens(self, text: str) -> int:
+        return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+
     @staticmethod
     def _converted(gguf_path: Path, cache_dir: Path) -> Path:
         from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -164,7 +170,7 @@ class TransformersChat(ChatModel):
         os.replace(partial, target)
         return target
 
-    def stream(self, messages, *, max_new_tokens=None, temperature=None, stop=None):  # noqa: D102
+    def stream(self, messages, *, max_new_tokens=None, temperature=None, stop=None):
         from transformers import TextIteratorStreamer
 
         messages = _check_messages(messages)
@@ -215,7 +221,7 @@ class OpenAIChat(ChatModel):
             timeout=config.timeout_s,
         )
 
-    def stream(self, messages, *, max_new_tokens=None, temperature=None, stop=None):  # noqa: D102
+    def stream(self, messages, *, max_new_tokens=None, temperature=None, stop=None):
         response = self._client.chat.completions.create(
             model=self.config.model,
             messages=_check_messages(messages),  # type: ignore[arg-type]
@@ -261,12 +267,16 @@ def load_chat_model(config: LLMConfig, data_dir: Path, allow_network: bool = Fal
     if config.backend == "openai":
         return OpenAIChat(config)
     registry = ModelRegistry(data_dir, allow_network=allow_network)
-    path = registry.resolve(config.model, kind="llm-gguf") if config.model in registry.names() else (
-        registry.resolve(config.model)
+    path = (
+        registry.resolve(config.model, kind="llm-gguf")
+        if config.model in registry.names()
+        else (registry.resolve(config.model))
     )
     engine = choose_engine(config, path)
     if engine == "llama-cpp":
         if path.suffix != ".gguf":
-            raise BadInputError(f"The llama-cpp engine needs a .gguf file, got {path}; use engine=transformers.")
+            raise BadInputError(
+                f"The llama-cpp engine needs a .gguf file, got {path}; use engine=transformers."
+            )
         return LlamaCppChat(path, name=config.model, config=config)
     return TransformersChat(path, name=config.model, config=config, cache_dir=registry.models_dir)

@@ -34,4 +34,4 @@ def build(services: Services) -> None:
             yield reply
 
     gr.Markdown(f"Model: `{services.settings.llm.model}` ({services.settings.llm.backend} backend)")
-    gr.ChatInterface(respond, chatbot=gr.Chatbot(height=420), concurrency_limit=2)
+    gr.ChatInterface(respond, chatbot=gr.Chatbot(height=420), concurrency_limit=2, api_name="chat")

@@ -1,0 +1,104 @@
+"""Every LLM of the default install answers under greedy decoding and streams token by token; the OpenAI
+backend talks to a real OpenAI-compatible HTTP server (here: a small FastAPI app on loopback serving the
+packaged SmolLM2 through our own llama.cpp backend)."""
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+from fastapi import FastAPI, Request
+from fastapi.responses import StreamingResponse
+
+from data_connectors.errors import BadInputError
+from rag.llm import LLMConfig, OpenAIChat, load_chat_model
+
+QUESTION = [{"role": "user", "content": "What is the capital of France? Answer in one short sentence."}]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("model", ["smollm2-135m", "qwen2.5-0.5b"])
+def test_packaged_llm_answers_and_streams(model_cache_dir, model: str) -> None:
+    chat = load_chat_model(LLMConfig(model=model, device="cpu", max_new_tokens=24), model_cache_dir)
+    pieces = list(chat.stream(QUESTION))
+    assert len(pieces) > 1, "the reply must arrive in several pieces"
+    reply = "".join(pieces)
+    assert reply.strip()
+    assert chat.generate(QUESTION) == reply, "greedy decoding is deterministic"
+    if model == "qwen2.5-0.5b":
+        assert "paris" in reply.lower()
+
+
+@pytest.mark.slow
+def test_transformers_engine_runs_the_gguf_model(model_cache_dir) -> None:
+    config = LLMConfig(model="smollm2-135m", engine="transformers", device="cpu", max_new_tokens=16)
+    chat = load_chat_model(config, model_cache_dir)
+    pieces = list(chat.stream(QUESTION, stop=["\n\n"]))
+    assert "".join(pieces).strip() and len(pieces) > 1
+    assert (model_cache_dir / "models" / "SmolLM2-135M-Instruct.Q4_1-hf" / "config.json").exists()
+
+
+def test_bad_messages_are_rejected_with_a_reason(model_cache_dir) -> None:
+    chat = load_chat_model(LLMConfig(model="smollm2-135m", device="cpu"), model_cache_dir)
+    with pytest.raises(BadInputError, match="at least one message"):
+        chat.generate([])
+    with pytest.raises(BadInputError, match="Message 0 must be"):
+        chat.generate([{"role": "robot", "content": "hi"}])
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def openai_compatible_server(model_cache_dir) -> Iterator[str]:
+    import uvicorn
+
+    backend = load_chat_model(LLMConfig(model="smollm2-135m", device="cpu"), model_cache_dir)
+    app = FastAPI()
+
+    @app.post("/v1/chat/completions")
+    async def completions(request: Request):
+        body = await request.json()
+        assert request.headers["authorization"] == "Bearer secret-test-key"
+
+        def events() -> Iterator[str]:
+            for piece in backend.stream(body["messages"], max_new_tokens=body.get("max_tokens")):
+                chunk = {
+                    "id": "x",
+                    "object": "chat.completion.chunk",
+                    "created": 0,
+                    "model": body["model"],
+                    "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}],
+                }
+                yield f"data: {json.dumps(chunk)}\n\n"
+            yield "data: [DONE]\n\n"
+
+        return StreamingResponse(events(), media_type="text/event-stream")
+
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}/v1"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def test_openai_backend_streams_from_a_compatible_server(openai_compatible_server, monkeypatch) -> None:
+    monkeypatch.setenv("TEST_LLM_KEY", "secret-test-key")
+    config = LLMConfig(
+        backend="openai",
+        model="served-smollm2",
+        base_url=openai_compatible_server,
+        api_key_env="TEST_LLM_KEY",
+        max_new_tokens=12,
+    )
+    pieces = list(OpenAIChat(config).stream(QUESTION))
+    assert len(pieces) > 1 and "".join(pieces).strip()
