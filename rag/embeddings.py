@@ -46,7 +46,8 @@ class SentenceTransformerEmbeddings(Embeddings):
 
     def count_tokens(self, text: str) -> int:
         """Word-piece tokens the model sees for ``text`` (without special tokens)."""
-        return len(self.model.tokenizer.tokenize(text))
+        encoded = self.model.tokenizer(text, add_special_tokens=False, verbose=False)
+        return len(encoded["input_ids"])
 
 
 @lru_cache(maxsize=4)
