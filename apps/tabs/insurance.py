@@ -1,0 +1,87 @@
+"""Insurance tab: claim triage (draft recommendation with cited clauses and fraud indicators) and the claims
+dashboard (volume, processing time, approval and flagged-fraud rates, risk profile per segment)."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import gradio as gr
+import pandas as pd
+
+from apps.services import Services
+
+TITLE = "Insurance"
+
+
+def _triage_markdown(result) -> str:
+    lines = [
+        f"### {result.claim_id}: recommend **{result.recommendation.upper()}**",
+        f"*{result.notice}*",
+        "",
+    ]
+    lines += [f"- {reason}" for reason in result.reasons]
+    lines += ["", f"**Coverage:** {result.coverage.status}"]
+    lines += [f"> [{c.section}] {c.text[:300]}" for c in result.coverage.citations]
+    lines += ["", f"**Fraud-risk score:** {result.fraud.score:.2f} ({result.fraud.level})"]
+    lines += [f"- {'⚠' if i.fired else '✓'} {i.name}: {i.detail}" for i in result.fraud.indicators]
+    lines += ["", "| field | value | confidence | source |", "|---|---|---|---|"]
+    for name in ("claimant", "policy_number", "date_of_loss", "date_reported", "amount_claimed", "loss_type"):
+        field = getattr(result.record, name)
+        lines.append(
+            f"| {name} | {field.value} | {field.confidence:.2f} ({field.method}) | {field.source or '-'} |"
+        )
+    return "\n".join(lines)
+
+
+def build(services: Services) -> None:
+    from apps.flows import run_triage
+    from domains.insurance import DRAFT_NOTICE
+    from domains.insurance.underwriting import PORTFOLIO_FILE, kpi_tables, load_portfolio, risk_profile
+
+    def triage(files: list[str] | None, folder: str, policy: str):
+        if files:
+            claim_dir = Path(tempfile.mkdtemp()) / (folder.strip() or "uploaded-claim")
+            claim_dir.mkdir(parents=True)
+            for file in files:
+                shutil.copy(file, claim_dir / Path(file).name)
+        elif folder.strip():
+            claim_dir = Path(folder.strip())
+        else:
+            raise gr.Error("Upload the claim's documents or give the claim folder's path.")
+        try:
+            result = run_triage(services, claim_dir, policy)
+        except ValueError as error:
+            raise gr.Error(str(error)) from None
+        return _triage_markdown(result), result.model_dump(mode="json")
+
+    def dashboard(path: str):
+        try:
+            frame, skipped = load_portfolio(path.strip() or PORTFOLIO_FILE)
+        except ValueError as error:
+            raise gr.Error(str(error)) from None
+        tables = kpi_tables(frame)
+        profile = pd.DataFrame([s.model_dump() for s in risk_profile(frame, skipped_rows=skipped).segments])
+        by_segment = tables["by_segment"]
+        return (tables["volume"], tables["processing_trend"], by_segment, by_segment, by_segment, profile)
+
+    gr.Markdown(f"*{DRAFT_NOTICE}*")
+    with gr.Tab("Claim triage"):
+        with gr.Row():
+            files = gr.File(label="Claim documents", file_count="multiple", type="filepath")
+            folder = gr.Textbox(label="...or claim folder on the server (or claim number for uploads)")
+            policy = gr.Textbox(label="Policy collection", value="insurance")
+        summary = gr.Markdown()
+        details = gr.JSON(label="Triage result (JSON)")
+        gr.Button("Triage").click(triage, [files, folder, policy], [summary, details])
+    with gr.Tab("Dashboard"):
+        path = gr.Textbox(label="Claims/portfolio CSV", value=str(PORTFOLIO_FILE))
+        volume = gr.LinePlot(x="month", y="claims", color="segment", title="Claims volume per month")
+        trend = gr.LinePlot(x="month", y="mean_processing_days", title="Average processing time (days)")
+        with gr.Row():
+            processing = gr.BarPlot(x="segment", y="mean_processing_days", title="Processing days by segment")
+            approval = gr.BarPlot(x="segment", y="approval_rate", title="Approval rate")
+            fraud = gr.BarPlot(x="segment", y="fraud_flag_rate", title="Flagged-fraud rate")
+        profile = gr.Dataframe(label="Risk profile per segment", interactive=False)
+        gr.Button("Refresh").click(dashboard, path, [volume, trend, processing, approval, fraud, profile])

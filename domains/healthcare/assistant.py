@@ -1,0 +1,324 @@
+"""The patient assistant ("virtual receptionist"): safety first, then booking, symptoms, or a grounded answer.
+
+Order of decisions for each message:
+1. emergency patterns -> the emergency instruction, before anything else;
+2. a pending slot proposal -> book on "yes"/"confirm", offer the next slot on "no";
+3. dosing or diagnosis requests -> a polite refusal that says what to do instead;
+4. booking requests -> a structured request (rules + optional LLM JSON) -> a proposed slot, not a booking;
+5. symptoms in plain words -> cautious possibilities from the reviewed symptom guide + "see a clinician";
+6. anything else -> an answer grounded in the patient-information collection, with citations.
+Every reply carries the not-medical-advice notice and the draft flag; the audit log gets the redacted question.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, Field
+
+from data_connectors.audit import AuditLog
+from data_connectors.errors import BadInputError
+from data_connectors.privacy import protect_logger
+from domains.healthcare import DRAFT_NOTICE, MEDICAL_NOTICE
+from domains.healthcare.appointments import Appointment, AppointmentBook, Slot
+from domains.healthcare.booking import (
+    BookingRequest,
+    is_confirmation,
+    is_decline,
+    parse_booking_request,
+    parse_booking_rules,
+    wants_booking,
+)
+from domains.healthcare.clinics import ClinicDirectory
+from domains.healthcare.safety import assess, emergency_reply, refusal_reply
+from rag.llm import ChatModel
+
+log = protect_logger(logging.getLogger(__name__))
+
+SYMPTOM_GUIDE = Path(__file__).with_name("data") / "symptoms.yaml"
+TurnKind = Literal[
+    "emergency", "refusal", "symptom", "proposal", "booked", "need_details", "no_slot", "answer", "not_found"
+]
+
+
+class SourceRef(BaseModel):
+    n: int
+    source: str
+    page: int | None = None
+    section: str | None = None
+    text: str = ""
+
+
+class PatientSession(BaseModel):
+    """What the assistant remembers between turns of one conversation."""
+
+    patient_name: str | None = None
+    location: tuple[float, float] | None = None  # (lat, lon) for the clinic search
+    pending: Slot | None = None
+    alternatives: list[Slot] = Field(default_factory=list)
+    suggested_specialty: str | None = None
+
+
+class PatientTurn(BaseModel):
+    kind: TurnKind
+    text: str
+    categories: list[str] = Field(default_factory=list)
+    citations: list[SourceRef] = Field(default_factory=list)
+    request: BookingRequest | None = None
+    proposal: Slot | None = None
+    appointment: Appointment | None = None
+    notice: str = MEDICAL_NOTICE
+    draft: bool = True
+    draft_notice: str = DRAFT_NOTICE
+
+
+class SymptomGuide:
+    """Reviewed, cautious symptom explanations from a YAML file (see data/symptoms.yaml)."""
+
+    def __init__(self, path: Path = SYMPTOM_GUIDE) -> None:
+        try:
+            self.entries = yaml.safe_load(Path(path).read_text(encoding="utf-8"))["symptoms"]
+        except (OSError, KeyError, TypeError, yaml.YAMLError) as error:
+            raise BadInputError(
+                f"Symptom guide {path} must be YAML with a 'symptoms' list ({error})."
+            ) from None
+        self._compiled = [[re.compile(p) for p in entry["patterns"]] for entry in self.entries]
+
+    def match(self, message: str) -> dict[str, Any] | None:
+        text = message.lower()
+        for entry, patterns in zip(self.entries, self._compiled, strict=True):
+            if any(p.search(text) for p in patterns):
+                return entry
+        return None
+
+
+def _with_notice(text: str) -> str:
+    return f"{text}\n\n{MEDICAL_NOTICE}"
+
+
+def _citations(answer: Any) -> list[SourceRef]:
+    refs = []
+    for index, citation in enumerate(getattr(answer, "citations", []) or [], start=1):
+        refs.append(
+            SourceRef(
+                n=getattr(citation, "n", index),
+                source=str(getattr(citation, "source", "")),
+                page=getattr(citation, "page", None),
+                section=getattr(citation, "section", None),
+                text=str(getattr(citation, "text", ""))[:400],
+            )
+        )
+    return refs
+
+
+# PUBLIC API
+
+
+class PatientAssistant:
+    """Composes the safety layer, appointment book, clinic directory and a grounded answerer.
+
+    Args:
+        book: the appointment book (real database).
+        answer: question -> an answer object with ``answer``, ``refused`` and ``citations`` (``rag.answering``);
+            None when no patient-information collection is configured.
+        chat_model: returns the LLM for the structured booking step; called only when the rules leave a
+            field open, so a conversation that never needs it never loads a model.
+        directory: clinic directory for "nearest clinic with a free slot".
+        audit: audit log; each question is recorded redacted, under ``actor`` and ``collection``.
+    """
+
+    def __init__(
+        self,
+        *,
+        book: AppointmentBook,
+        answer: Callable[[str], Any] | None = None,
+        chat_model: Callable[[], ChatModel] | None = None,
+        directory: ClinicDirectory | None = None,
+        symptoms: SymptomGuide | None = None,
+        audit: AuditLog | None = None,
+        actor: str = "patient-chat",
+        collection: str = "patient-info",
+    ) -> None:
+        self.book = book
+        self.answer = answer
+        self.chat_model = chat_model
+        self.directory = directory
+        self.symptoms = symptoms or SymptomGuide()
+        self.audit = audit
+        self.actor = actor
+        self.collection = collection
+
+    def respond(self, message: str, session: PatientSession) -> PatientTurn:
+        """One turn of the conversation; ``session`` is updated in place (pending proposals)."""
+        if not message.strip():
+            raise BadInputError("The message is empty; type a question or describe what you need.")
+        if self.audit is not None:
+            self.audit.record(
+                actor=self.actor, action="patient-chat", collection=self.collection, question=message
+            )
+        turn = self._decide(message, session)
+        log.info("patient turn: %s (%s)", turn.kind, ", ".join(turn.categories) or "-")
+        return turn
+
+    # ---------------------------------------------------------------- steps
+
+    def _decide(self, message: str, session: PatientSession) -> PatientTurn:
+        safety = assess(message)
+        if safety.kind == "emergency":
+            session.pending, session.alternatives = None, []
+            return PatientTurn(
+                kind="emergency", text=emergency_reply(safety), categories=list(safety.categories)
+            )
+        if session.pending is not None and (is_confirmation(message) or is_decline(message)):
+            return self._answer_proposal(message, session)
+        if safety.kind in ("dosing", "diagnosis"):
+            return PatientTurn(kind="refusal", text=refusal_reply(safety), categories=[safety.kind])
+        if wants_booking(message):
+            return self._propose(message, session)
+        if (entry := self.symptoms.match(message)) is not None:
+            return self._explain_symptom(entry, session)
+        return self._grounded_answer(message)
+
+    def _explain_symptom(self, entry: dict[str, Any], session: PatientSession) -> PatientTurn:
+        session.suggested_specialty = entry["specialty"]
+        clinician = {"dentistry": "a dentist", "general practice": "a GP"}.get(
+            entry["specialty"], "a clinician"
+        )
+        possibilities = "\n".join(f"- {item}" for item in entry["possibilities"])
+        text = (
+            f"What you describe can have several causes, for example:\n{possibilities}\n\n"
+            f"Only {clinician} can tell which after examining you. {entry['advice']}\n\n"
+            f'Would you like an appointment with {clinician}? Say for example "book {clinician} tomorrow morning".'
+        )
+        return PatientTurn(kind="symptom", text=_with_notice(text), categories=[entry["id"]])
+
+    def _propose(self, message: str, session: PatientSession) -> PatientTurn:
+        today = self.book.clock().date()
+        specialties = self.book.specialties()
+        request = parse_booking_rules(message, today=today, specialties=specialties)
+        if self.chat_model is not None and None in (request.specialty, request.date, request.part_of_day):
+            request = parse_booking_request(
+                message, today=today, specialties=specialties, chat_model=self.chat_model()
+            )
+        if request.specialty is None and session.suggested_specialty:
+            request = request.model_copy(update={"specialty": session.suggested_specialty})
+        if request.specialty is None:
+            kinds = ", ".join(self.book.specialties())
+            return PatientTurn(
+                kind="need_details",
+                request=request,
+                text=_with_notice(f"Which kind of appointment do you need? We offer: {kinds}."),
+            )
+        if request.date is not None and request.date < today:
+            return PatientTurn(
+                kind="need_details",
+                request=request,
+                text=_with_notice(
+                    f"{request.date:%d %B %Y} is in the past; which day from today would suit you?"
+                ),
+            )
+        slots = self._find_slots(request, session, today)
+        if not slots:
+            when = f"on {request.date:%A %d %B}" if request.date else "in the next two weeks"
+            part = f" in the {request.part_of_day}" if request.part_of_day else ""
+            return PatientTurn(
+                kind="no_slot",
+                request=request,
+                text=_with_notice(
+                    f"There is no free {request.specialty} appointment {when}{part}; would another day suit you?"
+                ),
+            )
+        session.pending, session.alternatives = slots[0], slots[1:]
+        return PatientTurn(
+            kind="proposal",
+            request=request,
+            proposal=slots[0],
+            text=_with_notice(
+                f'I can offer {slots[0].describe()}. Shall I book it? Reply "yes" to confirm or "no" for another time.'
+            ),
+        )
+
+    def _find_slots(self, request: BookingRequest, session: PatientSession, today: date) -> list[Slot]:
+        if self.directory is not None and session.location is not None and request.date is not None:
+            matches = self.directory.nearest_with_slots(
+                self.book,
+                *session.location,
+                specialty=request.specialty,
+                day=request.date,
+                part_of_day=request.part_of_day,
+            )
+            return [slot for match in matches for slot in match.free_slots]
+        if request.date is not None:
+            return self.book.available_slots(
+                day=request.date, specialty=request.specialty, part_of_day=request.part_of_day, limit=6
+            )
+        return self.book.next_available(
+            specialty=request.specialty, after=today, part_of_day=request.part_of_day
+        )
+
+    def _answer_proposal(self, message: str, session: PatientSession) -> PatientTurn:
+        slot = session.pending
+        assert slot is not None  # checked by the caller
+        if is_decline(message):
+            if not session.alternatives:
+                session.pending = None
+                return PatientTurn(
+                    kind="no_slot", text=_with_notice("No problem. Which other day or time would suit you?")
+                )
+            session.pending, session.alternatives = session.alternatives[0], session.alternatives[1:]
+            return PatientTurn(
+                kind="proposal",
+                proposal=session.pending,
+                text=_with_notice(
+                    f'How about {session.pending.describe()}? Reply "yes" to book it or "no" for another time.'
+                ),
+            )
+        if not session.patient_name:
+            return PatientTurn(
+                kind="need_details",
+                proposal=slot,
+                text=_with_notice(
+                    "Before I book, please enter the patient's name in the name field, then confirm again."
+                ),
+            )
+        appointment = self.book.book(
+            clinician_id=slot.clinician_id,
+            start=slot.start,
+            patient_name=session.patient_name,
+            reason=f"booked by assistant on {datetime.now():%Y-%m-%d}",
+        )
+        session.pending, session.alternatives = None, []
+        return PatientTurn(
+            kind="booked",
+            appointment=appointment,
+            text=_with_notice(
+                f"Booked: {slot.describe()} (appointment number {appointment.id}). "
+                "To move or cancel it, just ask."
+            ),
+        )
+
+    def _grounded_answer(self, message: str) -> PatientTurn:
+        if self.answer is None:
+            return PatientTurn(
+                kind="not_found",
+                text=_with_notice(
+                    "The patient-information library is not loaded, so I cannot answer that; "
+                    "please call reception."
+                ),
+            )
+        answer = self.answer(message)
+        if getattr(answer, "refused", False) or not str(getattr(answer, "answer", "")).strip():
+            return PatientTurn(
+                kind="not_found",
+                text=_with_notice(
+                    "I could not find that in the clinic's patient information; please ask reception "
+                    "or your clinician."
+                ),
+            )
+        return PatientTurn(kind="answer", text=_with_notice(str(answer.answer)), citations=_citations(answer))

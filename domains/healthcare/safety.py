@@ -1,0 +1,213 @@
+"""Safety layer of the patient assistant: emergencies first, no diagnosis, no dosing.
+
+Recognition is rule-based on purpose: it must work without a model, be auditable and never be talked out of
+an emergency by a small LLM. Patterns cover symptom descriptions in everyday words, not only fixed phrases;
+a negation cue before a match in the same clause ("no chest pain", "I'm not suicidal") or a remote past
+("chest pain two years ago") cancels it, a second clause after "but" is judged on its own.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from domains.healthcare import MEDICAL_NOTICE
+
+SafetyKind = Literal["emergency", "dosing", "diagnosis", "none"]
+
+_W = r"(?:\W+\w+){0,4}?\W+"  # up to four words in between
+
+EMERGENCY_PATTERNS: dict[str, tuple[str, ...]] = {
+    "chest pain": (
+        rf"\bchest{_W}(?:pain|pains|tight\w*|pressure|hurts?|hurting|ach\w*|crush\w*|squeez\w*|heavy|heaviness)",
+        rf"\b(?:pain|tightness|pressure|crushing|squeezing|heaviness)\b{_W}(?:chest|left arm|jaw)\b",
+        r"\bheart attack\b",
+    ),
+    "stroke signs": (
+        rf"\bface{_W}?(?:droop\w*|numb|lopsided|uneven)|\bdroop\w*{_W}?(?:face|mouth|eyelid)",
+        r"\bslurr\w*|\b(?:can ?not|can't|cannot|unable to|trouble|difficulty) (?:speak|speaking|talk|talking|get (?:my|the) words out)",
+        r"\b(?:arm|leg|side)\b(?:\W+\w+){0,3}?\W+(?:weak|numb|limp|paraly\w*|dead)\b|\bcan'?t (?:lift|raise|move) (?:my|his|her|their) (?:arm|leg)",
+        r"\bsudden\w*\W+(?:\w+\W+){0,2}?(?:numbness|weakness|confusion|blindness|loss of (?:vision|balance))",
+        r"\b(?:having|had|has) a stroke\b|\bworst headache\b",
+    ),
+    "severe bleeding": (
+        r"\bbleed\w*\W+(?:\w+\W+){0,3}?(?:heavily|badly|a lot|profusely|everywhere|won'?t stop|will not stop|not stopping|doesn'?t stop)",
+        r"\b(?:heavy|severe|uncontroll\w*|massive|serious) bleeding\b|\bblood\W+(?:\w+\W+){0,2}?(?:spurting|pouring|gushing)",
+        r"\b(?:coughing|vomiting|throwing) up blood\b|\blot of blood\b",
+    ),
+    "breathing difficulty": (
+        r"\b(?:can'?t|cannot|can not|unable to|struggling to|hard to|barely) (?:breathe|breath|catch (?:my|his|her) breath)",
+        r"\b(?:difficulty|trouble|problems?) breathing\b|\bshort(?:ness)? of breath\b|\bgasping\b|\bchoking\b",
+        r"\b(?:lips|face) (?:are |is )?(?:turning )?blue\b|\bnot breathing\b",
+    ),
+    "suicidal thoughts or self-harm": (
+        r"\bkill(?:ing)? myself\b|\bend(?:ing)? (?:my|it all|my own) ?(?:life)?\b(?!\w)|\bsuicid\w*",
+        r"\btake my (?:own )?life\b|\b(?:want|wanna|going) to die\b|\bbetter off dead\b|\bno reason to live\b",
+        r"\b(?:don'?t|do not) want to (?:live|be alive|wake up)\b",
+        r"\b(?:hurt|hurting|harm|harming|cut|cutting) myself\b|\bself[- ]?harm\w*",
+    ),
+    "severe allergic reaction": (
+        r"\banaphyla\w*",
+        r"\b(?:throat|tongue|lips?|face|mouth)\W+(?:\w+\W+){0,2}?(?:swell\w*|swollen|closing|tight\w*)",
+        r"\ballergic reaction\b.{0,60}\b(?:breath\w*|swell\w*|throat|hives)",
+        r"\bepi-?pen\b",
+    ),
+    "overdose or poisoning": (
+        r"\boverdos\w*",
+        r"\b(?:took|taken|swallowed|ate|drank)\W+(?:\w+\W+){0,3}?(?:too many|too much|a whole|the whole|whole bottle|all (?:of )?(?:my|the))\b",
+        r"\b(?:swallowed|drank|ate)\W+(?:\w+\W+){0,2}?(?:bleach|poison|detergent|antifreeze|batter(?:y|ies))",
+        r"\bpoison(?:ed|ing)\b",
+    ),
+    "loss of consciousness or seizure": (
+        r"\bunconscious\b|\bunresponsive\b|\bwon'?t wake up\b|\bpassed out\b|\bfainted\b",
+        r"\bseizures?\b|\bconvuls\w*|\bfitting\b",
+    ),
+}
+
+EMERGENCY_ACTIONS: dict[str, str] = {
+    "chest pain": "Chew an aspirin only if a clinician has told you it is safe for you; stay still and unlock the door.",
+    "stroke signs": "Note the time the symptoms started (FAST: Face, Arms, Speech, Time) and do not eat or drink.",
+    "severe bleeding": "Press firmly on the wound with a clean cloth and keep pressing until help arrives.",
+    "breathing difficulty": "Sit upright, loosen tight clothing and use a prescribed reliever inhaler if you have one.",
+    "suicidal thoughts or self-harm": (
+        "You deserve support right now: call or text 988 (Suicide & Crisis Lifeline, US), call 116 123 "
+        "(Samaritans, UK/IE) or your local crisis line, and if you might act on these thoughts, call emergency "
+        "services or go to the nearest emergency department. If you can, stay with someone you trust."
+    ),
+    "severe allergic reaction": "Use an adrenaline auto-injector (EpiPen) if one is prescribed, then lie down with legs raised.",
+    "overdose or poisoning": "Call poison control as well if you can, keep the packaging, and do not make the person vomit.",
+    "loss of consciousness or seizure": "Place the person on their side, keep them safe from injury and do not put anything in their mouth.",
+}
+
+EMERGENCY_FIRST_LINE = (
+    "This could be a medical emergency. Call your local emergency number now (911 in the US and Canada, "
+    "112 in the EU, 999 in the UK) or go to the nearest emergency department."
+)
+
+_NEGATION = re.compile(
+    r"\b(?:no|not|never|without|denies|deny|denied|free of|none|nor|neither|"
+    r"(?:do|does|did)n'?t have|(?:do|does|did) not have|haven'?t (?:had|got)|isn'?t|aren'?t|wasn'?t|n't)\b|n't\b"
+)
+_REMOTE_PAST = re.compile(
+    r"\b(?:(?:\w+ )?(?:years?|months?|weeks?) ago|last (?:year|month|week|summer|winter)|in the past|"
+    r"used to|history of|as a child|when i was)\b"
+)
+_CLAUSE_BREAK = re.compile(r"[.;!?\n]|,\s*(?:but|and|though|however)\b|\bbut\b|\bhowever\b|\balthough\b")
+
+DOSING_PATTERNS = (
+    r"\bhow (?:much|many)\b.{0,40}\b(?:take|give|have|use|mg|milligrams?|ml|tablets?|pills?|capsules?|puffs?)\b",
+    r"\b(?:dose|doses|dosage|dosing|overdose limit|maximum daily)\b",
+    r"\b\d+\s?(?:mg|mcg|ml|milligrams?)\b",
+    r"\bhow often (?:can|should|do) (?:i|you|we|he|she) (?:take|give|use)\b",
+    r"\b(?:double|increase|decrease|reduce|halve|skip|stop|up) (?:my|the|his|her) (?:dose|medication|meds|tablets|pills|insulin)\b",
+    r"\bcan i (?:take|mix|combine)\b.{0,40}\b(?:with|and|together|while)\b",
+    r"\bstop taking (?:my|the)\b",
+)
+
+DIAGNOSIS_PATTERNS = (
+    r"\b(?:do|could|might|would|may) (?:i|he|she|my \w+) (?:have|be having|be suffering from)\b",
+    r"\bdiagnos\w*",
+    r"\bwhat(?:'s| is) wrong with (?:me|my|him|her)\b",
+    r"\bwhat (?:disease|illness|condition|infection|sickness) (?:do|does|is|could)\b",
+    r"\bis (?:it|this|that) (?:cancer|a tumou?r|serious|malignant|an infection|diabetes|covid|a heart problem|a stroke|contagious)\b",
+    r"\bam i (?:sick|ill|pregnant|diabetic|dying|having)\b",
+    r"\bdo you think (?:it'?s|i have|this is|i'm)\b",
+    r"\b(?:tell|give) me what (?:i have|it is)\b",
+)
+
+
+@dataclass(frozen=True)
+class SafetyAssessment:
+    kind: SafetyKind
+    categories: tuple[str, ...] = ()
+    matched: tuple[str, ...] = ()  # the text spans that triggered the assessment, for review
+
+
+def _normalise(text: str) -> str:
+    text = text.lower().replace("’", "'").replace("‘", "'")
+    text = re.sub(r"\bi ?m\b", "i'm", text)
+    text = re.sub(r"\bcant\b", "can't", text)
+    text = re.sub(r"\bwont\b", "won't", text)
+    text = re.sub(r"\bdont\b", "don't", text)
+    return re.sub(r"\s+", " ", text)
+
+
+def _clause_before(text: str, position: int) -> str:
+    """The part of the clause that precedes ``position``."""
+    starts = [m.end() for m in _CLAUSE_BREAK.finditer(text, 0, position)]
+    return text[(starts[-1] if starts else 0) : position]
+
+
+def _clause_around(text: str, start: int, end: int) -> str:
+    following = _CLAUSE_BREAK.search(text, end)
+    return _clause_before(text, start) + text[start : following.start() if following else len(text)]
+
+
+def _is_negated(text: str, match: re.Match[str]) -> bool:
+    before = _clause_before(text, match.start())
+    words = before.split()[-6:]
+    if _NEGATION.search(" ".join(words)):
+        # "I can't breathe" carries its own negation inside the match, so only cues before it count.
+        return True
+    return bool(_REMOTE_PAST.search(_clause_around(text, match.start(), match.end())))
+
+
+def _first_live_match(text: str, patterns: tuple[str, ...]) -> str | None:
+    for pattern in patterns:
+        for match in re.finditer(pattern, text):
+            if not _is_negated(text, match):
+                return match.group(0)
+    return None
+
+
+# PUBLIC API
+
+
+def assess(message: str) -> SafetyAssessment:
+    """Classify a patient message: emergency (with categories), dosing or diagnosis request, or none.
+
+    Emergencies win over everything else: "how many pills for an overdose" is an emergency, not a dosing
+    question.
+    """
+    text = _normalise(message)
+    categories, matched = [], []
+    for category, patterns in EMERGENCY_PATTERNS.items():
+        span = _first_live_match(text, patterns)
+        if span is not None:
+            categories.append(category)
+            matched.append(span)
+    if categories:
+        return SafetyAssessment("emergency", tuple(categories), tuple(matched))
+    for kind, patterns in (("dosing", DOSING_PATTERNS), ("diagnosis", DIAGNOSIS_PATTERNS)):
+        span = _first_live_match(text, patterns)
+        if span is not None:
+            return SafetyAssessment(kind, (), (span,))  # type: ignore[arg-type]
+    return SafetyAssessment("none")
+
+
+def emergency_reply(assessment: SafetyAssessment) -> str:
+    """The instruction to call emergency services first, then one practical step per recognised category."""
+    lines = [EMERGENCY_FIRST_LINE]
+    lines += [EMERGENCY_ACTIONS[category] for category in assessment.categories]
+    lines.append("Do not wait for an appointment or an online answer. " + MEDICAL_NOTICE)
+    return "\n\n".join(lines)
+
+
+def refusal_reply(assessment: SafetyAssessment) -> str:
+    """A polite refusal for dosing or diagnosis requests that says what to do instead."""
+    if assessment.kind == "dosing":
+        body = (
+            "I can't advise on medicine doses or combinations, because the safe amount depends on your health, "
+            "weight and other medicines. Please check the patient leaflet and ask your pharmacist or the "
+            "clinician who prescribed it; if you think you have taken too much, call poison control or "
+            "emergency services now."
+        )
+    else:
+        body = (
+            "I can't diagnose conditions: that needs a clinician who can examine you and ask follow-up "
+            "questions. I can explain general health information from our patient leaflets and help you book "
+            "an appointment with the right clinician; if symptoms are severe or getting worse quickly, seek "
+            "urgent care."
+        )
+    return f"{body}\n\n{MEDICAL_NOTICE}"

@@ -1,0 +1,226 @@
+"""Claim triage: a claim folder -> extracted fields, coverage with clause citations, fraud indicators and an
+approve / review / deny recommendation with reasons, as a draft for a claims handler.
+
+Retrieval is scoped: the claim's own documents are read from its folder, and the policy collection is
+searched for wording only; any passage that belongs to another claim (``claim_id`` metadata or a
+``CLM-nnnn`` folder in its source path) is dropped before anything sees it.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import re
+from collections.abc import Callable, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Literal
+
+from langchain_core.documents import Document
+from pydantic import BaseModel, Field
+
+from data_connectors.audit import AuditLog
+from data_connectors.documents import load_documents
+from data_connectors.errors import BadInputError
+from data_connectors.privacy import DEFAULT_REDACTOR, protect_logger
+from domains.insurance import DRAFT_NOTICE
+from domains.insurance.coverage import CoverageDecision, check_coverage
+from domains.insurance.extraction import ClaimRecord, extract_claim
+from domains.insurance.fraud import (
+    AnomalyResult,
+    FraudAssessment,
+    PolicyHistory,
+    assess_fraud,
+    claim_features,
+)
+from rag.llm import ChatModel
+
+log = protect_logger(logging.getLogger(__name__))
+
+Decision = Literal["approve", "review", "deny"]
+Retrieve = Callable[[str], Sequence[Document]]
+AnomalyScorer = Callable[[dict[str, float]], AnomalyResult]
+_CLAIM_ID = re.compile(r"\bCLM-\d{3,}\b", re.IGNORECASE)
+
+
+class FileIssue(BaseModel):
+    path: str
+    reason: str
+
+
+class TriageResult(BaseModel):
+    claim_id: str
+    record: ClaimRecord
+    coverage: CoverageDecision
+    fraud: FraudAssessment
+    recommendation: Decision
+    reasons: list[str]
+    documents: list[str]
+    unreadable: list[FileIssue] = Field(default_factory=list)
+    draft: bool = True
+    notice: str = DRAFT_NOTICE
+
+
+class PolicyRegister:
+    """The insurer's policy records (policy_number, policy_start, coverage_limit, prior_claims) from a CSV."""
+
+    def __init__(self, rows: dict[str, PolicyHistory]) -> None:
+        self.rows = rows
+
+    @classmethod
+    def from_csv(cls, path: Path) -> PolicyRegister:
+        if not Path(path).is_file():
+            raise BadInputError(
+                f"Policy register {path} does not exist; pass a CSV with policy_number, "
+                "policy_start, coverage_limit, prior_claims."
+            )
+        rows = {}
+        with Path(path).open(newline="", encoding="utf-8") as handle:
+            for row in csv.DictReader(handle):
+                try:
+                    rows[row["policy_number"].strip().upper()] = PolicyHistory(
+                        prior_claims=int(row.get("prior_claims") or 0),
+                        policy_start=date.fromisoformat(row["policy_start"])
+                        if row.get("policy_start")
+                        else None,
+                        policy_limit=float(row["coverage_limit"]) if row.get("coverage_limit") else None,
+                    )
+                except (KeyError, ValueError) as error:
+                    log.warning("policy register row skipped: %s", error)
+        return cls(rows)
+
+    def lookup(self, policy_number: object) -> PolicyHistory:
+        return self.rows.get(str(policy_number or "").strip().upper(), PolicyHistory())
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def claim_id_of(claim_dir: Path, documents: Sequence[Document]) -> str:
+    """The folder name when it is a claim number, else the first claim number in the documents."""
+    if _CLAIM_ID.fullmatch(claim_dir.name):
+        return claim_dir.name.upper()
+    for document in documents:
+        if match := _CLAIM_ID.search(document.page_content):
+            return match.group(0).upper()
+    return claim_dir.name
+
+
+def in_scope(document: Document, claim_id: str) -> bool:
+    """Whether a retrieved passage may be used for ``claim_id``: policy wording, or this claim's own files."""
+    owner = document.metadata.get("claim_id")
+    if owner is not None and str(owner).upper() != claim_id.upper():
+        return False
+    in_path = {m.upper() for m in _CLAIM_ID.findall(str(document.metadata.get("source", "")))}
+    return not in_path or in_path == {claim_id.upper()}
+
+
+def _policy_passages(record: ClaimRecord, retrieve: Retrieve, claim_id: str) -> list[Document]:
+    loss = str(record.loss_type.value or "")
+    queries = [
+        f"{loss}. {record.description.value or ''}".strip(),
+        f"exclusions we do not cover {loss}",
+        f"we cover {loss} insured perils",
+        "notify us of a loss within days",
+    ]
+    passages: dict[str, Document] = {}
+    for query in queries:
+        for document in retrieve(query):
+            if in_scope(document, claim_id):
+                passages.setdefault(document.page_content, document)
+    return list(passages.values())
+
+
+def _recommend(
+    record: ClaimRecord, coverage: CoverageDecision, fraud: FraudAssessment, limit: float | None
+) -> tuple[Decision, list[str]]:
+    amount = record.amount_claimed.value
+    if coverage.status == "excluded":
+        return "deny", [f"Excluded by the policy wording: {coverage.reason}"]
+    reasons = []
+    if coverage.status == "needs review":
+        reasons.append(coverage.reason)
+    reasons += [f"{i.name}: {i.detail}" for i in fraud.indicators if i.fired]
+    if isinstance(amount, float) and limit and amount > limit:
+        reasons.append(f"amount {amount:,.2f} exceeds the limit {limit:,.2f}")
+    required = ("policy_number", "date_of_loss", "date_reported", "amount_claimed")
+    missing = [name for name in required if record.value(name) is None]
+    if missing:
+        reasons.append(f"missing field(s): {', '.join(missing)}")
+    blocking = (
+        coverage.status != "covered"
+        or record.inconsistencies
+        or fraud.score >= 0.3
+        or missing
+        or (isinstance(amount, float) and limit and amount > limit)
+    )
+    if blocking:
+        return "review", reasons
+    return "approve", [coverage.reason, f"fraud-risk score {fraud.score:.2f} ({fraud.level})"]
+
+
+# PUBLIC API
+
+
+def triage_claim(
+    claim_dir: Path,
+    *,
+    retrieve_policy: Retrieve,
+    register: PolicyRegister | None = None,
+    anomaly: AnomalyScorer | None = None,
+    chat_model: ChatModel | None = None,
+    audit: AuditLog | None = None,
+    actor: str = "claims-handler",
+    collection: str = "insurance",
+) -> TriageResult:
+    """Triage one claim folder against the policy wording that ``retrieve_policy`` searches.
+
+    Raises:
+        BadInputError: the folder does not exist or holds no readable document (unreadable files are
+            reported in ``unreadable`` and skipped otherwise).
+    """
+    claim_dir = Path(claim_dir)
+    if not claim_dir.is_dir():
+        raise BadInputError(
+            f"Claim folder {claim_dir} does not exist; pass the folder holding the claim's files."
+        )
+    loaded = load_documents([claim_dir])
+    unreadable = [
+        FileIssue(path=Path(f.path).name, reason=f.reason) for f in (*loaded.failed, *loaded.skipped)
+    ]
+    if not loaded.documents:
+        raise BadInputError(
+            f"Claim folder {claim_dir} holds no readable document (supported: PDF, DOCX, TXT, MD, ...)."
+        )
+    claim_id = claim_id_of(claim_dir, loaded.documents)
+    documents = [d for d in loaded.documents if in_scope(d, claim_id)]
+    record = extract_claim(documents, claim_id=claim_id, chat_model=chat_model)
+    if record.claimant.value:
+        DEFAULT_REDACTOR.remember(str(record.claimant.value))
+    if audit is not None:
+        audit.record(
+            actor=actor,
+            action="claim-triage",
+            collection=collection,
+            question=f"triage {claim_id}: {record.loss_type.value or 'unknown loss'}",
+        )
+    passages = _policy_passages(record, retrieve_policy, claim_id)
+    coverage = check_coverage(record, passages, evidence=documents, chat_model=chat_model)
+    history = (register or PolicyRegister({})).lookup(record.policy_number.value)
+    limit = record.value("coverage_limit") or history.policy_limit
+    anomaly_result = anomaly(claim_features(record, history, limit=limit)) if anomaly is not None else None
+    fraud = assess_fraud(
+        record, history, limit=limit, notice_days=coverage.notice_days, anomaly=anomaly_result
+    )
+    decision, reasons = _recommend(record, coverage, fraud, limit)
+    log.info("triage %s: %s (coverage %s, fraud %.2f)", claim_id, decision, coverage.status, fraud.score)
+    return TriageResult(
+        claim_id=claim_id,
+        record=record,
+        coverage=coverage,
+        fraud=fraud,
+        recommendation=decision,
+        reasons=reasons,
+        documents=[Path(p).name for p in loaded.loaded],
+        unreadable=unreadable,
+    )

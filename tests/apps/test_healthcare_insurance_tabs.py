@@ -1,0 +1,83 @@
+"""The healthcare and insurance hub tabs build, and their handlers (called directly) delegate to the domains:
+an emergency answered first, a slot proposed then booked on "yes", a claim triaged with cited clauses, and
+the dashboard tables. Heavy collaborators (LLM, embeddings, anomaly training) are replaced by small fakes."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import gradio as gr
+import pandas as pd
+import pytest
+
+import apps.flows as flows
+from apps.tabs import healthcare, insurance
+from data_connectors.documents import load_documents
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class _NoCollections:
+    def exists(self, name: str) -> bool:
+        return False
+
+
+class _PolicyRetriever:
+    def __init__(self) -> None:
+        self.documents = load_documents(
+            [ROOT / "samples/knowledge_bases/insurance/homeowners-policy-wording.docx"]
+        ).documents
+
+    def invoke(self, query: str):
+        return self.documents
+
+
+@pytest.fixture
+def fake_services(services, monkeypatch, scripted_reply="{}"):
+    services.__dict__["document_store"] = _NoCollections()
+    monkeypatch.setattr(services, "chat_model", lambda: None)
+    monkeypatch.setattr(services, "retriever", lambda collection, filters=None: _PolicyRetriever())
+    monkeypatch.setattr(flows, "claims_anomaly_scorer", lambda portfolio: None)
+    return services
+
+
+def _handlers(module, services) -> dict[str, object]:
+    with gr.Blocks() as blocks:
+        module.build(services)
+    return {fn.fn.__name__: fn.fn for fn in blocks.fns.values()}
+
+
+def test_healthcare_tab_chat_safety_and_booking(fake_services):
+    handlers = _handlers(healthcare, fake_services)
+    history, session, cleared = handlers["chat"](
+        "I have crushing chest pain", [], None, "", None, None, "patient-info"
+    )
+    assert history[-1]["content"].startswith("This could be a medical emergency") and cleared == ""
+    tuesday = date.today() + timedelta(days=(1 - date.today().weekday()) % 7 or 7)
+    history, session, _ = handlers["chat"](
+        f"book a dentist on {tuesday.isoformat()} morning",
+        history,
+        session,
+        "Ann Lee",
+        None,
+        None,
+        "patient-info",
+    )
+    assert "Shall I book it?" in history[-1]["content"] and session.pending is not None
+    history, session, _ = handlers["chat"]("yes", history, session, "Ann Lee", None, None, "patient-info")
+    assert history[-1]["content"].startswith("Booked:")
+    slots = handlers["find_slots"]("dentistry", tuesday.isoformat(), "morning")
+    assert isinstance(slots, pd.DataFrame) and not slots.empty
+    assert "Not booked" in handlers["book"](999, f"{tuesday.isoformat()}T09:00", "Bo Chen")
+
+
+def test_insurance_tab_triage_and_dashboard(fake_services):
+    handlers = _handlers(insurance, fake_services)
+    summary, document = handlers["triage"](None, str(ROOT / "samples/claims/CLM-1007"), "insurance")
+    assert "DENY" in summary and "4.1" in summary and document["draft"] is True
+    volume, trend, processing, approval, fraud, profile = handlers["dashboard"]("")
+    assert {"month", "segment", "claims"} <= set(volume.columns) and "mean_processing_days" in trend
+    assert set(processing["segment"]) == {"home", "motor", "travel", "commercial"}
+    assert approval["approval_rate"].between(0, 1).all() and fraud["fraud_flag_rate"].between(0, 1).all()
+    assert list(profile.columns)[:2] == ["segment", "claims"]

@@ -1,0 +1,177 @@
+"""The patient assistant end to end on a real SQLite appointment book, with a fake answerer and fake LLM."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+import pytest
+
+from data_connectors.audit import AuditLog
+from domains.healthcare import MEDICAL_NOTICE
+from domains.healthcare.assistant import PatientAssistant, PatientSession
+from domains.healthcare.booking import parse_booking_request
+from domains.healthcare.clinics import ClinicDirectory, haversine_km
+from domains.healthcare.safety import EMERGENCY_FIRST_LINE
+
+SPECIALTIES = ["dentistry", "dermatology", "general practice", "physiotherapy"]
+
+
+@dataclass
+class _Citation:
+    n: int
+    source: str
+    text: str
+    page: int | None = None
+    section: str | None = None
+
+
+@dataclass
+class _Answer:
+    answer: str
+    refused: bool = False
+    citations: list[_Citation] = field(default_factory=list)
+
+
+def _answer(question: str) -> _Answer:
+    if "park" in question:
+        return _Answer(
+            "Parking is free behind the clinic [1].", citations=[_Citation(1, "visiting.md", "Parking...")]
+        )
+    return _Answer("", refused=True)
+
+
+@pytest.fixture
+def assistant(book, engine):
+    return PatientAssistant(
+        book=book, answer=_answer, directory=ClinicDirectory.from_csv(), audit=AuditLog(engine)
+    )
+
+
+def test_every_turn_carries_the_notice_and_draft_flag(assistant):
+    session = PatientSession()
+    for message in [
+        "I have chest pain",
+        "how much ibuprofen can I take",
+        "where can I park?",
+        "what is MRI?",
+    ]:
+        turn = assistant.respond(message, session)
+        assert MEDICAL_NOTICE in turn.text and turn.draft
+
+
+def test_emergency_comes_first_even_during_a_booking(assistant):
+    session = PatientSession(patient_name="Ann Lee")
+    assert assistant.respond("can I see a dentist next Tuesday morning?", session).kind == "proposal"
+    turn = assistant.respond("yes but suddenly I can't breathe", session)
+    assert turn.kind == "emergency" and turn.text.startswith(EMERGENCY_FIRST_LINE)
+    assert session.pending is None and assistant.book.list(patient_name="Ann Lee") == []
+
+
+def test_dental_story_symptom_then_proposal_then_confirmed_booking(assistant):
+    session = PatientSession(patient_name="Ann Lee")
+    symptom = assistant.respond("my tooth hurts when I drink cold water", session)
+    assert symptom.kind == "symptom" and "dentist" in symptom.text and "cavity" in symptom.text
+    proposal = assistant.respond("can I see one next Tuesday morning?", session)
+    assert proposal.kind == "proposal" and proposal.request.specialty == "dentistry"
+    assert proposal.proposal.start.date() == date(2026, 12, 1) and proposal.proposal.start.hour < 12
+    assert assistant.book.list(patient_name="Ann Lee") == []  # nothing booked before the user confirms
+    other = assistant.respond("no", session)
+    assert other.kind == "proposal" and other.proposal != proposal.proposal
+    booked = assistant.respond("yes please", session)
+    assert booked.kind == "booked" and booked.appointment.start == other.proposal.start
+    assert [a.id for a in assistant.book.list(patient_name="Ann Lee")] == [booked.appointment.id]
+
+
+def test_booking_needs_a_name_and_uses_the_nearest_clinic(assistant):
+    session = PatientSession(location=(52.3600, 4.9300))  # at Parkview Dental Studio
+    proposal = assistant.respond("book a dentist on Wednesday", session)
+    assert proposal.proposal.clinic == "Parkview Dental Studio"
+    assert assistant.respond("confirm", session).kind == "need_details"
+    session.patient_name = "Bo Chen"
+    assert assistant.respond("confirm", session).kind == "booked"
+
+
+def test_grounded_answer_keeps_citations_and_unknowns_are_not_invented(assistant):
+    session = PatientSession()
+    answer = assistant.respond("where can I park?", session)
+    assert answer.kind == "answer" and answer.citations[0].source == "visiting.md"
+    assert assistant.respond("what is the wifi password?", session).kind == "not_found"
+
+
+def test_audit_log_records_questions_without_identifiers(assistant, engine, caplog):
+    with caplog.at_level(logging.INFO, logger="domains.healthcare.assistant"):
+        assistant.respond("My name is Ann Lee, email ann@example.org: where can I park?", PatientSession())
+    entry = AuditLog(engine).entries()[0]
+    assert entry.collection == "patient-info" and "park" in entry.question
+    assert "Ann Lee" not in entry.question and "ann@example.org" not in entry.question
+    assert "Ann" not in caplog.text
+
+
+def test_structured_output_step_fills_only_what_rules_miss(scripted_chat):
+    today = date(2026, 11, 30)
+    llm = scripted_chat('Sure: {"specialty": "dentist", "date": "2026-12-03", "part_of_day": "Afternoon"}')
+    request = parse_booking_request(
+        "I need an appointment for my crown", today=today, specialties=SPECIALTIES, chat_model=llm
+    )
+    assert (request.specialty, request.date, request.part_of_day, request.source) == (
+        "dentistry",
+        date(2026, 12, 3),
+        "afternoon",
+        "rules+llm",
+    )
+    # rules win where they found a value; invalid JSON falls back to rules
+    request = parse_booking_request(
+        "dentist next Tuesday morning",
+        today=today,
+        specialties=SPECIALTIES,
+        chat_model=scripted_chat('{"specialty": "gp", "date": "2020-01-01"}'),
+    )
+    assert (request.specialty, request.date, request.source) == ("dentistry", date(2026, 12, 1), "rules")
+    request = parse_booking_request(
+        "book something",
+        today=today,
+        specialties=SPECIALTIES,
+        chat_model=scripted_chat("I cannot help with that"),
+    )
+    assert request.specialty is None and request.source == "rules"
+
+
+def test_clinic_directory_distance_and_slots(book, tmp_path):
+    assert haversine_km(52.37, 4.89, 52.37, 4.89) == 0
+    assert 340 < haversine_km(51.5074, -0.1278, 48.8566, 2.3522) < 346  # London-Paris
+    directory = ClinicDirectory.from_csv()
+    nearest = directory.nearest(52.3791, 4.9003, specialty="dentist")
+    assert nearest[0].clinic.name == "Northbridge Dental Care" and nearest[0].distance_km == 0
+    with_slots = directory.nearest_with_slots(
+        book, 52.3791, 4.9003, specialty="dentist", day=date(2026, 12, 2)
+    )
+    assert "Northbridge Dental Care" not in [m.clinic.name for m in with_slots]  # closed on Wednesdays
+    assert all(m.free_slots for m in with_slots)
+    broken = tmp_path / "clinics.csv"
+    broken.write_text("name,address,lat,lon,opening_hours,rating\nA,x,95,4,Mon,4\nB,y,52,4,Mon,4\n")
+    loaded = ClinicDirectory.from_csv(broken)
+    assert [c.name for c in loaded.clinics] == ["B"] and loaded.skipped[0].startswith("line 2: lat")
+
+
+def test_reply_to_a_past_date_is_a_clear_question(assistant):
+    turn = assistant.respond("book a dentist on 2026-11-01", PatientSession())
+    assert turn.kind == "need_details" and "in the past" in turn.text
+    assert datetime(2026, 11, 1) < datetime(2026, 11, 30)
+
+
+def test_llm_is_loaded_only_when_the_rules_leave_a_field_open(book, scripted_chat):
+    calls = []
+
+    def factory():
+        calls.append(1)
+        return scripted_chat('{"specialty": null, "date": null, "part_of_day": "afternoon"}')
+
+    assistant = PatientAssistant(book=book, chat_model=factory)
+    session = PatientSession()
+    assistant.respond("I have chest pain", session)
+    assistant.respond("can I see a dentist next Tuesday morning?", session)
+    assert calls == []
+    turn = assistant.respond("book a dentist on Wednesday", session)
+    assert calls == [1] and turn.request.part_of_day == "afternoon" and turn.proposal.start.hour >= 12

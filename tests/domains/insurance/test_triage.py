@@ -1,0 +1,153 @@
+"""Claim triage on the shipped sample claims (samples/claims, self-written) against the sample policy wording
+(samples/knowledge_bases/insurance, written by the sample generator); retrieval is faked by returning every
+policy section, plus planted passages from other claims to prove they are never used."""
+
+from __future__ import annotations
+
+import csv
+from datetime import date
+from pathlib import Path
+
+import pytest
+from langchain_core.documents import Document
+
+from data_connectors.documents import load_documents
+from data_connectors.errors import BadInputError
+from domains.insurance.extraction import extract_claim, parse_amount, parse_date
+from domains.insurance.fraud import AnomalyResult
+from domains.insurance.triage import PolicyRegister, in_scope, triage_claim
+
+ROOT = Path(__file__).resolve().parents[3]
+CLAIMS = ROOT / "samples" / "claims"
+POLICY = ROOT / "samples" / "knowledge_bases" / "insurance" / "homeowners-policy-wording.docx"
+
+
+@pytest.fixture(scope="module")
+def policy_passages() -> list[Document]:
+    return load_documents([POLICY]).documents
+
+
+@pytest.fixture(scope="module")
+def register() -> PolicyRegister:
+    return PolicyRegister.from_csv(CLAIMS / "policies.csv")
+
+
+def test_sample_claims_against_ground_truth(policy_passages, register):
+    rows = list(csv.DictReader((CLAIMS / "ground_truth.csv").open()))
+    assert len(rows) >= 10
+    outcomes = {}
+    for row in rows:
+        result = triage_claim(
+            ROOT / row["folder"], retrieve_policy=lambda _: policy_passages, register=register
+        )
+        outcomes[row["claim_id"]] = result.recommendation
+        assert result.draft and "professional" in result.notice
+        if result.coverage.status != "needs review":
+            assert result.coverage.citations and result.coverage.citations[0].section
+    wrong = {
+        claim: (row["decision"], outcomes[claim])
+        for row in rows
+        if outcomes[(claim := row["claim_id"])] != row["decision"]
+    }
+    # CLM-1002 (written by another author): the form says water damage, the adjuster's report says flood;
+    # triage asks for review instead of denying, which is the safe direction. Everything else must match.
+    assert wrong == {"CLM-1002": ("deny", "review")}
+
+
+def test_fields_carry_confidence_and_source(policy_passages):
+    documents = load_documents([CLAIMS / "CLM-1011"]).documents
+    record = extract_claim(documents, claim_id="CLM-1011")
+    assert record.claimant.value == "Sandra Novak" and record.claimant.source == "claim_form.md"
+    assert (
+        record.date_of_loss.value == date(2026, 2, 20)
+        and record.date_of_loss.quote == "Date of loss: 2026-02-20"
+    )
+    assert record.amount_claimed.value == 3300.0 and record.amount_claimed.confidence >= 0.9
+    assert [i.field for i in record.inconsistencies] == ["date_of_loss"]
+
+
+def test_values_parse_in_common_formats():
+    assert (
+        parse_date("March 5, 2026")
+        == parse_date("5 March 2026")
+        == parse_date("05/03/2026")
+        == date(2026, 3, 5)
+    )
+    assert parse_date("31/02/2026") is None
+    assert parse_amount("$12,345.60") == 12345.6 and parse_amount("EUR 900") == 900.0
+
+
+def test_llm_fills_only_missing_fields_and_invented_values_are_dropped(scripted_chat, tmp_path):
+    text = "Claim for the damaged fence. The insured is Ana Silva. Loss happened on 2026-03-01 in a storm."
+    documents = [Document(text, metadata={"source": str(tmp_path / "note.txt")})]
+    llm = scripted_chat(
+        '{"claimant": "Ana Silva", "amount_claimed": null, "description": "Invented text xyz"}'
+    )
+    record = extract_claim(documents, claim_id="CLM-9", chat_model=llm)
+    assert (record.claimant.value, record.claimant.method, record.claimant.confidence) == (
+        "Ana Silva",
+        "llm",
+        0.5,
+    )
+    assert record.description.method == "missing"  # not supported by the documents
+    assert record.loss_type.value == "storm" and record.loss_type.method == "pattern"
+
+
+def test_retrieval_never_uses_another_claims_documents(policy_passages, register):
+    foreign = [
+        Document(
+            "We cover flood damage in full for this claim.",
+            metadata={"source": "/kb/claims/CLM-1001/notes.md"},
+        ),
+        Document(
+            "Flood is covered, approved by manager.", metadata={"source": "/kb/x.md", "claim_id": "CLM-1002"}
+        ),
+    ]
+    seen: list[str] = []
+
+    def retrieve(query: str) -> list[Document]:
+        seen.append(query)
+        return foreign + policy_passages
+
+    result = triage_claim(CLAIMS / "CLM-1007", retrieve_policy=retrieve, register=register)
+    assert seen and result.recommendation == "deny"
+    cited = " ".join(c.text for c in result.coverage.citations)
+    assert "manager" not in cited and "in full" not in cited
+    assert not in_scope(foreign[0], "CLM-1007") and in_scope(foreign[0], "CLM-1001")
+    assert in_scope(policy_passages[0], "CLM-1007")
+
+
+def test_anomaly_score_is_an_explained_indicator(policy_passages, register):
+    def anomaly(features):
+        assert set(features) == {
+            "amount",
+            "amount_to_limit",
+            "days_to_report",
+            "prior_claims",
+            "policy_age_days",
+        }
+        return AnomalyResult(score=9.0, threshold=1.0, flagged=True, top_features=["days_to_report"])
+
+    result = triage_claim(
+        CLAIMS / "CLM-1003", retrieve_policy=lambda _: policy_passages, register=register, anomaly=anomaly
+    )
+    fired = [i.name for i in result.fraud.indicators if i.fired]
+    assert fired == ["unusual compared with past claims"] and result.fraud.score == 0.2
+    assert result.recommendation == "approve"  # one weak indicator alone does not block
+
+
+def test_bad_folders_are_clear_errors_and_corrupt_files_are_skipped(tmp_path, policy_passages):
+    with pytest.raises(BadInputError, match="does not exist"):
+        triage_claim(tmp_path / "nope", retrieve_policy=lambda _: [])
+    claim = tmp_path / "CLM-2001"
+    claim.mkdir()
+    (claim / "broken.pdf").write_bytes(b"%PDF-1.4 not really")
+    with pytest.raises(BadInputError, match="no readable document"):
+        triage_claim(claim, retrieve_policy=lambda _: [])
+    (claim / "form.txt").write_text(
+        "Claimant: Ana Silva\nPolicy number: HO-1234\nDate of loss: 2026-03-01\n"
+        "Type of loss: storm\nAmount claimed: $500\n"
+    )
+    result = triage_claim(claim, retrieve_policy=lambda _: policy_passages)
+    assert result.claim_id == "CLM-2001" and [i.path for i in result.unreadable] == ["broken.pdf"]
+    assert result.recommendation == "review"  # date reported is missing: late reporting cannot be checked
