@@ -33,7 +33,7 @@ JsonOption = Annotated[bool, typer.Option("--json", help="print machine-readable
 # ---------------------------------------------------------------- helpers (shared by command modules)
 
 
-def make_services(config: Path | None = None, **overrides: Any):  # noqa: ANN201 - Services, imported lazily
+def make_services(config: Path | None = None, **overrides: Any):
     from apps.services import Services
     from apps.settings import load_settings
 
@@ -79,7 +79,9 @@ def doctor(config: ConfigOption = None, as_json: JsonOption = False) -> None:
 def chat(
     prompt: Annotated[str, typer.Argument(help="the user message")],
     system: Annotated[str | None, typer.Option(help="system message")] = None,
-    model: Annotated[str | None, typer.Option(help="LLM (registry name or path); default from settings")] = None,
+    model: Annotated[
+        str | None, typer.Option(help="LLM (registry name or path); default from settings")
+    ] = None,
     max_new_tokens: Annotated[int | None, typer.Option(min=1)] = None,
     config: ConfigOption = None,
     as_json: JsonOption = False,
@@ -92,10 +94,14 @@ def chat(
     if model:
         settings = settings.model_copy(update={"llm": settings.llm.model_copy(update={"model": model})})
     services = Services(settings)
-    messages = ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": prompt}]
+    messages = ([{"role": "system", "content": system}] if system else []) + [
+        {"role": "user", "content": prompt}
+    ]
     chat_model = services.chat_model()
     if as_json:
-        print_json({"model": chat_model.name, "reply": chat_model.generate(messages, max_new_tokens=max_new_tokens)})
+        print_json(
+            {"model": chat_model.name, "reply": chat_model.generate(messages, max_new_tokens=max_new_tokens)}
+        )
         return
     for piece in chat_model.stream(messages, max_new_tokens=max_new_tokens):
         typer.echo(piece, nl=False)
@@ -120,7 +126,9 @@ def serve(
 
 @app.command()
 def bench(
-    names: Annotated[list[str] | None, typer.Argument(help="benchmarks to run (default: all in bench/)")] = None,
+    names: Annotated[
+        list[str] | None, typer.Argument(help="benchmarks to run (default: all in bench/)")
+    ] = None,
     out: Annotated[Path, typer.Option(help="results folder")] = Path("bench/results"),
     quick: Annotated[bool, typer.Option(help="smaller runs, for a smoke test")] = False,
 ) -> None:
@@ -142,6 +150,34 @@ def bench(
 
 # ---------------------------------------------------------------- subcommand groups
 # One module per flow beside this file, each exposing a Typer ``app``; keep this block sorted.
+sys.modules.setdefault("apps.cli", sys.modules[__name__])  # under `python -m apps.cli` they import this copy
+from apps import cli_documents  # noqa: E402 - ingest/search/ask are top-level commands
+
+cli_documents.register(app)
+from apps import cli_contracts  # noqa: E402 - registered after the shared helpers exist
+
+app.add_typer(cli_contracts.app, name="contracts")
+from apps import cli_dental  # noqa: E402
+
+app.add_typer(cli_dental.app, name="dental")
+from apps import cli_finance  # noqa: E402
+
+app.add_typer(cli_finance.app, name="finance")
+from apps import cli_healthcare  # noqa: E402
+
+app.add_typer(cli_healthcare.app, name="healthcare")
+from apps import cli_insurance  # noqa: E402
+
+app.add_typer(cli_insurance.app, name="insurance")
+from apps import cli_radiology  # noqa: E402
+
+app.add_typer(cli_radiology.app, name="radiology")
+from apps import cli_retail  # noqa: E402
+
+app.add_typer(cli_retail.app, name="retail")
+from apps import cli_users  # noqa: E402
+
+app.add_typer(cli_users.app, name="users")
 
 
 def main() -> None:

@@ -12,9 +12,15 @@ from typing import TYPE_CHECKING
 from apps.settings import Settings, apply_offline_environment
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from apps.users import AccessPolicy, UserFiles, UserStore
     from genai_models.registry import ModelRegistry
+    from rag.answering import Answerer
     from rag.embeddings import SentenceTransformerEmbeddings
     from rag.llm import ChatModel
+    from rag.retrieval import HybridRetriever
+    from rag.vectorstore import DocumentStore
 
 
 class Services:
@@ -29,6 +35,37 @@ class Services:
 
         return ModelRegistry(self.settings.data_dir, allow_network=self.settings.allow_network)
 
+    @cached_property
+    def database(self) -> Engine:
+        """The SQLAlchemy engine for operational tables (appointments, audit log)."""
+        from data_connectors.database import create_database_engine, database_url
+
+        return create_database_engine(database_url(self.settings.database, self.settings.data_dir))
+
+    @cached_property
+    def users(self) -> UserStore:
+        """Users, grants and API keys (tables in the toolkit database)."""
+        from apps.users import UserStore
+
+        return UserStore(self.database)
+
+    @cached_property
+    def access(self) -> AccessPolicy:
+        """Who may use which knowledge base; every hub and API handler asks it on the server."""
+        from apps.users import AccessPolicy
+
+        return AccessPolicy(self.users, lambda: self.document_store.collections())
+
+    @cached_property
+    def user_files(self) -> UserFiles:
+        """Each user's own uploads and outputs folders, with the upload size cap and accepted types."""
+        from apps.users import UserFiles
+        from data_connectors.documents import SUPPORTED_SUFFIXES
+
+        return UserFiles(
+            self.settings.data_dir, max_mb=self.settings.uploads.max_mb, suffixes=SUPPORTED_SUFFIXES
+        )
+
     def chat_model(self) -> ChatModel:
         from rag.llm import load_chat_model
 
@@ -38,3 +75,30 @@ class Services:
         from rag.embeddings import load_embeddings
 
         return load_embeddings(self.settings.embeddings, self.settings.data_dir, self.settings.allow_network)
+
+    @cached_property
+    def document_store(self) -> DocumentStore:
+        """Knowledge bases in Chroma (embedded or server, from settings) with the configured embeddings."""
+        from rag.vectorstore import DocumentStore
+
+        return DocumentStore(
+            config=self.settings.chroma, data_dir=self.settings.data_dir, embeddings=self.embeddings()
+        )
+
+    def retriever(self, collection: str, filters: dict[str, str] | None = None) -> HybridRetriever:
+        """Hybrid retrieval over one knowledge base, optionally scoped by metadata (e.g. ``claim_id``)."""
+        from rag.retrieval import HybridRetriever
+
+        return HybridRetriever(
+            store=self.document_store,
+            collection=collection,
+            config=self.settings.retrieval,
+            filters=filters or {},
+        )
+
+    def answerer(self, collection: str, filters: dict[str, str] | None = None) -> Answerer:
+        """Cited answers (or refusals) over one knowledge base with the configured LLM."""
+        from rag.answering import Answerer
+
+        self.document_store.collection(collection)  # a missing knowledge base fails before the LLM loads
+        return Answerer(retriever=self.retriever(collection, filters), chat_model=self.chat_model())

@@ -20,9 +20,14 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
+from data_connectors.database import DatabaseConfig
 from data_connectors.errors import BadInputError
+from domains.dental.config import DentalConfig
+from domains.radiology.config import SkullStripConfig
+from rag.chunking import ChunkingConfig
 from rag.embeddings import EmbeddingConfig
 from rag.llm import LLMConfig
+from rag.retrieval import RetrievalConfig
 from rag.vectorstore import ChromaConfig
 
 _yaml_file: ContextVar[Path | None] = ContextVar("genai_yaml_file", default=None)
@@ -60,8 +65,13 @@ class Settings(BaseSettings):
     llm: LLMConfig = LLMConfig()
     embeddings: EmbeddingConfig = EmbeddingConfig()
     chroma: ChromaConfig = ChromaConfig()
+    chunking: ChunkingConfig = ChunkingConfig()
+    retrieval: RetrievalConfig = RetrievalConfig()
     uploads: UploadConfig = UploadConfig()
     server: ServerConfig = ServerConfig()
+    dental: DentalConfig = DentalConfig()
+    radiology: SkullStripConfig = SkullStripConfig()
+    database: DatabaseConfig = DatabaseConfig()
 
     @model_validator(mode="after")
     def _apply_global_device(self) -> Settings:

@@ -144,10 +144,13 @@ if __name__ == "__main__":
     if not args.gpu:
         main(args.out, args.quick)
     else:
-        rows = [
-            _gpu_case(name, compiled, batch, new_tokens=128)
-            for name in sorted(p.name for p in CONFIG_DIR.iterdir())
-            for compiled in (False, True)
-            for batch in (1, 8)
-        ]
+        rows = []
+        for name in sorted(p.name for p in CONFIG_DIR.iterdir()):
+            for compiled in (False, True):
+                for batch in (1, 8):
+                    try:
+                        rows.append(_gpu_case(name, compiled, batch, new_tokens=128))
+                    except Exception as error:  # report a failing variant, keep measuring the others
+                        rows.append({"model": name, "compiled": compiled, "batch": batch, "error": repr(error)})
+                    print(json.dumps(rows[-1]), flush=True)
         _write(args.out / "llm_gpu.json", {"benchmark": "llm-gpu", "results": rows})

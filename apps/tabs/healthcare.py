@@ -37,11 +37,13 @@ def build(services: Services) -> None:
         lat: float | None,
         lon: float | None,
         collection: str,
+        request: gr.Request | None = None,
     ):
         session = session or PatientSession()
         session.patient_name = name.strip() or None
         session.location = (lat, lon) if lat is not None and lon is not None else None
         try:
+            services.access.check(request, collection)  # the grant, checked on the server
             turn = assistant_for(collection).respond(message, session)
             reply = turn.text + "".join(f"\n\n[{c.n}] {c.source}" for c in turn.citations)
         except BadInputError as error:
@@ -76,13 +78,14 @@ def build(services: Services) -> None:
             return f"**Not cancelled:** {error}"
         return f"Cancelled #{cancelled.id} ({cancelled.start:%a %d %b %Y %H:%M})."
 
-    def review(policy_file: str | None, collection: str, use_llm: bool):
+    def review(policy_file: str | None, collection: str, use_llm: bool, request: gr.Request | None = None):
         from data_connectors.audit import AuditLog
         from domains.healthcare.compliance import load_policy_text, review_policy
 
         if not policy_file:
             raise gr.Error("Upload a policy file first.")
         try:
+            services.access.check(request, collection)
             report = review_policy(
                 load_policy_text(Path(policy_file)),
                 services.retriever(collection).invoke,

@@ -3,6 +3,7 @@ dashboard (volume, processing time, approval and flagged-fraud rates, risk profi
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -36,18 +37,26 @@ def _triage_markdown(result) -> str:
 
 
 def build(services: Services) -> None:
-    from apps.flows import run_triage
+    from apps.flows import SAMPLE_CLAIMS, run_triage
     from domains.insurance import DRAFT_NOTICE
     from domains.insurance.underwriting import PORTFOLIO_FILE, kpi_tables, load_portfolio, risk_profile
 
-    def triage(files: list[str] | None, folder: str, policy: str):
+    def triage(files: list[str] | None, folder: str, policy: str, request: gr.Request | None = None):
+        try:  # the policy collection's grant, and server folders only among the user's own files/samples
+            user = services.access.check(request, policy.strip())
+        except ValueError as error:
+            raise gr.Error(str(error)) from None
         if files:
-            claim_dir = Path(tempfile.mkdtemp()) / (folder.strip() or "uploaded-claim")
+            claim_name = re.sub(r"[^A-Za-z0-9._-]", "_", folder.strip()).strip(".") or "uploaded-claim"
+            claim_dir = Path(tempfile.mkdtemp()) / claim_name
             claim_dir.mkdir(parents=True)
             for file in files:
                 shutil.copy(file, claim_dir / Path(file).name)
         elif folder.strip():
-            claim_dir = Path(folder.strip())
+            try:
+                claim_dir = services.user_files.server_path(user.name, folder.strip(), shared=[SAMPLE_CLAIMS])
+            except ValueError as error:
+                raise gr.Error(str(error)) from None
         else:
             raise gr.Error("Upload the claim's documents or give the claim folder's path.")
         try:
@@ -56,9 +65,13 @@ def build(services: Services) -> None:
             raise gr.Error(str(error)) from None
         return _triage_markdown(result), result.model_dump(mode="json")
 
-    def dashboard(path: str):
+    def dashboard(path: str, request: gr.Request | None = None):
         try:
-            frame, skipped = load_portfolio(path.strip() or PORTFOLIO_FILE)
+            user = services.access.user(request)
+            csv = services.user_files.server_path(
+                user.name, path.strip() or PORTFOLIO_FILE, shared=[Path(PORTFOLIO_FILE).parent]
+            )
+            frame, skipped = load_portfolio(csv)
         except ValueError as error:
             raise gr.Error(str(error)) from None
         tables = kpi_tables(frame)

@@ -1,0 +1,196 @@
+"""``genai dental``: segment and number teeth, train tooth/caries models, balance caries patches with a
+conditional GAN and measure it, and search similar cases. Every clinical output is a draft for review."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from apps.cli import ConfigOption, JsonOption, make_services, print_json
+
+app = typer.Typer(help="Dental panoramic radiographs: teeth + FDI numbers, caries, GAN balancing, search.")
+
+DeviceOption = Annotated[str | None, typer.Option(help="auto, cpu or cuda (default from settings)")]
+
+
+def _device(services, device: str | None) -> str:
+    from genai_models.runtime import resolve_device
+
+    return resolve_device(device or services.settings.dental.device)
+
+
+@app.command()
+def segment(
+    image: Annotated[Path, typer.Argument(help="panoramic radiograph: PNG/JPG/BMP/TIFF (8/16-bit) or DICOM")],
+    out: Annotated[Path, typer.Option(help="folder for teeth.png, overlay.png, teeth.json")] = Path(
+        "dental-out"
+    ),
+    weights: Annotated[Path | None, typer.Option(help="teeth *_unet.pt (default: packaged)")] = None,
+    caries_weights: Annotated[Path | None, typer.Option(help="caries *_unet.pt from `train caries`")] = None,
+    device: DeviceOption = None,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Outline and number every tooth (FDI), plus caries when a caries model was trained."""
+    from domains.dental.render import write_outputs
+    from domains.dental.segment import analyse_radiograph
+
+    services = make_services(config)
+    dental = services.settings.dental
+    result = analyse_radiograph(
+        image,
+        teeth_weights=weights or dental.teeth_path(),
+        caries_weights=caries_weights or dental.caries_path(services.settings.data_dir),
+        device=_device(services, device),
+    )
+    files = write_outputs(result, out)
+    if as_json:
+        print_json({**result.to_json(), "files": files})
+        return
+    typer.echo(result.to_json()["notice"])
+    typer.echo(f"{len(result.teeth)} teeth: {' '.join(str(t.fdi) for t in result.teeth)}")
+    if result.caries_map is not None:
+        typer.echo(f"{len(result.caries)} suspected caries regions")
+    for warning in result.warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    typer.echo(f"wrote {', '.join(files.values())}")
+
+
+@app.command()
+def train(
+    task: Annotated[str, typer.Argument(help="teeth (UFBA-425 layout) or caries (DC1000 layout)")],
+    data: Annotated[Path, typer.Option(help="dataset folder", exists=True, file_okay=False)],
+    out: Annotated[
+        Path | None, typer.Option(help="output folder (caries default: <data_dir>/dental/caries)")
+    ] = None,
+    minutes: Annotated[float, typer.Option(help="wall-clock budget, evaluation included", min=0.05)] = 3.5,
+    size: Annotated[
+        tuple[int, int] | None, typer.Option(help="training height width (multiples of 32)")
+    ] = None,
+    batch: Annotated[int | None, typer.Option(min=1)] = None,
+    seed: int = 0,
+    device: DeviceOption = None,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Train a segmentation network against a time budget and report held-out Dice (and FDI numbering)."""
+    import time
+
+    from data_connectors.errors import BadInputError
+    from domains.dental.train import TASKS
+    from domains.dental.train import train as run_training
+
+    if task not in TASKS:
+        raise BadInputError(f"Unknown task {task!r}; choose one of {', '.join(TASKS)}.")
+    services = make_services(config)
+    target = out or services.settings.data_dir / "dental" / task
+    try:
+        metrics = run_training(
+            task, data, target, minutes=minutes, device=_device(services, device), size=size, batch=batch,
+            seed=seed, started=time.monotonic(), progress=(lambda m: None) if as_json else typer.echo,
+        )  # fmt: skip
+    except ValueError as error:
+        raise BadInputError(str(error)) from None
+    if as_json:
+        print_json({"out": str(target), **metrics})
+
+
+@app.command()
+def balance(
+    dataset: Annotated[
+        Path, typer.Argument(help="caries dataset in the DC1000 layout (images_1024/, colors/)")
+    ],
+    out: Annotated[Path, typer.Option(help="folder for the balanced patch dataset")],
+    target_per_class: Annotated[int, typer.Option(help="patches per class after balancing", min=1)] = 300,
+    gan_minutes: Annotated[float, typer.Option(help="conditional GAN training budget", min=0.05)] = 3.0,
+    seed: int = 0,
+    device: DeviceOption = None,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Lesion-centred patches + conditional-GAN top-up to N per class; manifest marks every synthetic file."""
+    from domains.dental.balance import balance_dataset
+
+    services = make_services(config)
+    report = balance_dataset(
+        dataset, out, target_per_class=target_per_class, gan_minutes=gan_minutes,
+        device=_device(services, device), seed=seed, progress=(lambda m: None) if as_json else typer.echo,
+    )  # fmt: skip
+    if as_json:
+        print_json(report)
+    else:
+        typer.echo(
+            f"before {report['counts_before']} -> after {report['counts_after']}; manifest {out}/manifest.csv"
+        )
+
+
+@app.command("evaluate-balance")
+def evaluate_balance(
+    balanced: Annotated[Path, typer.Argument(help="folder written by `genai dental balance`")],
+    seeds: Annotated[int, typer.Option(min=1)] = 3,
+    epochs: Annotated[int, typer.Option(min=1)] = 15,
+    device: DeviceOption = None,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Patch classifier trained original / classical / classical+synthetic; P/R/F1 on real test patches."""
+    from domains.dental.balance import evaluate_balance as run
+
+    services = make_services(config)
+    report = run(balanced, seeds=seeds, epochs=epochs, device=_device(services, device),
+                 progress=(lambda m: None) if as_json else typer.echo)  # fmt: skip
+    if as_json:
+        print_json(report)
+        return
+    for regime, row in report["results"].items():
+        typer.echo(f"{regime:<22} macro-F1 {row['macro_f1']['mean']:.3f} ± {row['macro_f1']['sd']:.3f}")
+
+
+@app.command()
+def index(
+    folder: Annotated[Path, typer.Argument(help="folder of radiographs (label = cateN prefix or file stem)")],
+    collection: Annotated[str, typer.Option(help="image collection name")] = "dental-cases",
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Embed radiographs (packaged EfficientNet-Lite0) into a Chroma image collection for similar-case search."""
+    from data_connectors.images import IMAGE_SUFFIXES
+    from domains.dental.search import category_of, index_cases
+    from genai_models.metrics import effnet_extractor
+    from rag.image_collections import ImageCollection
+
+    services = make_services(config)
+    paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    store = ImageCollection(collection, data_dir=services.settings.data_dir, config=services.settings.chroma,
+                            create=True)  # fmt: skip
+    written = index_cases(store, paths, effnet_extractor(services.settings.data_dir),
+                          [category_of(p.name) for p in paths])  # fmt: skip
+    if as_json:
+        print_json({"collection": collection, "indexed": written})
+    else:
+        typer.echo(f"indexed {written} radiographs into {collection}")
+
+
+@app.command()
+def similar(
+    image: Annotated[Path, typer.Argument(help="radiograph to look up")],
+    k: Annotated[int, typer.Option(min=1)] = 5,
+    collection: Annotated[str, typer.Option(help="image collection name")] = "dental-cases",
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """The k most similar indexed radiographs, with their labels."""
+    from domains.dental.search import similar_cases
+    from genai_models.metrics import effnet_extractor
+    from rag.image_collections import ImageCollection
+
+    services = make_services(config)
+    store = ImageCollection(collection, data_dir=services.settings.data_dir, config=services.settings.chroma)
+    cases = similar_cases(store, image, effnet_extractor(services.settings.data_dir), k=k)
+    if as_json:
+        print_json({"query": image.name, "cases": [c.to_json() for c in cases]})
+        return
+    for case in cases:
+        typer.echo(f"{case.similarity:.3f}  {case.label or '-':<8} {case.source}")

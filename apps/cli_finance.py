@@ -1,0 +1,127 @@
+"""``genai finance``: transaction anomalies, board reports, and the bank FAQ / regulatory / report Q&A."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from apps.cli import ConfigOption, JsonOption, make_services, print_json
+
+app = typer.Typer(help="Finance: transaction anomaly flags, board reports with charts, FAQ and document Q&A.")
+
+
+@app.command()
+def anomalies(
+    transactions: Annotated[
+        Path, typer.Argument(help="CSV/XLSX: simulator layout, Time,V1..V28,Amount,Class, or any")
+    ],
+    alert_rate: Annotated[float, typer.Option(help="share of rows to alert on", min=0.0001, max=0.5)] = 0.01,
+    epochs: Annotated[int, typer.Option(help="autoencoder training epochs", min=1)] = 20,
+    plot: Annotated[Path | None, typer.Option(help="write score/PR plot PNG here")] = None,
+    limit: Annotated[int, typer.Option(help="alerts to print (JSON has all)", min=0)] = 20,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Autoencoder alerts (with the features that made each unusual) beside an Isolation Forest baseline."""
+    from domains.finance.anomalies import detect_anomalies, load_transactions, plot_report
+
+    services = make_services(config)
+    from genai_models.runtime import resolve_device
+
+    report = detect_anomalies(
+        load_transactions(transactions),
+        alert_rate=alert_rate,
+        epochs=epochs,
+        device=resolve_device(services.settings.device),
+    )
+    if plot is not None:
+        plot_report(report).savefig(plot, dpi=110)
+    if as_json:
+        print_json({**report.to_dict(), "plot": str(plot) if plot else None})
+        return
+    typer.echo(
+        f"{report.rows} rows ({report.layout} layout), {len(report.alerts)} alerts at {alert_rate:.2%}"
+    )
+    for name, values in (report.metrics or {}).items():
+        typer.echo(
+            f"{name:<17} precision {values.precision:.3f}  recall {values.recall:.3f}  "
+            f"PR-AUC {values.pr_auc:.3f}"
+        )
+    for alert in report.alerts[:limit]:
+        reasons = ", ".join(f"{feature} {share:.0%}" for feature, share in alert.top_features)
+        forest = "also IF" if alert.isolation_forest_flag else "AE only"
+        typer.echo(f"{alert.record_id}  score {alert.score:.3f}  ({forest})  {reasons}")
+
+
+@app.command("board-report")
+def board_report(
+    statements: Annotated[Path, typer.Argument(help="CSV/XLSX: statement,line_item,<period>...")],
+    out: Annotated[Path, typer.Option(help="output folder")] = Path("board-report"),
+    llm: Annotated[bool, typer.Option(help="LLM narrative (checked; template fallback)")] = True,
+    collection: Annotated[
+        str | None, typer.Option(help="also index the report into this knowledge base for Q&A")
+    ] = None,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Ratios and growth, charts, a narrative whose numbers all come from the table, HTML + PDF."""
+    from domains.finance.board_report import build_board_report
+
+    services = make_services(config)
+    report = build_board_report(statements, out, chat_model=services.chat_model() if llm else None)
+    document = report.to_dict()
+    if collection:
+        from rag.indexing import ingest
+
+        ingested = ingest(
+            [report.files["text"]],
+            store=services.document_store,
+            collection=collection,
+            chunking=services.settings.chunking,
+            count_tokens=services.embeddings().count_tokens,
+        )
+        document["collection"] = {"name": collection, "chunks": ingested.chunks}
+    if as_json:
+        print_json(document)
+        return
+    typer.echo(report.narrative)
+    typer.echo(
+        f"(narrative: {report.narrative_source}) wrote {report.files['html']} and {report.files['pdf']}"
+    )
+    if collection:
+        typer.echo(
+            f"indexed into knowledge base {collection!r}: ask with `genai finance ask --collection {collection}`"
+        )
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="the question")],
+    collection: Annotated[
+        str, typer.Option(help="knowledge base (bank FAQ, regulations, a board report)")
+    ] = ("bank-faq"),
+    regulatory: Annotated[
+        bool, typer.Option(help="risk/regulatory Q&A for staff (no customer account-data guard)")
+    ] = False,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Answer from one knowledge base with citations, or refuse; never states account data."""
+    from domains.finance.faq import BankAssistant
+
+    services = make_services(config)
+    assistant = BankAssistant(services.answerer(collection), guard_account_data=not regulatory)
+    if as_json:
+        print_json(assistant.ask(question).to_dict())
+        return
+    answer = None
+    for event in assistant.stream(question):
+        if isinstance(event, str):
+            typer.echo(event, nl=False)
+        else:
+            answer = event
+    typer.echo()
+    for citation in answer.citations if answer else []:
+        typer.echo(f"[{citation.n}] {citation.source}" + (f" p.{citation.page}" if citation.page else ""))

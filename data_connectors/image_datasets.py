@@ -1,0 +1,262 @@
+"""Labelled 2D image datasets in the layouts people export (Roboflow and friends) -> one record type.
+
+Four layouts: a folder of images with a parallel folder of masks (matched by file stem), one sub-folder per
+class, COCO JSON (boxes and polygons) and YOLO txt (``class cx cy w h`` boxes or ``class x1 y1 x2 y2 ...``
+polygons, normalised to [0, 1], with ``data.yaml`` class names). Readers only index files; pixels are read
+later with :func:`data_connectors.images.read_image`. Anything unusable (missing image, malformed line) is
+listed in ``DatasetIndex.skipped`` with the reason, and the rest is kept: one bad file never sinks a dataset.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from data_connectors.errors import BadInputError
+from data_connectors.images import IMAGE_SUFFIXES
+
+
+@dataclass
+class Annotation:
+    category: str
+    box_xyxy: tuple[float, float, float, float] | None = None  # pixels
+    polygon: list[tuple[float, float]] | None = None  # pixels, (x, y)
+
+
+@dataclass
+class ImageRecord:
+    image: Path
+    mask: Path | None = None
+    label: str | None = None
+    annotations: list[Annotation] = field(default_factory=list)
+    split: str | None = None
+    size_hw: tuple[int, int] | None = None
+
+
+@dataclass
+class DatasetIndex:
+    layout: str
+    records: list[ImageRecord]
+    categories: list[str]
+    skipped: list[str] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        """Images per class label (class folders) or annotations per category (COCO/YOLO)."""
+        totals: dict[str, int] = dict.fromkeys(self.categories, 0)
+        for record in self.records:
+            if record.label is not None:
+                totals[record.label] = totals.get(record.label, 0) + 1
+            for annotation in record.annotations:
+                totals[annotation.category] = totals.get(annotation.category, 0) + 1
+        return totals
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _images_in(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+
+
+def _require_dir(path: Path, what: str) -> Path:
+    path = Path(path)
+    if not path.is_dir():
+        raise BadInputError(f"{what} {path} is not a folder; give the dataset's folder path.")
+    return path
+
+
+def _image_size(path: Path) -> tuple[int, int] | None:
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            return image.size[1], image.size[0]
+    except (OSError, UnidentifiedImageError):
+        return None
+
+
+def _yolo_names(root: Path) -> list[str]:
+    for name in ("data.yaml", "data.yml", "dataset.yaml"):
+        if (root / name).is_file():
+            import yaml
+
+            names = (yaml.safe_load((root / name).read_text()) or {}).get("names", [])
+            return (
+                [str(v) for _, v in sorted(names.items())]
+                if isinstance(names, dict)
+                else [str(n) for n in names]
+            )
+    return []
+
+
+def _yolo_annotations(
+    text: str, names: list[str], size_hw: tuple[int, int]
+) -> tuple[list[Annotation], list[str]]:
+    height, width = size_hw
+    annotations, problems = [], []
+    for number, line in enumerate(text.splitlines(), start=1):
+        parts = line.split()
+        if not parts:
+            continue
+        try:
+            class_id, values = int(parts[0]), [float(v) for v in parts[1:]]
+        except ValueError:
+            problems.append(f"line {number}: not numbers")
+            continue
+        if len(values) < 4 or (len(values) > 4 and len(values) % 2):
+            problems.append(f"line {number}: expected 4 box values or an even number of polygon values")
+            continue
+        category = names[class_id] if 0 <= class_id < len(names) else str(class_id)
+        if len(values) == 4:
+            cx, cy, w, h = values
+            box = ((cx - w / 2) * width, (cy - h / 2) * height, (cx + w / 2) * width, (cy + h / 2) * height)
+            annotations.append(Annotation(category, box_xyxy=box))
+        else:
+            points = [(values[i] * width, values[i + 1] * height) for i in range(0, len(values), 2)]
+            xs, ys = [p[0] for p in points], [p[1] for p in points]
+            annotations.append(Annotation(category, (min(xs), min(ys), max(xs), max(ys)), points))
+    return annotations, problems
+
+
+# PUBLIC API
+
+
+def read_mask_folder(images_dir: str | Path, masks_dir: str | Path) -> DatasetIndex:
+    """Images paired with masks of the same file stem (any image extension on either side)."""
+    images_dir, masks_dir = _require_dir(images_dir, "Images folder"), _require_dir(masks_dir, "Masks folder")
+    masks = {p.stem: p for p in _images_in(masks_dir)}
+    records, skipped = [], []
+    for image in _images_in(images_dir):
+        if image.stem in masks:
+            records.append(ImageRecord(image=image, mask=masks[image.stem]))
+        else:
+            skipped.append(f"{image.name}: no mask named {image.stem}.* in {masks_dir.name}")
+    if not records:
+        raise BadInputError(f"No image in {images_dir} has a mask with the same name in {masks_dir}.")
+    return DatasetIndex("mask-folder", records, [], skipped)
+
+
+def read_class_folders(root: str | Path) -> DatasetIndex:
+    """``root/<class>/<image>``: one sub-folder per class; empty sub-folders are listed as skipped."""
+    root = _require_dir(root, "Dataset folder")
+    records, categories, skipped = [], [], []
+    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
+        images = _images_in(folder)
+        if not images:
+            skipped.append(f"{folder.name}/: no images")
+            continue
+        categories.append(folder.name)
+        records += [ImageRecord(image=image, label=folder.name) for image in images]
+    if not records:
+        raise BadInputError(f"{root} has no class sub-folders with images (expected {root}/<class>/<image>).")
+    return DatasetIndex("class-folders", records, categories, skipped)
+
+
+def read_coco(annotation_file: str | Path, images_dir: str | Path | None = None) -> DatasetIndex:
+    """COCO detection/segmentation JSON (Roboflow "COCO" export: ``_annotations.coco.json`` beside images)."""
+    annotation_file = Path(annotation_file)
+    try:
+        document = json.loads(annotation_file.read_text())
+        images, annotations = document["images"], document.get("annotations", [])
+        categories = {int(c["id"]): str(c["name"]) for c in document.get("categories", [])}
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise BadInputError(
+            f"{annotation_file.name} is not a COCO annotation file ({type(error).__name__}: {error}); "
+            "export the dataset again in COCO JSON format."
+        ) from None
+    folder = Path(images_dir) if images_dir else annotation_file.parent
+    by_image: dict[int, list[dict[str, Any]]] = {}
+    for annotation in annotations:
+        by_image.setdefault(int(annotation.get("image_id", -1)), []).append(annotation)
+    records, skipped = [], []
+    for image in images:
+        path = folder / str(image.get("file_name", ""))
+        if not path.is_file():
+            skipped.append(f"{image.get('file_name')}: image file not found in {folder}")
+            continue
+        record = ImageRecord(image=path, size_hw=(int(image.get("height", 0)), int(image.get("width", 0))))
+        for annotation in by_image.get(int(image.get("id", -1)), []):
+            category = categories.get(
+                int(annotation.get("category_id", -1)), str(annotation.get("category_id"))
+            )
+            x, y, w, h = (float(v) for v in annotation.get("bbox", (0, 0, 0, 0)))
+            segmentation = annotation.get("segmentation")
+            polygon = None
+            if isinstance(segmentation, list) and segmentation and isinstance(segmentation[0], list):
+                flat = segmentation[0]
+                polygon = [(float(flat[i]), float(flat[i + 1])) for i in range(0, len(flat) - 1, 2)]
+            record.annotations.append(Annotation(category, (x, y, x + w, y + h), polygon))
+        records.append(record)
+    return DatasetIndex("coco", records, sorted(set(categories.values())), skipped)
+
+
+def read_yolo(root: str | Path) -> DatasetIndex:
+    """YOLO txt export: ``[split/]images/*`` + ``[split/]labels/*.txt``, class names from ``data.yaml``."""
+    root = _require_dir(root, "YOLO dataset folder")
+    names = _yolo_names(root)
+    image_dirs = [root / "images"] if (root / "images").is_dir() else []
+    image_dirs += sorted(p / "images" for p in root.iterdir() if p.is_dir() and (p / "images").is_dir())
+    if not image_dirs:
+        raise BadInputError(f"{root} has no images/ folder (expected [split/]images and [split/]labels).")
+    records, skipped = [], []
+    for image_dir in image_dirs:
+        split = image_dir.parent.name if image_dir.parent != root else None
+        for image in _images_in(image_dir):
+            label_file = image_dir.parent / "labels" / f"{image.stem}.txt"
+            size = _image_size(image)
+            if size is None:
+                skipped.append(f"{image.name}: unreadable image")
+                continue
+            text = label_file.read_text() if label_file.is_file() else ""
+            annotations, problems = _yolo_annotations(text, names, size)
+            skipped += [f"{label_file.name} {problem}" for problem in problems]
+            records.append(ImageRecord(image=image, annotations=annotations, split=split, size_hw=size))
+    return DatasetIndex(
+        "yolo", records, names or sorted({a.category for r in records for a in r.annotations}), skipped
+    )
+
+
+def read_image_dataset(path: str | Path) -> DatasetIndex:
+    """Guess the layout: COCO JSON, YOLO (``labels/`` or ``data.yaml``), images + masks, class folders.
+
+    Raises:
+        BadInputError: the path matches none of the four layouts.
+    """
+    path = Path(path)
+    if path.is_file() and path.suffix.lower() == ".json":
+        return read_coco(path)
+    root = _require_dir(path, "Dataset")
+    coco = sorted(root.glob("*.json")) or sorted(root.glob("*/_annotations.coco.json"))
+    if coco:
+        return read_coco(coco[0])
+    if (
+        _yolo_names(root)
+        or (root / "labels").is_dir()
+        or any((p / "labels").is_dir() for p in root.iterdir())
+    ):
+        return read_yolo(root)
+    for images, masks in (("images", "masks"), ("images", "labels"), ("images", "fdi_labelmaps")):
+        if (root / images).is_dir() and (root / masks).is_dir():
+            return read_mask_folder(root / images, root / masks)
+    return read_class_folders(root)
+
+
+def rasterise(record: ImageRecord, categories: list[str]) -> np.ndarray:
+    """A ``(H, W)`` uint8 mask from COCO/YOLO polygons (boxes when no polygon): value = category index + 1."""
+    from PIL import Image, ImageDraw
+
+    if record.size_hw is None:
+        raise BadInputError(f"{record.image.name} has no known size; read it with read_coco or read_yolo.")
+    mask = Image.new("L", (record.size_hw[1], record.size_hw[0]), 0)
+    draw = ImageDraw.Draw(mask)
+    for annotation in record.annotations:
+        value = categories.index(annotation.category) + 1 if annotation.category in categories else 255
+        if annotation.polygon and len(annotation.polygon) >= 3:
+            draw.polygon(annotation.polygon, fill=value)
+        elif annotation.box_xyxy:
+            draw.rectangle(annotation.box_xyxy, fill=value)
+    return np.asarray(mask)

@@ -1,0 +1,180 @@
+"""2D images in: PNG/JPG/BMP/TIFF (8- or 16-bit) and single-frame DICOM -> ``(float32 array, metadata)``.
+
+Pixel values keep their full stored range (a 16-bit radiograph stays 0..65535, never squeezed to 8 bits);
+``metadata["bit_depth"]`` says what the range was, so callers normalise explicitly with
+:func:`to_unit_range`. DICOM values get the modality rescale (slope/intercept) and MONOCHROME1 is inverted so
+bright always means dense; ``metadata["spacing_mm"]`` is ``(row, column)`` millimetres from ``PixelSpacing``
+or, failing that, ``ImagerPixelSpacing`` (None when the file has neither). No patient identifier is read
+into the metadata. The file type is recognised by its content, not its name.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from data_connectors.errors import BadInputError, UnsupportedFileError
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".dcm", ".dicom")
+DEFAULT_MAX_PIXELS = 200_000_000  # a 20k x 10k panoramic scan still opens; a decompression bomb does not
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _is_dicom(head: bytes, path: Path) -> bool:
+    return head[128:132] == b"DICM" or path.suffix.lower() in (".dcm", ".dicom")
+
+
+def _bit_depth(array: np.ndarray, mode: str) -> int:
+    if array.dtype == np.uint8 or mode in ("1", "L", "P", "RGB", "RGBA", "LA"):
+        return 8
+    if array.dtype == np.uint16 or mode.startswith("I;16"):
+        return 16
+    if mode == "F" or array.dtype.kind == "f":
+        return 32
+    return 16 if array.max(initial=0) <= 65535 and array.min(initial=0) >= 0 else 32
+
+
+def _read_pil(data: bytes, path: Path, max_pixels: int) -> tuple[np.ndarray, dict[str, Any]]:
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        image = Image.open(io.BytesIO(data))
+    except UnidentifiedImageError:
+        raise UnsupportedFileError(
+            f"{path.name} is not a readable image (expected PNG, JPG, BMP, TIFF or DICOM content)."
+        ) from None
+    except (OSError, SyntaxError, ValueError) as error:
+        raise BadInputError(f"{path.name} is a corrupt image file ({error}); re-export it.") from None
+    width, height = image.size
+    if width * height > max_pixels:
+        raise BadInputError(
+            f"{path.name} is {width}x{height} pixels, above the {max_pixels:,}-pixel limit; "
+            "downscale it before uploading."
+        )
+    try:
+        image.load()
+    except (OSError, SyntaxError, ValueError) as error:
+        raise BadInputError(
+            f"{path.name} is a corrupt or truncated {image.format} file ({error}); re-export it."
+        ) from None
+    mode, file_format = image.mode, image.format
+    if mode == "P":
+        image = image.convert("RGBA" if "transparency" in image.info else "RGB")
+    elif mode in ("1", "LA"):
+        image = image.convert("L")
+    elif mode in ("CMYK", "YCbCr"):
+        image = image.convert("RGB")
+    array = np.asarray(image)
+    if array.ndim == 3 and array.shape[2] == 4:
+        array = array[..., :3]  # alpha carries no radiographic information
+    meta = {
+        "format": file_format,
+        "mode": mode,
+        "bit_depth": _bit_depth(array, mode),
+        "spacing_mm": _pil_spacing(image),
+    }
+    return array.astype(np.float32), meta
+
+
+def _pil_spacing(image: Any) -> tuple[float, float] | None:
+    """Spacing from the file's DPI when it was written by a scanner (TIFF/PNG); None when absent or 72/96."""
+    dpi = image.info.get("dpi")
+    if not dpi or any(float(d) in (0.0, 1.0, 72.0, 96.0) for d in dpi[:2]):
+        return None
+    return (25.4 / float(dpi[1]), 25.4 / float(dpi[0]))
+
+
+def _read_dicom(data: bytes, path: Path, max_pixels: int) -> tuple[np.ndarray, dict[str, Any]]:
+    import pydicom
+    from pydicom.errors import InvalidDicomError
+
+    try:
+        dataset = pydicom.dcmread(io.BytesIO(data), force=path.suffix.lower() in (".dcm", ".dicom"))
+        pixels = dataset.pixel_array
+    except (InvalidDicomError, AttributeError, KeyError, ValueError, OSError, EOFError, TypeError) as error:
+        raise BadInputError(
+            f"{path.name} is not a readable DICOM image ({type(error).__name__}: {error}); "
+            "export the radiograph again as DICOM or PNG."
+        ) from None
+    if pixels.ndim == 3 and int(getattr(dataset, "NumberOfFrames", 1) or 1) > 1:
+        raise BadInputError(
+            f"{path.name} has {pixels.shape[0]} frames; a single 2D radiograph is expected "
+            "(use the volume reader for series)."
+        )
+    if pixels.shape[0] * pixels.shape[1] > max_pixels:
+        raise BadInputError(f"{path.name} is {pixels.shape[1]}x{pixels.shape[0]} pixels, above the limit.")
+    array = pixels.astype(np.float32)
+    if array.ndim == 2:
+        array = array * float(getattr(dataset, "RescaleSlope", 1) or 1) + float(
+            getattr(dataset, "RescaleIntercept", 0) or 0
+        )
+        if str(getattr(dataset, "PhotometricInterpretation", "")) == "MONOCHROME1":
+            array = array.max() + array.min() - array
+    spacing = None
+    for tag in ("PixelSpacing", "ImagerPixelSpacing"):
+        value = getattr(dataset, tag, None)
+        if value is not None and len(value) == 2:
+            spacing = (float(value[0]), float(value[1]))
+            break
+    meta = {
+        "format": "DICOM",
+        "mode": str(getattr(dataset, "PhotometricInterpretation", "")),
+        "bit_depth": int(getattr(dataset, "BitsStored", 0) or pixels.dtype.itemsize * 8),
+        "spacing_mm": spacing,
+        "modality": str(getattr(dataset, "Modality", "")),
+    }
+    return array, meta
+
+
+# PUBLIC API
+
+
+def read_image(
+    path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """One 2D image: ``(H, W)`` grey or ``(H, W, 3)`` colour float32 array in its stored range, + metadata.
+
+    Metadata keys: ``source`` (file name), ``format``, ``mode``, ``bit_depth``, ``spacing_mm`` (row, col) or
+    None, ``height``, ``width``, ``channels``.
+
+    Raises:
+        FileNotFoundError: ``path`` does not exist.
+        UnsupportedFileError: the content is not an image we can read (a text file, a PDF, ...).
+        BadInputError: the file is corrupt/truncated, multi-frame, or larger than ``max_pixels``.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(2, "No such image file", str(path))
+    data = path.read_bytes()
+    if not data:
+        raise BadInputError(f"{path.name} is an empty file; upload the radiograph again.")
+    reader = _read_dicom if _is_dicom(data[:132], path) else _read_pil
+    array, meta = reader(data, path, max_pixels)
+    meta.update(
+        source=path.name,
+        height=int(array.shape[0]),
+        width=int(array.shape[1]),
+        channels=1 if array.ndim == 2 else int(array.shape[2]),
+    )
+    return array, meta
+
+
+def to_grey(array: np.ndarray) -> np.ndarray:
+    """``(H, W[, C])`` -> ``(H, W)`` luminance (ITU-R 601 weights), keeping the value range."""
+    if array.ndim == 2:
+        return array
+    return (array[..., :3] @ np.array([0.299, 0.587, 0.114], dtype=np.float32)).astype(np.float32)
+
+
+def to_unit_range(array: np.ndarray, meta: dict[str, Any] | None = None) -> np.ndarray:
+    """Scale to [0, 1]: by the integer bit depth for 8/16-bit files, by min/max for DICOM or float data."""
+    bit_depth = (meta or {}).get("bit_depth")
+    if (meta or {}).get("format") != "DICOM" and bit_depth in (8, 16):
+        return np.clip(array / float(2**bit_depth - 1), 0.0, 1.0).astype(np.float32)
+    low, high = float(array.min()), float(array.max())
+    return ((array - low) / (high - low if high > low else 1.0)).astype(np.float32)

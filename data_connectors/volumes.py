@@ -1,0 +1,448 @@
+"""3D medical volumes in and out: NIfTI files and DICOM series (folder or zip) <-> MONAI ``MetaTensor``.
+
+Readers return a channel-first ``MetaTensor`` of shape ``(1, X, Y, Z)`` whose ``.affine`` maps voxel indices to
+RAS millimetres (the convention MONAI and NIfTI share), so every later step can resample and write back onto
+exactly the input grid. ``meta["source"]`` describes where the pixels came from without any patient identifier
+(no name, ID or birth date is read into it, so nothing downstream can log one); ``meta["warnings"]`` lists what
+the user should know (skipped files, 4D input reduced to its first volume).
+
+DICOM slices are ordered by ``ImagePositionPatient`` projected on the slice normal, never by file name. Zip
+uploads are read member by member in memory: nothing is extracted to disk, and a member name that would escape
+a folder (``../``, absolute path, drive letter) rejects the whole upload.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import zipfile
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import Any
+
+import numpy as np
+
+from data_connectors.errors import BadInputError, UnsupportedFileError
+
+NIFTI_SUFFIXES = (".nii", ".nii.gz")
+LPS_TO_RAS = np.diag([-1.0, -1.0, 1.0, 1.0])
+# Tags that identify a person or a place of care: removed from every DICOM we write.
+IDENTIFYING_TAGS = (
+    "PatientName",
+    "PatientID",
+    "PatientBirthDate",
+    "PatientBirthTime",
+    "OtherPatientIDs",
+    "OtherPatientIDsSequence",
+    "OtherPatientNames",
+    "PatientAddress",
+    "PatientTelephoneNumbers",
+    "PatientMotherBirthName",
+    "MedicalRecordLocator",
+    "EthnicGroup",
+    "PatientComments",
+    "ReferringPhysicianName",
+    "PerformingPhysicianName",
+    "OperatorsName",
+    "PhysiciansOfRecord",
+    "NameOfPhysiciansReadingStudy",
+    "RequestingPhysician",
+    "InstitutionName",
+    "InstitutionAddress",
+    "InstitutionalDepartmentName",
+    "StationName",
+    "DeviceSerialNumber",
+    "AccessionNumber",
+    "StudyID",
+    "RequestAttributesSequence",
+    "IssuerOfPatientID",
+)
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _is_nifti(path: Path) -> bool:
+    return path.name.lower().endswith(NIFTI_SUFFIXES)
+
+
+def _short_uid(uid: str) -> str:
+    """The last 12 characters: enough to tell series apart in a list and to pass back with ``--series``."""
+    return uid[-12:]
+
+
+def _check_zip_names(names: list[str], zip_name: str) -> None:
+    for name in names:
+        posix, windows = PurePosixPath(name), PureWindowsPath(name)
+        if (
+            posix.is_absolute()
+            or windows.drive
+            or windows.root
+            or ".." in posix.parts
+            or ".." in windows.parts
+        ):
+            raise BadInputError(
+                f"Zip {zip_name} contains the unsafe member name {name!r} (absolute path or '..'); "
+                "nothing was extracted: re-create the archive with relative paths only."
+            )
+
+
+def _dicom_payloads(path: Path) -> Iterator[tuple[str, Any]]:
+    """(display name, file path or in-memory bytes) of every candidate file in a folder or a zip."""
+    if path.is_dir():
+        for file in sorted(p for p in path.rglob("*") if p.is_file()):
+            yield str(file.relative_to(path)), file
+        return
+    try:
+        archive = zipfile.ZipFile(path)
+    except zipfile.BadZipFile:
+        raise BadInputError(
+            f"{path.name} is not a readable zip archive; upload a zip of the DICOM series."
+        ) from None
+    with archive:
+        members = [info for info in archive.infolist() if not info.is_dir()]
+        _check_zip_names([info.filename for info in members], path.name)
+        for info in members:
+            yield info.filename, io.BytesIO(archive.read(info))
+
+
+@dataclass
+class _Slice:
+    dataset: Any  # pydicom Dataset, pixel data kept until stacking
+    name: str
+
+
+def _read_dicom_slices(path: Path) -> tuple[list[_Slice], list[str]]:
+    """Every image slice that pydicom can read; unreadable files are skipped and reported."""
+    import pydicom
+    from pydicom.errors import InvalidDicomError
+
+    slices, skipped = [], []
+    for name, payload in _dicom_payloads(path):
+        if PurePosixPath(name).name.upper() == "DICOMDIR":
+            continue
+        try:
+            dataset = pydicom.dcmread(payload)
+        except (InvalidDicomError, OSError, ValueError, EOFError, KeyError, TypeError):
+            skipped.append(name)
+            continue
+        if "PixelData" not in dataset:
+            skipped.append(name)
+            continue
+        slices.append(_Slice(dataset, name))
+    return slices, skipped
+
+
+def _series_listing(groups: dict[str, list[_Slice]]) -> str:
+    lines = []
+    for uid, members in groups.items():
+        description = str(members[0].dataset.get("SeriesDescription", "")).strip() or "(no description)"
+        lines.append(f"{_short_uid(uid)} '{description}' ({len(members)} slices)")
+    return "; ".join(lines)
+
+
+def _pick_series(slices: list[_Slice], series: str | None, source: str) -> list[_Slice]:
+    groups: dict[str, list[_Slice]] = defaultdict(list)
+    for item in slices:
+        groups[str(item.dataset.get("SeriesInstanceUID", "unknown"))].append(item)
+    if series is not None:
+        chosen = [uid for uid in groups if uid == series or uid.endswith(series)]
+        if len(chosen) != 1:
+            raise BadInputError(
+                f"--series {series!r} matches {len(chosen)} of the series in {source}: {_series_listing(groups)}; "
+                "pass one of the listed identifiers."
+            )
+        return groups[chosen[0]]
+    if len(groups) > 1:
+        raise BadInputError(
+            f"{source} holds {len(groups)} DICOM series: {_series_listing(groups)}; "
+            "choose one with --series <identifier>."
+        )
+    return next(iter(groups.values()))
+
+
+def _slice_geometry(dataset: Any, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Row direction, column direction, position (LPS mm) and (row, column) pixel spacing of one slice."""
+    try:
+        orientation = np.asarray([float(v) for v in dataset.ImageOrientationPatient], dtype=float)
+        position = np.asarray([float(v) for v in dataset.ImagePositionPatient], dtype=float)
+        spacing = np.asarray([float(v) for v in dataset.PixelSpacing], dtype=float)
+    except (AttributeError, TypeError, ValueError):
+        raise BadInputError(
+            f"DICOM file {name} lacks ImageOrientationPatient/ImagePositionPatient/PixelSpacing, so its "
+            "geometry is unknown; export the series from PACS as standard MR/CT images."
+        ) from None
+    return orientation[:3], orientation[3:], position, spacing
+
+
+def _stack_series(members: list[_Slice], source: str) -> tuple[np.ndarray, np.ndarray, list[Any]]:
+    """Sorted pixel volume (X=column, Y=row, Z=slice), its RAS affine and the sorted headers."""
+    if len(members) == 1 and int(members[0].dataset.get("NumberOfFrames", 1) or 1) > 1:
+        raise BadInputError(
+            f"{source} holds one multi-frame (enhanced) DICOM file, which is not supported; export classic "
+            "single-frame images from PACS or convert the series to NIfTI (dcm2niix)."
+        )
+    if len(members) == 1:
+        raise BadInputError(
+            f"{source} holds a single 2D image ({members[0].name}); skull stripping needs a 3D series of slices."
+        )
+    row_dir, col_dir, _, spacing = _slice_geometry(members[0].dataset, members[0].name)
+    normal = np.cross(row_dir, col_dir)
+    positions = []
+    for item in members:
+        row_i, col_i, position, spacing_i = _slice_geometry(item.dataset, item.name)
+        if not (np.allclose(row_i, row_dir, atol=1e-4) and np.allclose(col_i, col_dir, atol=1e-4)):
+            raise BadInputError(
+                f"Slices of the series in {source} have different orientations; it is not one volume."
+            )
+        if not np.allclose(spacing_i, spacing, atol=1e-4):
+            raise BadInputError(
+                f"Slices of the series in {source} have different pixel spacings; it is not one volume."
+            )
+        positions.append(position)
+    distances = np.asarray([float(p @ normal) for p in positions])
+    order = np.argsort(distances)
+    members, distances = [members[i] for i in order], distances[order]
+    positions = [positions[i] for i in order]
+    steps = np.diff(distances)
+    if np.any(steps < 1e-3):
+        raise BadInputError(
+            f"The series in {source} has several images at the same position (4D, multi-echo or duplicates); "
+            "export a single 3D volume."
+        )
+    typical = float(np.median(steps))
+    if np.any(np.abs(steps - typical) > 0.1 * typical):
+        gaps = np.round(steps / typical).astype(int)
+        if np.all(np.abs(steps - gaps * typical) <= 0.1 * typical) and gaps.max() > 1:
+            missing = int((gaps - 1).sum())
+            raise BadInputError(
+                f"The series in {source} is missing {missing} slice(s) (gap of {steps.max():.2f} mm where slices "
+                f"are {typical:.2f} mm apart); re-export the complete series."
+            )
+        raise BadInputError(
+            f"The series in {source} has inconsistent slice spacing ({steps.min():.2f} to {steps.max():.2f} mm); "
+            "re-export it as one evenly spaced volume."
+        )
+    try:
+        planes = [np.asarray(item.dataset.pixel_array, dtype=np.float32) for item in members]
+    except Exception as error:  # pydicom raises many types for undecodable pixel data
+        raise BadInputError(
+            f"The pixel data of the series in {source} cannot be decoded ({type(error).__name__}); "
+            "export it uncompressed or install the matching pydicom pixel-data handler."
+        ) from None
+    if len({plane.shape for plane in planes}) != 1 or planes[0].ndim != 2:
+        raise BadInputError(
+            f"Slices of the series in {source} differ in size or are not 2D; it is not one volume."
+        )
+    for item, plane in zip(members, planes, strict=True):
+        slope = float(item.dataset.get("RescaleSlope", 1) or 1)
+        intercept = float(item.dataset.get("RescaleIntercept", 0) or 0)
+        plane *= slope
+        plane += intercept
+    volume = np.stack([plane.T for plane in planes], axis=-1)  # (columns, rows, slices)
+    step = (positions[-1] - positions[0]) / (len(positions) - 1)
+    affine_lps = np.eye(4)
+    affine_lps[:3, 0] = row_dir * spacing[1]  # along a row = increasing column index
+    affine_lps[:3, 1] = col_dir * spacing[0]
+    affine_lps[:3, 2] = step
+    affine_lps[:3, 3] = positions[0]
+    headers = []
+    for item in members:
+        header = item.dataset
+        del header.PixelData
+        headers.append(header)
+    return volume, LPS_TO_RAS @ affine_lps, headers
+
+
+def _meta_tensor(volume: np.ndarray, affine: np.ndarray, source: dict[str, Any], warnings: list[str]):
+    from monai.data import MetaTensor
+
+    return MetaTensor(
+        np.ascontiguousarray(volume[None], dtype=np.float32),
+        affine=np.asarray(affine, dtype=np.float64),
+        meta={"source": source, "warnings": warnings, "space": "RAS"},
+    )
+
+
+# PUBLIC API
+
+
+def read_nifti(path: str | Path):
+    """A NIfTI file as a ``(1, X, Y, Z)`` MetaTensor with the file's affine; 4D input keeps its first volume.
+
+    Raises:
+        BadInputError: the file cannot be parsed, is 2D, or is not a NIfTI file.
+    """
+    import nibabel as nib
+
+    path = Path(path)
+    if not path.is_file():
+        raise BadInputError(f"{path} does not exist; pass a .nii/.nii.gz file or a DICOM folder/zip.")
+    try:
+        image = nib.load(str(path))
+        data = np.asarray(image.dataobj, dtype=np.float32)
+    except Exception as error:  # nibabel raises ImageFileError, EOFError, zlib/gzip errors, ValueError...
+        raise BadInputError(
+            f"{path.name} cannot be read as NIfTI ({type(error).__name__}); the file is corrupt or truncated, "
+            "re-export it."
+        ) from None
+    warnings: list[str] = []
+    while data.ndim > 3 and data.shape[-1] == 1:
+        data = data[..., 0]
+    if data.ndim == 4:
+        warnings.append(f"4D input with {data.shape[3]} volumes: only the first volume was used.")
+        data = data[..., 0]
+    if data.ndim != 3 or min(data.shape) < 2:
+        raise BadInputError(
+            f"{path.name} has shape {tuple(image.shape)}, a 2D image; skull stripping needs a 3D volume."
+        )
+    if not np.isfinite(data).all():
+        warnings.append("non-finite voxel values were set to 0.")
+        data = np.nan_to_num(data, nan=0.0, posinf=0.0, neginf=0.0)
+    source = {"format": "nifti", "name": path.name, "modality": None, "series_description": None}
+    return _meta_tensor(data, image.affine, source, warnings)
+
+
+def read_dicom_series(path: str | Path, *, series: str | None = None):
+    """One DICOM series from a folder or zip as a ``(1, X, Y, Z)`` MetaTensor in RAS, slices sorted by position.
+
+    ``meta["dicom_headers"]`` holds the sorted slice headers (pixel data removed) for ``write_dicom_series``.
+
+    Raises:
+        BadInputError: no DICOM image, several series and no ``series`` chosen, a lone 2D image, missing
+            slices, inconsistent spacing, several images per position, or unsafe zip member names.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise BadInputError(f"{path} does not exist; pass a DICOM folder or zip.")
+    slices, skipped = _read_dicom_slices(path)
+    if not slices:
+        what = "is empty" if not skipped else f"has no readable DICOM image ({len(skipped)} other file(s))"
+        raise BadInputError(f"{path.name} {what}; pass a folder or zip holding one DICOM series.")
+    members = _pick_series(slices, series, path.name)
+    volume, affine, headers = _stack_series(members, path.name)
+    first = headers[0]
+    warnings = [f"{len(skipped)} file(s) that are not DICOM images were skipped."] if skipped else []
+    source = {
+        "format": "dicom",
+        "name": path.name,
+        "modality": str(first.get("Modality", "")) or None,
+        "series_description": str(first.get("SeriesDescription", "")) or None,
+        "series": _short_uid(str(first.get("SeriesInstanceUID", ""))),
+        "slices": len(headers),
+    }
+    image = _meta_tensor(volume, affine, source, warnings)
+    image.meta["dicom_headers"] = headers
+    return image
+
+
+def read_volume(path: str | Path, *, series: str | None = None):
+    """Dispatch on the input: ``.nii``/``.nii.gz`` file, or a DICOM folder/zip.
+
+    Raises:
+        BadInputError: the path is missing, of an unsupported type, or unreadable (see the readers).
+    """
+    path = Path(path)
+    if not path.exists():
+        raise BadInputError(f"{path} does not exist; pass a .nii/.nii.gz file or a DICOM folder/zip.")
+    if path.is_file() and _is_nifti(path):
+        return read_nifti(path)
+    if path.is_dir() or zipfile.is_zipfile(path):
+        return read_dicom_series(path, series=series)
+    if path.is_file():
+        import pydicom
+        from pydicom.errors import InvalidDicomError
+
+        try:
+            pydicom.dcmread(path, stop_before_pixels=True)
+        except (InvalidDicomError, OSError, ValueError, EOFError):
+            raise UnsupportedFileError(
+                f"{path.name} is neither NIfTI (.nii, .nii.gz) nor DICOM; pass a NIfTI file or a DICOM "
+                "folder/zip."
+            ) from None
+        raise BadInputError(
+            f"{path.name} is a single DICOM file; pass the folder or a zip holding the whole series."
+        )
+    raise UnsupportedFileError(f"{path} is not a file or folder.")
+
+
+def write_nifti(image, path: str | Path, *, dtype: Any = np.float32) -> Path:
+    """Write a ``(1, X, Y, Z)`` MetaTensor with exactly its affine (sform and qform) as NIfTI."""
+    import nibabel as nib
+
+    array = np.asarray(image.detach().cpu().numpy()[0], dtype=dtype)
+    affine = np.asarray(image.affine, dtype=np.float64)
+    nifti = nib.Nifti1Image(array, affine)
+    nifti.header.set_xyzt_units("mm", "sec")
+    path = Path(path)
+    nib.save(nifti, str(path))
+    return path
+
+
+def write_dicom_series(
+    image, headers: list[Any], out_dir: str | Path, *, description_suffix: str = "brain (skull-stripped)"
+) -> list[Path]:
+    """Write ``image`` as a new DICOM series beside the source: same geometry, new UIDs, no identifiers.
+
+    ``headers`` are the sorted source headers from ``read_dicom_series`` (one per slice along Z). Geometry
+    tags (position, orientation, spacing, frame of reference) are kept so the result overlays the source;
+    Series/SOP Instance UIDs are new; identifying tags and private tags are removed and the patient is
+    pseudonymised as ``ANONYMOUS``.
+
+    Raises:
+        BadInputError: the number of headers does not match the image's slices.
+    """
+    from pydicom.dataset import FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian, MRImageStorage, generate_uid
+
+    array = image.detach().cpu().numpy()[0]
+    if len(headers) != array.shape[2]:
+        raise BadInputError(
+            f"write_dicom_series got {len(headers)} headers for {array.shape[2]} slices; pass the headers read "
+            "with this image."
+        )
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    series_uid = generate_uid()
+    written = []
+    for index, source in enumerate(headers):
+        dataset = copy.deepcopy(source)
+        for keyword in IDENTIFYING_TAGS:
+            if keyword in dataset:
+                delattr(dataset, keyword)
+        dataset.remove_private_tags()
+        dataset.PatientName = "ANONYMOUS"
+        dataset.PatientID = "ANONYMOUS"
+        dataset.PatientIdentityRemoved = "YES"
+        slope = float(dataset.get("RescaleSlope", 1) or 1)
+        intercept = float(dataset.get("RescaleIntercept", 0) or 0)
+        signed = int(dataset.get("PixelRepresentation", 0)) == 1
+        dtype = np.int16 if signed else np.uint16
+        info = np.iinfo(dtype)
+        stored = np.clip(np.round((array[:, :, index].T - intercept) / slope), info.min, info.max).astype(
+            dtype
+        )
+        dataset.BitsAllocated, dataset.BitsStored, dataset.HighBit = 16, 16, 15
+        dataset.SamplesPerPixel = 1
+        dataset.PhotometricInterpretation = "MONOCHROME2"
+        dataset.Rows, dataset.Columns = stored.shape
+        dataset.add_new(0x7FE00010, "OW", stored.tobytes())  # PixelData, 16-bit words
+        dataset.SeriesInstanceUID = series_uid
+        dataset.SOPInstanceUID = generate_uid()
+        dataset.SeriesNumber = int(dataset.get("SeriesNumber", 0) or 0) + 1000
+        dataset.SeriesDescription = f"{dataset.get('SeriesDescription', '')} {description_suffix}".strip()[
+            :64
+        ]
+        dataset.ImageType = ["DERIVED", "SECONDARY"]
+        dataset.InstanceNumber = index + 1
+        if not hasattr(dataset, "file_meta"):
+            dataset.file_meta = FileMetaDataset()
+        dataset.file_meta.MediaStorageSOPClassUID = dataset.get("SOPClassUID", MRImageStorage)
+        dataset.file_meta.MediaStorageSOPInstanceUID = dataset.SOPInstanceUID
+        dataset.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+        path = out_dir / f"slice_{index + 1:04d}.dcm"
+        dataset.save_as(path, enforce_file_format=True)
+        written.append(path)
+    return written

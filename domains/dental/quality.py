@@ -1,0 +1,98 @@
+"""Is this a panoramic radiograph? Cheap checks run before any model, because a network trained on X-rays
+answers confidently on anything: a face photo would come back with 32 "teeth".
+
+Rejections (BadInputError) are inputs no model output could be trusted for: strongly coloured photographs,
+thumbnails, blank images. Warnings are kept with the result and shown to the dentist.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from data_connectors.errors import BadInputError
+
+MIN_SIDE = 64  # below this no tooth is more than a few pixels wide
+SMALL_SIDE = 256
+LARGE_SIDE = 8000
+PANORAMIC_ASPECT = (0.8, 3.2)  # width / height; UFBA is stretched to 1:1, raw panoramics are ~2:1
+COLOUR_REJECT = 0.25  # mean saturation of a colour photograph (faces, intraoral shots) is well above this
+COLOUR_WARN = 0.06
+
+
+@dataclass
+class QualityReport:
+    warnings: list[str] = field(default_factory=list)
+    colour_saturation: float = 0.0
+    aspect_ratio: float = 1.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "warnings": self.warnings,
+            "colour_saturation": round(self.colour_saturation, 4),
+            "aspect_ratio": round(self.aspect_ratio, 3),
+        }
+
+
+def colour_saturation(array: np.ndarray) -> float:
+    """Mean HSV saturation of an ``(H, W, 3)`` image (0 for grey images), on a subsample for speed."""
+    if array.ndim == 2 or array.shape[2] < 3:
+        return 0.0
+    step = max(1, int(np.sqrt(array.shape[0] * array.shape[1] / 250_000)))
+    rgb = array[::step, ::step, :3].astype(np.float32)
+    high, low = rgb.max(axis=2), rgb.min(axis=2)
+    return float(np.mean(np.where(high > 0, (high - low) / np.maximum(high, 1e-6), 0.0)))
+
+
+def check_radiograph(array: np.ndarray, meta: dict[str, Any]) -> QualityReport:
+    """Checks on a freshly read image (``data_connectors.images.read_image`` output).
+
+    Raises:
+        BadInputError: a colour photograph, an image under 64 pixels on a side, or a blank image.
+    """
+    name = meta.get("source", "the image")
+    height, width = array.shape[:2]
+    report = QualityReport(colour_saturation=colour_saturation(array), aspect_ratio=width / max(height, 1))
+    if min(height, width) < MIN_SIDE:
+        raise BadInputError(
+            f"{name} is only {width}x{height} pixels (a thumbnail); upload the full-resolution panoramic "
+            f"radiograph (at least {MIN_SIDE} px, ideally 1000+ px wide)."
+        )
+    if report.colour_saturation > COLOUR_REJECT:
+        raise BadInputError(
+            f"{name} is a colour photograph (mean saturation {report.colour_saturation:.2f}), not an X-ray; "
+            "upload a panoramic radiograph (grey-scale PNG/JPG/TIFF or DICOM)."
+        )
+    grey = array if array.ndim == 2 else array[..., :3].mean(axis=2)
+    step = max(1, int(np.sqrt(height * width / 250_000)))
+    sample = grey[::step, ::step]
+    spread = float(np.percentile(sample, 99) - np.percentile(sample, 1))
+    if spread <= 1e-6 * max(1.0, float(np.abs(sample).max())):
+        raise BadInputError(f"{name} is blank (a single intensity); upload the radiograph itself.")
+    if report.colour_saturation > COLOUR_WARN:
+        report.warnings.append(
+            f"The image has colour (saturation {report.colour_saturation:.2f}); radiographs are grey, so "
+            "this may be a photograph or an annotated export and the result may be meaningless."
+        )
+    if min(height, width) < SMALL_SIDE:
+        report.warnings.append(f"Small image ({width}x{height}): small teeth and caries may be missed.")
+    if max(height, width) > LARGE_SIDE:
+        report.warnings.append(
+            f"Very large image ({width}x{height}): it is analysed at reduced resolution and the masks "
+            "are scaled back to the input size."
+        )
+    low, high = PANORAMIC_ASPECT
+    if not low <= report.aspect_ratio <= high:
+        report.warnings.append(
+            f"Unusual aspect ratio {report.aspect_ratio:.2f} (panoramic radiographs are {low}-{high}); "
+            "this may be a periapical/bitewing image, a crop or a photograph: numbering may be wrong."
+        )
+    dark = float(np.mean(sample <= np.percentile(sample, 1) + 0.1 * spread))
+    if dark < 0.02:
+        report.warnings.append(
+            "The intensity histogram has almost no dark background, unlike a panoramic radiograph; check the "
+            "image type (an inverted or a photographic image gives unreliable results)."
+        )
+    return report

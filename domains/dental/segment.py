@@ -1,0 +1,265 @@
+"""Panoramic radiograph -> numbered teeth (and, with a user-trained model, caries regions).
+
+Resize-and-restore inference: the radiograph is normalised (percentiles), resized to the network's training
+size, segmented, and the class map is scaled back to the input's exact size with nearest neighbour, so
+``teeth.png`` overlays the upload pixel for pixel. Teeth are connected components per FDI class; a number
+occurs once per mouth, so the largest component keeps the number and smaller fragments become background.
+Confidence is the mean softmax probability of the tooth's class over its pixels.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from data_connectors.errors import BadInputError
+from data_connectors.images import read_image, to_grey
+from domains.dental import DRAFT_NOTICE
+from domains.dental.labels import CARIES_NAMES, INDEX_TO_FDI
+from domains.dental.preprocess import normalise_radiograph, resize_image, resize_labels
+from domains.dental.quality import check_radiograph
+
+PACKAGED_WEIGHTS = Path(__file__).parent / "weights" / "teeth_unet.pt"
+
+
+@dataclass
+class Tooth:
+    fdi: int
+    box_xyxy: tuple[int, int, int, int]
+    area_px: int
+    confidence: float
+    area_mm2: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "fdi": self.fdi,
+            "box_xyxy": list(self.box_xyxy),
+            "area_px": self.area_px,
+            "area_mm2": self.area_mm2,
+            "confidence": round(self.confidence, 4),
+        }
+
+
+@dataclass
+class DentalResult:
+    """Everything one analysis produced; ``to_json`` is what the CLI prints and the tab renders."""
+
+    source: str
+    grey: np.ndarray  # (H, W) float32 in [0, 1], for overlays
+    teeth_map: np.ndarray  # (H, W) uint8, pixel = FDI number, 0 background
+    teeth: list[Tooth]
+    model: dict[str, Any]
+    quality: dict[str, Any]
+    spacing_mm: tuple[float, float] | None = None
+    caries_map: np.ndarray | None = None  # (H, W) uint8 caries class index, when a caries model was given
+    caries: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def warnings(self) -> list[str]:
+        return list(self.quality.get("warnings", []))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "draft": True,
+            "notice": DRAFT_NOTICE,
+            "source": self.source,
+            "input_size_hw": list(self.teeth_map.shape),
+            "spacing_mm": list(self.spacing_mm) if self.spacing_mm else None,
+            "teeth_count": len(self.teeth),
+            "teeth": [tooth.to_json() for tooth in self.teeth],
+            "caries": self.caries if self.caries_map is not None else None,
+            "model": self.model,
+            "quality": self.quality,
+            "warnings": self.warnings,
+        }
+
+
+@dataclass
+class LoadedNetwork:
+    network: Any
+    spec: dict[str, Any]
+    device: str
+    weights: Path
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _spec_path(weights: Path) -> Path:
+    return weights.with_suffix(".json")
+
+
+def _scaled_box(rows: slice, cols: slice, sx: float, sy: float) -> list[int]:
+    return [int(cols.start * sx), int(rows.start * sy), int(cols.stop * sx) - 1, int(rows.stop * sy) - 1]
+
+
+def _components(indices: np.ndarray, probability: np.ndarray) -> tuple[np.ndarray, list[tuple[int, float]]]:
+    """Instance-id map (0 = none) keeping the largest component per class, and (class, confidence) per id."""
+    from scipy import ndimage
+
+    instances = np.zeros(indices.shape, dtype=np.int32)
+    found: list[tuple[int, float]] = []
+    for label in np.unique(indices):
+        if label == 0:
+            continue
+        components, count = ndimage.label(indices == label)
+        if count == 0:
+            continue
+        sizes = np.bincount(components.ravel())[1:]
+        keep = components == (int(np.argmax(sizes)) + 1)
+        found.append((int(label), float(probability[keep].mean())))
+        instances[keep] = len(found)
+    return instances, found
+
+
+# PUBLIC API
+
+
+@lru_cache(maxsize=4)
+def load_network(weights: Path = PACKAGED_WEIGHTS, device: str = "cpu") -> LoadedNetwork:
+    """A network from ``<name>.pt`` (fp16 state dict) + ``<name>.json`` (the spec train.py wrote).
+
+    Raises:
+        BadInputError: the weights or their JSON spec are missing or do not match.
+    """
+    import torch
+
+    from domains.dental.network import build_network
+
+    weights = Path(weights)
+    if weights.is_dir():
+        candidates = sorted(weights.glob("*_unet.pt"))
+        if not candidates:
+            raise BadInputError(f"No *_unet.pt weights in {weights}; train one with `genai dental train`.")
+        weights = candidates[0]
+    spec_file = _spec_path(weights)
+    if not weights.is_file() or not spec_file.is_file():
+        raise BadInputError(
+            f"Model files {weights.name} and {spec_file.name} are needed in {weights.parent}; "
+            "train them with `genai dental train teeth|caries --data DIR --out DIR`."
+        )
+    spec = json.loads(spec_file.read_text())
+    network = build_network(spec)
+    try:
+        state = torch.load(weights, map_location="cpu", weights_only=True)
+        network.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
+    except (RuntimeError, OSError, ValueError) as error:
+        raise BadInputError(
+            f"{weights} does not match its spec {spec_file.name} ({error}); retrain it."
+        ) from None
+    return LoadedNetwork(network.to(device).eval(), spec, device, weights)
+
+
+def predict_classes(net: LoadedNetwork, unit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(H, W)`` [0, 1] image -> (class-index map, max softmax probability), both at the network's size."""
+    import torch
+
+    height, width = net.spec["size_hw"]
+    x = torch.from_numpy(resize_image(unit, (height, width)) * 2 - 1)[None, None].to(net.device)
+    with torch.no_grad():
+        probabilities = net.network(x).float().softmax(1)[0]
+    best, indices = probabilities.max(0)
+    return indices.to(torch.uint8).cpu().numpy(), best.cpu().numpy()
+
+
+def segment_teeth(net: LoadedNetwork, grey: np.ndarray) -> tuple[np.ndarray, list[Tooth]]:
+    """``(H, W)`` grey radiograph in any range -> (FDI label map at the input size, teeth sorted by FDI)."""
+    from scipy import ndimage
+
+    unit = normalise_radiograph(grey)
+    indices, probability = predict_classes(net, unit)
+    instances, found = _components(indices, probability)
+    full = resize_labels(instances.astype(np.uint8), unit.shape)  # < 33 instances: fits uint8
+    fdi_of_instance = np.array([0] + [int(INDEX_TO_FDI[label]) for label, _ in found], dtype=np.uint8)
+    teeth_map = fdi_of_instance[full]
+    teeth = []
+    for number, box in enumerate(ndimage.find_objects(full), start=1):
+        if box is None:
+            continue  # a sliver that vanished in the resize
+        rows, cols = box
+        area = int(np.count_nonzero(full[box] == number))
+        teeth.append(
+            Tooth(
+                fdi=int(fdi_of_instance[number]),
+                box_xyxy=(cols.start, rows.start, cols.stop - 1, rows.stop - 1),
+                area_px=area,
+                confidence=found[number - 1][1],
+            )
+        )
+    return teeth_map, sorted(teeth, key=lambda tooth: tooth.fdi)
+
+
+def segment_caries(net: LoadedNetwork, grey: np.ndarray) -> tuple[np.ndarray, list[dict[str, Any]]]:
+    """Caries class map at the input size + a list of regions (class, box, area, confidence)."""
+    from scipy import ndimage
+
+    unit = normalise_radiograph(grey)
+    indices, probability = predict_classes(net, unit)
+    regions = []
+    sy, sx = unit.shape[0] / indices.shape[0], unit.shape[1] / indices.shape[1]
+    for label in range(1, int(net.spec["n_classes"])):
+        components, _ = ndimage.label(indices == label)
+        for number, box in enumerate(ndimage.find_objects(components), start=1):
+            if box is None:
+                continue
+            mask = components[box] == number
+            rows, cols = box
+            regions.append(
+                {
+                    "class": CARIES_NAMES[label] if label < len(CARIES_NAMES) else str(label),
+                    "box_xyxy": _scaled_box(rows, cols, sx, sy),
+                    "area_px": int(mask.sum() * sx * sy),
+                    "confidence": round(float(probability[box][mask].mean()), 4),
+                }
+            )
+    return resize_labels(indices, unit.shape), regions
+
+
+def analyse_radiograph(
+    path: str | Path,
+    *,
+    teeth_weights: Path = PACKAGED_WEIGHTS,
+    caries_weights: Path | None = None,
+    device: str = "cpu",
+) -> DentalResult:
+    """Read, check, segment teeth (and caries when ``caries_weights`` is given) -> :class:`DentalResult`.
+
+    Raises:
+        BadInputError: not an image, corrupt, not a radiograph (colour photo, thumbnail), or missing weights.
+    """
+    array, meta = read_image(path)
+    quality = check_radiograph(array, meta)
+    grey = to_grey(array)
+    net = load_network(Path(teeth_weights), device)
+    teeth_map, teeth = segment_teeth(net, grey)
+    spacing = meta.get("spacing_mm")
+    if spacing:
+        for tooth in teeth:
+            tooth.area_mm2 = round(tooth.area_px * spacing[0] * spacing[1], 2)
+    metrics = net.spec.get("metrics", {})
+    model = {
+        "weights": net.weights.name,
+        "network": f"MONAI UNet channels={net.spec['channels']}",
+        "trained_on": net.spec.get("data", "unknown"),
+        "held_out_dice_mean_class": metrics.get("dice_mean_class"),
+        "held_out_numbering_accuracy": metrics.get("numbering_accuracy"),
+    }
+    result = DentalResult(
+        source=meta["source"],
+        grey=normalise_radiograph(grey),
+        teeth_map=teeth_map,
+        teeth=teeth,
+        model=model,
+        quality=quality.to_json(),
+        spacing_mm=tuple(spacing) if spacing else None,
+    )
+    if caries_weights is not None:
+        caries_net = load_network(Path(caries_weights), device)
+        result.caries_map, result.caries = segment_caries(caries_net, grey)
+        result.model["caries_weights"] = caries_net.weights.name
+    return result

@@ -1,0 +1,358 @@
+"""Board report from financial statements: ratios and growth, charts, a checked narrative, HTML and PDF.
+
+Input: one table (CSV/XLSX) with columns ``statement, line_item, <period>...`` (income, balance and cash-flow
+lines over several periods; see samples/finance/financial_statements.csv for the line items used). Every
+figure in the report is computed here; the LLM only writes prose around the computed table, and every
+number in its prose must appear in that table (as displayed) or be a period's year. A narrative that fails
+the check is regenerated once with the offending numbers named, then replaced by a deterministic summary.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from data_connectors.errors import BadInputError
+from data_connectors.tables import read_table
+from rag.llm import ChatModel
+
+REQUIRED_ITEMS = (
+    "revenue",
+    "cost_of_revenue",
+    "operating_expenses",
+    "net_income",
+    "current_assets",
+    "current_liabilities",
+    "total_assets",
+    "total_liabilities",
+    "equity",
+    "operating_cash_flow",
+    "capital_expenditure",
+)
+# metric -> (label, kind): kind decides the display format (money, percent, ratio)
+METRICS = {
+    "revenue": ("Revenue", "money"),
+    "gross_profit": ("Gross profit", "money"),
+    "operating_income": ("Operating income", "money"),
+    "net_income": ("Net income", "money"),
+    "free_cash_flow": ("Free cash flow", "money"),
+    "revenue_growth": ("Revenue growth", "percent"),
+    "net_income_growth": ("Net income growth", "percent"),
+    "gross_margin": ("Gross margin", "percent"),
+    "operating_margin": ("Operating margin", "percent"),
+    "net_margin": ("Net margin", "percent"),
+    "return_on_equity": ("Return on equity", "percent"),
+    "return_on_assets": ("Return on assets", "percent"),
+    "current_ratio": ("Current ratio", "ratio"),
+    "quick_ratio": ("Quick ratio", "ratio"),
+    "debt_to_equity": ("Debt to equity", "ratio"),
+    "interest_coverage": ("Interest coverage", "ratio"),
+}
+SYSTEM_PROMPT = (
+    "You write the narrative summary of a board report for company directors. Use only the figures in the "
+    "table, written exactly as shown there; do not compute new numbers, round, or add figures. Three to five "
+    "sentences: growth, profitability, liquidity and leverage, cash flow."
+)
+_NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
+
+
+@dataclass
+class BoardReport:
+    periods: list[str]
+    table: pd.DataFrame  # metrics x periods, numeric (percent metrics in %)
+    display: pd.DataFrame  # the same, formatted as printed
+    narrative: str
+    narrative_source: str  # "llm", "llm-retry" or "template"
+    issues: list[str] = field(default_factory=list)  # what the rejected LLM drafts got wrong
+    files: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {
+            "periods": self.periods,
+            "metrics": {METRICS[m][0]: self.display.loc[m].to_dict() for m in self.display.index},
+            "narrative": self.narrative,
+            "narrative_source": self.narrative_source,
+            "issues": self.issues,
+            "files": self.files,
+        }
+
+    def text(self) -> str:
+        """The report as plain text (for indexing into a knowledge base for directors' questions)."""
+        lines = ["Board report", "", self.narrative, "", "Key figures by period:"]
+        for metric in self.display.index:
+            values = ", ".join(f"{period}: {self.display.loc[metric, period]}" for period in self.periods)
+            lines.append(f"{METRICS[metric][0]}: {values}")
+        return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _format(value: float, kind: str) -> str:
+    if pd.isna(value):
+        return "n/a"
+    if kind == "percent":
+        return f"{value:.1f}%"
+    if kind == "ratio":
+        return f"{value:.2f}"
+    return f"{value:,.0f}"
+
+
+def _canonical(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", str(name).strip().lower()).strip("_")
+
+
+def _numbers(text: str) -> set[str]:
+    return {match.replace(",", "").lstrip("-") for match in _NUMBER.findall(text)}
+
+
+def narrative_issues(narrative: str, display: pd.DataFrame, periods: list[str]) -> list[str]:
+    """Numbers in ``narrative`` that are neither a displayed table value nor part of a period name."""
+    allowed = set().union(*(_numbers(str(value)) for value in display.to_numpy().ravel()))
+    allowed |= set().union(*(_numbers(period) for period in periods))
+    return [f"number {number} is not in the table" for number in sorted(_numbers(narrative) - allowed)]
+
+
+def template_narrative(display: pd.DataFrame, periods: list[str]) -> str:
+    """A deterministic summary built from the displayed table (the fallback, always correct)."""
+    first, last = periods[0], periods[-1]
+    d = display
+    return (
+        f"Revenue moved from {d.loc['revenue', first]} in {first} to {d.loc['revenue', last]} in {last}, "
+        f"with growth of {d.loc['revenue_growth', last]} in the latest period. "
+        f"Net margin was {d.loc['net_margin', last]} in {last} (gross margin {d.loc['gross_margin', last]}, "
+        f"operating margin {d.loc['operating_margin', last]}), and return on equity {d.loc['return_on_equity', last]}. "
+        f"The current ratio stands at {d.loc['current_ratio', last]} and debt to equity at "
+        f"{d.loc['debt_to_equity', last]}. Free cash flow was {d.loc['free_cash_flow', last]} in {last}."
+    )
+
+
+def _table_prompt(display: pd.DataFrame) -> str:
+    rows = ["| metric | " + " | ".join(display.columns) + " |"]
+    for metric in display.index:
+        rows.append(f"| {METRICS[metric][0]} | " + " | ".join(display.loc[metric]) + " |")
+    return "\n".join(rows)
+
+
+# PUBLIC API
+
+
+def load_statements(path: Path | str) -> pd.DataFrame:
+    """Line items x periods (numbers) from a ``statement, line_item, <period>...`` table.
+
+    Raises:
+        BadInputError: columns or required line items are missing, fewer than two periods, or non-numbers.
+    """
+    raw = read_table(path, required=("line_item",), what="financial statements")
+    periods = [c for c in raw.columns if c not in {"statement", "line_item"}]
+    if len(periods) < 2:
+        raise BadInputError(
+            f"The statements need at least two period columns to compute growth, found {periods}."
+        )
+    values = raw.assign(line_item=raw["line_item"].map(_canonical)).set_index("line_item")[periods]
+    values = values.apply(
+        lambda column: pd.to_numeric(column.astype(str).str.replace(",", ""), errors="coerce")
+    )
+    if values.isna().any().any():
+        bad = values[values.isna().any(axis=1)].index.tolist()[:5]
+        raise BadInputError(f"Line items {bad} have values that are not numbers; fix or remove them.")
+    missing = [item for item in REQUIRED_ITEMS if item not in values.index]
+    if missing:
+        raise BadInputError(f"The statements lack line items {missing}; name rows as in the sample file.")
+    return values.groupby(level=0).sum()
+
+
+def compute_metrics(items: pd.DataFrame) -> pd.DataFrame:
+    """The ``METRICS`` for every period (growth is against the previous period, NaN for the first)."""
+    get = items.loc.__getitem__
+    zero = pd.Series(0.0, index=items.columns)
+    interest = items.loc["interest_expense"] if "interest_expense" in items.index else zero
+    inventory = items.loc["inventory"] if "inventory" in items.index else zero
+    debt = items.loc["total_debt"] if "total_debt" in items.index else get("total_liabilities")
+    gross = get("revenue") - get("cost_of_revenue")
+    operating = gross - get("operating_expenses")
+    metrics = pd.DataFrame(
+        {
+            "revenue": get("revenue"),
+            "gross_profit": gross,
+            "operating_income": operating,
+            "net_income": get("net_income"),
+            "free_cash_flow": get("operating_cash_flow") - get("capital_expenditure").abs(),
+            "revenue_growth": get("revenue").pct_change() * 100,
+            "net_income_growth": get("net_income").pct_change() * 100,
+            "gross_margin": gross / get("revenue") * 100,
+            "operating_margin": operating / get("revenue") * 100,
+            "net_margin": get("net_income") / get("revenue") * 100,
+            "return_on_equity": get("net_income") / get("equity") * 100,
+            "return_on_assets": get("net_income") / get("total_assets") * 100,
+            "current_ratio": get("current_assets") / get("current_liabilities"),
+            "quick_ratio": (get("current_assets") - inventory) / get("current_liabilities"),
+            "debt_to_equity": debt / get("equity"),
+            "interest_coverage": operating / interest.replace(0, np.nan),
+        }
+    ).T
+    return metrics.replace([np.inf, -np.inf], np.nan)
+
+
+def display_table(metrics: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            period: [_format(metrics.loc[m, period], METRICS[m][1]) for m in metrics.index]
+            for period in metrics.columns
+        },
+        index=metrics.index,
+    )
+
+
+def write_narrative(chat_model: ChatModel | None, display: pd.DataFrame) -> tuple[str, str, list[str]]:
+    """(narrative, source, issues of rejected drafts): LLM, checked, retried once, else the template."""
+    periods = list(display.columns)
+    if chat_model is None:
+        return template_narrative(display, periods), "template", []
+    messages = [
+        {"role": "system", "content": SYSTEM_PROMPT},
+        {"role": "user", "content": f"Table:\n{_table_prompt(display)}\n\nWrite the summary."},
+    ]
+    draft = chat_model.generate(messages, max_new_tokens=220).strip()
+    issues = narrative_issues(draft, display, periods)
+    if draft and not issues:
+        return draft, "llm", []
+    correction = (
+        f"These numbers are not in the table: {', '.join(issues) or 'empty reply'}. Rewrite using only "
+    )
+    retry = [
+        *messages,
+        {"role": "assistant", "content": draft},
+        {"role": "user", "content": correction + "figures copied from the table."},
+    ]
+    second = chat_model.generate(retry, max_new_tokens=220).strip()
+    second_issues = narrative_issues(second, display, periods)
+    if second and not second_issues:
+        return second, "llm-retry", issues
+    return template_narrative(display, periods), "template", issues + second_issues
+
+
+def draw_charts(metrics: pd.DataFrame) -> dict[str, object]:
+    """Four matplotlib figures: revenue and profit, margins, liquidity and leverage, cash flow."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    periods = list(metrics.columns)
+    x = np.arange(len(periods))
+    charts = {}
+    figure, axis = plt.subplots(figsize=(6, 3.4))
+    axis.bar(x - 0.2, metrics.loc["revenue"], 0.4, label="Revenue", color="#4c72b0")
+    axis.bar(x + 0.2, metrics.loc["net_income"], 0.4, label="Net income", color="#55a868")
+    axis.set(xticks=x, xticklabels=periods, title="Revenue and net income")
+    axis.legend()
+    charts["revenue_profit"] = figure
+    figure, axis = plt.subplots(figsize=(6, 3.4))
+    for metric in ("gross_margin", "operating_margin", "net_margin"):
+        axis.plot(periods, metrics.loc[metric], marker="o", label=METRICS[metric][0])
+    axis.set(title="Margins (%)")
+    axis.legend()
+    charts["margins"] = figure
+    figure, axis = plt.subplots(figsize=(6, 3.4))
+    for metric in ("current_ratio", "quick_ratio", "debt_to_equity"):
+        axis.plot(periods, metrics.loc[metric], marker="o", label=METRICS[metric][0])
+    axis.set(title="Liquidity and leverage (x)")
+    axis.legend()
+    charts["liquidity_leverage"] = figure
+    figure, axis = plt.subplots(figsize=(6, 3.4))
+    axis.bar(periods, metrics.loc["free_cash_flow"], color="#8172b2")
+    axis.set(title="Free cash flow")
+    charts["cash_flow"] = figure
+    for chart in charts.values():
+        chart.tight_layout()
+    return charts
+
+
+def _png(figure) -> bytes:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=110)
+    return buffer.getvalue()
+
+
+def write_html(report: BoardReport, charts: dict[str, object], path: Path) -> Path:
+    images = "".join(
+        f'<figure><img alt="{name}" src="data:image/png;base64,{base64.b64encode(_png(fig)).decode()}"></figure>'
+        for name, fig in charts.items()
+    )
+    table = report.display.rename(index=lambda m: METRICS[m][0]).to_html(classes="figures", border=0)
+    path.write_text(
+        "<!doctype html><html><head><meta charset='utf-8'><title>Board report</title><style>"
+        "body{font-family:sans-serif;max-width:960px;margin:2em auto}table.figures td{text-align:right;"
+        "padding:2px 10px}figure{display:inline-block;margin:0}img{width:460px}</style></head><body>"
+        f"<h1>Board report</h1><p><em>Draft for the CFO's review; figures computed from the statements.</em></p>"
+        f"<h2>Summary</h2><p>{html.escape(report.narrative)}</p><h2>Key figures</h2>{table}"
+        f"<h2>Charts</h2>{images}</body></html>",
+        encoding="utf-8",
+    )
+    return path
+
+
+def write_pdf(report: BoardReport, charts: dict[str, object], path: Path) -> Path:
+    """A text-and-table page followed by one page per chart (matplotlib PdfPages, no extra dependency)."""
+    import textwrap
+
+    import matplotlib.pyplot as plt
+    from matplotlib.backends.backend_pdf import PdfPages
+
+    with PdfPages(path) as pdf:
+        page = plt.figure(figsize=(8.27, 11.69))
+        page.text(0.08, 0.95, "Board report", fontsize=18, weight="bold")
+        page.text(
+            0.08, 0.925, "Draft for the CFO's review; figures computed from the statements.", fontsize=8
+        )
+        page.text(0.08, 0.9, "\n".join(textwrap.wrap(report.narrative, 95)), fontsize=9, va="top")
+        axis = page.add_axes([0.08, 0.05, 0.84, 0.55])
+        axis.axis("off")
+        cells = report.display.to_numpy().tolist()
+        labels = [METRICS[m][0] for m in report.display.index]
+        table = axis.table(
+            cellText=cells, rowLabels=labels, colLabels=list(report.display.columns), loc="upper center"
+        )
+        table.auto_set_font_size(False)
+        table.set_fontsize(8)
+        pdf.savefig(page)
+        plt.close(page)
+        for figure in charts.values():
+            pdf.savefig(figure)
+    return path
+
+
+def build_board_report(
+    statements: Path | str, out_dir: Path | str, *, chat_model: ChatModel | None = None
+) -> BoardReport:
+    """Compute, narrate, chart and export (report.html, report.pdf, metrics.csv, report.txt, PNG charts)."""
+    import matplotlib.pyplot as plt
+
+    items = load_statements(statements)
+    metrics = compute_metrics(items)
+    display = display_table(metrics)
+    narrative, source, issues = write_narrative(chat_model, display)
+    report = BoardReport(list(metrics.columns), metrics, display, narrative, source, issues)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    charts = draw_charts(metrics)
+    for name, figure in charts.items():
+        figure.savefig(out / f"{name}.png", dpi=110)
+        report.files[name] = str(out / f"{name}.png")
+    report.files["html"] = str(write_html(report, charts, out / "report.html"))
+    report.files["pdf"] = str(write_pdf(report, charts, out / "report.pdf"))
+    metrics.round(4).to_csv(out / "metrics.csv")
+    report.files["metrics"] = str(out / "metrics.csv")
+    (out / "report.txt").write_text(report.text(), encoding="utf-8")
+    report.files["text"] = str(out / "report.txt")
+    for figure in charts.values():
+        plt.close(figure)
+    return report

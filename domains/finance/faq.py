@@ -1,0 +1,101 @@
+"""Bank FAQ chatbot and risk/regulatory Q&A over one knowledge base each, on the document assistant.
+
+Answers come only from the collection the assistant is scoped to, with citations, or a refusal when the
+documents do not say (``rag.answering.Answerer`` does both). The assistant has no access to accounts, so a
+question about the customer's own balance, transactions or payments never reaches the LLM: it gets a fixed
+statement saying so and where to look. An answer that still states an amount for "your balance/account" is
+replaced by the same statement, so account data is never invented.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from rag.answering import Answer, Answerer, AnswerEvent
+from rag.llm import ChatMessage
+
+NO_ACCOUNT_ACCESS = (
+    "I can't see your accounts, balances, cards or transactions, so I can't tell you that, and I won't guess. "
+    "Please check online banking or the mobile app (Accounts > Balances and transactions), your latest "
+    "statement, or call customer service. I can answer general questions about our products and services."
+)
+_PERSONAL_DATA = re.compile(
+    r"\b(?:my|our)\s+(?:\w+\s+){0,2}?(?:balance|transactions?|statements?|spending|deposits?|payments?|"
+    r"transfers?|credit limit|account number|iban|loan|mortgage|overdraft|savings|salary|card number|"
+    r"interest (?:earned|paid))\b",
+    re.IGNORECASE,
+)
+_DATA_REQUEST = re.compile(
+    r"\b(?:what(?:'s| is| are| was| were)|show|tell me|list|how much|did|has|have|when (?:is|was|did)|"
+    r"check|give me)\b",
+    re.IGNORECASE,
+)
+_PROCEDURE = re.compile(
+    r"^\s*(?:how (?:do|can|to|long|often)|where (?:do|can)|can i|what (?:is|are) the (?:fees?|limits?|"
+    r"process|steps|requirements?)|who)\b",
+    re.IGNORECASE,
+)
+_SELF_AMOUNT = re.compile(
+    r"\bhow much (?:money )?(?:do|did|have) i (?:have|owe|spend|spent|pay|paid|got)\b", re.IGNORECASE
+)
+_INVENTED_ACCOUNT_DATA = re.compile(
+    r"\byour (?:current |available )?(?:balance|account|credit limit|last (?:payment|transaction))\b[^.]{0,40}"
+    r"(?:\d|\$|€|£)",
+    re.IGNORECASE,
+)
+
+
+# PUBLIC API
+
+
+def asks_for_account_data(question: str) -> bool:
+    """True for questions about the asker's own account values ("what is my balance?"), not procedures
+    ("how do I check my balance?" is an FAQ question)."""
+    if _SELF_AMOUNT.search(question):
+        return True
+    return bool(
+        _PERSONAL_DATA.search(question) and _DATA_REQUEST.search(question) and not _PROCEDURE.search(question)
+    )
+
+
+class BankAssistant:
+    """FAQ or regulatory Q&A scoped to one knowledge base.
+
+    Args:
+        answerer: ``rag.answering.Answerer`` over the collection (``Services.answerer(collection)``).
+        guard_account_data: answer account-data questions with ``NO_ACCOUNT_ACCESS`` (on for customer
+            chat; a risk analyst's regulatory Q&A may switch it off).
+    """
+
+    def __init__(self, answerer: Answerer, *, guard_account_data: bool = True) -> None:
+        if not isinstance(answerer, Answerer):
+            raise TypeError(f"answerer must be a rag.answering.Answerer, got {type(answerer).__name__}.")
+        self.answerer = answerer
+        self.guard_account_data = guard_account_data
+
+    def stream(
+        self, question: str, *, history: Sequence[ChatMessage] = (), filters: Mapping[str, Any] | None = None
+    ) -> Iterator[AnswerEvent]:
+        """Text deltas, then one ``Answer`` (refused=True for account-data questions and unknowns)."""
+        if self.guard_account_data and asks_for_account_data(question):
+            yield NO_ACCOUNT_ACCESS
+            yield Answer(NO_ACCOUNT_ACCESS, refused=True, citations=[], question=question)
+            return
+        for event in self.answerer.stream(question, history=history, filters=filters):
+            if (
+                isinstance(event, Answer)
+                and self.guard_account_data
+                and _INVENTED_ACCOUNT_DATA.search(event.answer)
+            ):
+                yield Answer(NO_ACCOUNT_ACCESS, refused=True, citations=[], question=event.question)
+                return
+            yield event
+
+    def ask(
+        self, question: str, *, history: Sequence[ChatMessage] = (), filters: Mapping[str, Any] | None = None
+    ) -> Answer:
+        """The final ``Answer`` of ``stream``."""
+        *_, final = self.stream(question, history=history, filters=filters)
+        return final

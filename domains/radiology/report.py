@@ -1,0 +1,276 @@
+"""Draft report: the LLM turns the measurements and the clinical notes into a short structured draft.
+
+Guard rails, because a small local model will happily invent: it gets only the facts (``report.json``) and the
+notes; every number in its draft must come from them, every quotation must be verbatim from the notes, and no
+finding term (mass, haemorrhage, ...) may appear unless the notes say it. A draft that fails is regenerated
+once with the problems listed; a second failure falls back to a deterministic template. Every draft carries
+the "DRAFT for radiologist review" label: the radiologist edits and signs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any, Literal, Protocol
+
+from pydantic import BaseModel
+
+from domains.radiology.pipeline import DRAFT_LABEL, StripReport
+
+# Reference intracranial volume (brain + CSF inside the skull; our mask is closest to it) by sex, as
+# mean ± 2 SD. Source: Matsumae M, Kikinis R, Mórocz IA, et al. "Age-related changes in intracranial
+# compartment volumes in normal adults assessed by magnetic resonance imaging." J Neurosurg 1996;84(6):
+# 982-991: 49 volunteers aged 24-80, intracranial volume 1469 ± 102 cm3 (men), 1289 ± 111 cm3 (women),
+# no change with age.
+REFERENCE_CITATION = "Matsumae et al., J Neurosurg 1996;84:982-991 (49 adults aged 24-80)"
+REFERENCE_AGE_RANGE = (24, 80)
+REFERENCE_MEAN_SD_ML = {"male": (1469.0, 102.0), "female": (1289.0, 111.0)}
+FINDING_TERMS = (
+    "tumor",
+    "tumour",
+    "mass",
+    "lesion",
+    "haemorrhage",
+    "hemorrhage",
+    "bleed",
+    "infarct",
+    "stroke",
+    "ischemi",
+    "ischaemi",
+    "atrophy",
+    "edema",
+    "oedema",
+    "hydrocephalus",
+    "metasta",
+    "aneurysm",
+    "glioma",
+    "plaque",
+    "demyelinat",
+    "fracture",
+    "abscess",
+    "midline shift",
+    "herniation",
+    "normal study",
+    "unremarkable",
+)
+SECTIONS = ("Indication", "Technique", "Measurements", "Quality control")
+_NUMBER = re.compile(r"(?<![\w.])[-+]?\d[\d,]*(?:\.\d+)?")
+_QUOTE = re.compile(r"[\"“]([^\"”]{4,})[\"”]")
+
+SYSTEM_PROMPT = (
+    "You draft brain MRI reports for a radiologist, who will edit and sign them. Use ONLY the facts and the "
+    "clinical notes given. Never state a finding, diagnosis or number that is not in them. Quote the notes "
+    "verbatim in double quotes when you use them. Write plain text with exactly these headings: Indication, "
+    "Technique, Measurements, Quality control. At most 120 words."
+)
+
+
+class ChatLike(Protocol):
+    def generate(self, messages: Sequence[dict[str, str]], **options: Any) -> str: ...
+
+
+class DraftReport(BaseModel):
+    """What ``genai radiology report --json`` prints."""
+
+    label: str = DRAFT_LABEL
+    draft: bool = True
+    text: str
+    written_by: Literal["llm", "llm-retry", "template"]
+    notes_quoted: list[str]
+    age: int | None
+    sex: Literal["male", "female"] | None
+    reference_range_ml: list[float] | None
+    reference: str | None
+    brain_volume_ml: float
+    check_problems: list[str]
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def parse_age_sex(notes: str) -> tuple[int | None, Literal["male", "female"] | None]:
+    """Age in years and sex, only when the notes state them plainly ("54-year-old woman", "Age: 54", "54 F")."""
+    age_patterns = (
+        r"\b(\d{1,3})[- ]?(?:years?|yrs?|y)[- ]?(?:old|o\b|/o\b)",
+        r"\bage[d]?\s*[:=]?\s*(\d{1,3})\b",
+        r"\b(\d{1,3})\s*(?:yo|y/o)\b",
+        r"\b(\d{1,3})\s*[MF]\b",
+    )
+    age = next((int(m.group(1)) for p in age_patterns if (m := re.search(p, notes, re.IGNORECASE))), None)
+    lowered = notes.lower()
+    female = re.search(r"\b(female|woman|lady|girl|sex\s*[:=]\s*f)\b|\b\d{1,3}\s*f\b", lowered)
+    male = re.search(r"\b(male|man|gentleman|boy|sex\s*[:=]\s*m)\b|\b\d{1,3}\s*m\b", lowered)
+    sex: Literal["male", "female"] | None = None
+    if female and not male:
+        sex = "female"
+    elif male and not female:
+        sex = "male"
+    return (age if age is not None and 0 < age < 120 else None), sex
+
+
+def reference_range(age: int | None, sex: str | None) -> tuple[float, float] | None:
+    """Mean ± 2 SD intracranial volume for the sex, only within the study's age range; else None."""
+    if age is None or sex not in REFERENCE_MEAN_SD_ML:
+        return None
+    if not REFERENCE_AGE_RANGE[0] <= age <= REFERENCE_AGE_RANGE[1]:
+        return None
+    mean, sd = REFERENCE_MEAN_SD_ML[sex]
+    return mean - 2 * sd, mean + 2 * sd
+
+
+def indication_quotes(notes: str, limit: int = 3) -> list[str]:
+    """Sentences of the notes worth quoting: an explicit indication/history line first, else the first ones."""
+    sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+|\n+", notes) if len(s.strip()) > 3]
+    keyed = [
+        s for s in sentences if re.match(r"(indication|reason|clinical|history|question)", s, re.IGNORECASE)
+    ]
+    return (keyed or sentences)[:limit]
+
+
+def _numbers(text: str) -> set[float]:
+    values = set()
+    for token in _NUMBER.findall(text):
+        try:
+            values.add(round(float(token.replace(",", "")), 1))
+        except ValueError:
+            continue
+    return values
+
+
+def _allowed_numbers(facts: dict[str, Any], notes: str) -> set[float]:
+    allowed = _numbers(notes) | _numbers(REFERENCE_CITATION)
+    for value in _flatten(facts):
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            allowed |= {round(float(value), 1), float(round(value))}
+        elif isinstance(value, str):
+            allowed |= _numbers(value)
+    allowed |= {1.0, 2.0, 3.0}  # "three planes", "2 SD", list numbering
+    return allowed
+
+
+def _flatten(value: Any) -> list[Any]:
+    if isinstance(value, dict):
+        return [item for v in value.values() for item in _flatten(v)]
+    if isinstance(value, list | tuple):
+        return [item for v in value for item in _flatten(v)]
+    return [value]
+
+
+def _normalise(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip().lower()
+
+
+def check_draft(draft: str, facts: dict[str, Any], notes: str) -> list[str]:
+    """Problems with a draft: numbers not from notes/measurements, non-verbatim quotes, unsupported findings,
+    missing sections or a missing volume."""
+    problems = []
+    stray = sorted(_numbers(draft) - _allowed_numbers(facts, notes))
+    if stray:
+        problems.append(f"numbers not in the notes or measurements: {', '.join(f'{n:g}' for n in stray)}")
+    source = _normalise(notes + " " + " ".join(str(v) for v in _flatten(facts)))
+    bad_quotes = [q for q in _QUOTE.findall(draft) if _normalise(q) not in source]
+    if bad_quotes:
+        problems.append(f"quotes not found verbatim in the notes: {bad_quotes[:3]}")
+    lowered_notes, lowered_draft = notes.lower(), draft.lower()
+    invented = [t for t in FINDING_TERMS if t in lowered_draft and t not in lowered_notes]
+    if invented:
+        problems.append(f"findings not supported by the notes: {', '.join(invented)}")
+    missing = [h for h in SECTIONS if h.lower() not in lowered_draft]
+    if missing:
+        problems.append(f"missing sections: {', '.join(missing)}")
+    volume = facts.get("brain_mask_volume_ml")
+    if volume is not None and not {round(float(volume), 1), float(round(volume))} & _numbers(draft):
+        problems.append(f"the measured brain mask volume ({volume:g} mL) is not stated")
+    return problems
+
+
+def build_facts(report: StripReport, age: int | None, sex: str | None) -> dict[str, Any]:
+    """The measurements the draft may use, as the model sees them."""
+    low_high = reference_range(age, sex)
+    facts: dict[str, Any] = {
+        "examination": "brain MRI, automated skull stripping",
+        "engine": report.engine,
+        "modality": report.input.get("modality") or "not stated (NIfTI input)",
+        "series_description": report.input.get("series_description"),
+        "voxel_spacing_mm": report.spacing_mm,
+        "matrix": report.shape,
+        "brain_mask_volume_ml": report.brain_volume_ml,
+        "volume_meaning": report.volume_note,
+        "qc_warnings": report.warnings or ["none"],
+    }
+    if low_high is not None:
+        facts["reference_range_ml"] = [round(low_high[0]), round(low_high[1])]
+        facts["reference"] = f"intracranial volume, {sex}, mean ± 2 SD, {REFERENCE_CITATION}"
+        position = "within" if low_high[0] <= report.brain_volume_ml <= low_high[1] else "outside"
+        facts["volume_vs_reference"] = f"{position} the reference range"
+    return {k: v for k, v in facts.items() if v is not None}
+
+
+def template_draft(facts: dict[str, Any], quotes: list[str]) -> str:
+    """The deterministic draft: used when the LLM's drafts fail the checks (or there is no LLM)."""
+    spacing = " x ".join(f"{s:g}" for s in facts["voxel_spacing_mm"])
+    indication = " ".join(f'"{q}"' for q in quotes) if quotes else "not given in the notes."
+    lines = [
+        f"Indication: {indication}",
+        f"Technique: {facts['examination']} ({facts['engine']}); modality {facts['modality']}; voxel spacing "
+        f"{spacing} mm; matrix {' x '.join(str(n) for n in facts['matrix'])}.",
+        f"Measurements: brain mask volume {facts['brain_mask_volume_ml']:g} mL ({facts['volume_meaning']}).",
+    ]
+    if "reference_range_ml" in facts:
+        low, high = facts["reference_range_ml"]
+        lines.append(f"Reference: {low}-{high} mL ({facts['reference']}); {facts['volume_vs_reference']}.")
+    else:
+        lines.append(
+            "Reference: no range given (the notes do not state both age and sex, or age is outside 24-80)."
+        )
+    lines.append(f"Quality control: {'; '.join(facts['qc_warnings'])}")
+    return "\n".join(lines)
+
+
+def _messages(facts: dict[str, Any], notes: str, problems: list[str]) -> list[dict[str, str]]:
+    import json
+
+    user = f"FACTS (measured):\n{json.dumps(facts, indent=1, ensure_ascii=False)}\n\nCLINICAL NOTES:\n{notes.strip()}"
+    user += "\n\nFill in this outline, one or two sentences each:\n" + "\n".join(f"{h}:" for h in SECTIONS)
+    if problems:
+        user += (
+            "\n\nYour previous draft was rejected: " + "; ".join(problems) + ". Write it again without them."
+        )
+    return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
+
+
+# PUBLIC API
+
+
+def draft_report(
+    report: StripReport, notes: str, chat_model: ChatLike | None, *, max_new_tokens: int = 320
+) -> DraftReport:
+    """A structured draft from the measurements and notes; LLM first, checked, template as the last resort."""
+    age, sex = parse_age_sex(notes)
+    facts = build_facts(report, age, sex)
+    quotes = indication_quotes(notes)
+    problems: list[str] = []
+    text, written_by = "", "template"
+    if chat_model is not None and notes.strip():
+        for attempt in ("llm", "llm-retry"):
+            candidate = chat_model.generate(
+                _messages(facts, notes, problems), max_new_tokens=max_new_tokens
+            ).strip()
+            problems = check_draft(candidate, facts, notes)
+            if not problems:
+                text, written_by = candidate, attempt
+                break
+    if not text:
+        text = template_draft(facts, quotes)
+    low_high = facts.get("reference_range_ml")
+    return DraftReport(
+        text=f"{DRAFT_LABEL}\n\n{text}\n\nNotes used: " + (" ".join(f'"{q}"' for q in quotes) or "none"),
+        written_by=written_by,  # type: ignore[arg-type]
+        notes_quoted=quotes,
+        age=age,
+        sex=sex,
+        reference_range_ml=[float(v) for v in low_high] if low_high else None,
+        reference=facts.get("reference"),
+        brain_volume_ml=report.brain_volume_ml,
+        check_problems=problems,
+    )

@@ -1,0 +1,226 @@
+"""Skull stripping behind one small interface, with two engines: ``deepbet`` (reference) and ``unet`` (ours).
+
+Every engine sees the same thing: the input resampled to an RAS grid of its own spacing (1 mm for deepbet, the
+model card's for unet), intensities as read. It returns a brain probability on that grid; ``strip`` then keeps
+the largest connected component, fills holes and resamples the mask back onto the input's exact grid with
+nearest neighbour, so any orientation (RAS, LPS, oblique) and voxel shape comes back voxel for voxel.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal, Protocol
+
+import numpy as np
+import torch
+
+from data_connectors.errors import BadInputError
+from genai_models.runtime import resolve_device
+
+EngineName = Literal["deepbet", "unet"]
+ENGINES: tuple[str, ...] = ("deepbet", "unet")
+DEFAULT_ENGINE: EngineName = "deepbet"
+WEIGHTS_DIR = Path(__file__).resolve().parent  # unet_skullstrip.pt + .json ship as package data
+CT_WARNING = (
+    "The input looks like CT ({why}): it is outside the training domain of both engines (T1-weighted MRI); "
+    "check the mask carefully."
+)
+
+
+class SkullStripper(Protocol):
+    """An engine: brain probability (1, X, Y, Z) in 0..1 for an RAS ``MetaTensor`` on its ``spacing_mm`` grid."""
+
+    name: str
+    spacing_mm: float
+
+    def predict(self, image: torch.Tensor) -> torch.Tensor: ...
+
+
+@dataclass
+class StripResult:
+    """Mask (uint8) and skull-stripped image, both on the input's grid with the input's affine."""
+
+    mask: torch.Tensor
+    brain: torch.Tensor
+    engine: str
+    seconds: float
+    brain_volume_ml: float
+    warnings: list[str] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------- engines
+
+
+class DeepbetStripper:
+    """deepbet (Fisch et al. 2024, MIT, weights inside the PyPI package) run on our in-memory volume."""
+
+    name = "deepbet"
+    spacing_mm = 1.0
+
+    def __init__(self, device: str = "cpu") -> None:
+        try:
+            from deepbet import BrainExtraction
+        except ImportError as error:
+            raise BadInputError(
+                f"The deepbet engine needs the deepbet package ({error}); install it with "
+                "`pip install --no-deps -r requirements-models.txt`."
+            ) from None
+        self._model = BrainExtraction(no_gpu=not device.startswith("cuda"))
+
+    def predict(self, image: torch.Tensor) -> torch.Tensor:
+        volume = image.detach().cpu().numpy()[0].astype(np.float32)
+        probability = self._model.run_model(volume)
+        return torch.from_numpy(np.asarray(probability, dtype=np.float32))[None]
+
+
+class UNetStripper:
+    """Our MONAI 3D UNet trained on synthetic heads (see ``train.py``), run by sliding windows."""
+
+    name = "unet"
+
+    def __init__(self, device: str = "cpu", weights: Path | None = None) -> None:
+        from domains.radiology.train import CARD_NAME, WEIGHTS_NAME, build_unet
+
+        weights = Path(weights) if weights else WEIGHTS_DIR / WEIGHTS_NAME
+        card = weights.with_name(CARD_NAME)
+        if not weights.is_file() or not card.is_file():
+            raise BadInputError(
+                f"The unet engine has no trained weights ({weights} and its {CARD_NAME}); use --engine deepbet, "
+                "or train them with `genai radiology train` and copy both files there."
+            )
+        info = json.loads(card.read_text())
+        self.spacing_mm = float(info["spacing_mm"])
+        self.roi = int(info["size"])
+        self.device = torch.device(device)
+        model = build_unet()
+        state = torch.load(weights, map_location="cpu", weights_only=True)
+        model.load_state_dict({key: value.float() for key, value in state.items()})
+        self._model = model.to(self.device).eval()
+
+    def predict(self, image: torch.Tensor) -> torch.Tensor:
+        from monai.inferers import sliding_window_inference
+
+        from domains.radiology.train import inference_roi, normalize_intensity
+
+        volume = normalize_intensity(torch.as_tensor(image).as_subclass(torch.Tensor)[None].to(self.device))
+        with (
+            torch.no_grad(),
+            torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.device.type == "cuda"),
+        ):
+            roi = inference_roi(volume.shape, self.roi)
+            logits = sliding_window_inference(volume, roi, 1, self._model, overlap=0.25, mode="gaussian")
+        return torch.softmax(logits.float(), dim=1)[0, 1:2].cpu()
+
+
+@lru_cache(maxsize=4)
+def load_engine(engine: str, device: str = "cpu") -> SkullStripper:
+    """One engine instance per (name, device) per process.
+
+    Raises:
+        BadInputError: unknown engine, or the unet engine without trained weights.
+    """
+    if engine == "deepbet":
+        return DeepbetStripper(device)
+    if engine == "unet":
+        return UNetStripper(device)
+    raise BadInputError(f"Unknown engine {engine!r}; expected one of {', '.join(ENGINES)}.")
+
+
+# ---------------------------------------------------------------- steps
+
+
+def domain_warnings(image: torch.Tensor) -> list[str]:
+    """Warn when the input is probably CT (DICOM Modality, or Hounsfield-like values), not T1 MRI."""
+    source = getattr(image, "meta", {}).get("source", {}) or {}
+    modality = source.get("modality")
+    if modality == "CT":
+        return [CT_WARNING.format(why="DICOM Modality CT")]
+    low, high = float(image.min()), float(image.max())
+    if low <= -500 and high >= 300:
+        return [CT_WARNING.format(why=f"values from {low:.0f} to {high:.0f}, a Hounsfield range")]
+    if modality and modality != "MR":
+        return [
+            f"DICOM Modality is {modality}, not MR: outside the training domain; check the mask carefully."
+        ]
+    return []
+
+
+def to_working_grid(image: torch.Tensor, spacing_mm: float) -> torch.Tensor:
+    """The image on an RAS grid of ``spacing_mm`` isotropic voxels (linear interpolation)."""
+    from monai.data import MetaTensor
+    from monai.transforms import Orientation, Spacing
+
+    plain = MetaTensor(image.as_tensor().float(), affine=image.affine.clone())
+    oriented = Orientation(axcodes="RAS", labels=(("L", "R"), ("P", "A"), ("I", "S")))(plain)
+    return Spacing(pixdim=spacing_mm, mode="bilinear", padding_mode="zeros")(oriented)
+
+
+def postprocess(mask: torch.Tensor) -> torch.Tensor:
+    """Largest connected component, then holes filled (ventricles stay inside the brain mask)."""
+    from monai.transforms import FillHoles, KeepLargestConnectedComponent
+
+    if not bool(mask.any()):
+        return mask
+    mask = KeepLargestConnectedComponent(applied_labels=[1], connectivity=1)(mask)
+    return FillHoles(applied_labels=[1])(mask)
+
+
+def to_input_grid(mask: torch.Tensor, image: torch.Tensor) -> torch.Tensor:
+    """Nearest-neighbour resampling of a working-grid label map onto the input's exact grid and affine."""
+    from monai.data import MetaTensor
+    from monai.transforms import ResampleToMatch
+
+    destination = MetaTensor(torch.zeros((1, *image.shape[1:])), affine=image.affine.clone())
+    back = ResampleToMatch(mode="nearest", padding_mode="zeros")(mask.float(), destination)
+    return MetaTensor((back.as_tensor() > 0.5).to(torch.uint8), affine=image.affine.clone())
+
+
+# PUBLIC API
+
+
+def strip(
+    image: torch.Tensor, *, engine: str | SkullStripper = DEFAULT_ENGINE, device: str = "cpu"
+) -> StripResult:
+    """Brain mask and skull-stripped image of a ``(1, X, Y, Z)`` MetaTensor, on the input's own grid.
+
+    Args:
+        image: a MetaTensor from ``data_connectors.volumes`` (its ``.affine`` is required).
+        engine: "deepbet" (default), "unet", or any ``SkullStripper`` instance.
+        device: "auto", "cpu" or "cuda".
+
+    Raises:
+        BadInputError: no affine / not 3D, unknown engine, missing unet weights, CUDA asked for without a GPU.
+    """
+    if getattr(image, "affine", None) is None or image.ndim != 4 or image.shape[0] != 1:
+        raise BadInputError(
+            f"strip() needs a (1, X, Y, Z) MetaTensor with an affine, got {type(image).__name__} of shape "
+            f"{tuple(image.shape)}; read the file with data_connectors.volumes.read_volume."
+        )
+    start = time.perf_counter()
+    stripper = load_engine(engine, resolve_device(device)) if isinstance(engine, str) else engine
+    warnings = list(image.meta.get("warnings", [])) + domain_warnings(image)
+    working = to_working_grid(image, stripper.spacing_mm)
+    probability = stripper.predict(working)
+    from monai.data import MetaTensor
+
+    mask = postprocess(MetaTensor((probability > 0.5).to(torch.uint8), affine=working.affine.clone()))
+    mask = to_input_grid(mask, image)
+    volume_ml = float(mask.sum()) * float(abs(np.linalg.det(image.affine[:3, :3].numpy()))) / 1000.0
+    if volume_ml < 500:
+        warnings.append(
+            f"The brain mask is only {volume_ml:.0f} mL: check the field of view and that this is a head MRI."
+        )
+    brain = MetaTensor(image.as_tensor() * mask.as_tensor(), affine=image.affine.clone())
+    brain.meta.update({k: v for k, v in image.meta.items() if k in ("source", "warnings")})
+    return StripResult(
+        mask=mask,
+        brain=brain,
+        engine=stripper.name,
+        seconds=time.perf_counter() - start,
+        brain_volume_ml=volume_ml,
+        warnings=warnings,
+    )

@@ -1,0 +1,258 @@
+"""Personalised marketing content grounded in catalogue facts.
+
+The LLM writes a product description, e-mail or social post from a facts block (name, price, features,
+description of each product) and what we know about the audience (segment, recent purchases). Small models
+happily invent prices and specs, so every number in the draft is checked against the facts: a draft with
+unknown numbers is regenerated once with the offending numbers named, and what is still wrong is returned
+in ``issues`` for a person to fix, never silently published.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+from data_connectors.errors import BadInputError
+from domains.retail.recommend import Recommender
+from rag.llm import ChatModel
+
+ContentKind = Literal["email", "description", "social"]
+Tone = Literal["friendly", "formal", "playful", "luxury"]
+Length = Literal["short", "medium", "long"]
+Progress = Callable[[int, int], None]  # (done, total)
+
+WORDS = {"short": 60, "medium": 120, "long": 220}
+KIND_INSTRUCTIONS = {
+    "description": "Write a product description for the shop's product page.",
+    "email": "Write a marketing e-mail with a subject line (start with 'Subject:') and a short body.",
+    "social": "Write one social media post with at most two hashtags.",
+}
+SYSTEM_PROMPT = (
+    "You write retail marketing copy. Use only the facts given. Never invent prices, discounts, numbers, "
+    "sizes or features; copy prices and numbers exactly as written in the facts."
+)
+_NUMBER = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+)(?:[.,](\d+))?(?!\d)")
+
+
+class ContentOptions(BaseModel):
+    """What to write and how; ``language`` is any language name the model knows (English, French, ...)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: ContentKind = "email"
+    tone: Tone = "friendly"
+    length: Length = "medium"
+    language: str = Field("English", min_length=2, max_length=40)
+
+
+@dataclass
+class ContentResult:
+    kind: str
+    audience: str
+    product_ids: list[str]
+    text: str
+    attempts: int
+    issues: list[str] = field(default_factory=list)
+
+    @property
+    def grounded(self) -> bool:
+        return not self.issues
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "grounded": self.grounded}
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _numbers(text: str) -> set[float]:
+    """Every number in ``text`` as a float: 1,299.99 / 249,99 (decimal comma) / 15 / 0.5 all parse."""
+    found = set()
+    for match in _NUMBER.finditer(text):
+        whole = match.group(1).replace(",", "")
+        found.add(round(float(f"{whole}.{match.group(2)}" if match.group(2) else whole), 2))
+    return found
+
+
+def _facts_block(facts: list[dict]) -> str:
+    lines = []
+    for fact in facts:
+        lines.append(
+            f"- {fact['name']} (id {fact['product_id']}, {fact['category']}): price {fact['price']:.2f}; "
+            f"features: {fact['features']}; {fact['description']}"
+        )
+    return "\n".join(lines)
+
+
+def _prompt(facts: list[dict], audience: str, options: ContentOptions) -> list[dict[str, str]]:
+    request = (
+        f"{KIND_INSTRUCTIONS[options.kind]} Audience: {audience}. Tone: {options.tone}. "
+        f"Language: {options.language}. About {WORDS[options.length]} words.\n\nFacts:\n{_facts_block(facts)}"
+    )
+    return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": request}]
+
+
+# PUBLIC API
+
+
+def product_facts(catalogue: pd.DataFrame, product_ids: Iterable[str]) -> list[dict]:
+    """The catalogue rows for ``product_ids`` as plain dicts (the only facts the writer may use).
+
+    Raises:
+        BadInputError: an id is not in the catalogue.
+    """
+    rows = catalogue.set_index("product_id")
+    facts = []
+    for product_id in product_ids:
+        if product_id not in rows.index:
+            raise BadInputError(
+                f"Product {product_id!r} is not in the catalogue; pick an id from its product_id."
+            )
+        facts.append({"product_id": product_id, **rows.loc[product_id].to_dict()})
+    return facts
+
+
+def check_grounding(text: str, facts: list[dict], *, catalogue_names: Iterable[str] = ()) -> list[str]:
+    """Issues with ``text`` against ``facts``: numbers not found in any fact, no product named, and other
+    catalogue products named (small models swap names between products)."""
+    allowed = set().union(*(_numbers(" ".join(str(value) for value in fact.values())) for fact in facts))
+    allowed |= {round(float(fact["price"]), 2) for fact in facts}
+    issues = [f"number {value:g} is not in the catalogue facts" for value in sorted(_numbers(text) - allowed)]
+    if not any(str(fact["name"]).lower() in text.lower() for fact in facts):
+        issues.append("no product is named as in the catalogue")
+    featured = {str(fact["name"]).lower() for fact in facts}
+    issues += [
+        f"{name} is named but is not among the featured products"
+        for name in sorted(set(catalogue_names))
+        if name.lower() in text.lower() and name.lower() not in featured
+    ]
+    return issues
+
+
+def write_content(
+    chat_model: ChatModel,
+    facts: list[dict],
+    options: ContentOptions,
+    *,
+    audience: str,
+    catalogue_names: Iterable[str] = (),
+) -> ContentResult:
+    """Draft, check, regenerate once with the problems named, and report what is still wrong."""
+    if not facts:
+        raise BadInputError(
+            "Content needs at least one product; give product ids or a customer with history."
+        )
+    messages = _prompt(facts, audience, options)
+    max_tokens = int(WORDS[options.length] * 2.5)
+    text = chat_model.generate(messages, max_new_tokens=max_tokens).strip()
+    catalogue_names = list(catalogue_names)
+    issues = check_grounding(text, facts, catalogue_names=catalogue_names)
+    attempts = 1
+    if issues:
+        correction = (
+            f"Your draft has problems: {'; '.join(issues)}. Rewrite it using only the facts, with each "
+            "product's name and price exactly as given."
+        )
+        retry = [*messages, {"role": "assistant", "content": text}, {"role": "user", "content": correction}]
+        text = chat_model.generate(retry, max_new_tokens=max_tokens).strip()
+        issues = check_grounding(text, facts, catalogue_names=catalogue_names)
+        attempts = 2
+    product_ids = [str(fact["product_id"]) for fact in facts]
+    return ContentResult(options.kind, audience, product_ids, text, attempts, issues)
+
+
+class ContentWriter:
+    """Writes content for a customer, a segment or named products, using the recommender to pick products.
+
+    Args:
+        chat_model: the LLM (``Services.chat_model()``).
+        recommender: a ``Recommender`` over the catalogue and history.
+        products_per_piece: how many products an e-mail or post features (a description always has one).
+    """
+
+    def __init__(
+        self, chat_model: ChatModel, recommender: Recommender, *, products_per_piece: int = 3
+    ) -> None:
+        if not 1 <= products_per_piece <= 10:
+            raise BadInputError(f"products_per_piece must be 1..10, got {products_per_piece}.")
+        self.chat_model = chat_model
+        self.recommender = recommender
+        self.products_per_piece = products_per_piece
+        self._names = recommender.catalogue["name"].astype(str).tolist()
+
+    def _count(self, options: ContentOptions) -> int:
+        return 1 if options.kind == "description" else self.products_per_piece
+
+    def for_customer(self, customer_id: str, options: ContentOptions) -> ContentResult:
+        picks = self.recommender.recommend(customer_id, self._count(options))
+        history = self.recommender.history
+        bought = history[(history["customer_id"] == str(customer_id)) & (history["event"] == "purchase")]
+        names = self.recommender.catalogue.set_index("product_id").loc[bought["product_id"].tail(2), "name"]
+        audience = f"a customer in the {picks.segment or 'general'} segment"
+        if len(names):
+            audience += f" who recently bought {', '.join(names)}"
+        facts = product_facts(self.recommender.catalogue, [item.product_id for item in picks.items])
+        result = write_content(
+            self.chat_model, facts, options, audience=audience, catalogue_names=self._names
+        )
+        result.audience = f"customer {customer_id}"
+        return result
+
+    def for_segment(self, segment: str, options: ContentOptions) -> ContentResult:
+        if segment not in self.recommender.segment_popularity:
+            known = ", ".join(sorted(self.recommender.segment_popularity))
+            raise BadInputError(f"Unknown segment {segment!r}; known segments are {known}.")
+        ids = self.recommender.popular(self._count(options), segment=segment)
+        facts = product_facts(self.recommender.catalogue, ids)
+        result = write_content(
+            self.chat_model, facts, options, audience=f"customers in the {segment} segment"
+        )
+        result.audience = f"segment {segment}"
+        return result
+
+    def for_products(self, product_ids: list[str], options: ContentOptions) -> ContentResult:
+        facts = product_facts(self.recommender.catalogue, product_ids)
+        return write_content(
+            self.chat_model, facts, options, audience="all shoppers", catalogue_names=self._names
+        )
+
+    def batch(
+        self, customer_ids: Iterable[str], options: ContentOptions, *, progress: Progress | None = None
+    ) -> list[ContentResult]:
+        """One piece per customer, reporting ``progress(done, total)`` after each."""
+        customer_ids = list(customer_ids)
+        results = []
+        for done, customer_id in enumerate(customer_ids, start=1):
+            results.append(self.for_customer(customer_id, options))
+            if progress is not None:
+                progress(done, len(customer_ids))
+        return results
+
+
+def write_results_csv(results: list[ContentResult], path: Path | str) -> Path:
+    """One row per piece: audience, kind, products, grounded, issues, text."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["audience", "kind", "product_ids", "grounded", "attempts", "issues", "text"])
+        for result in results:
+            writer.writerow(
+                [
+                    result.audience,
+                    result.kind,
+                    " ".join(result.product_ids),
+                    result.grounded,
+                    result.attempts,
+                    "; ".join(result.issues),
+                    result.text,
+                ]
+            )
+    return path

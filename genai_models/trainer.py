@@ -1,0 +1,477 @@
+"""One trainer for every model in ``genai_models`` (see ``base.GenerativeModel`` for the protocol).
+
+What it does, in order: one Adam per parameter group (two for GANs); per-step LR schedules from
+``torch.optim.lr_scheduler`` ("cyclic" = ``CyclicLR`` triangular2 without momentum cycling, as Adam needs;
+"onecycle" = ``OneCycleLR``); bf16 autocast on CUDA; a tqdm bar with live losses; validation each epoch and
+early stopping on the model's ``monitor`` metric; a checkpoint each epoch holding model, optimizers,
+schedulers, RNG states and counters, so ``fit(resume=True)`` continues exactly where it stopped.
+
+Run folder (when ``out_dir`` is given): ``run.json`` (model, data, config, result), ``checkpoint.pt`` (latest,
+for resume), ``best_model.pt`` (weights at the best validation metric), ``metrics.csv`` (long format:
+``step, epoch, split, name, value``), ``samples_epochNNN.png`` + ``samples.png`` and ``loss_curves.png``.
+With ``out_dir=None`` nothing is written (library use, e.g. the anomaly detectors).
+
+On CPU a fixed seed gives identical losses run after run: data order comes from a per-epoch seeded generator,
+noise from the global RNG seeded by ``seed_everything``; workers are not used.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import random
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+from data_connectors.errors import BadInputError
+from genai_models.base import GenerativeModel
+from genai_models.blocks import check_choice, save_grid
+
+LR_SCHEDULES = ("constant", "cyclic", "onecycle")
+PRECISIONS = ("auto", "bf16", "fp32")
+METRIC_FIELDS = ("step", "epoch", "split", "name", "value")
+
+
+class TrainingDiverged(RuntimeError):
+    """A loss became NaN or infinite; the message names the step and suggests a lower learning rate."""
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Training options (all primitives, stored in ``run.json``).
+
+    Args:
+        epochs: passes over the training set (>= 1).
+        batch_size: images per step (>= 1).
+        lr: Adam learning rate; the peak LR for "cyclic" and "onecycle".
+        lr_schedule: "constant", "cyclic" (CyclicLR triangular2 between lr/10 and lr) or "onecycle".
+        cycle_epochs: length of one full cyclic-LR cycle in epochs (half up, half down; > 0).
+        seed: seeds data order, noise and initial weights (via ``seed_everything``).
+        device: "auto", "cpu" or "cuda[:N]".
+        precision: "auto" (bf16 autocast on CUDA, fp32 on CPU), "bf16" or "fp32".
+        patience: epochs without improvement of the monitored metric before stopping (0 = never stop early).
+        min_delta: smallest decrease that counts as an improvement.
+        max_seconds: wall-clock budget for training steps (None = unlimited); stops cleanly mid-epoch.
+        max_steps: step budget (None = unlimited).
+        grad_clip: max gradient norm (0 = no clipping).
+        log_every: write train losses to metrics.csv every N steps.
+        preview_count: images in each PNG sample grid.
+        show_progress: show the tqdm bar.
+    """
+
+    epochs: int = 10
+    batch_size: int = 64
+    lr: float = 2e-4
+    lr_schedule: str = "constant"
+    cycle_epochs: float = 2.0
+    seed: int = 0
+    device: str = "auto"
+    precision: str = "auto"
+    patience: int = 5
+    min_delta: float = 0.0
+    max_seconds: float | None = None
+    max_steps: int | None = None
+    grad_clip: float = 0.0
+    log_every: int = 10
+    preview_count: int = 64
+    show_progress: bool = True
+
+    def __post_init__(self) -> None:
+        check_choice("lr_schedule", self.lr_schedule, LR_SCHEDULES)
+        check_choice("precision", self.precision, PRECISIONS)
+        for name in ("epochs", "batch_size", "log_every", "preview_count"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 1:
+                raise BadInputError(f"{name} must be an integer >= 1; received {value!r}; pass e.g. {name}=1.")
+        for name in ("lr", "cycle_epochs"):
+            value = getattr(self, name)
+            if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
+                raise BadInputError(f"{name} must be a finite number > 0; received {value!r}; e.g. {name}=2e-4.")
+        if self.patience < 0 or self.grad_clip < 0 or self.min_delta < 0:
+            raise BadInputError(
+                f"patience, grad_clip and min_delta must be >= 0; received {self.patience}, {self.grad_clip}, "
+                f"{self.min_delta}; use 0 to switch a feature off."
+            )
+
+
+@dataclass
+class TrainResult:
+    """What ``fit`` returns (and ``run.json["result"]`` stores)."""
+
+    epochs_completed: int
+    steps: int
+    monitor: str
+    best_metric: float | None
+    best_epoch: int | None
+    stopped_reason: str
+    train_seconds: float
+    images_per_second: float
+    history: list[dict[str, float]] = field(default_factory=list)  # one dict per epoch
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and torch (CPU and CUDA); call it before building the model for identical weights."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def _rng_state() -> dict[str, Any]:
+    state = {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def _set_rng_state(state: dict[str, Any]) -> None:
+    random.setstate(state["python"])
+    np.random.set_state(state["numpy"])
+    torch.set_rng_state(state["torch"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def _atomic_save(obj: Any, path: Path) -> None:
+    partial = path.with_suffix(".partial")
+    torch.save(obj, partial)
+    os.replace(partial, path)  # an interrupted save never leaves a half-written checkpoint
+
+
+def _make_scheduler(optimizer: torch.optim.Optimizer, config: TrainConfig, steps_per_epoch: int,
+                    total_steps: int) -> torch.optim.lr_scheduler.LRScheduler | None:
+    from torch.optim import lr_scheduler
+
+    if config.lr_schedule == "cyclic":
+        # step_size_up >= 1 always: the book's version divided by zero when an epoch had fewer steps than cycles.
+        half_cycle = max(1, round(steps_per_epoch * config.cycle_epochs / 2))
+        return lr_scheduler.CyclicLR(optimizer, base_lr=config.lr / 10, max_lr=config.lr, step_size_up=half_cycle,
+                                     mode="triangular2", cycle_momentum=False)
+    if config.lr_schedule == "onecycle":
+        return lr_scheduler.OneCycleLR(optimizer, max_lr=config.lr, total_steps=max(2, total_steps),
+                                       cycle_momentum=False)
+    return None
+
+
+def _step_scheduler(scheduler: torch.optim.lr_scheduler.LRScheduler | None) -> None:
+    if scheduler is None:
+        return
+    total = getattr(scheduler, "total_steps", None)
+    if total is None or scheduler.last_epoch + 1 < total:  # OneCycleLR raises past its last step
+        scheduler.step()
+
+
+def _write_loss_curves(metrics_csv: Path, target: Path) -> None:
+    """One panel per logged quantity: training losses against step, validation metrics against epoch."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    series: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    with metrics_csv.open() as handle:
+        for row in csv.DictReader(handle):
+            if row["split"] in ("train", "val"):
+                x = float(row["step"]) if row["split"] == "train" else float(row["epoch"])
+                series.setdefault((row["split"], row["name"]), []).append((x, float(row["value"])))
+    if not series:
+        return
+    columns = min(3, len(series))
+    rows = math.ceil(len(series) / columns)
+    figure, axes = plt.subplots(rows, columns, figsize=(4 * columns, 3 * rows), squeeze=False)
+    for axis, ((split, name), points) in zip(axes.flat, sorted(series.items()), strict=False):
+        xs, ys = zip(*points, strict=True)
+        axis.plot(xs, ys, marker="o" if split == "val" else None, markersize=3)
+        axis.set_title(f"{split}: {name}", fontsize=9)
+        axis.set_xlabel("step" if split == "train" else "epoch", fontsize=8)
+    for axis in list(axes.flat)[len(series):]:
+        axis.axis("off")
+    figure.tight_layout()
+    figure.savefig(target, dpi=90)
+    plt.close(figure)
+
+
+# PUBLIC API
+
+
+class Trainer:
+    """Trains one ``GenerativeModel``.
+
+    Args:
+        model: the model (built after ``seed_everything(config.seed)`` for reproducible weights).
+        config: ``TrainConfig``.
+        out_dir: run folder (created); None trains in memory only.
+        run_info: extra JSON-able facts stored in ``run.json`` (e.g. ``{"data": {...}}``).
+    """
+
+    def __init__(self, model: GenerativeModel, *, config: TrainConfig | None = None, out_dir: Path | str | None = None,
+                 run_info: dict[str, Any] | None = None) -> None:
+        from genai_models.runtime import resolve_device
+
+        if not isinstance(model, GenerativeModel):
+            raise BadInputError(
+                f"model must be a genai_models GenerativeModel; received {type(model).__name__}; "
+                "build it with genai_models.zoo.build_model(name)."
+            )
+        self.model = model
+        self.config = config or TrainConfig()
+        self.out_dir = Path(out_dir) if out_dir is not None else None
+        self.run_info = run_info or {}
+        self.device = torch.device(resolve_device(self.config.device))
+        self.bf16 = self.device.type == "cuda" and self.config.precision in ("auto", "bf16")
+        if self.config.precision == "bf16" and self.device.type != "cuda":
+            self.bf16 = True  # explicit request: CPU autocast supports bf16 too (slow, for testing)
+
+    # -- pieces
+
+    def _loader(self, dataset: Dataset, *, epoch: int, shuffle: bool) -> DataLoader:
+        generator = torch.Generator().manual_seed(self.config.seed * 1000 + epoch)
+        return DataLoader(dataset, batch_size=self.config.batch_size, shuffle=shuffle, generator=generator,
+                          drop_last=shuffle and len(dataset) > self.config.batch_size, num_workers=0)
+
+    def _autocast(self):
+        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16)
+
+    def _to_device(self, batch: Any) -> tuple[torch.Tensor, torch.Tensor]:
+        images, labels = batch
+        return images.to(self.device, non_blocking=True).float(), labels.to(self.device, non_blocking=True).long()
+
+    @torch.no_grad()
+    def _validate(self, dataset: Dataset) -> dict[str, float]:
+        self.model.eval()
+        totals: dict[str, float] = {}
+        count = 0
+        for batch in self._loader(dataset, epoch=0, shuffle=False):
+            images, labels = self._to_device(batch)
+            with self._autocast():
+                values = self.model.validation_step((images, labels))
+            for key, value in values.items():
+                totals[key] = totals.get(key, 0.0) + float(value) * images.shape[0]
+            count += images.shape[0]
+        self.model.train()
+        return {key: value / max(count, 1) for key, value in totals.items()}
+
+    def _preview(self, dataset: Dataset, epoch: int) -> None:
+        count = min(self.config.preview_count, len(dataset))
+        images, labels = next(iter(DataLoader(dataset, batch_size=count, shuffle=False)))
+        images, labels = self._to_device((images, labels))
+        generator = torch.Generator(device=self.device).manual_seed(self.config.seed)
+        self.model.eval()
+        with self._autocast():
+            grid = self.model.preview(images, labels, generator=generator)
+        self.model.train()
+        save_grid(grid.float(), self.out_dir / f"samples_epoch{epoch:03d}.png")
+        save_grid(grid.float(), self.out_dir / "samples.png")
+
+    def _write_rows(self, rows: list[dict[str, Any]]) -> None:
+        if self.out_dir is None or not rows:
+            return
+        path = self.out_dir / "metrics.csv"
+        new = not path.exists()
+        with path.open("a", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=METRIC_FIELDS)
+            if new:
+                writer.writeheader()
+            writer.writerows(rows)
+
+    def _truncate_metrics(self, before_epoch: int) -> None:
+        """On resume, drop rows of epochs that the checkpoint does not contain (an interrupted epoch)."""
+        path = self.out_dir / "metrics.csv"
+        if not path.exists():
+            return
+        with path.open() as handle:
+            rows = [row for row in csv.DictReader(handle) if int(row["epoch"]) < before_epoch]
+        path.unlink()
+        self._write_rows(rows)
+
+    def _write_run_json(self, result: TrainResult | None) -> None:
+        if self.out_dir is None:
+            return
+        document = {
+            "model": self.model.name,
+            "model_config": self.model.config,
+            "train_config": asdict(self.config),
+            "device": str(self.device),
+            "precision": "bf16" if self.bf16 else "fp32",
+            "torch": torch.__version__,
+            **self.run_info,
+            "result": None if result is None else {k: v for k, v in asdict(result).items() if k != "history"},
+        }
+        (self.out_dir / "run.json").write_text(json.dumps(document, indent=2, default=str))
+
+    # -- training
+
+    def fit(self, train: Dataset, val: Dataset | None = None, *, resume: bool = False) -> TrainResult:
+        """Train; with ``resume=True`` continue from ``out_dir/checkpoint.pt`` (model, optimizers, schedulers,
+        RNG states, epoch and step), so the continued run matches an uninterrupted one.
+
+        Raises:
+            BadInputError: empty dataset, or ``resume`` without a run folder/checkpoint.
+            TrainingDiverged: a loss became NaN/inf (lower ``lr`` or enable ``grad_clip``).
+        """
+        from tqdm.auto import tqdm
+
+        config, model = self.config, self.model
+        if len(train) == 0:
+            raise BadInputError("The training set is empty; point --data at a folder or file with images.")
+        model.to(self.device).train()
+        groups = model.optimizer_groups()
+        optimizers = {name: torch.optim.Adam(params, lr=config.lr, betas=model.betas)
+                      for name, params in groups.items()}
+        steps_per_epoch = len(self._loader(train, epoch=0, shuffle=True))
+        total_steps = min(config.epochs * steps_per_epoch, config.max_steps or math.inf)
+        schedulers = {name: _make_scheduler(opt, config, steps_per_epoch, int(total_steps))
+                      for name, opt in optimizers.items()}
+        state = {"epoch": 0, "step": 0, "best": None, "best_epoch": None, "bad_epochs": 0, "train_seconds": 0.0,
+                 "images": 0, "history": []}
+        if self.out_dir is not None:
+            self.out_dir.mkdir(parents=True, exist_ok=True)
+        if resume:
+            checkpoint_path = self.out_dir / "checkpoint.pt" if self.out_dir else None
+            if checkpoint_path is None or not checkpoint_path.exists():
+                raise BadInputError(f"Cannot resume: no checkpoint.pt in {self.out_dir}; train without --resume.")
+            checkpoint = torch.load(checkpoint_path, map_location=self.device, weights_only=False)
+            model.load_state_dict(checkpoint["model"])
+            for name, optimizer in optimizers.items():
+                optimizer.load_state_dict(checkpoint["optimizers"][name])
+                if schedulers[name] is not None and checkpoint["schedulers"].get(name) is not None:
+                    schedulers[name].load_state_dict(checkpoint["schedulers"][name])
+            state.update(checkpoint["state"])
+            _set_rng_state(checkpoint["rng"])
+            self._truncate_metrics(state["epoch"])
+        elif self.out_dir is not None:
+            (self.out_dir / "metrics.csv").unlink(missing_ok=True)
+        self._write_run_json(None)
+
+        stopped = "epochs done"
+        for epoch in range(state["epoch"], config.epochs):
+            sums: dict[str, float] = {}
+            seen = 0
+            rows: list[dict[str, Any]] = []
+            bar = tqdm(self._loader(train, epoch=epoch, shuffle=True), desc=f"{model.name} epoch {epoch + 1}",
+                       disable=not config.show_progress, leave=False)
+            started = time.perf_counter()
+            for batch in bar:
+                images, labels = self._to_device(batch)
+                logs: dict[str, float] = {}
+                for phase in model.phases(state["step"]):
+                    optimizer = optimizers[phase]
+                    optimizer.zero_grad(set_to_none=True)
+                    with self._autocast():
+                        losses = model.training_step((images, labels), phase=phase, step=state["step"])
+                    loss = losses["loss"]
+                    if not torch.isfinite(loss):
+                        raise TrainingDiverged(
+                            f"{model.name}: the {phase} loss became {float(loss)} at step {state['step']}; "
+                            f"lower lr (now {config.lr}) or set grad_clip."
+                        )
+                    loss.backward()
+                    if config.grad_clip:
+                        torch.nn.utils.clip_grad_norm_(groups[phase], config.grad_clip)
+                    optimizer.step()
+                    named = losses if len(optimizers) == 1 else {k: v for k, v in losses.items() if k != "loss"}
+                    logs.update({key: float(value.detach()) for key, value in named.items()})
+                for scheduler in schedulers.values():
+                    _step_scheduler(scheduler)
+                for key, value in logs.items():
+                    sums[key] = sums.get(key, 0.0) + value
+                seen += 1
+                state["step"] += 1
+                state["images"] += images.shape[0]
+                if state["step"] % config.log_every == 0:
+                    rows += [dict(step=state["step"], epoch=epoch, split="train", name=k, value=v)
+                             for k, v in logs.items()]
+                bar.set_postfix({k: f"{v:.4g}" for k, v in logs.items()})
+                elapsed = state["train_seconds"] + time.perf_counter() - started
+                if config.max_seconds is not None and elapsed >= config.max_seconds:
+                    stopped = f"time budget of {config.max_seconds:g} s reached"
+                    break
+                if config.max_steps is not None and state["step"] >= config.max_steps:
+                    stopped = f"step budget of {config.max_steps} reached"
+                    break
+            if self.device.type == "cuda":
+                torch.cuda.synchronize(self.device)
+            state["train_seconds"] += time.perf_counter() - started
+            bar.close()
+
+            epoch_row = {f"train_{k}": v / max(seen, 1) for k, v in sums.items()}
+            epoch_row["images_per_second"] = state["images"] / max(state["train_seconds"], 1e-9)
+            for name, optimizer in optimizers.items():
+                epoch_row[f"lr_{name}"] = optimizer.param_groups[0]["lr"]
+            if val is not None and len(val):
+                epoch_row.update(self._validate(val))
+            rows += [dict(step=state["step"], epoch=epoch, split="val" if k.startswith("val_") else "epoch",
+                          name=k, value=v) for k, v in epoch_row.items()]
+            state["history"].append({"epoch": epoch + 1, "step": state["step"], **epoch_row})
+            state["epoch"] = epoch + 1
+
+            current = epoch_row.get(model.monitor)
+            improved = current is not None and (state["best"] is None or current < state["best"] - config.min_delta)
+            if improved:
+                state["best"], state["best_epoch"], state["bad_epochs"] = current, epoch + 1, 0
+            elif current is not None:
+                state["bad_epochs"] += 1
+            if current is not None and config.patience and state["bad_epochs"] >= config.patience:
+                stopped = f"early stopping: {model.monitor} did not improve for {config.patience} epochs"
+
+            if self.out_dir is not None:
+                self._write_rows(rows)
+                self._preview(val if val is not None and len(val) else train, epoch + 1)
+                if improved or current is None:
+                    _atomic_save(model.state_dict(), self.out_dir / "best_model.pt")
+                _atomic_save({
+                    "model": model.state_dict(),
+                    "optimizers": {k: o.state_dict() for k, o in optimizers.items()},
+                    "schedulers": {k: s.state_dict() if s else None for k, s in schedulers.items()},
+                    "state": state,
+                    "rng": _rng_state(),
+                }, self.out_dir / "checkpoint.pt")
+                _write_loss_curves(self.out_dir / "metrics.csv", self.out_dir / "loss_curves.png")
+            if stopped != "epochs done":
+                break
+
+        result = TrainResult(
+            epochs_completed=state["epoch"], steps=state["step"], monitor=model.monitor, best_metric=state["best"],
+            best_epoch=state["best_epoch"], stopped_reason=stopped, train_seconds=round(state["train_seconds"], 3),
+            images_per_second=round(state["images"] / max(state["train_seconds"], 1e-9), 1),
+            history=list(state["history"]),
+        )
+        self._write_run_json(result)
+        return result
+
+
+def load_run(run_dir: Path | str, *, device: str = "cpu", weights: str = "best") -> tuple[GenerativeModel, dict]:
+    """Rebuild a trained model from its run folder: ``(model in eval mode, run.json document)``.
+
+    Args:
+        weights: "best" (``best_model.pt``, falling back to the last checkpoint) or "last".
+
+    Raises:
+        BadInputError: the folder has no ``run.json`` or no weights.
+    """
+    from genai_models.zoo import build_model
+
+    run_dir = Path(run_dir)
+    if not (run_dir / "run.json").is_file():
+        raise BadInputError(f"{run_dir} is not a training run (no run.json); train one with `genai models train`.")
+    info = json.loads((run_dir / "run.json").read_text())
+    model = build_model(info["model"], **info["model_config"])
+    best, last = run_dir / "best_model.pt", run_dir / "checkpoint.pt"
+    if weights == "best" and best.exists():
+        state = torch.load(best, map_location=device, weights_only=True)
+    elif last.exists():
+        state = torch.load(last, map_location=device, weights_only=False)["model"]
+    else:
+        raise BadInputError(f"{run_dir} has no best_model.pt or checkpoint.pt; the training never finished an epoch.")
+    model.load_state_dict(state)
+    return model.to(device).eval(), info

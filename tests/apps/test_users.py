@@ -1,0 +1,177 @@
+"""Users, grants, API keys, the access policy, per-user files and `genai users` (no model is loaded)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from apps.users import AccessDeniedError, AccessPolicy, UserFiles, UserStore, verify_password
+from data_connectors.database import create_database_engine
+from data_connectors.errors import BadInputError
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> UserStore:
+    return UserStore(create_database_engine(f"sqlite:///{tmp_path / 'toolkit.sqlite'}"))
+
+
+def test_passwords_are_hashed_and_checked(store: UserStore) -> None:
+    store.add("alice", "correct horse", admin=False)
+    with store.engine.connect() as connection:
+        stored = connection.exec_driver_sql("SELECT password_hash FROM users").scalar_one()
+    assert "correct horse" not in stored and stored.startswith("scrypt$")
+    assert verify_password("correct horse", stored)
+    assert store.authenticate("alice", "correct horse")
+    assert not store.authenticate("alice", "wrong password")
+    assert not store.authenticate("nobody", "correct horse")
+    assert not store.authenticate("alice' OR '1'='1", "x' OR '1'='1")  # SQL-ish input is just a name
+
+
+@pytest.mark.parametrize(
+    ("name", "password", "fragment"),
+    [
+        ("Alice", "long enough", "User name"),
+        ("../etc", "long enough", "User name"),
+        ("a; DROP TABLE users", "long enough", "User name"),
+        ("bob", "short", "at least 8"),
+    ],
+)
+def test_bad_user_input_is_refused_clearly(store: UserStore, name: str, password: str, fragment: str) -> None:
+    with pytest.raises(BadInputError, match=fragment):
+        store.add(name, password)
+
+
+def test_grants_revokes_and_policy(store: UserStore) -> None:
+    store.add("root", "admin password", admin=True)
+    store.add("alice", "alice password")
+    store.grant("alice", "policies")
+    store.grant("alice", "policies")  # idempotent
+    policy = AccessPolicy(store, lambda: ["policies", "secret-kb"])
+    assert not policy.local_mode
+    assert policy.allowed_collections("alice") == ["policies"]
+    assert policy.allowed_collections("root") == ["policies", "secret-kb"]
+    policy.check("alice", "policies")
+    with pytest.raises(AccessDeniedError, match="genai users grant alice secret-kb"):
+        policy.check("alice", "secret-kb")
+    with pytest.raises(AccessDeniedError, match="Log in"):
+        policy.user(None)  # accounts exist: anonymous is refused
+    store.revoke("alice", "policies")
+    assert policy.allowed_collections("alice") == []
+    with pytest.raises(BadInputError, match="invalid"):
+        store.grant("alice", "../secret")
+
+
+def test_local_mode_allows_the_operator(store: UserStore) -> None:
+    policy = AccessPolicy(store, lambda: ["a-kb"])
+    assert policy.local_mode
+    assert policy.allowed_collections(None) == ["a-kb"]
+
+
+def test_api_keys_store_only_a_hash(store: UserStore) -> None:
+    store.add("alice", "alice password")
+    key = store.new_api_key("alice")
+    with store.engine.connect() as connection:
+        rows = connection.exec_driver_sql("SELECT key_hash, hint FROM api_keys").all()
+    assert key not in str(rows)
+    assert store.user_for_key(key).name == "alice"
+    assert store.user_for_key(key + "x") is None
+    assert store.user_for_key("' OR 1=1 --") is None
+
+
+def test_user_files_refuse_traversal_and_other_users(tmp_path: Path) -> None:
+    files = UserFiles(tmp_path, max_mb=0.001, suffixes=frozenset({".txt"}))
+    (files.folder("alice", "outputs") / "report.txt").write_text("mine")
+    (files.folder("bob", "outputs") / "secret.txt").write_text("bob's")
+    (tmp_path / "toolkit.sqlite").write_text("db")
+    assert files.resolve("alice", "report.txt").read_text() == "mine"
+    for attempt in [
+        "../bob/secret.txt",
+        "../../toolkit.sqlite",
+        str(tmp_path / "toolkit.sqlite"),
+        "/etc/passwd",
+    ]:
+        with pytest.raises(AccessDeniedError, match="not among your outputs"):
+            files.resolve("alice", attempt)
+    with pytest.raises(BadInputError):
+        files.folder("../bob", "outputs")
+    big = tmp_path / "big.txt"
+    big.write_text("x" * 5000)
+    with pytest.raises(BadInputError, match="upload limit"):
+        files.check_upload(big)
+    script = tmp_path / "evil.sh"
+    script.write_text("rm -rf /")
+    with pytest.raises(BadInputError, match="not accepted"):
+        files.check_upload(script)
+    small = tmp_path / "..hidden name;rm.txt"
+    small.write_text("ok")
+    stored = files.store_upload("alice", small)
+    assert stored.parent == tmp_path / "uploads" / "alice" and stored.name == "hidden_name_rm.txt"
+
+
+def test_users_cli_add_grant_list_key(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    from apps.cli import app
+
+    runner = CliRunner()
+    env = {"GENAI_DATA_DIR": str(tmp_path)}
+    caplog.set_level(logging.DEBUG)
+    added = runner.invoke(
+        app, ["users", "add", "alice", "--password-stdin", "--json"], input="s3cret-pass\n", env=env
+    )
+    assert added.exit_code == 0, added.output
+    assert json.loads(added.stdout)["role"] == "member"
+    assert (
+        runner.invoke(
+            app, ["users", "add", "root", "--admin", "--password-stdin"], input="admin-pass-1\n", env=env
+        ).exit_code
+        == 0
+    )
+    assert runner.invoke(app, ["users", "grant", "alice", "policies"], env=env).exit_code == 0
+    key = runner.invoke(app, ["users", "api-key", "alice"], env=env).stdout.strip().splitlines()[0]
+    assert key.startswith("gk-")
+    listed = json.loads(runner.invoke(app, ["users", "list", "--json"], env=env).stdout)["users"]
+    assert {(u["name"], u["role"], tuple(u["collections"]), u["api_keys"]) for u in listed} == {
+        ("alice", "member", ("policies",), 1),
+        ("root", "admin", (), 0),
+    }
+    assert "s3cret-pass" not in str(listed) and key not in str(listed)
+    assert runner.invoke(app, ["users", "revoke", "alice", "policies"], env=env).exit_code == 0
+    duplicate = runner.invoke(
+        app, ["users", "add", "alice", "--password-stdin"], input="another-pass\n", env=env
+    )
+    assert duplicate.exit_code == 2 and "already exists" in duplicate.output
+    unknown = runner.invoke(app, ["users", "grant", "nobody", "policies"], env=env)
+    assert unknown.exit_code == 2 and "No user named" in unknown.output
+    assert "s3cret-pass" not in caplog.text and key not in caplog.text
+
+
+def test_serve_refuses_public_bind_without_users(tmp_path: Path) -> None:
+    from apps.server import check_bind_address
+    from apps.services import Services
+    from apps.settings import load_settings
+
+    services = Services(load_settings(data_dir=tmp_path))
+    with pytest.raises(BadInputError, match=r"local mode and binds to 127\.0\.0\.1 only"):
+        check_bind_address(services, "0.0.0.0")
+    check_bind_address(services, "127.0.0.1")
+    services.users.add("root", "admin password", admin=True)
+    check_bind_address(services, "0.0.0.0")  # accounts exist: login protects the hub
+
+
+def test_genai_serve_public_host_without_users_exits_2(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-c", "from apps.cli import main; main()", "serve", "--host", "0.0.0.0"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "GENAI_DATA_DIR": str(tmp_path)},
+    )
+    assert result.returncode == 2
+    assert "binds to 127.0.0.1 only" in result.stderr and "genai users add" in result.stderr

@@ -1,0 +1,100 @@
+"""Dataset layouts (images+masks, class folders, COCO JSON, YOLO txt): small folders written by each test."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from data_connectors.errors import BadInputError
+from data_connectors.image_datasets import (
+    rasterise,
+    read_class_folders,
+    read_coco,
+    read_image_dataset,
+    read_mask_folder,
+    read_yolo,
+)
+
+
+def _png(path: Path, size_hw: tuple[int, int] = (40, 80)) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(np.full(size_hw, 100, dtype=np.uint8)).save(path)
+    return path
+
+
+def test_mask_folder_pairs_by_stem_and_reports_unpaired(tmp_path: Path) -> None:
+    _png(tmp_path / "images" / "a.jpg")
+    _png(tmp_path / "images" / "b.png")
+    _png(tmp_path / "masks" / "a.png")
+    index = read_image_dataset(tmp_path)
+    assert index.layout == "mask-folder"
+    assert [r.image.name for r in index.records] == ["a.jpg"] and index.records[0].mask.name == "a.png"
+    assert "b.png" in index.skipped[0]
+
+
+def test_class_folders_counts(tmp_path: Path) -> None:
+    for name, count in (("healthy", 3), ("caries", 1)):
+        for i in range(count):
+            _png(tmp_path / name / f"{i}.png")
+    (tmp_path / "empty").mkdir()
+    index = read_class_folders(tmp_path)
+    assert index.counts() == {"caries": 1, "healthy": 3}
+    assert index.skipped == ["empty/: no images"]
+
+
+def test_coco_boxes_polygons_and_missing_images(tmp_path: Path) -> None:
+    _png(tmp_path / "x.jpg")
+    document = {
+        "images": [
+            {"id": 1, "file_name": "x.jpg", "height": 40, "width": 80},
+            {"id": 2, "file_name": "gone.jpg"},
+        ],
+        "categories": [{"id": 0, "name": "cavity"}, {"id": 1, "name": "deep"}],
+        "annotations": [
+            {"image_id": 1, "category_id": 0, "bbox": [10, 5, 20, 10], "segmentation": []},
+            {
+                "image_id": 1,
+                "category_id": 1,
+                "bbox": [40, 10, 10, 10],
+                "segmentation": [[40, 10, 50, 10, 50, 20]],
+            },
+        ],
+    }
+    (tmp_path / "_annotations.coco.json").write_text(json.dumps(document))
+    index = read_image_dataset(tmp_path)
+    assert index.layout == "coco" and len(index.records) == 1 and "gone.jpg" in index.skipped[0]
+    record = index.records[0]
+    assert record.annotations[0].box_xyxy == (10, 5, 30, 15)
+    mask = rasterise(record, index.categories)
+    assert mask.shape == (40, 80) and mask[10, 20] == 1 and mask[12, 48] == 2
+
+
+def test_coco_bad_json(tmp_path: Path) -> None:
+    (tmp_path / "bad.json").write_text("{")
+    with pytest.raises(BadInputError, match="not a COCO annotation file"):
+        read_coco(tmp_path / "bad.json")
+
+
+def test_yolo_boxes_polygons_and_bad_lines(tmp_path: Path) -> None:
+    (tmp_path / "data.yaml").write_text("names: ['caries', 'healthy']\n")
+    _png(tmp_path / "train" / "images" / "p.jpg", (100, 200))
+    labels = tmp_path / "train" / "labels"
+    labels.mkdir(parents=True)
+    (labels / "p.txt").write_text("0 0.5 0.5 0.1 0.2\n1 0.1 0.1 0.2 0.1 0.2 0.3\nx y\n0 0.1 0.2 0.3\n")
+    index = read_yolo(tmp_path)
+    assert index.categories == ["caries", "healthy"]
+    record = index.records[0]
+    assert record.split == "train" and len(record.annotations) == 2
+    assert record.annotations[0].box_xyxy == pytest.approx((90, 40, 110, 60))
+    assert record.annotations[1].polygon[0] == pytest.approx((20, 10))
+    assert len(index.skipped) == 2  # the two malformed lines, with their line numbers
+    assert index.counts() == {"caries": 1, "healthy": 1}
+
+
+def test_not_a_folder(tmp_path: Path) -> None:
+    with pytest.raises(BadInputError, match="not a folder"):
+        read_mask_folder(tmp_path / "nope", tmp_path)

@@ -1,0 +1,121 @@
+"""2D image reader: every format keeps its dynamic range; DICOM spacing; bad files get one clear error.
+
+Fixtures are written by the tests themselves (numpy ramps saved with Pillow / pydicom).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from data_connectors.errors import BadInputError, UnsupportedFileError
+from data_connectors.images import read_image, to_grey, to_unit_range
+
+
+def _ramp(dtype: type, high: int) -> np.ndarray:
+    return np.linspace(0, high, 64 * 96, dtype=np.float64).reshape(64, 96).astype(dtype)
+
+
+@pytest.mark.parametrize("suffix", [".png", ".bmp", ".tif", ".jpg"])
+def test_8bit_formats(tmp_path: Path, suffix: str) -> None:
+    path = tmp_path / f"ramp{suffix}"
+    Image.fromarray(_ramp(np.uint8, 255)).save(path)
+    array, meta = read_image(path)
+    assert array.dtype == np.float32 and array.shape == (64, 96)
+    assert meta["bit_depth"] == 8 and meta["channels"] == 1 and meta["source"] == path.name
+    assert array.max() >= 250 and to_unit_range(array, meta).max() <= 1.0
+
+
+@pytest.mark.parametrize("suffix", [".png", ".tif"])
+def test_16bit_keeps_full_range(tmp_path: Path, suffix: str) -> None:
+    path = tmp_path / f"ramp16{suffix}"
+    ramp = _ramp(np.uint16, 60000)
+    Image.fromarray(ramp).save(path)
+    array, meta = read_image(path)
+    assert meta["bit_depth"] == 16
+    assert array.max() == pytest.approx(60000)  # not squeezed to 255
+    assert len(np.unique(array)) > 256
+    np.testing.assert_array_equal(array, ramp.astype(np.float32))
+
+
+def test_colour_image_and_grey(tmp_path: Path) -> None:
+    path = tmp_path / "colour.png"
+    rgb = np.zeros((32, 48, 3), dtype=np.uint8)
+    rgb[..., 0] = 200
+    Image.fromarray(rgb).save(path)
+    array, meta = read_image(path)
+    assert array.shape == (32, 48, 3) and meta["channels"] == 3
+    assert to_grey(array).shape == (32, 48)
+
+
+def _dicom(path: Path, pixels: np.ndarray, **tags: object) -> Path:
+    from pydicom.dataset import FileDataset, FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+
+    meta = FileMetaDataset()
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.1.1"
+    meta.MediaStorageSOPInstanceUID = generate_uid()
+    dataset = FileDataset(str(path), {}, file_meta=meta, preamble=b"\0" * 128)
+    dataset.Modality = "PX"
+    dataset.Rows, dataset.Columns = pixels.shape
+    dataset.SamplesPerPixel = 1
+    dataset.PhotometricInterpretation = tags.pop("PhotometricInterpretation", "MONOCHROME2")
+    dataset.BitsAllocated, dataset.BitsStored, dataset.HighBit = 16, 12, 11
+    dataset.PixelRepresentation = 0
+    for key, value in tags.items():
+        setattr(dataset, key, value)
+    dataset.PixelData = pixels.astype(np.uint16).tobytes()
+    dataset.save_as(path, enforce_file_format=True)
+    return path
+
+
+def test_dicom_pixel_spacing(tmp_path: Path) -> None:
+    pixels = _ramp(np.uint16, 4095)
+    array, meta = read_image(_dicom(tmp_path / "pano.dcm", pixels, PixelSpacing=[0.1, 0.12]))
+    assert meta["format"] == "DICOM" and meta["bit_depth"] == 12
+    assert meta["spacing_mm"] == (0.1, 0.12)
+    assert array.max() == pytest.approx(4095)
+
+
+def test_dicom_imager_spacing_and_monochrome1(tmp_path: Path) -> None:
+    pixels = _ramp(np.uint16, 4095)
+    path = _dicom(
+        tmp_path / "noext", pixels, ImagerPixelSpacing=[0.2, 0.2], PhotometricInterpretation="MONOCHROME1"
+    )
+    array, meta = read_image(path)  # recognised by content (DICM preamble), not by name
+    assert meta["spacing_mm"] == (0.2, 0.2)
+    assert array[0, 0] > array[-1, -1]  # inverted so bright means dense
+
+
+def test_text_file_is_not_an_image(tmp_path: Path) -> None:
+    path = tmp_path / "notes.png"
+    path.write_text("not an image")
+    with pytest.raises(UnsupportedFileError, match="not a readable image"):
+        read_image(path)
+
+
+def test_corrupt_png(tmp_path: Path) -> None:
+    path = tmp_path / "cut.png"
+    Image.fromarray(_ramp(np.uint8, 255)).save(path)
+    path.write_bytes(path.read_bytes()[:120])
+    with pytest.raises(BadInputError, match="corrupt or truncated"):
+        read_image(path)
+
+
+def test_empty_and_missing_files(tmp_path: Path) -> None:
+    (tmp_path / "empty.png").write_bytes(b"")
+    with pytest.raises(BadInputError, match="empty"):
+        read_image(tmp_path / "empty.png")
+    with pytest.raises(FileNotFoundError):
+        read_image(tmp_path / "missing.png")
+
+
+def test_pixel_limit(tmp_path: Path) -> None:
+    path = tmp_path / "wide.png"
+    Image.fromarray(np.zeros((10, 2000), dtype=np.uint8)).save(path)
+    with pytest.raises(BadInputError, match="pixel limit"):
+        read_image(path, max_pixels=10_000)

@@ -1,0 +1,222 @@
+"""Readers and writers of 3D volumes. Fixtures: a seeded synthetic head phantom on an oblique LPS-like grid,
+synthetic DICOM series written with pydicom by domains/radiology/phantom.py, and pydicom's own test files
+MR_small.dcm / CT_small.dcm (real single 2D images shipped inside pydicom)."""
+
+from __future__ import annotations
+
+import gzip
+import zipfile
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+import pydicom
+import pytest
+import torch
+from pydicom.data import get_testdata_file
+
+from data_connectors.errors import BadInputError, UnsupportedFileError
+from data_connectors.volumes import (
+    read_dicom_series,
+    read_nifti,
+    read_volume,
+    write_dicom_series,
+    write_nifti,
+)
+from domains.radiology.phantom import FAKE_PATIENT, head_phantom
+from domains.radiology.phantom import write_synthetic_series as write_series
+
+SHAPE, SPACING = (20, 24, 12), (2.0, 2.0, 5.0)
+
+
+@pytest.fixture
+def phantom() -> tuple[np.ndarray, np.ndarray]:
+    image, _, affine = head_phantom(SHAPE, SPACING, degrees=15.0)
+    return np.round(image), affine
+
+
+@pytest.fixture
+def series_dir(tmp_path: Path, phantom) -> Path:
+    image, affine = phantom
+    write_series(image, affine, tmp_path / "series")
+    return tmp_path / "series"
+
+
+def _assert_same_geometry(volume, image: np.ndarray, affine: np.ndarray) -> None:
+    """Same voxels at the same world positions; DICOM may stack slices in the opposite index direction."""
+    voxel_map = np.linalg.inv(affine) @ volume.affine.numpy()
+    signs = np.sign(np.diag(voxel_map)[:3])
+    np.testing.assert_allclose(voxel_map[:3, :3], np.diag(signs), atol=1e-4)
+    np.testing.assert_allclose(
+        voxel_map[:3, 3], [(n - 1) * (s < 0) for n, s in zip(image.shape, signs, strict=True)], atol=1e-3
+    )
+    flipped = image[tuple(slice(None, None, -1) if s < 0 else slice(None) for s in signs)]
+    np.testing.assert_array_equal(volume.numpy()[0], flipped)
+
+
+def _zip(folder: Path, target: Path, extra: dict[str, bytes] | None = None) -> Path:
+    with zipfile.ZipFile(target, "w") as archive:
+        for file in sorted(folder.iterdir()):
+            archive.write(file, f"export/{file.name}")
+        for name, data in (extra or {}).items():
+            archive.writestr(name, data)
+    return target
+
+
+# ---------------------------------------------------------------- NIfTI
+
+
+def test_nifti_round_trip_keeps_affine_and_voxels(tmp_path: Path, phantom) -> None:
+    image, affine = phantom
+    nib.save(nib.Nifti1Image(image, affine), tmp_path / "in.nii.gz")
+    volume = read_nifti(tmp_path / "in.nii.gz")
+    assert tuple(volume.shape) == (1, *SHAPE)
+    np.testing.assert_allclose(volume.affine.numpy(), affine, atol=1e-5)
+    write_nifti(volume, tmp_path / "out.nii")
+    again = read_volume(tmp_path / "out.nii")
+    np.testing.assert_allclose(again.affine.numpy(), affine, atol=1e-5)
+    np.testing.assert_array_equal(again.numpy(), volume.numpy())
+
+
+def test_nifti_4d_uses_first_volume_and_says_so(tmp_path: Path, phantom) -> None:
+    image, affine = phantom
+    nib.save(nib.Nifti1Image(np.stack([image, image * 0], -1), affine), tmp_path / "dwi.nii.gz")
+    volume = read_nifti(tmp_path / "dwi.nii.gz")
+    assert tuple(volume.shape) == (1, *SHAPE)
+    assert float(volume.max()) > 0
+    assert "4D input with 2 volumes" in volume.meta["warnings"][0]
+
+
+def test_nifti_2d_slice_is_rejected(tmp_path: Path) -> None:
+    nib.save(nib.Nifti1Image(np.ones((16, 16, 1), np.float32), np.eye(4)), tmp_path / "slice.nii.gz")
+    with pytest.raises(BadInputError, match="2D image"):
+        read_nifti(tmp_path / "slice.nii.gz")
+
+
+def test_corrupt_nifti_is_one_clear_error(tmp_path: Path, phantom) -> None:
+    image, affine = phantom
+    nib.save(nib.Nifti1Image(image, affine), tmp_path / "good.nii.gz")
+    (tmp_path / "bad.nii.gz").write_bytes((tmp_path / "good.nii.gz").read_bytes()[:300])
+    (tmp_path / "junk.nii.gz").write_bytes(gzip.compress(b"not a nifti header at all"))
+    for name in ("bad.nii.gz", "junk.nii.gz"):
+        with pytest.raises(BadInputError, match="cannot be read as NIfTI"):
+            read_volume(tmp_path / name)
+
+
+def test_non_image_file_and_missing_path(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("hello")
+    with pytest.raises(UnsupportedFileError, match="neither NIfTI"):
+        read_volume(tmp_path / "notes.txt")
+    with pytest.raises(BadInputError, match="does not exist"):
+        read_volume(tmp_path / "nope.nii.gz")
+
+
+# ---------------------------------------------------------------- DICOM
+
+
+def test_dicom_folder_sorted_by_position_with_ras_affine(series_dir: Path, phantom) -> None:
+    image, affine = phantom
+    volume = read_volume(series_dir)
+    _assert_same_geometry(volume, image, affine)
+    source = volume.meta["source"]
+    assert source["format"] == "dicom" and source["modality"] == "MR" and source["slices"] == SHAPE[2]
+    shown = repr(source) + repr(volume.meta["warnings"])
+    assert not any(value in shown for value in FAKE_PATIENT.values())
+
+
+def test_dicom_zip_is_read_in_memory_and_matches_folder(tmp_path: Path, series_dir: Path) -> None:
+    archive = _zip(series_dir, tmp_path / "upload.zip", {"README.txt": b"exported by PACS"})
+    before = sorted(p.name for p in tmp_path.iterdir())
+    from_zip, from_folder = read_volume(archive), read_volume(series_dir)
+    assert torch.equal(from_zip.as_tensor(), from_folder.as_tensor())
+    assert "1 file(s) that are not DICOM images were skipped" in from_zip.meta["warnings"][0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # nothing extracted
+
+
+@pytest.mark.parametrize("evil", ["../evil.dcm", "/etc/evil.dcm", "a/../../evil.dcm", "C:\\evil.dcm"])
+def test_zip_with_path_traversal_is_rejected_before_extraction(
+    tmp_path: Path, series_dir: Path, evil: str
+) -> None:
+    archive = _zip(series_dir, tmp_path / "upload.zip", {evil: b"x"})
+    before = sorted(p.name for p in tmp_path.parent.iterdir())
+    with pytest.raises(BadInputError, match="unsafe member name"):
+        read_volume(archive)
+    assert sorted(p.name for p in tmp_path.parent.iterdir()) == before
+
+
+def test_several_series_are_listed_and_one_can_be_chosen(tmp_path: Path, phantom) -> None:
+    image, affine = phantom
+    write_series(image, affine, tmp_path / "mixed", description="T1 MPRAGE", series_uid="1.2.3.4.100001")
+    flair = tmp_path / "flair"
+    write_series(image[:, :, :6], affine, flair, description="FLAIR ax", series_uid="1.2.3.4.200002")
+    for path in flair.iterdir():
+        path.rename(tmp_path / "mixed" / f"F_{path.name}")
+    with pytest.raises(BadInputError) as error:
+        read_volume(tmp_path / "mixed")
+    message = str(error.value)
+    assert (
+        "2 DICOM series" in message
+        and "'T1 MPRAGE' (12 slices)" in message
+        and "'FLAIR ax' (6 slices)" in message
+    )
+    assert "--series" in message and "Doe" not in message
+    chosen = read_volume(tmp_path / "mixed", series="200002")
+    assert chosen.shape[-1] == 6
+
+
+def test_missing_slice_and_inconsistent_spacing(tmp_path: Path, phantom) -> None:
+    image, affine = phantom
+    write_series(image, affine, tmp_path / "gap", skip_slices=(5,))
+    with pytest.raises(BadInputError, match=r"missing 1 slice\(s\)"):
+        read_volume(tmp_path / "gap")
+    write_series(image, affine, tmp_path / "uneven")
+    moved = pydicom.dcmread(next(iter(sorted((tmp_path / "uneven").iterdir()))))
+    moved.ImagePositionPatient = [f"{float(v) + 1.3:.4f}" for v in moved.ImagePositionPatient]
+    moved.save_as(next(iter(sorted((tmp_path / "uneven").iterdir()))))
+    with pytest.raises(
+        BadInputError, match=r"inconsistent slice spacing|several images at the same position"
+    ):
+        read_volume(tmp_path / "uneven")
+
+
+def test_lone_2d_images_and_empty_folder(tmp_path: Path) -> None:
+    for name in ("MR_small.dcm", "CT_small.dcm"):
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / name).write_bytes(Path(get_testdata_file(name)).read_bytes())
+        with pytest.raises(BadInputError, match="single 2D image"):
+            read_volume(folder)
+        with pytest.raises(BadInputError, match="single DICOM file"):
+            read_volume(folder / name)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(BadInputError, match="is empty"):
+        read_volume(tmp_path / "empty")
+
+
+def test_ct_modality_is_carried(tmp_path: Path, phantom) -> None:
+    image, affine = phantom
+    write_series(image * 10 - 1000, affine, tmp_path / "ct", modality="CT")
+    volume = read_dicom_series(tmp_path / "ct")
+    assert volume.meta["source"]["modality"] == "CT"
+    np.testing.assert_allclose(
+        volume.numpy()[0].min(), (image * 10 - 1000).min()
+    )  # rescale intercept applied
+
+
+def test_dicom_writer_new_uids_no_identifiers_geometry_kept(tmp_path: Path, series_dir: Path) -> None:
+    volume = read_volume(series_dir)
+    halved = volume.clone()
+    halved.meta["dicom_headers"] = volume.meta["dicom_headers"]
+    paths = write_dicom_series(halved * 0 + 7, volume.meta["dicom_headers"], tmp_path / "out")
+    assert len(paths) == SHAPE[2]
+    again = read_volume(tmp_path / "out")
+    np.testing.assert_allclose(again.affine.numpy(), volume.affine.numpy(), atol=1e-4)
+    assert float(again.min()) == float(again.max()) == 7.0
+    written = pydicom.dcmread(paths[0])
+    source = volume.meta["dicom_headers"][0]
+    assert written.SeriesInstanceUID != source.SeriesInstanceUID
+    assert written.SOPInstanceUID not in {h.SOPInstanceUID for h in volume.meta["dicom_headers"]}
+    assert written.FrameOfReferenceUID == source.FrameOfReferenceUID
+    assert str(written.PatientName) == "ANONYMOUS" and "PatientBirthDate" not in written
+    raw = b"".join(p.read_bytes() for p in paths)
+    assert not any(value.encode() in raw for value in [*FAKE_PATIENT.values(), "Example Hospital"])

@@ -1,0 +1,32 @@
+"""Dental fixtures: seeded phantoms (domains/dental/phantom.py) and a tiny network trained on them in seconds.
+
+The tiny network is not accurate; it exercises the real train -> save -> load -> segment path on CPU.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def phantom_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from domains.dental.phantom import write_phantom_dataset
+
+    root = tmp_path_factory.mktemp("phantom-ufba")
+    write_phantom_dataset(root, count=10, size_hw=(128, 256))
+    return root
+
+
+@pytest.fixture(scope="session")
+def tiny_teeth_weights(phantom_dataset: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from domains.dental.train import train
+
+    out = tmp_path_factory.mktemp("tiny-teeth")
+    train(
+        "teeth", phantom_dataset, out, minutes=0.12, device="cpu", size=(64, 128), channels=(4, 8, 16),
+        res_units=1, batch=4, eval_reserve_s=2.0, started=time.monotonic(), progress=lambda message: None,
+    )  # fmt: skip
+    return out / "teeth_unet.pt"

@@ -1,0 +1,120 @@
+"""Segmentation end to end with the tiny phantom-trained network: outputs at the input size, FDI values,
+draft flag, the CLI, and every kind of bad input getting one clear message (fixtures made here)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+from typer.testing import CliRunner
+
+from data_connectors.errors import BadInputError
+from domains.dental import DRAFT_NOTICE
+from domains.dental.labels import FDI_TEETH
+from domains.dental.phantom import make_phantom
+from domains.dental.render import write_outputs
+from domains.dental.segment import analyse_radiograph
+
+
+def _save(path: Path, array: np.ndarray) -> Path:
+    Image.fromarray(array).save(path)
+    return path
+
+
+@pytest.mark.parametrize("size_hw", [(128, 256), (301, 707)])
+def test_outputs_match_input_size(tmp_path: Path, tiny_teeth_weights: Path, size_hw: tuple[int, int]) -> None:
+    grey, _ = make_phantom(42, size_hw)
+    result = analyse_radiograph(_save(tmp_path / "p.png", grey), teeth_weights=tiny_teeth_weights)
+    files = write_outputs(result, tmp_path / "out")
+    teeth = np.asarray(Image.open(files["teeth"]))
+    assert teeth.shape == size_hw and teeth.dtype == np.uint8
+    assert set(np.unique(teeth).tolist()) <= {0, *FDI_TEETH}
+    document = json.loads(Path(files["json"]).read_text())
+    assert document["draft"] is True and document["notice"] == DRAFT_NOTICE
+    for tooth in document["teeth"]:
+        x0, y0, x1, y1 = tooth["box_xyxy"]
+        assert 0 <= x0 <= x1 < size_hw[1] and 0 <= y0 <= y1 < size_hw[0]
+        assert tooth["fdi"] in FDI_TEETH and 0 <= tooth["confidence"] <= 1 and tooth["area_px"] > 0
+    assert Image.open(files["overlay"]).mode == "RGB"
+
+
+def test_sixteen_bit_input(tmp_path: Path, tiny_teeth_weights: Path) -> None:
+    grey, _ = make_phantom(5, (128, 256))
+    result = analyse_radiograph(
+        _save(tmp_path / "p16.png", grey.astype(np.uint16) * 250), teeth_weights=tiny_teeth_weights
+    )
+    assert result.teeth_map.shape == (128, 256)
+
+
+def _face_photo() -> np.ndarray:
+    image = Image.new("RGB", (300, 400), (90, 140, 200))
+    draw = ImageDraw.Draw(image)
+    draw.ellipse([60, 60, 240, 320], fill=(225, 170, 130))
+    draw.ellipse([100, 150, 130, 170], fill=(60, 40, 30))
+    return np.asarray(image)
+
+
+def _intraoral_photo() -> np.ndarray:
+    image = Image.new("RGB", (640, 480), (150, 30, 40))
+    draw = ImageDraw.Draw(image)
+    for i in range(8):
+        draw.rounded_rectangle([40 + 70 * i, 150, 95 + 70 * i, 300], radius=10, fill=(235, 230, 210))
+    return np.asarray(image)
+
+
+@pytest.mark.parametrize(
+    ("maker", "message"),
+    [
+        (lambda: _face_photo(), "colour photograph"),
+        (lambda: _intraoral_photo(), "colour photograph"),
+        (lambda: make_phantom(0, (128, 256))[0][::4, ::4], "thumbnail"),
+        (lambda: np.full((200, 300), 80, dtype=np.uint8), "blank"),
+    ],
+)
+def test_rejected_inputs(tmp_path: Path, tiny_teeth_weights: Path, maker, message: str) -> None:
+    with pytest.raises(BadInputError, match=message):
+        analyse_radiograph(_save(tmp_path / "bad.png", maker()), teeth_weights=tiny_teeth_weights)
+
+
+def test_very_wide_image_is_processed_with_warnings(tmp_path: Path, tiny_teeth_weights: Path) -> None:
+    grey, _ = make_phantom(1, (100, 500))
+    wide = np.asarray(Image.fromarray(grey).resize((20000, 100), Image.NEAREST))
+    result = analyse_radiograph(_save(tmp_path / "wide.png", wide), teeth_weights=tiny_teeth_weights)
+    assert result.teeth_map.shape == (100, 20000)
+    text = " ".join(result.warnings)
+    assert "Very large image" in text and "aspect ratio" in text
+
+
+def _cli(args: list[str]):
+    from apps.cli import app
+
+    return CliRunner().invoke(app, args)
+
+
+def test_cli_segment_json(tmp_path: Path, tiny_teeth_weights: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GENAI_DATA_DIR", str(tmp_path / "data"))
+    image = _save(tmp_path / "p.png", make_phantom(7, (128, 256))[0])
+    result = _cli(["dental", "segment", str(image), "--out", str(tmp_path / "o"), "--weights",
+                   str(tiny_teeth_weights), "--device", "cpu", "--json"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["draft"] is True and Path(document["files"]["teeth"]).is_file()
+
+
+@pytest.mark.parametrize("content", [b"just some text", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00"])
+def test_cli_bad_files_exit_2(tmp_path: Path, tiny_teeth_weights: Path, content: bytes) -> None:
+    """Non-image and corrupt PNG: BadInputError, which ``apps.cli.main`` turns into exit code 2."""
+    path = tmp_path / "x.png"
+    path.write_bytes(content)
+    result = _cli(["dental", "segment", str(path), "--weights", str(tiny_teeth_weights), "--device", "cpu"])
+    assert isinstance(result.exception, BadInputError)
+    assert "x.png" in str(result.exception)
+
+
+def test_missing_weights_message(tmp_path: Path) -> None:
+    image = _save(tmp_path / "p.png", make_phantom(7, (128, 256))[0])
+    with pytest.raises(BadInputError, match="genai dental train"):
+        analyse_radiograph(image, teeth_weights=tmp_path / "none_unet.pt")

@@ -1,0 +1,53 @@
+"""Training pieces on CPU: GPU-style augmentation keeps FDI labels consistent, the seeded split, and a
+seconds-long training run on phantoms that writes weights, spec and held-out metrics."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from domains.dental.labels import TEETH_FLIP_PERMUTATION, fdi_to_index, index_to_fdi
+from domains.dental.phantom import make_phantom
+from domains.dental.train import augment, dataset_names, split_names
+
+
+def test_flip_augmentation_swaps_quadrants() -> None:
+    grey, labels = make_phantom(3, (64, 128), missing=0)
+    images = torch.from_numpy(grey)[None, None].repeat(16, 1, 1, 1)
+    indices = torch.from_numpy(fdi_to_index(labels))[None].repeat(16, 1, 1)
+    torch.manual_seed(0)
+    x, out = augment(images, indices, torch.as_tensor(TEETH_FLIP_PERMUTATION), strength=0.0)
+    flipped = [not torch.allclose(xi[0], images[0, 0].float() / 255, atol=1e-3) for xi in x]
+    assert 0 < sum(flipped) < 16
+    for labels_out in out:  # the image's left is the patient's right (quadrants 1, 4), flipped or not
+        left = set(np.unique(index_to_fdi(labels_out[:, :64].numpy())).tolist()) - {0}
+        assert {fdi // 10 for fdi in left} == {1, 4}
+
+
+def test_augment_ranges() -> None:
+    images = torch.randint(0, 256, (4, 1, 32, 64), dtype=torch.uint8)
+    labels = torch.randint(0, 33, (4, 32, 64), dtype=torch.uint8)
+    x, y = augment(images, labels, torch.as_tensor(TEETH_FLIP_PERMUTATION))
+    assert x.dtype == torch.float32 and x.min() >= 0 and x.max() <= 1
+    assert y.dtype == torch.long and set(y.unique().tolist()) <= set(range(33))
+
+
+def test_split_is_seeded_and_stratified(phantom_dataset: Path) -> None:
+    names = dataset_names("teeth", phantom_dataset)
+    train, held = split_names(names, 0.2, seed=0)
+    assert split_names(names, 0.2, seed=0) == (train, held)
+    assert not set(train) & set(held) and len(train) + len(held) == len(names)
+    assert {name.split("-")[0] for name in held} == {"cate1", "cate2"}
+
+
+def test_tiny_training_run_writes_files(tiny_teeth_weights: Path) -> None:
+    spec = json.loads(tiny_teeth_weights.with_suffix(".json").read_text())
+    metrics = spec["metrics"]
+    assert spec["n_classes"] == 33 and spec["size_hw"] == [64, 128]
+    assert 0 <= metrics["dice_foreground"] <= 1 and 0 <= metrics["numbering_accuracy"] <= 1
+    assert metrics["steps"] >= 1 and not set(spec["train_names"]) & set(spec["held_out_names"])
+    state = torch.load(tiny_teeth_weights, weights_only=True)
+    assert all(v.dtype == torch.float16 for v in state.values() if v.is_floating_point())

@@ -1,0 +1,76 @@
+"""Bank FAQ assistant: account-data questions never reach the LLM, invented account data is replaced,
+FAQ questions are answered with citations. Fakes: fixed-passage retriever, scripted chat; plus one test
+through real MiniLM + Chroma on the shipped bank FAQ sample knowledge base."""
+
+from __future__ import annotations
+
+import pytest
+from langchain_core.documents import Document
+
+from domains.finance.faq import NO_ACCOUNT_ACCESS, BankAssistant, asks_for_account_data
+from rag.answering import Answerer
+
+from .conftest import SAMPLES, FixedRetriever, ScriptedChat
+
+PASSAGE = Document(
+    "Debit cards can be frozen in the app under Cards > Freeze card.",
+    metadata={"source": "faq.html", "score": 0.9, "dense_score": 0.8},
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "personal"),
+    [
+        ("What is my balance?", True),
+        ("Show my last transactions", True),
+        ("How much money do I have?", True),
+        ("what was my last payment", True),
+        ("How do I check my balance?", False),
+        ("How can I freeze my card?", False),
+        ("What are the fees for international transfers?", False),
+    ],
+)
+def test_account_data_questions_are_recognised(question, personal):
+    assert asks_for_account_data(question) is personal
+
+
+def _assistant(reply: str) -> tuple[BankAssistant, ScriptedChat]:
+    chat = ScriptedChat([reply])
+    return BankAssistant(Answerer(retriever=FixedRetriever(passages=[PASSAGE]), chat_model=chat)), chat
+
+
+def test_balance_question_never_reaches_the_llm():
+    assistant, chat = _assistant("Your balance is 1,234.00 [1].")
+    answer = assistant.ask("What is my current balance?")
+    assert answer.refused and answer.answer == NO_ACCOUNT_ACCESS and chat.requests == []
+
+
+def test_invented_account_data_is_replaced():
+    assistant, _ = _assistant("Your balance is $1,234.00 after the freeze [1].")
+    answer = assistant.ask("Does freezing a card change anything?")
+    assert answer.refused and answer.answer == NO_ACCOUNT_ACCESS
+
+
+def test_faq_answer_keeps_citations():
+    assistant, _ = _assistant("Open the app and choose Cards > Freeze card [1].")
+    answer = assistant.ask("How can I freeze my card?")
+    assert not answer.refused and answer.citations[0].source == "faq.html"
+
+
+@pytest.mark.slow
+def test_real_bank_faq_collection_refuses_unknowns(services):
+    from rag.indexing import ingest
+
+    store = services.document_store
+    ingest(
+        [SAMPLES / "knowledge_bases" / "bank-faq"],
+        store=store,
+        collection="bank-faq-test",
+        chunking=services.settings.chunking,
+        count_tokens=services.embeddings().count_tokens,
+    )
+    chat = ScriptedChat(["I could not find this in the documents."])
+    assistant = BankAssistant(Answerer(retriever=services.retriever("bank-faq-test"), chat_model=chat))
+    answer = assistant.ask("What is the bank's policy on lunar real estate loans?")
+    assert answer.refused
+    assert assistant.ask("What is my balance?").answer == NO_ACCOUNT_ACCESS

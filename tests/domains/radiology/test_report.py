@@ -1,0 +1,130 @@
+"""Draft report: age/sex parsing, reference range, the post-check, retry and template fallback. A scripted fake
+chat model drives the branches; one slow test uses the packaged local LLM (genai_models registry)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pytest
+
+from domains.radiology.pipeline import StripReport
+from domains.radiology.report import (
+    build_facts,
+    check_draft,
+    draft_report,
+    parse_age_sex,
+    reference_range,
+    template_draft,
+)
+
+NOTES = "Indication: progressive headaches for 3 weeks. 62-year-old man. Question: structural cause?"
+
+
+class ScriptedChat:
+    def __init__(self, replies: list[str]) -> None:
+        self.replies, self.calls = list(replies), []
+
+    def generate(self, messages: Sequence[dict[str, str]], **options: object) -> str:
+        self.calls.append(messages)
+        return self.replies.pop(0)
+
+
+@pytest.fixture
+def strip_report() -> StripReport:
+    return StripReport(
+        engine="deepbet",
+        device="cpu",
+        seconds=2.2,
+        brain_volume_ml=1502.4,
+        spacing_mm=[1.0, 1.0, 1.2],
+        shape=[176, 240, 256],
+        orientation="LPS",
+        input={"format": "dicom", "modality": "MR"},
+        warnings=[],
+        outputs={},
+    )
+
+
+@pytest.mark.parametrize(
+    ("notes", "age", "sex"),
+    [
+        ("62-year-old man with headaches", 62, "male"),
+        ("Age: 45. Sex: F.", 45, "female"),
+        ("54 F, seizures", 54, "female"),
+        ("Patient with headaches.", None, None),
+        ("The man and the woman were both present", None, None),
+    ],
+)
+def test_parse_age_sex(notes: str, age, sex) -> None:
+    assert parse_age_sex(notes) == (age, sex)
+
+
+def test_reference_range_only_with_age_and_sex_in_study_range() -> None:
+    assert reference_range(62, "male") == (1265.0, 1673.0)
+    assert reference_range(None, "male") is None and reference_range(62, None) is None
+    assert reference_range(12, "female") is None
+
+
+def test_check_flags_invented_numbers_quotes_and_findings(strip_report: StripReport) -> None:
+    facts = build_facts(strip_report, 62, "male")
+    good = (
+        'Indication: "progressive headaches for 3 weeks." Technique: brain MRI. Measurements: brain mask volume '
+        "1502.4 mL (1265-1673). Quality control: none."
+    )
+    assert check_draft(good, facts, NOTES) == []
+    problems = check_draft(
+        'Indication: "sudden headache". Volume 1710 mL. Small lesion in the left lobe.', facts, NOTES
+    )
+    assert any("1710" in p for p in problems)
+    assert any("verbatim" in p for p in problems)
+    assert any("lesion" in p for p in problems)
+    assert any("missing sections: Technique" in p for p in problems)
+    assert any("volume (1502.4 mL) is not stated" in p for p in problems)
+
+
+def test_template_passes_its_own_check(strip_report: StripReport) -> None:
+    facts = build_facts(strip_report, 62, "male")
+    assert (
+        check_draft(template_draft(facts, ["Indication: progressive headaches for 3 weeks."]), facts, NOTES)
+        == []
+    )
+
+
+def test_good_llm_draft_is_kept(strip_report: StripReport) -> None:
+    reply = (
+        'Indication: "progressive headaches for 3 weeks."\nTechnique: brain MRI, voxel spacing 1 x 1 x 1.2 mm.\n'
+        "Measurements: brain mask volume 1502.4 mL, within the reference range 1265-1673 mL.\nQuality control: none."
+    )
+    chat = ScriptedChat([reply])
+    draft = draft_report(strip_report, NOTES, chat)
+    assert draft.written_by == "llm" and draft.text.startswith("DRAFT for radiologist review")
+    assert reply in draft.text and draft.notes_quoted[0].startswith("Indication: progressive headaches")
+    assert draft.reference_range_ml == [1265.0, 1673.0] and draft.age == 62 and draft.sex == "male"
+
+
+def test_bad_draft_is_retried_with_the_problems_then_template(strip_report: StripReport) -> None:
+    chat = ScriptedChat(["Volume 1800 mL. Atrophy.", "Brain volume 1900 mL, a tumour."])
+    draft = draft_report(strip_report, NOTES, chat)
+    assert len(chat.calls) == 2 and "rejected" in chat.calls[1][-1]["content"]
+    assert draft.written_by == "template" and "1800" not in draft.text and "1900" not in draft.text
+    assert "within the reference range" in draft.text and draft.check_problems
+
+    retry = 'Indication: "progressive headaches for 3 weeks." Technique: MRI. Measurements: 1502 mL. Quality control: ok'
+    chat = ScriptedChat(["Volume 1800 mL.", retry])
+    assert draft_report(strip_report, NOTES, chat).written_by == "llm-retry"
+
+
+def test_no_notes_no_llm_no_range(strip_report: StripReport) -> None:
+    chat = ScriptedChat([])
+    draft = draft_report(strip_report, "", chat)
+    assert draft.written_by == "template" and chat.calls == [] and draft.reference_range_ml is None
+    assert "no range given" in draft.text
+
+
+@pytest.mark.slow
+def test_real_local_llm_draft_passes_the_checks(services, strip_report: StripReport) -> None:
+    draft = draft_report(strip_report, NOTES, services.chat_model(), max_new_tokens=200)
+    assert draft.text.startswith("DRAFT for radiologist review")
+    facts = build_facts(strip_report, draft.age, draft.sex)
+    body = draft.text.split("\n\n", 1)[1].rsplit("\n\nNotes used:", 1)[0]
+    assert check_draft(body, facts, NOTES) == []

