@@ -23,6 +23,7 @@ the mean over the original features, so ``score == mean(explain.values())``.
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import numpy as np
@@ -54,7 +55,7 @@ class DenseAutoencoder(GenerativeModel):
         widths = [in_dim, *hidden_dims, latent_dim]
         encoder: list[nn.Module] = []
         decoder: list[nn.Module] = []
-        for a, b in zip(widths[:-1], widths[1:], strict=True):
+        for a, b in itertools.pairwise(widths):
             encoder += [nn.Linear(a, b), nn.ReLU()]
         for a, b in zip(widths[::-1][:-1], widths[::-1][1:], strict=True):
             decoder += [nn.Linear(a, b), nn.ReLU()]
