@@ -7,13 +7,24 @@ imported inside commands, so ``genai --help`` is instant.
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
+from apps import (
+    cli_contracts,
+    cli_dental,
+    cli_documents,
+    cli_finance,
+    cli_healthcare,
+    cli_insurance,
+    cli_radiology,
+    cli_retail,
+    cli_users,
+)
+from apps.cli_common import ConfigOption, JsonOption, fail, make_services, print_json
 from data_connectors.errors import BadInputError
 
 app = typer.Typer(
@@ -23,32 +34,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-
-ConfigOption = Annotated[
-    Path | None, typer.Option("--config", help="YAML settings file (else GENAI_CONFIG)", exists=True)
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="print machine-readable JSON")]
-
-
-# ---------------------------------------------------------------- helpers (shared by command modules)
-
-
-def make_services(config: Path | None = None, **overrides: Any):
-    from apps.services import Services
-    from apps.settings import load_settings
-
-    return Services(load_settings(config, **overrides))
-
-
-def print_json(document: Any) -> None:
-    typer.echo(json.dumps(document, indent=2, ensure_ascii=False, default=str))
-
-
-def fail(message: str) -> None:
-    """Bad input: one line on stderr, exit code 2."""
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(2)
-
 
 # ---------------------------------------------------------------- commands
 
@@ -150,33 +135,14 @@ def bench(
 
 # ---------------------------------------------------------------- subcommand groups
 # One module per flow beside this file, each exposing a Typer ``app``; keep this block sorted.
-sys.modules.setdefault("apps.cli", sys.modules[__name__])  # under `python -m apps.cli` they import this copy
-from apps import cli_documents  # noqa: E402 - ingest/search/ask are top-level commands
-
-cli_documents.register(app)
-from apps import cli_contracts  # noqa: E402 - registered after the shared helpers exist
-
+cli_documents.register(app)  # ingest/search/ask are top-level commands
 app.add_typer(cli_contracts.app, name="contracts")
-from apps import cli_dental  # noqa: E402
-
 app.add_typer(cli_dental.app, name="dental")
-from apps import cli_finance  # noqa: E402
-
 app.add_typer(cli_finance.app, name="finance")
-from apps import cli_healthcare  # noqa: E402
-
 app.add_typer(cli_healthcare.app, name="healthcare")
-from apps import cli_insurance  # noqa: E402
-
 app.add_typer(cli_insurance.app, name="insurance")
-from apps import cli_radiology  # noqa: E402
-
 app.add_typer(cli_radiology.app, name="radiology")
-from apps import cli_retail  # noqa: E402
-
 app.add_typer(cli_retail.app, name="retail")
-from apps import cli_users  # noqa: E402
-
 app.add_typer(cli_users.app, name="users")
 
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from apps.cli import ConfigOption, JsonOption, make_services, print_json
+from apps.cli_common import ConfigOption, JsonOption, make_services, print_json
 
 if TYPE_CHECKING:
     from domains.finance.contracts import ContractExtractor, Discrepancy

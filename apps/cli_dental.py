@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from apps.cli import ConfigOption, JsonOption, make_services, print_json
+from apps.cli_common import ConfigOption, JsonOption, make_services, print_json
 
 app = typer.Typer(help="Dental panoramic radiographs: teeth + FDI numbers, caries, GAN balancing, search.")
 

@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from apps.cli import ConfigOption, JsonOption, fail, make_services, print_json
+from apps.cli_common import ConfigOption, JsonOption, fail, make_services, print_json
 from data_connectors.errors import BadInputError
 
 collections_app = typer.Typer(help="List, inspect and delete knowledge bases.", no_args_is_help=True)

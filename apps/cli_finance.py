@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from apps.cli import ConfigOption, JsonOption, make_services, print_json
+from apps.cli_common import ConfigOption, JsonOption, make_services, print_json
 
 app = typer.Typer(help="Finance: transaction anomaly flags, board reports with charts, FAQ and document Q&A.")
 

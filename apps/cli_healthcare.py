@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from apps.cli import ConfigOption, JsonOption, fail, make_services, print_json
+from apps.cli_common import ConfigOption, JsonOption, fail, make_services, print_json
 from apps.flows import appointment_book, build_patient_assistant
 from data_connectors.errors import BadInputError
 

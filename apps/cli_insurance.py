@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from apps.cli import ConfigOption, JsonOption, fail, make_services, print_json
+from apps.cli_common import ConfigOption, JsonOption, fail, make_services, print_json
 from apps.flows import run_triage
 from data_connectors.errors import BadInputError
 

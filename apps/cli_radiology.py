@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from apps.cli import ConfigOption, JsonOption, fail, make_services, print_json
+from apps.cli_common import ConfigOption, JsonOption, fail, make_services, print_json
 
 app = typer.Typer(help="Brain MRI skull stripping (NIfTI or DICOM) and draft reports.", no_args_is_help=True)
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from apps.cli import ConfigOption, JsonOption, make_services, print_json
+from apps.cli_common import ConfigOption, JsonOption, make_services, print_json
 
 if TYPE_CHECKING:
     from apps.services import Services
@@ -85,7 +85,7 @@ def content(
     as_json: JsonOption = False,
 ) -> None:
     """Write an e-mail, product description or social post; every number is checked against the catalogue."""
-    from apps.cli import fail
+    from apps.cli_common import fail
     from domains.retail.content import ContentWriter
 
     if sum(value is not None for value in (customer, segment, product)) != 1:

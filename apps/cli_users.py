@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from apps.cli import ConfigOption, JsonOption, fail, make_services, print_json
+from apps.cli_common import ConfigOption, JsonOption, fail, make_services, print_json
 from data_connectors.errors import BadInputError
 
 if TYPE_CHECKING:

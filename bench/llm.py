@@ -35,9 +35,10 @@ def _cpu_case(model: str, engine: str, data_dir: Path, new_tokens: int, repeats:
     started = time.perf_counter()
     chat = load_chat_model(config, data_dir)
     load_s = time.perf_counter() - started
-    messages = [{"role": "user", "content": PROMPT}]
     first_token, decode_rates = [], []
-    for _ in range(repeats):
+    for repeat in range(repeats):
+        # A different opening each time, so llama.cpp cannot reuse the previous prompt's KV cache.
+        messages = [{"role": "user", "content": f"Request {repeat + 1}. {PROMPT}"}]
         started = time.perf_counter()
         first = None
         reply = ""
@@ -103,7 +104,7 @@ def _gpu_case(name: str, compiled: bool, batch: int, new_tokens: int) -> dict:
     }
 
 
-def main(out_dir: Path, quick: bool = False, data_dir: Path | None = None) -> None:
+def main(out_dir: Path, quick: bool = False, data_dir: Path | None = None, only_engine: str | None = None) -> None:
     """CPU benchmark of every packaged LLM with both engines; writes ``out_dir/llm.json``."""
     import os
 
@@ -115,6 +116,8 @@ def main(out_dir: Path, quick: bool = False, data_dir: Path | None = None) -> No
     cases = [("smollm2-135m", "llama-cpp"), ("qwen2.5-0.5b", "llama-cpp"), ("smollm2-135m", "transformers")]
     if not quick:
         cases.append(("qwen2.5-0.5b", "transformers"))
+    if only_engine:
+        cases = [case for case in cases if case[1] == only_engine]
     results = [_cpu_case(model, engine, settings.data_dir, new_tokens, repeats) for model, engine in cases]
     document = {
         "benchmark": "llm",
