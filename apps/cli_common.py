@@ -5,11 +5,15 @@ Kept apart from ``apps.cli`` so command modules never import the module that reg
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+
+from data_connectors.errors import BadInputError
 
 if TYPE_CHECKING:
     from apps.services import Services
@@ -35,3 +39,16 @@ def fail(message: str) -> None:
     """Bad input: one line on stderr, exit code 2."""
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(2)
+
+
+def guarded(command: Callable[..., None]) -> Callable[..., None]:
+    """Bad input inside a command: one line on stderr, exit code 2 (also under ``CliRunner``)."""
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> None:
+        try:
+            command(*args, **kwargs)
+        except BadInputError as error:
+            fail(str(error))
+
+    return run

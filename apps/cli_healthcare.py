@@ -2,35 +2,19 @@
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from apps.cli_common import ConfigOption, JsonOption, fail, make_services, print_json
+from apps.cli_common import ConfigOption, JsonOption, fail, guarded, make_services, print_json
 from apps.flows import appointment_book, build_patient_assistant
-from data_connectors.errors import BadInputError
 
 if TYPE_CHECKING:
     from domains.healthcare.appointments import Appointment, Slot
 
 app = typer.Typer(help="Patient assistant, appointment book and compliance review.", no_args_is_help=True)
-
-
-def _guarded(command: Callable[..., None]) -> Callable[..., None]:
-    """Bad input inside a command: one line on stderr, exit code 2 (also under ``CliRunner``)."""
-
-    @functools.wraps(command)
-    def run(*args: Any, **kwargs: Any) -> None:
-        try:
-            command(*args, **kwargs)
-        except BadInputError as error:
-            fail(str(error))
-
-    return run
 
 
 Part = Annotated[str | None, typer.Option("--part", help="morning | afternoon | evening")]
@@ -73,7 +57,7 @@ def _print_appointment(appointment: Appointment) -> None:
 
 
 @app.command()
-@_guarded
+@guarded
 def clinicians(
     specialty: Annotated[str | None, typer.Option(help="e.g. dentist, GP")] = None,
     config: ConfigOption = None,
@@ -90,7 +74,7 @@ def clinicians(
 
 
 @app.command()
-@_guarded
+@guarded
 def slots(
     day: Annotated[str, typer.Option("--date", help="YYYY-MM-DD")],
     specialty: Annotated[str | None, typer.Option(help="e.g. dentist")] = None,
@@ -113,7 +97,7 @@ def slots(
 
 
 @app.command()
-@_guarded
+@guarded
 def book(
     clinician: Annotated[int, typer.Option(help="clinician id (see `genai healthcare clinicians`)")],
     start: Annotated[str, typer.Option(help="YYYY-MM-DDTHH:MM, a free slot")],
@@ -135,7 +119,7 @@ def book(
 
 
 @app.command()
-@_guarded
+@guarded
 def reschedule(
     appointment_id: Annotated[int, typer.Argument(help="appointment number")],
     start: Annotated[str, typer.Option(help="new YYYY-MM-DDTHH:MM")],
@@ -148,7 +132,7 @@ def reschedule(
 
 
 @app.command()
-@_guarded
+@guarded
 def cancel(
     appointment_id: Annotated[int, typer.Argument(help="appointment number")],
     config: ConfigOption = None,
@@ -160,7 +144,7 @@ def cancel(
 
 
 @app.command("appointments")
-@_guarded
+@guarded
 def list_appointments(
     patient: Annotated[str | None, typer.Option(help="patient's name")] = None,
     day: Annotated[str | None, typer.Option("--date", help="YYYY-MM-DD")] = None,
@@ -180,7 +164,7 @@ def list_appointments(
 
 
 @app.command()
-@_guarded
+@guarded
 def clinics(
     lat: Annotated[float, typer.Option(help="your latitude")],
     lon: Annotated[float, typer.Option(help="your longitude")],
@@ -221,7 +205,7 @@ def clinics(
 
 
 @app.command()
-@_guarded
+@guarded
 def ask(
     message: Annotated[str, typer.Argument(help="the patient's message")],
     collection: Annotated[str, typer.Option(help="patient-information knowledge base")] = "patient-info",
@@ -254,7 +238,7 @@ def ask(
 
 
 @app.command()
-@_guarded
+@guarded
 def review(
     policy_file: Annotated[Path, typer.Argument(help="the internal policy (PDF, DOCX, MD, TXT)")],
     against: Annotated[str, typer.Option("--against", help="regulation knowledge base, e.g. health-privacy")],
@@ -296,7 +280,7 @@ def review(
 
 
 @app.command()
-@_guarded
+@guarded
 def audit(
     collection: Annotated[str | None, typer.Option(help="only this collection")] = None,
     limit: Annotated[int, typer.Option(min=1)] = 50,

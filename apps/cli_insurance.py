@@ -2,34 +2,15 @@
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated
 
 import typer
 
-from apps.cli_common import ConfigOption, JsonOption, fail, make_services, print_json
+from apps.cli_common import ConfigOption, JsonOption, guarded, make_services, print_json
 from apps.flows import run_triage
-from data_connectors.errors import BadInputError
-
-if TYPE_CHECKING:
-    pass
 
 app = typer.Typer(help="Claim triage and underwriting profiles.", no_args_is_help=True)
-
-
-def _guarded(command: Callable[..., None]) -> Callable[..., None]:
-    """Bad input inside a command: one line on stderr, exit code 2 (also under ``CliRunner``)."""
-
-    @functools.wraps(command)
-    def run(*args: Any, **kwargs: Any) -> None:
-        try:
-            command(*args, **kwargs)
-        except BadInputError as error:
-            fail(str(error))
-
-    return run
 
 
 RegisterOption = Annotated[
@@ -44,7 +25,7 @@ PortfolioOption = Annotated[
 
 
 @app.command()
-@_guarded
+@guarded
 def triage(
     claim_dir: Annotated[Path, typer.Argument(help="folder holding one claim's documents")],
     policy: Annotated[str, typer.Option("--policy", help="knowledge base holding the policy wording")],
@@ -81,7 +62,7 @@ def triage(
 
 
 @app.command()
-@_guarded
+@guarded
 def profile(
     portfolio: Annotated[
         Path | None, typer.Argument(help="claims/portfolio CSV (default: shipped sample)")
