@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from data_connectors.text import NUMBER_WORDS
+
 MONTHS = {name.lower(): number for number, name in enumerate(calendar.month_name) if name}
 MONTHS |= {name.lower(): number for number, name in enumerate(calendar.month_abbr) if name}
 MONTHS["sept"] = 9
@@ -26,27 +28,10 @@ DATE_PATTERNS = [
     re.compile(r"\b(?P<year>(?:19|20)\d{2})-(?P<month>\d{2})-(?P<day>\d{2})\b"),  # ISO
 ]
 NUMBER_WORDS = {
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "eleven": 11,
-    "twelve": 12,
-    "fifteen": 15,
+    **NUMBER_WORDS,
     "eighteen": 18,
-    "twenty": 20,
     "twenty-four": 24,
-    "thirty": 30,
     "thirty-six": 36,
-    "forty-five": 45,
-    "sixty": 60,
-    "ninety": 90,
     "one hundred twenty": 120,
     "one hundred eighty": 180,
     "a": 1,

@@ -24,6 +24,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from data_connectors.documents import load_documents
 from data_connectors.errors import BadInputError
+from data_connectors.text import NUMBER_WORDS
 from domains.healthcare import DRAFT_NOTICE
 from rag.llm import ChatModel
 
@@ -32,27 +33,7 @@ log = logging.getLogger(__name__)
 Status = Literal["consistent", "possible gap", "not covered"]
 Retrieve = Callable[[str], Sequence[Document]]
 
-_NUMBER_WORDS = {
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "eleven": 11,
-    "twelve": 12,
-    "fifteen": 15,
-    "twenty": 20,
-    "thirty": 30,
-    "forty-five": 45,
-    "sixty": 60,
-    "ninety": 90,
-    "hundred": 100,
-}
+_NUMBER_WORDS = {**NUMBER_WORDS, "hundred": 100}
 _UNIT_DAYS = {"day": 1, "week": 7, "month": 30, "year": 365}
 _DURATION = re.compile(
     r"\b(\d{1,4}|" + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True)) + r")(?:\s*\(\d{1,4}\))?\s+"
