@@ -13,7 +13,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import StreamingResponse
 
 from data_connectors.errors import BadInputError
-from rag.llm import LLMConfig, OpenAIChat, load_chat_model
+from genai_models.registry import ModelRegistry
+from rag.llm import LLMConfig, OpenAIChat, load_chat_model, requantized
 
 QUESTION = [{"role": "user", "content": "What is the capital of France? Answer in one short sentence."}]
 
@@ -38,6 +39,16 @@ def test_transformers_engine_runs_the_gguf_model(model_cache_dir) -> None:
     pieces = list(chat.stream(QUESTION, stop=["\n\n"]))
     assert "".join(pieces).strip() and len(pieces) > 1
     assert (model_cache_dir / "models" / "SmolLM2-135M-Instruct.Q4_1-hf" / "config.json").exists()
+
+
+def test_cpu_weights_are_requantized_once_and_reused(model_cache_dir, tmp_path) -> None:
+    packaged = ModelRegistry(model_cache_dir).resolve("smollm2-135m", kind="llm-gguf")
+    assert requantized(packaged, "original", tmp_path) == packaged
+    first = requantized(packaged, "iq4_nl", tmp_path)
+    assert first.parent == tmp_path and first.stat().st_size > 0
+    stamp = first.stat().st_mtime_ns
+    assert requantized(packaged, "iq4_nl", tmp_path) == first and first.stat().st_mtime_ns == stamp
+    assert not list(tmp_path.glob("*.partial")), "no half-written file is left behind"
 
 
 def test_bad_messages_are_rejected_with_a_reason(model_cache_dir) -> None:
