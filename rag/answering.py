@@ -24,6 +24,7 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 
 from data_connectors.errors import BadInputError
+from data_connectors.text import NUMBER_WORDS
 from rag.llm import ChatMessage, ChatModel
 from rag.retrieval import evidence_strength, tokenize
 
@@ -53,7 +54,29 @@ _DECLINES = re.compile(
     r"no information (?:about|on|regarding)",
     re.IGNORECASE,
 )
+_WORD_RE = re.compile(r"\w+")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_NAME = re.compile(r"(?<![.!?\]]\s)(?<!^)\b([A-Z][a-zA-Z]{2,})\b")
+_QUANTITY_QUESTION = re.compile(
+    r"^\s*(?:how (?:much|many|long|old)|what (?:percentage|percent|year|date|amount|number)|"
+    r"(?:in|on) what (?:year|date)|which year)\b",
+    re.IGNORECASE,
+)
+# Month names that count as a date ("may" is left out: as a verb it is far more common).
+_MONTHS = (
+    "january",
+    "february",
+    "march",
+    "april",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+)
 _HISTORY_TURNS = 6
 _CLOSEST = 3
 
@@ -191,6 +214,40 @@ def declined(text: str, cited: Sequence[int]) -> bool:
     return not cited and bool(_DECLINES.search(text))
 
 
+def _numbers(text: str) -> set[str]:
+    """Numbers in ``text`` (digits without thousands separators, and number words as digits)."""
+    found = {match.replace(",", "").rstrip(".") for match in _NUMBER.findall(text)}
+    words = set(re.findall(r"[a-z]+(?:-[a-z]+)?", text.lower()))
+    return found | {str(value) for word, value in NUMBER_WORDS.items() if word in words}
+
+
+def grounding_problem(text: str, question: str, passages: Sequence[Document]) -> str | None:
+    """Why the answer is not supported by the passages, or None when it is.
+
+    Small models answer near-miss questions (on topic, but the documents lack the fact) by inventing the
+    fact. These checks catch the common inventions cheaply and conservatively: a number or a name that no
+    passage contains, an answer that only restates the question, and a how-much/how-many question
+    answered without any quantity.
+    """
+    claim = _CITATION.sub(" ", text)
+    evidence = " ".join(passage.page_content for passage in passages)
+    missing = sorted(_numbers(claim) - _numbers(evidence))
+    if missing:
+        return f"the answer states {', '.join(missing)}, which no passage contains"
+    known = set(_WORD_RE.findall(f"{evidence} {question}".lower()))
+    names = [name for sentence in _SENTENCE.split(claim) for name in _NAME.findall(sentence.strip())]
+    invented = sorted({name for name in names if name.lower() not in known})
+    if invented:
+        return f"the answer names {', '.join(invented)}, which no passage mentions"
+    if not set(tokenize(claim)) - set(tokenize(question)):
+        return "the answer only restates the question"
+    if _QUANTITY_QUESTION.search(question) and not (
+        _numbers(claim) or any(month in claim.lower() for month in _MONTHS)
+    ):
+        return "the question asks for a quantity or date and the answer gives none"
+    return None
+
+
 def condense_question(question: str, history: Sequence[ChatMessage], chat_model: ChatModel) -> str:
     """A standalone version of a follow-up question (the question itself when there is no history)."""
     turns = [turn for turn in history if turn.get("role") in ("user", "assistant")][-_HISTORY_TURNS:]
@@ -288,6 +345,11 @@ class Answerer:
         if dropped:
             log.warning("removed citations to passages that do not exist: %s", dropped)
         if declined(cleaned, cited):
+            yield self._refusal(standalone, passages)
+            return
+        problem = grounding_problem(cleaned, standalone, passages)
+        if problem:
+            log.info("refused after generation: %s", problem)
             yield self._refusal(standalone, passages)
             return
         if not cited:
