@@ -20,6 +20,7 @@ from apps import (
     cli_finance,
     cli_healthcare,
     cli_insurance,
+    cli_models,
     cli_radiology,
     cli_retail,
     cli_users,
@@ -141,6 +142,7 @@ app.add_typer(cli_dental.app, name="dental")
 app.add_typer(cli_finance.app, name="finance")
 app.add_typer(cli_healthcare.app, name="healthcare")
 app.add_typer(cli_insurance.app, name="insurance")
+app.add_typer(cli_models.app, name="models")
 app.add_typer(cli_radiology.app, name="radiology")
 app.add_typer(cli_retail.app, name="retail")
 app.add_typer(cli_users.app, name="users")

@@ -102,7 +102,11 @@ def balance(
     dataset: Annotated[
         Path, typer.Argument(help="caries dataset in the DC1000 layout (images_1024/, colors/)")
     ],
-    out: Annotated[Path, typer.Option(help="folder for the balanced patch dataset")],
+    out: Annotated[
+        Path | None,
+        typer.Option(help="folder for the balanced patch dataset (default: <data_dir>/dental/balanced/<name>; "
+                     "the hub's balancing page lists the folders there)"),
+    ] = None,
     target_per_class: Annotated[int, typer.Option(help="patches per class after balancing", min=1)] = 300,
     gan_minutes: Annotated[float, typer.Option(help="conditional GAN training budget", min=0.05)] = 3.0,
     seed: int = 0,
@@ -111,9 +115,10 @@ def balance(
     as_json: JsonOption = False,
 ) -> None:
     """Lesion-centred patches + conditional-GAN top-up to N per class; manifest marks every synthetic file."""
-    from domains.dental.balance import balance_dataset
+    from domains.dental.balance import balance_dataset, balanced_root
 
     services = make_services(config)
+    out = out or balanced_root(services.settings.data_dir) / dataset.resolve().name
     report = balance_dataset(
         dataset, out, target_per_class=target_per_class, gan_minutes=gan_minutes,
         device=_device(services, device), seed=seed, progress=(lambda m: None) if as_json else typer.echo,

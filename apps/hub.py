@@ -18,6 +18,64 @@ from apps.tabs import TABS
 DRAFT_NOTICE = (
     "Clinical and financial outputs are drafts for a qualified professional's review, not decisions."
 )
+GPU_CONCURRENCY_ID = "gpu"  # the one queue every GPU-heavy event of every tab joins
+
+
+def gpu_event(services: Services) -> dict[str, Any]:
+    """Event keyword arguments (``btn.click(fn, ..., **gpu_event(services))``) for a GPU-heavy handler.
+
+    Every such event, whatever its tab, joins one Gradio concurrency group limited to
+    ``server.gpu_concurrency`` (default 1), so two MRIs, or an MRI and a training run, never share the GPU's
+    memory; the others wait in the queue and see their position. Gradio keeps the smallest limit given for a
+    group, so a tab must not pass its own number.
+    """
+    return {
+        "concurrency_id": GPU_CONCURRENCY_ID,
+        "concurrency_limit": services.settings.server.gpu_concurrency,
+    }
+
+
+def llm_on_gpu(services: Services) -> bool:
+    """True when the chat model is generated in this process on CUDA (transformers engine).
+
+    llama.cpp is our CPU build and an OpenAI-compatible server runs elsewhere, so neither touches this GPU.
+    """
+    llm = services.settings.llm
+    if llm.backend != "local" or llm.engine == "llama-cpp":
+        return False
+    if llm.device == "auto":
+        import torch
+
+        return torch.cuda.is_available()
+    return llm.device.startswith("cuda")
+
+
+def llm_event(services: Services, limit: int = 2) -> dict[str, Any]:
+    """Event keyword arguments for a handler that generates with the chat model.
+
+    It joins the GPU group only when the model runs on this GPU (``llm_on_gpu``); otherwise it keeps its
+    own ``limit``, so answers on the CPU or from a model server never wait behind an MRI.
+    """
+    return gpu_event(services) if llm_on_gpu(services) else {"concurrency_limit": limit}
+
+
+def llm_chat_interface(services: Services, fn: Callable[..., Any], **kwargs: Any) -> gr.ChatInterface:
+    """``gr.ChatInterface(fn, **kwargs)`` whose generating events follow ``llm_event``.
+
+    ChatInterface takes a concurrency limit but no group, so the events it adds to the hub being built get
+    the GPU group afterwards (Gradio reads it when an event is queued).
+    """
+    from gradio.context import Context
+
+    events = llm_event(services)
+    root = Context.root_block
+    before = set(root.fns) if root is not None else set()
+    chat = gr.ChatInterface(fn, concurrency_limit=events["concurrency_limit"], **kwargs)
+    if "concurrency_id" in events and root is not None:
+        for key, block_fn in root.fns.items():
+            if key not in before and block_fn.concurrency_limit == events["concurrency_limit"]:
+                block_fn.concurrency_id = events["concurrency_id"]
+    return chat
 
 
 def on_page_load(fn: Callable[..., Any], outputs: Any, inputs: Any = None) -> None:

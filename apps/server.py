@@ -3,7 +3,8 @@
 With user accounts the hub asks for a login (checked against ``apps.users``) and the API for a per-user key.
 Without any, the toolkit is in local mode: one operator, no login, and the server refuses to bind anywhere
 but loopback. Gradio may serve only its own upload/cache folders; the data dir (database, vectors, other
-people's uploads and outputs) is blocked outright, so no ``/gradio_api/file=`` path can reach it.
+people's uploads and outputs) is blocked outright, so no ``/gradio_api/file=`` path can reach it, and inside
+the shared cache each file is served only to the person it was given to (``apps.private_files``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ def create_app(services: Services):
 
     from apps.api import install_api
     from apps.hub import build_hub
+    from apps.private_files import protect_cached_files
 
     api = FastAPI(title="genai-toolkit", docs_url="/api/docs", openapi_url="/api/openapi.json")
 
@@ -34,7 +36,7 @@ def create_app(services: Services):
     install_api(api, services)
     hub = build_hub(services)
     with_users = services.users.has_users()
-    return gr.mount_gradio_app(
+    app = gr.mount_gradio_app(
         api,
         hub,
         path="/",
@@ -46,6 +48,8 @@ def create_app(services: Services):
         blocked_paths=[str(services.settings.data_dir)],
         max_file_size=int(services.settings.uploads.max_mb * 1024 * 1024),
     )
+    protect_cached_files(app)  # Gradio's cache is shared: each file goes only to whom it was given
+    return app
 
 
 def check_bind_address(services: Services, host: str) -> None:

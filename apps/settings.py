@@ -24,6 +24,7 @@ from data_connectors.database import DatabaseConfig
 from data_connectors.errors import BadInputError
 from domains.dental.config import DentalConfig
 from domains.radiology.config import SkullStripConfig
+from genai_models.config import ModelsConfig
 from rag.chunking import ChunkingConfig
 from rag.embeddings import EmbeddingConfig
 from rag.llm import LLMConfig
@@ -50,6 +51,7 @@ class ServerConfig(BaseModel):
 
     host: str = "127.0.0.1"
     port: int = Field(7860, ge=1, le=65535)
+    gpu_concurrency: int = Field(1, ge=1, description="hub jobs on the GPU at once (MRI, dental, training)")
 
 
 class Settings(BaseSettings):
@@ -72,6 +74,7 @@ class Settings(BaseSettings):
     dental: DentalConfig = DentalConfig()
     radiology: SkullStripConfig = SkullStripConfig()
     database: DatabaseConfig = DatabaseConfig()
+    models: ModelsConfig = ModelsConfig()
 
     @model_validator(mode="after")
     def _apply_global_device(self) -> Settings:

@@ -24,6 +24,8 @@ def _as_text(content: Any) -> str:
 
 
 def build(services: Services) -> None:
+    from apps.hub import llm_chat_interface
+
     def respond(message: str, history: list[dict[str, Any]]) -> Iterator[str]:
         messages = [{"role": "system", "content": SYSTEM_PROMPT}]
         messages += [{"role": turn["role"], "content": _as_text(turn["content"])} for turn in history]
@@ -34,4 +36,4 @@ def build(services: Services) -> None:
             yield reply
 
     gr.Markdown(f"Model: `{services.settings.llm.model}` ({services.settings.llm.backend} backend)")
-    gr.ChatInterface(respond, chatbot=gr.Chatbot(height=420), concurrency_limit=2, api_name="chat")
+    llm_chat_interface(services, respond, chatbot=gr.Chatbot(height=420), api_name="chat")

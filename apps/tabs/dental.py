@@ -4,7 +4,6 @@ user trained a caries model); a balancing page shows per-class counts before/aft
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -15,6 +14,9 @@ TITLE = "Dental"
 
 
 def build(services: Services) -> None:
+    from apps.hub import gpu_event
+    from domains.dental.balance import balanced_datasets, balanced_root
+
     settings = services.settings
 
     def analyse(path: str | None) -> tuple[Any, list[list[Any]], str]:
@@ -41,19 +43,22 @@ def build(services: Services) -> None:
             notes.append(f"{len(result.caries)} suspected caries regions (colour legend on the right).")
         return render_overlay(result), rows, "\n\n".join(notes)
 
-    def balancing(folder: str) -> tuple[str, Any]:
-        report_file = Path(folder or "") / "balance.json"
-        if not report_file.is_file():
-            return "No balance.json there; run `genai dental balance DATASET --out DIR` first.", None
-        report = json.loads(report_file.read_text())
+    def balancing(name: str | None) -> tuple[str, Any]:
+        # Only folders under the toolkit's own balanced-datasets root: a typed path could read any server folder.
+        root = balanced_root(services.settings.data_dir)
+        if not name or name not in balanced_datasets(services.settings.data_dir):
+            return (f"No balanced dataset chosen; run `genai dental balance DATASET` (it writes under {root}) "
+                    "and press Refresh.", None)  # fmt: skip
+        folder = root / name
+        report = json.loads((folder / "balance.json").read_text())
         lines = ["| class | before | after (synthetic) | FID-EffNetLite0 |", "|---|---|---|---|"]
-        for name, before in report["counts_before"].items():
-            synthetic = report["synthetic_counts"].get(name, 0)
-            fid = report["fid_effnetlite0"].get(name)
+        for label, before in report["counts_before"].items():
+            synthetic = report["synthetic_counts"].get(label, 0)
+            fid = report["fid_effnetlite0"].get(label)
             lines.append(
-                f"| {name} | {before} | {report['counts_after'][name]} ({synthetic}) | {fid or '-'} |"
+                f"| {label} | {before} | {report['counts_after'][label]} ({synthetic}) | {fid or '-'} |"
             )
-        grids = sorted(Path(folder).glob("samples_*.png"))
+        grids = sorted(folder.glob("samples_*.png"))
         return "\n".join(lines), [(str(g), g.stem) for g in grids]
 
     with gr.Tab("Teeth and caries"):
@@ -61,9 +66,16 @@ def build(services: Services) -> None:
         overlay = gr.Image(label="Numbered teeth (draft for review)", type="pil")
         notes = gr.Markdown()
         table = gr.Dataframe(headers=["FDI", "confidence", "area px", "box xyxy"], label="Teeth")
-        upload.change(analyse, inputs=upload, outputs=[overlay, table, notes])
+        upload.change(analyse, inputs=upload, outputs=[overlay, table, notes], **gpu_event(services))
     with gr.Tab("Class balancing"):
-        folder = gr.Textbox(label="Balanced dataset folder (from `genai dental balance`)")
+        with gr.Row():
+            dataset = gr.Dropdown(
+                balanced_datasets(services.settings.data_dir), value=None, label="Balanced dataset"
+            )
+            refresh = gr.Button("Refresh list")
         counts = gr.Markdown()
         gallery = gr.Gallery(label="Synthetic samples per class")
-        gr.Button("Show").click(balancing, inputs=folder, outputs=[counts, gallery])
+        refresh.click(
+            lambda: gr.update(choices=balanced_datasets(services.settings.data_dir)), outputs=dataset
+        )
+        dataset.change(balancing, inputs=dataset, outputs=[counts, gallery])

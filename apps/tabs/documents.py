@@ -88,7 +88,7 @@ def ingest_samples(services: Services, root: Path = SAMPLES_DIR) -> list[str]:
 
 
 def build(services: Services) -> None:
-    from apps.hub import on_page_load
+    from apps.hub import llm_event, on_page_load
     from apps.users import GuardedDocuments
 
     settings = services.settings
@@ -178,4 +178,6 @@ def build(services: Services) -> None:
     on_page_load(refresh, collection, inputs=collection)
     ingest_button.click(upload, [files, new_name, collection], [ingest_status, collection, new_name])
     for trigger in (ask_button.click, question.submit):
-        trigger(respond, [question, chatbot, collection], [chatbot, citations, question], concurrency_limit=2)
+        trigger(
+            respond, [question, chatbot, collection], [chatbot, citations, question], **llm_event(services)
+        )

@@ -18,6 +18,7 @@ SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 
 
 def build(services: Services) -> None:
+    from apps.hub import llm_chat_interface, llm_event
     from domains.finance.anomalies import detect_anomalies, load_transactions, plot_report
     from domains.finance.board_report import build_board_report
     from domains.finance.contracts import ContractExtractor, read_contract_text, upcoming_deadlines
@@ -142,9 +143,9 @@ def build(services: Services) -> None:
         figures = gr.Dataframe(interactive=False)
         gallery = gr.Gallery(columns=2, height=520)
         downloads = gr.File(label="HTML and PDF", file_count="multiple")
-        make.click(report, [statements, use_llm], [narrative, figures, gallery, downloads])
+        make.click(
+            report, [statements, use_llm], [narrative, figures, gallery, downloads], **llm_event(services)
+        )
     with gr.Tab("FAQ chat"):
         collection = gr.Textbox(label="knowledge base", value="bank-faq")
-        gr.ChatInterface(
-            chat, additional_inputs=[collection], chatbot=gr.Chatbot(height=380), concurrency_limit=2
-        )
+        llm_chat_interface(services, chat, additional_inputs=[collection], chatbot=gr.Chatbot(height=380))

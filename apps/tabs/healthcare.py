@@ -19,6 +19,7 @@ TITLE = "Healthcare"
 
 def build(services: Services) -> None:
     from apps.flows import appointment_book, build_patient_assistant
+    from apps.hub import llm_event
     from domains.healthcare import DRAFT_NOTICE, MEDICAL_NOTICE
     from domains.healthcare.assistant import PatientSession
 
@@ -116,7 +117,10 @@ def build(services: Services) -> None:
         chatbot = gr.Chatbot(height=380, label="Assistant")
         message = gr.Textbox(label="Message", placeholder="e.g. can I see a dentist next Tuesday morning?")
         message.submit(
-            chat, [message, chatbot, session, name, lat, lon, collection], [chatbot, session, message]
+            chat,
+            [message, chatbot, session, name, lat, lon, collection],
+            [chatbot, session, message],
+            **llm_event(services),
         )
     with gr.Tab("Appointments"):
         with gr.Row():
@@ -143,4 +147,6 @@ def build(services: Services) -> None:
             use_llm = gr.Checkbox(label="LLM judges clauses the rules leave open", value=False)
         report = gr.Markdown()
         download = gr.File(label="HTML report")
-        gr.Button("Review").click(review, [policy, against, use_llm], [report, download])
+        gr.Button("Review").click(
+            review, [policy, against, use_llm], [report, download], **llm_event(services)
+        )

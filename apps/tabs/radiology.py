@@ -15,6 +15,7 @@ PLANES = ["axial", "coronal", "sagittal"]
 
 
 def build(services: Services) -> None:
+    from apps.hub import gpu_event
     from domains.radiology.pipeline import DRAFT_LABEL
 
     config = services.settings.radiology
@@ -104,6 +105,7 @@ def build(services: Services) -> None:
         run,
         [upload, notes, engine, series],
         [volume_state, viewer, plane, index, report_json, draft, downloads],
+        **gpu_event(services),
     )
     plane.change(change_plane, [volume_state, plane], [viewer, index])
     index.change(show, [volume_state, plane, index], [viewer])

@@ -15,6 +15,7 @@ SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "retail"
 
 
 def build(services: Services) -> None:
+    from apps.hub import llm_event
     from domains.retail.content import ContentOptions, ContentWriter
     from domains.retail.recommend import Recommender, load_catalogue, load_history
 
@@ -100,4 +101,5 @@ def build(services: Services) -> None:
             write,
             [content_customer, content_segment, kind, tone, length, language, catalogue, history],
             [text, check],
+            **llm_event(services),
         )

@@ -1,18 +1,30 @@
-"""Status page: what ``genai doctor`` reports, computed on each page load and on demand."""
+"""Status page: what ``genai doctor`` reports, computed on each page load and on demand.
+
+Everyone signed in sees the health part; only administrators see paths and the settings in force (decided in
+the handler from the login, so a member's page never receives them), and secrets are masked for everyone.
+"""
 
 from __future__ import annotations
 
 import gradio as gr
 
-from apps.doctor import doctor_markdown, doctor_report
+from apps.doctor import doctor_markdown, doctor_report, health_markdown
 from apps.services import Services
 
 TITLE = "Status"
 
 
 def build(services: Services) -> None:
-    def refresh() -> str:
-        return doctor_markdown(doctor_report(services))
+    from apps.hub import on_page_load
 
-    report = gr.Markdown(value=refresh)  # a callable value is re-evaluated at every page load
-    gr.Button("Refresh").click(refresh, outputs=report)
+    def refresh(request: gr.Request | None = None) -> str:
+        try:
+            user = services.access.user(request)
+        except ValueError as error:
+            raise gr.Error(str(error)) from None
+        report = doctor_report(services)
+        return doctor_markdown(report) if user.is_admin else health_markdown(report)
+
+    report = gr.Markdown()
+    on_page_load(refresh, report)
+    gr.Button("Refresh").click(refresh, outputs=report, api_name="status")

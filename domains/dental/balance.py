@@ -40,6 +40,17 @@ REGIMES = ("original", "classical", "classical+synthetic")
 # ---------------------------------------------------------------- patches
 
 
+def balanced_root(data_dir: Path) -> Path:
+    """Where balanced datasets go by default; the hub shows only folders under it."""
+    return Path(data_dir) / "dental" / "balanced"
+
+
+def balanced_datasets(data_dir: Path) -> list[str]:
+    """Names of the balanced datasets under ``balanced_root`` (folders holding a ``balance.json``)."""
+    root = balanced_root(data_dir)
+    return sorted(path.parent.name for path in root.glob("*/balance.json")) if root.is_dir() else []
+
+
 def _crop(image: np.ndarray, centre: tuple[int, int]) -> np.ndarray:
     half = PATCH // 2
     padded = np.pad(image, half, mode="constant")

@@ -53,6 +53,22 @@ def serve(app) -> tuple[str, object, threading.Thread]:
     return f"http://127.0.0.1:{port}/", server, thread
 
 
+@pytest.fixture
+def start_server():
+    """``url = start_server(app)`` serves an ASGI app on loopback until the test ends."""
+    started = []
+
+    def start(app) -> str:
+        url, server, thread = serve(app)
+        started.append((server, thread))
+        return url
+
+    yield start
+    for server, thread in started:
+        server.should_exit = server.force_exit = True  # do not wait for open event streams
+        thread.join(timeout=10)
+
+
 @pytest.fixture(scope="session")
 def secured_hub(model_cache_dir: Path, tmp_path_factory: pytest.TempPathFactory):
     from apps.server import create_app
@@ -95,5 +111,5 @@ def secured_hub(model_cache_dir: Path, tmp_path_factory: pytest.TempPathFactory)
     keys = {name: services.users.new_api_key(name) for name in PASSWORDS}
     url, server, thread = serve(create_app(services))
     yield SecuredHub(url=url, services=services, keys=keys, passwords=PASSWORDS, docs=docs)
-    server.should_exit = True
+    server.should_exit = server.force_exit = True  # do not wait for open event streams
     thread.join(timeout=10)

@@ -1,0 +1,44 @@
+"""The dental tab's balancing page shows only balanced datasets under the toolkit's own data dir: a typed or
+crafted path (``..``, absolute) never reaches the file system. The report is a hand-written balance.json."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import gradio as gr
+
+
+def _balancing_handler(data_dir: Path):
+    from apps.services import Services
+    from apps.settings import load_settings
+    from apps.tabs import dental
+
+    with gr.Blocks() as blocks:
+        dental.build(Services(load_settings(data_dir=data_dir, device="cpu")))
+    return next(fn.fn for fn in blocks.fns.values() if getattr(fn.fn, "__name__", "") == "balancing")
+
+
+def test_balancing_page_lists_and_reads_only_the_toolkit_folder(tmp_path: Path) -> None:
+    from domains.dental.balance import balanced_datasets, balanced_root
+
+    folder = balanced_root(tmp_path) / "dc1000"
+    folder.mkdir(parents=True)
+    report = {
+        "counts_before": {"healthy": 500, "caries-1": 40},
+        "counts_after": {"healthy": 500, "caries-1": 300},
+        "synthetic_counts": {"caries-1": 260},
+        "fid_effnetlite0": {"caries-1": 41.5},
+    }
+    (folder / "balance.json").write_text(json.dumps(report))
+    secret = tmp_path / "elsewhere"
+    secret.mkdir()
+    (secret / "balance.json").write_text(json.dumps(report))
+    assert balanced_datasets(tmp_path) == ["dc1000"]
+
+    balancing = _balancing_handler(tmp_path)
+    table, _ = balancing("dc1000")
+    assert "| caries-1 | 40 | 300 (260) | 41.5 |" in table
+    for crafted in ("../../elsewhere", str(secret), "", None):
+        message, gallery = balancing(crafted)
+        assert gallery is None and "No balanced dataset chosen" in message
