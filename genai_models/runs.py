@@ -1,0 +1,324 @@
+"""Training runs end to end, for ``genai models`` and the hub tab: train a zoo model on a ``--data`` spec into a
+run folder, then list, sample, interpolate and evaluate runs.
+
+A run folder is what ``trainer.Trainer`` writes (``run.json``, weights, ``metrics.csv``, PNG grids, loss
+curves); ``run.json["data"]`` also records the data spec, image size, channels, trained classes and the seeded
+train/held-out split, so evaluation and interpolation reuse exactly the images the model never trained on.
+
+Evaluation applies the metrics that fit the model kind: FID-EffNetLite0 / KID-EffNetLite0 / k-NN
+precision-recall for samplers (GANs, VAEs; NOT comparable with Inception FID), reconstruction MSE / SSIM / PSNR
+for autoencoders and VAEs, and anomaly AUROC (reconstruction error) when the run was trained on a subset of
+classes (held-out images of the other classes are the anomalies) or when anomalous data is given.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, Literal
+
+import torch
+
+from data_connectors.errors import BadInputError
+from genai_models.data import ImageData, load_dataset, split_train_val
+from genai_models.trainer import TrainConfig, Trainer, load_run, seed_everything
+from genai_models.zoo import AE_MODELS, GAN_MODELS, MODELS, VAE_MODELS, build_model, model_class
+
+ModelKind = Literal["gan", "autoencoder", "vae"]
+TRAINABLE = tuple(name for name in MODELS if name != "gmm")  # the GMM baseline is fitted in Python, not trained
+RUN_FILES = ("run.json", "best_model.pt", "checkpoint.pt", "metrics.csv", "samples.png", "loss_curves.png")
+FID_NOTE = ("FID-EffNetLite0/KID-EffNetLite0 use EfficientNet-Lite0 ImageNet features: they rank models trained "
+            "on the same data but are NOT comparable with published Inception FID numbers.")
+
+# ---------------------------------------------------------------- helpers
+
+
+def model_kind(name: str) -> ModelKind:
+    """``"gan"``, ``"autoencoder"`` or ``"vae"`` for a trainable zoo name."""
+    if name in GAN_MODELS:
+        return "gan"
+    if name in AE_MODELS:
+        return "autoencoder"
+    if name in VAE_MODELS:
+        return "vae"
+    model_class(name)  # an unknown name gets the zoo's "Unknown model" message
+    raise BadInputError(f"Model {name!r} cannot be trained into a run folder; choose one of: {', '.join(TRAINABLE)}.")
+
+
+def _parse_classes(classes: list[int] | None, data: ImageData) -> list[int] | None:
+    if not classes:
+        return None
+    wrong = [k for k in classes if not 0 <= k < len(data.class_names)]
+    if wrong:
+        raise BadInputError(
+            f"--classes {wrong} are out of range; {data.source} has classes 0..{len(data.class_names) - 1}."
+        )
+    return sorted(set(classes))
+
+
+def _with_classes(data: ImageData, classes: list[int] | None, *, keep: bool = True) -> ImageData:
+    if classes is None:
+        return data
+    inside = torch.isin(data.labels, torch.tensor(classes))
+    return data.subset(torch.nonzero(inside if keep else ~inside).squeeze(1))
+
+
+def _batched(function: Any, images: torch.Tensor, device: str | torch.device, size: int = 256) -> torch.Tensor:
+    with torch.no_grad():
+        return torch.cat([function(chunk.to(device)).float().cpu() for chunk in images.split(size)])
+
+
+def _device_of(model: torch.nn.Module) -> torch.device:
+    return next(model.parameters()).device
+
+
+# PUBLIC API
+
+
+def train_run(model_name: str, data_spec: str, out_dir: Path | str, *, config: TrainConfig, image_size: int = 32,
+              channels: int | None = None, classes: list[int] | None = None, val_fraction: float = 0.1,
+              limit: int | None = None, model_options: dict[str, Any] | None = None,
+              resume: bool = False) -> dict[str, Any]:
+    """Load ``data_spec`` (see ``data.load_dataset``), hold out ``val_fraction`` (seeded by ``config.seed``),
+    optionally keep only ``classes`` for training, build ``model_name`` for the data's size, channels and class
+    count, and train it into ``out_dir``. Returns a JSON-able summary (run folder, result, files).
+
+    Raises:
+        BadInputError: unknown or untrainable model, unreadable data, classes out of range, bad options.
+    """
+    model_kind(model_name)
+    data = load_dataset(data_spec, image_size=image_size, channels=channels, limit=limit)
+    classes = _parse_classes(classes, data)
+    train, held_out = split_train_val(data, val_fraction=val_fraction, seed=config.seed)
+    train, val = _with_classes(train, classes), _with_classes(held_out, classes)
+    if len(train) == 0 or len(val) == 0:
+        raise BadInputError(f"No images of classes {classes} in {data.source}; pick classes that occur in the data.")
+    options = {"image_size": image_size, "channels": int(data.images.shape[1])}
+    if model_name == "conditional-gan":
+        options["num_classes"] = max(2, len(data.class_names))
+    options |= model_options or {}
+    seed_everything(config.seed)
+    model = build_model(model_name, **options)
+    data_info = {**train.describe(), "spec": data_spec, "image_size": image_size, "channels": options["channels"],
+                 "limit": limit, "trained_classes": classes, "val_fraction": val_fraction, "split_seed": config.seed,
+                 "held_out_count": len(held_out)}
+    result = Trainer(model, config=config, out_dir=out_dir, run_info={"data": data_info}).fit(
+        train.dataset(), val.dataset(), resume=resume)
+    out_dir = Path(out_dir)
+    return {"run_dir": str(out_dir), "model": model_name, "kind": model_kind(model_name),
+            "train_images": len(train), "val_images": len(val), "data": data.source,
+            "result": {k: v for k, v in asdict(result).items() if k != "history"},
+            "files": [str(out_dir / name) for name in RUN_FILES if (out_dir / name).exists()]}
+
+
+def held_out_data(info: dict[str, Any], *, data_spec: str | None = None) -> ImageData:
+    """Images the run never trained on: ``data_spec`` when given (Fashion-MNIST: its test split), else the
+    run's own held-out split (all classes). Sized like the model's input."""
+    data_info = info.get("data", {})
+    config = info["model_config"]
+    size, channels = config.get("image_size", 32), config.get("channels", 1)
+    spec = data_spec or data_info.get("spec")
+    if spec is None:
+        raise BadInputError("This run does not record its data spec; pass --data with images to evaluate on.")
+    if spec == "fashion-mnist" or spec.startswith("fashion-mnist:"):  # it has its own test split
+        return load_dataset(spec, image_size=size, channels=channels, split="test")
+    data = load_dataset(spec, image_size=size, channels=channels, limit=None if data_spec else data_info.get("limit"))
+    if data_spec:
+        return data
+    _, held_out = split_train_val(data, val_fraction=data_info.get("val_fraction", 0.1),
+                                  seed=data_info.get("split_seed", 0))
+    return held_out
+
+
+def list_runs(runs_dir: Path | str) -> list[str]:
+    """Run folders under ``runs_dir`` (those holding a ``run.json``), as paths relative to it, sorted."""
+    root = Path(runs_dir)
+    if not root.is_dir():
+        return []
+    return sorted(str(path.parent.relative_to(root)) for path in root.rglob("run.json"))
+
+
+def resolve_run(runs_dir: Path | str, name: str) -> Path:
+    """``runs_dir/name`` as a resolved path, refusing anything that escapes ``runs_dir`` (``..``, absolute
+    paths, symlinks pointing outside) or is not a run folder."""
+    root = Path(runs_dir).expanduser().resolve()
+    path = (root / (name or "")).resolve()
+    if not path.is_relative_to(root) or path == root:
+        raise BadInputError(f"Run {name!r} is not inside the runs folder {root}; pick a run from the list.")
+    if not (path / "run.json").is_file():
+        raise BadInputError(f"Run {name!r} does not exist under {root}; train one with `genai models train`.")
+    return path
+
+
+def run_summary(run_dir: Path | str) -> dict[str, Any]:
+    """What the hub shows about a run: model, kind, data, classes, training result and its PNG files."""
+    import json
+
+    run_dir = Path(run_dir)
+    if not (run_dir / "run.json").is_file():
+        raise BadInputError(f"{run_dir} is not a training run (no run.json); train one with `genai models train`.")
+    info = json.loads((run_dir / "run.json").read_text())
+    cls = model_class(info["model"])
+    data = info.get("data", {})
+    return {"run_dir": str(run_dir), "model": info["model"], "kind": model_kind(info["model"]),
+            "conditional": bool(cls.conditional), "has_latent": bool(cls.has_latent),
+            "class_names": data.get("classes", []), "trained_classes": data.get("trained_classes"),
+            "data": data.get("spec", data.get("source")), "device": info.get("device"),
+            "result": info.get("result"),
+            "loss_curves": str(run_dir / "loss_curves.png") if (run_dir / "loss_curves.png").exists() else None,
+            "samples": str(run_dir / "samples.png") if (run_dir / "samples.png").exists() else None}
+
+
+def class_count(model: torch.nn.Module) -> int | None:
+    """Number of classes a conditional model generates; None for unconditional models."""
+    return int(model.num_classes) if getattr(model, "conditional", False) else None
+
+
+def sample_images(model: torch.nn.Module, count: int, *, class_index: int | None = None,
+                  labels: torch.Tensor | None = None, seed: int = 0, batch_size: int = 256) -> torch.Tensor:
+    """``count`` samples ``(count, C, H, W)`` in [0, 1] on CPU, reproducible for a ``seed``. Conditional models
+    only: ``class_index`` picks one class, ``labels`` ``(count,)`` one class per sample; by default classes
+    cycle 0, 1, 2, ...
+
+    The global RNG is forked, not reseeded, so calling this from a server leaves other work's randomness alone.
+
+    Raises:
+        BadInputError: the model cannot sample (autoencoders), ``class_index`` on an unconditional model or out
+            of range, ``count`` < 1.
+    """
+    name = getattr(model, "name", type(model).__name__)
+    if not hasattr(model, "sample"):
+        raise BadInputError(f"{name} reconstructs images but has no prior to sample from (autoencoders cannot "
+                            "sample); train a VAE or GAN, or use `genai models evaluate`.")
+    if not isinstance(count, int) or count < 1:
+        raise BadInputError(f"count must be an integer >= 1; received {count!r}; e.g. -n 64.")
+    classes = class_count(model)
+    if class_index is not None and classes is None:
+        raise BadInputError(f"--class only applies to conditional models; {name} is unconditional, so drop --class.")
+    if class_index is not None and not 0 <= class_index < classes:
+        raise BadInputError(f"--class {class_index} is out of range; this model has classes 0..{classes - 1}.")
+    if labels is not None and (classes is None or len(labels) != count):
+        raise BadInputError(f"labels need a conditional model and one label per sample ({count}); drop them.")
+    device = _device_of(model)
+    if classes is not None and labels is None:
+        labels = torch.full((count,), class_index) if class_index is not None else torch.arange(count) % classes
+    devices = [device] if device.type == "cuda" else []
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(seed)
+        generator = torch.Generator(device=device).manual_seed(seed)
+        chunks = [model.sample(len(index), labels=None if labels is None else labels[index].to(device),
+                               generator=generator).float().cpu()
+                  for index in torch.arange(count).split(batch_size)]
+    return torch.cat(chunks).clamp(0, 1)
+
+
+def samples_per_class(model: torch.nn.Module, per_class: int, *, seed: int = 0) -> torch.Tensor:
+    """Conditional models: ``(classes * per_class, C, H, W)``, class k in row k of a ``per_class``-column grid."""
+    classes = class_count(model)
+    if classes is None:
+        raise BadInputError(f"{model.name} is unconditional; per-class samples need a conditional model.")
+    return torch.cat([sample_images(model, per_class, class_index=k, seed=seed + k) for k in range(classes)])
+
+
+def interpolate(model: torch.nn.Module, first: torch.Tensor, second: torch.Tensor, *, steps: int = 8
+                ) -> torch.Tensor:
+    """Decode ``steps`` evenly spaced points on the line between the latent codes of two ``(C, H, W)`` images
+    -> ``(steps, C, H, W)`` in [0, 1] (first and last are the two reconstructions). VAEs use the posterior mean;
+    for the Dirichlet VAE the line stays on the simplex.
+
+    Raises:
+        BadInputError: the model has no encoder (GANs), or ``steps`` < 2.
+    """
+    if not getattr(model, "has_latent", False):
+        raise BadInputError(f"{model.name} has no encoder; latent interpolation needs an autoencoder or VAE run.")
+    if not isinstance(steps, int) or steps < 2:
+        raise BadInputError(f"steps must be an integer >= 2; received {steps!r}; e.g. 8.")
+    device = _device_of(model)
+    with torch.no_grad():
+        latents = model.encode(torch.stack([first, second]).float().to(device))  # (2, D)
+        weights = torch.linspace(0, 1, steps, device=device).unsqueeze(1)  # (steps, 1)
+        path = (1 - weights) * latents[0] + weights * latents[1]  # (steps, D)
+        return model.decode(path).float().cpu().clamp(0, 1)
+
+
+def interpolate_run(run_dir: Path | str, first_index: int, second_index: int, *, steps: int = 8,
+                    device: str = "cpu") -> torch.Tensor:
+    """``interpolate`` between two held-out images of a run, chosen by their index in the held-out set."""
+    model, info = load_run(run_dir, device=device)
+    data = held_out_data(info)
+    for index in (first_index, second_index):
+        if not 0 <= index < len(data):
+            raise BadInputError(f"Image index {index} is out of range; the held-out set has {len(data)} images.")
+    return interpolate(model, data.images[first_index], data.images[second_index], steps=steps)
+
+
+def reconstruction_errors(model: torch.nn.Module, images: torch.Tensor) -> torch.Tensor:
+    """Per-image mean squared reconstruction error ``(N,)`` (the anomaly score: higher = more unusual)."""
+    device = _device_of(model)
+    return _batched(lambda chunk: (model.reconstruct(chunk) - chunk).pow(2).flatten(1).mean(dim=1), images, device)
+
+
+def evaluate_run(run_dir: Path | str, *, data_spec: str | None = None, anomalies_spec: str | None = None,
+                 count: int = 500, device: str = "cpu", extractor: Any = None, data_dir: Path | str | None = None,
+                 seed: int = 0) -> dict[str, Any]:
+    """Score a run with the metrics that fit its kind (see the module docstring).
+
+    Args:
+        data_spec: evaluation images (default: the run's held-out split; Fashion-MNIST: its test split).
+        anomalies_spec: images to treat as anomalies for AUROC (default: held-out images of classes the run
+            did not train on, when it trained on a subset).
+        count: at most this many evaluation images (and as many samples).
+        extractor: feature extractor for FID/KID/precision/recall (default: the packaged EfficientNet-Lite0,
+            which needs ``data_dir``).
+
+    Raises:
+        BadInputError: not a run folder, unreadable data, fewer than 5 evaluation images.
+    """
+    from genai_models.metrics import (
+        FID_NAME,
+        anomaly_auroc,
+        generative_scores,
+        psnr,
+        reconstruction_mse,
+        ssim,
+    )
+
+    model, info = load_run(run_dir, device=device)
+    kind = model_kind(info["model"])
+    data = held_out_data(info, data_spec=data_spec)
+    trained = info.get("data", {}).get("trained_classes")
+    normal = _with_classes(data, trained) if trained and not data_spec else data
+    normal = normal.subset(torch.arange(min(count, len(normal))))
+    if len(normal) < 5:
+        raise BadInputError(f"Only {len(normal)} evaluation images; pass --data with at least 5 images.")
+    metrics: dict[str, float] = {}
+    notes: list[str] = []
+    if kind in ("gan", "vae"):
+        if extractor is None:
+            if data_dir is None:
+                raise BadInputError("FID-EffNetLite0 needs the data directory holding the packaged weights.")
+            from genai_models.metrics import effnet_extractor
+
+            extractor = effnet_extractor(data_dir, device=device)
+        labels = normal.labels if class_count(model) is not None else None  # conditional: the real class mix
+        fake = sample_images(model, len(normal), labels=labels, seed=seed)
+        metrics |= generative_scores(extractor, normal.images, fake, name=getattr(extractor, "name", FID_NAME))
+        notes.append(FID_NOTE)
+    if kind in ("autoencoder", "vae"):
+        recon = _batched(model.reconstruct, normal.images, device)
+        metrics |= {"recon_mse": reconstruction_mse(recon, normal.images), "ssim": ssim(recon, normal.images),
+                    "psnr": psnr(recon, normal.images)}
+        anomalies = None
+        if anomalies_spec:
+            anomalies = load_dataset(anomalies_spec, image_size=info["model_config"].get("image_size", 32),
+                                     channels=info["model_config"].get("channels", 1))
+        elif trained and not data_spec:
+            anomalies = _with_classes(data, trained, keep=False)
+        if anomalies is not None and len(anomalies):
+            anomalies = anomalies.subset(torch.arange(min(count, len(anomalies))))
+            metrics["anomaly_auroc"] = anomaly_auroc(reconstruction_errors(model, normal.images).numpy(),
+                                                     reconstruction_errors(model, anomalies.images).numpy())
+            notes.append(f"anomaly_auroc: reconstruction error of {len(normal)} normal vs {len(anomalies)} "
+                         f"anomalous images ({anomalies_spec or 'evaluation images of the classes it did not train on'}).")
+    return {"run_dir": str(run_dir), "model": info["model"], "kind": kind, "device": device,
+            "eval_images": len(normal), "data": data.source, "metrics": metrics, "notes": notes}

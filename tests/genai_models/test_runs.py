@@ -1,0 +1,114 @@
+"""Run folders end to end: train on digits (scikit-learn's bundled set) for a few steps, list and resolve runs
+without escaping the runs folder, sample (per class), interpolate, evaluate. Evaluation here uses a pixel
+"feature extractor" so it stays fast; the CLI test runs the real EfficientNet-Lite0."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+import torch
+
+from data_connectors.errors import BadInputError
+from genai_models.runs import (
+    evaluate_run,
+    interpolate,
+    interpolate_run,
+    list_runs,
+    resolve_run,
+    run_summary,
+    sample_images,
+    samples_per_class,
+    train_run,
+)
+from genai_models.trainer import TrainConfig, load_run
+from genai_models.zoo import build_model
+
+TINY = {"depth": 2, "base_channels": 8, "latent_dim": 4}
+CONFIG = TrainConfig(epochs=1, batch_size=32, max_steps=3, device="cpu", show_progress=False, preview_count=8)
+
+
+def pixels(images: torch.Tensor):
+    return images.flatten(1).double().numpy()
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("runs")
+    for name, extra in [("vae", {"classes": [0, 1, 2, 3, 4]}), ("conditional-gan", {}), ("autoencoder", {})]:
+        train_run(name, "digits", root / "exp" / name, config=CONFIG, image_size=16, limit=300,
+                  model_options=TINY, **extra)
+    return root
+
+
+def test_train_run_writes_the_run_folder_and_records_the_split(runs):
+    info = json.loads((runs / "exp" / "vae" / "run.json").read_text())
+    assert info["model"] == "vae" and info["data"]["spec"] == "digits"
+    assert info["data"]["trained_classes"] == [0, 1, 2, 3, 4] and info["data"]["held_out_count"] == 30
+    assert info["model_config"]["image_size"] == 16
+    for name in ("best_model.pt", "checkpoint.pt", "metrics.csv", "samples.png", "loss_curves.png"):
+        assert (runs / "exp" / "vae" / name).is_file()
+    assert json.loads((runs / "exp" / "conditional-gan" / "run.json").read_text())["model_config"][
+        "num_classes"] == 10
+
+
+def test_list_and_resolve_stay_inside_the_runs_folder(runs, tmp_path):
+    assert list_runs(runs) == ["exp/autoencoder", "exp/conditional-gan", "exp/vae"]
+    assert resolve_run(runs, "exp/vae") == (runs / "exp" / "vae").resolve()
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "run.json").write_text("{}")
+    os.symlink(outside, runs / "link")
+    for name in ["../" * 6 + "etc", str(outside), "link", "", "exp/missing"]:
+        with pytest.raises(BadInputError):
+            resolve_run(runs, name)
+    assert list_runs(tmp_path / "nothing") == []
+
+
+def test_summary_says_what_the_hub_can_do(runs):
+    summary = run_summary(runs / "exp" / "conditional-gan")
+    assert summary["conditional"] and not summary["has_latent"] and len(summary["class_names"]) == 10
+    assert summary["loss_curves"].endswith("loss_curves.png")
+    assert run_summary(runs / "exp" / "vae")["has_latent"]
+
+
+def test_sampling_rules():
+    vae, gan = build_model("vae", image_size=16, **TINY), build_model("conditional-gan", image_size=16, num_classes=3,
+                                                                       depth=2, base_channels=8)
+    first = sample_images(vae.eval(), 5, seed=3)
+    assert first.shape == (5, 1, 16, 16) and first.min() >= 0 and first.max() <= 1
+    assert torch.equal(first, sample_images(vae, 5, seed=3))  # reproducible for a seed
+    assert samples_per_class(gan.eval(), 2).shape == (6, 1, 16, 16)
+    assert sample_images(gan, 4, class_index=2).shape == (4, 1, 16, 16)
+    with pytest.raises(BadInputError, match="unconditional"):
+        sample_images(vae, 4, class_index=1)
+    with pytest.raises(BadInputError, match="out of range"):
+        sample_images(gan, 4, class_index=3)
+    with pytest.raises(BadInputError, match="autoencoder"):
+        sample_images(build_model("autoencoder", image_size=16, **TINY), 4)
+
+
+def test_interpolation_runs_between_the_two_reconstructions(runs):
+    model, _ = load_run(runs / "exp" / "vae")
+    images = torch.rand(2, 1, 16, 16)
+    strip = interpolate(model, images[0], images[1], steps=5)
+    assert strip.shape == (5, 1, 16, 16)
+    assert torch.allclose(strip[0], model.reconstruct(images[:1])[0], atol=1e-5)
+    assert torch.allclose(strip[-1], model.reconstruct(images[1:])[0], atol=1e-5)
+    assert interpolate_run(runs / "exp" / "vae", 0, 3, steps=4).shape == (4, 1, 16, 16)
+    with pytest.raises(BadInputError, match="out of range"):
+        interpolate_run(runs / "exp" / "vae", 0, 10_000)
+    gan, _ = load_run(runs / "exp" / "conditional-gan")
+    with pytest.raises(BadInputError, match="no encoder"):
+        interpolate(gan, images[0], images[1])
+
+
+def test_evaluation_picks_the_metrics_of_the_model_kind(runs):
+    vae = evaluate_run(runs / "exp" / "vae", count=20, extractor=pixels)  # 13 of 30 held out are 0-4
+    assert {"FID-EffNetLite0", "precision", "recon_mse", "ssim", "psnr", "anomaly_auroc"} <= set(vae["metrics"])
+    assert vae["eval_images"] == 13 and any("NOT comparable" in note for note in vae["notes"])
+    gan = evaluate_run(runs / "exp" / "conditional-gan", count=20, extractor=pixels)
+    assert "FID-EffNetLite0" in gan["metrics"] and "recon_mse" not in gan["metrics"]
+    ae = evaluate_run(runs / "exp" / "autoencoder", count=20, anomalies_spec="digits")
+    assert "FID-EffNetLite0" not in ae["metrics"] and 0 <= ae["metrics"]["anomaly_auroc"] <= 1
