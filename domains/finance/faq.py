@@ -83,12 +83,11 @@ class BankAssistant:
             yield NO_ACCOUNT_ACCESS
             yield Answer(NO_ACCOUNT_ACCESS, refused=True, citations=[], question=question)
             return
+        draft = ""  # the model's own text: the answerer may already have refused it as ungrounded
         for event in self.answerer.stream(question, history=history, filters=filters):
-            if (
-                isinstance(event, Answer)
-                and self.guard_account_data
-                and _INVENTED_ACCOUNT_DATA.search(event.answer)
-            ):
+            if isinstance(event, str):
+                draft += event
+            elif self.guard_account_data and _INVENTED_ACCOUNT_DATA.search(f"{draft} {event.answer}"):
                 yield Answer(NO_ACCOUNT_ACCESS, refused=True, citations=[], question=event.question)
                 return
             yield event
