@@ -11,7 +11,7 @@ from apps.cli_common import ConfigOption, JsonOption, fail, make_services, print
 
 app = typer.Typer(help="Brain MRI skull stripping (NIfTI or DICOM) and draft reports.", no_args_is_help=True)
 
-ENGINE_HELP = "deepbet (reference; default from settings) or unet (the toolkit's own network, needs weights)"
+ENGINE_HELP = "unet (the toolkit's own network; default from settings) or deepbet (the reference engine)"
 
 
 @app.command()

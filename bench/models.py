@@ -242,7 +242,11 @@ def run(out_dir: Path, *, quick: bool, device: str = "cpu", seconds: float | Non
 
 def main(out_dir: Path, quick: bool) -> None:
     """``genai bench models``: CPU run (quick: 20 s per model, 6,000 training images, 200 evaluation images)."""
-    run(Path(out_dir), quick=quick, device="cuda" if torch.cuda.is_available() else "cpu")
+    from apps.settings import load_settings
+
+    # The verified-weights cache belongs in the data dir, not beside the results.
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    run(Path(out_dir), quick=quick, device=device, data_dir=load_settings().data_dir)
 
 
 if __name__ == "__main__":

@@ -234,7 +234,10 @@ def grounding_problem(text: str, question: str, passages: Sequence[Document]) ->
     missing = sorted(_numbers(claim) - _numbers(evidence))
     if missing:
         return f"the answer states {', '.join(missing)}, which no passage contains"
-    known = set(_WORD_RE.findall(f"{evidence} {question}".lower()))
+    # A name must come from the passages, not only from the question: "the late fee in Bitcoin" is invented
+    # when no passage mentions Bitcoin. Adjacent words are also joined, so "Footlocker" matches "Foot Locker".
+    words = _WORD_RE.findall(evidence.lower())
+    known = set(words) | {first + second for first, second in zip(words, words[1:])}
     names = [name for sentence in _SENTENCE.split(claim) for name in _NAME.findall(sentence.strip())]
     invented = sorted({name for name in names if name.lower() not in known})
     if invented:

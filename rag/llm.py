@@ -10,6 +10,7 @@ Loaded models are cached per process by their config, so every caller shares one
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import threading
@@ -22,8 +23,10 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from data_connectors.errors import BadInputError
-from genai_models.registry import ModelRegistry
+from genai_models.registry import ModelRegistry, sha256_file
 from genai_models.runtime import resolve_device
+
+log = logging.getLogger(__name__)
 
 ChatMessage = dict[str, str]  # {"role": "system"|"user"|"assistant", "content": "..."}
 
@@ -105,8 +108,11 @@ def requantized(gguf_path: Path, fmt: str, cache_dir: Path) -> Path:
 
     stat = gguf_path.stat()
     target = cache_dir / f"{gguf_path.stem}.{fmt}-{stat.st_size:x}-{stat.st_mtime_ns:x}.gguf"
-    if target.exists():
-        return target
+    digest = target.with_name(target.name + ".sha256")  # recorded when made: a damaged copy is made again
+    if target.exists() and digest.exists():
+        if sha256_file(target) == digest.read_text().strip():
+            return target
+        log.warning("re-creating %s: its sha256 differs from the one recorded when it was made", target.name)
     cache_dir.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(".partial")
     params = llama_cpp.llama_model_quantize_default_params()
@@ -121,6 +127,7 @@ def requantized(gguf_path: Path, fmt: str, cache_dir: Path) -> Path:
         raise BadInputError(
             f"llama.cpp could not re-quantise {gguf_path.name} to {fmt}; set llm.cpu_format=original."
         )
+    digest.write_text(sha256_file(partial))
     os.replace(partial, target)
     return target
 

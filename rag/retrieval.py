@@ -56,7 +56,7 @@ class RetrievalConfig(BaseModel):
     k: int = Field(5, ge=1, le=100, description="passages returned")
     fetch_k: int = Field(30, ge=1, le=1000, description="candidates taken from each side before fusion")
     rrf_k: int = Field(60, ge=1, description="reciprocal rank fusion constant")
-    min_relevance: float = Field(0.42, ge=-1.0, le=1.0, description="refuse below this cosine similarity")
+    min_relevance: float = Field(0.43, ge=-1.0, le=1.0, description="refuse below this cosine similarity")
     dedup_jaccard: float = Field(0.8, gt=0.0, le=1.0, description="drop a passage this similar to a kept one")
     reranker: str | None = Field(None, description="local sentence-transformers CrossEncoder folder")
 

@@ -8,9 +8,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class SkullStripConfig(BaseModel):
-    """Which skull-stripping engine runs where; ``GENAI_RADIOLOGY__ENGINE=unet`` once trained weights ship."""
+    """Which skull-stripping engine runs where. ``unet`` (the shipped weights) is the default since it beat
+    ``deepbet`` on Dice and speed in ``bench/results/radiology.json``; ``deepbet`` stays as the reference."""
 
     model_config = ConfigDict(frozen=True)
 
-    engine: Literal["deepbet", "unet"] = Field("deepbet", description="deepbet (reference) or unet (ours)")
+    engine: Literal["deepbet", "unet"] = Field("unet", description="unet (ours, default) or deepbet (reference)")
     device: Literal["auto", "cpu", "cuda"] = "auto"

@@ -23,7 +23,7 @@ from genai_models.runtime import resolve_device
 
 EngineName = Literal["deepbet", "unet"]
 ENGINES: tuple[str, ...] = ("deepbet", "unet")
-DEFAULT_ENGINE: EngineName = "deepbet"
+DEFAULT_ENGINE: EngineName = "unet"  # beat deepbet on Dice and speed (bench/results/radiology.json)
 WEIGHTS_DIR = Path(__file__).resolve().parent  # unet_skullstrip.pt + .json ship as package data
 CT_WARNING = (
     "The input looks like CT ({why}): it is outside the training domain of both engines (T1-weighted MRI); "
@@ -189,7 +189,7 @@ def strip(
 
     Args:
         image: a MetaTensor from ``data_connectors.volumes`` (its ``.affine`` is required).
-        engine: "deepbet" (default), "unet", or any ``SkullStripper`` instance.
+        engine: "unet" (default), "deepbet", or any ``SkullStripper`` instance.
         device: "auto", "cpu" or "cuda".
 
     Raises:

@@ -150,6 +150,7 @@ def test_model_that_declines_gives_the_refusal_and_closest_passages():
         ("Who is the privacy officer?", "The privacy officer is Thomas Keller [1].", "names Keller, Thomas"),
         ("What is the ICD-10 code for a breach?", "The ICD-10 code for a breach is [1].", "states 10"),
         ("How much does a breach notice cost?", "A covered entity must notify individuals [1].", "quantity"),
+        ("Is the fine payable in Bitcoin?", "The fine is payable in Bitcoin [1].", "names Bitcoin"),
         (
             "What is the deadline for breach notification?",
             "The deadline for breach notification [1].",
@@ -169,6 +170,7 @@ def test_invented_facts_are_refused_with_the_closest_passages(question, reply, p
         "Notify within 60 days [1].",
         "A covered entity must notify individuals within sixty days of discovering a breach [1].",
         "Individuals must be notified within 60 days of discovery [1]. Yes, Breach notices are required.",
+        "Within 60 days, a Covered Entity must notify individuals [1].",  # capitalised words of the passage
     ],
 )
 def test_answers_supported_by_the_passages_pass_the_grounding_check(reply):

@@ -49,6 +49,13 @@ def test_cpu_weights_are_requantized_once_and_reused(model_cache_dir, tmp_path) 
     stamp = first.stat().st_mtime_ns
     assert requantized(packaged, "iq4_nl", tmp_path) == first and first.stat().st_mtime_ns == stamp
     assert not list(tmp_path.glob("*.partial")), "no half-written file is left behind"
+    with first.open("r+b") as damaged:  # a damaged copy is detected by its recorded hash and made again
+        damaged.seek(4096)
+        damaged.write(b"\xab" * 64)
+    assert requantized(packaged, "iq4_nl", tmp_path) == first
+    with first.open("rb") as remade:
+        remade.seek(4096)
+        assert remade.read(64) != b"\xab" * 64
 
 
 def test_bad_messages_are_rejected_with_a_reason(model_cache_dir) -> None:

@@ -126,6 +126,21 @@ def test_deepbet_on_ch2_and_transformed_copies() -> None:
 
 
 @pytest.mark.slow
+def test_shipped_unet_is_the_default_and_strips_ch2_and_transformed_copies() -> None:
+    if not CH2.is_file():
+        pytest.skip("Debian mricron-data (ch2.nii.gz) is not installed")
+    ch2 = read_volume(CH2)
+    truth = np.asarray(nib.load(CH2BET).dataobj) > 0
+    result = strip(ch2, device="cpu")
+    assert result.engine == "unet" and _dice(result.mask.numpy()[0] > 0, truth) > 0.94
+    image, affine = ch2.numpy()[0], ch2.affine.numpy()
+    for name, moved, moved_mask, moved_affine in transformed_copies(image, truth, affine):
+        out = strip(_meta(moved, moved_affine), device="cpu")
+        np.testing.assert_allclose(out.mask.affine.numpy(), moved_affine, atol=1e-5)
+        assert _dice(out.mask.numpy()[0] > 0, moved_mask) > 0.93, name
+
+
+@pytest.mark.slow
 def test_deepbet_on_mni152_with_thick_slices() -> None:
     from domains.radiology.train import template_paths
 
