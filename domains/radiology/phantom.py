@@ -76,8 +76,12 @@ def transformed_copies(
     """Clinical-looking variants of a head and its mask, transformed alongside: (name, image, mask, affine).
 
     LPS storage order (same world geometry); 3 mm slices (1x1x3 mm, slab-averaged, partial volume); an oblique
-    acquisition (15 degrees about left-right); the top fifth of the field of view cut off; a bias field + noise.
+    acquisition (15 degrees about left-right in the header: the voxels are unchanged); a head tilted 15 degrees
+    in the scanner (the voxels rotated, same header: the network sees a rotated head); the top fifth of the
+    field of view cut off; a bias field + noise.
     """
+    from scipy import ndimage
+
     lps = image[::-1, ::-1].copy(), mask[::-1, ::-1].copy()
     lps_affine = affine @ np.array(
         [[-1, 0, 0, image.shape[0] - 1], [0, -1, 0, image.shape[1] - 1], [0, 0, 1, 0], [0, 0, 0, 1]], float
@@ -98,6 +102,12 @@ def transformed_copies(
         ("lps", *lps, lps_affine),
         ("1x1x3mm", thick[0].astype(np.float32), thick[1].copy(), thick_affine),
         ("oblique15", image, mask, oblique @ affine),
+        (
+            "tilted15",
+            ndimage.rotate(image, 15, axes=(1, 2), reshape=False, order=1).astype(np.float32),
+            ndimage.rotate(mask.astype(np.float32), 15, axes=(1, 2), reshape=False, order=1) > 0.5,
+            affine,
+        ),
         ("cropped", image[:, :, :top].copy(), mask[:, :, :top].copy(), affine),
         ("bias+noise", noisy.astype(np.float32), mask, affine),
     ]
