@@ -21,3 +21,19 @@ NUMBER_WORDS: dict[str, int] = {
     "ninety": 90,
 }
 """English number words that regulations, policies and contracts use for periods ("within sixty days")."""
+
+MONTHS: tuple[str, ...] = (
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+)
+"""English month names, lower case, in calendar order (index + 1 is the month number)."""

@@ -13,6 +13,7 @@ check for herself. Follow-up questions are first rewritten into a standalone que
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 from collections.abc import Iterator, Mapping, Sequence
@@ -24,7 +25,7 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 
 from data_connectors.errors import BadInputError
-from data_connectors.text import NUMBER_WORDS
+from data_connectors.text import MONTHS, NUMBER_WORDS
 from rag.llm import ChatMessage, ChatModel
 from rag.retrieval import evidence_strength, tokenize
 
@@ -64,19 +65,7 @@ _QUANTITY_QUESTION = re.compile(
     re.IGNORECASE,
 )
 # Month names that count as a date ("may" is left out: as a verb it is far more common).
-_MONTHS = (
-    "january",
-    "february",
-    "march",
-    "april",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-)
+_DATE_MONTHS = tuple(month for month in MONTHS if month != "may")
 _HISTORY_TURNS = 6
 _CLOSEST = 3
 
@@ -237,7 +226,7 @@ def grounding_problem(text: str, question: str, passages: Sequence[Document]) ->
     # A name must come from the passages, not only from the question: "the late fee in Bitcoin" is invented
     # when no passage mentions Bitcoin. Adjacent words are also joined, so "Footlocker" matches "Foot Locker".
     words = _WORD_RE.findall(evidence.lower())
-    known = set(words) | {first + second for first, second in zip(words, words[1:])}
+    known = set(words) | {first + second for first, second in itertools.pairwise(words)}
     names = [name for sentence in _SENTENCE.split(claim) for name in _NAME.findall(sentence.strip())]
     invented = sorted({name for name in names if name.lower() not in known})
     if invented:
@@ -245,7 +234,7 @@ def grounding_problem(text: str, question: str, passages: Sequence[Document]) ->
     if not set(tokenize(claim)) - set(tokenize(question)):
         return "the answer only restates the question"
     if _QUANTITY_QUESTION.search(question) and not (
-        _numbers(claim) or any(month in claim.lower() for month in _MONTHS)
+        _numbers(claim) or any(month in claim.lower() for month in _DATE_MONTHS)
     ):
         return "the question asks for a quantity or date and the answer gives none"
     return None

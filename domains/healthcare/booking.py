@@ -16,23 +16,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ValidationError, field_validator
 
+from data_connectors.text import MONTHS
 from domains.healthcare.appointments import WEEKDAY_NAMES, PartOfDay, normalise_specialty
 from rag.llm import ChatModel
 
-_MONTHS = (
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-)
 _SPECIALTY_WORDS: dict[str, tuple[str, ...]] = {
     "dentistry": ("dentist", "dental", "tooth", "teeth", "toothache", "gum", "gums", "filling", "molar"),
     "general practice": (
@@ -96,7 +83,7 @@ def _parse_date(text: str, today: date) -> date | None:
         return today + timedelta(days=count * (7 if match.group(2).startswith("week") else 1))
     if re.search(r"\bnext week\b", text):
         return _next_weekday(today, 0, strictly_after=True)
-    months = "|".join(_MONTHS)
+    months = "|".join(MONTHS)
     if match := re.search(
         rf"\b(\d{{1,2}})(?:st|nd|rd|th)? (?:of )?({months})\b|\b({months}) (\d{{1,2}})(?:st|nd|rd|th)?\b",
         text,
@@ -104,7 +91,7 @@ def _parse_date(text: str, today: date) -> date | None:
         day_text, month_text = (
             (match.group(1), match.group(2)) if match.group(1) else (match.group(4), match.group(3))
         )
-        month = _MONTHS.index(month_text) + 1
+        month = MONTHS.index(month_text) + 1
         year = today.year + (1 if (month, int(day_text)) < (today.month, today.day) else 0)
         try:
             return date(year, month, int(day_text))
