@@ -83,29 +83,17 @@ def ingest(
 ) -> None:
     """Add or update documents in a knowledge base; unchanged chunks are not embedded again."""
     with _bad_input():
-        from rag.indexing import ingest as run_ingest
         from rag.vectorstore import validate_collection_name
 
         validate_collection_name(collection)
         extra = parse_pairs(meta, "--meta")
         services = make_services(config)
-        settings = services.settings
 
         def progress(fraction: float, message: str) -> None:
             if not as_json:
                 typer.echo(f"\r{fraction:4.0%} {message:<40}", nl=False, err=True)
 
-        report = run_ingest(
-            paths,
-            store=services.document_store,
-            collection=collection,
-            chunking=settings.chunking,
-            count_tokens=services.embeddings().count_tokens,
-            sync=sync,
-            extra_metadata=extra,
-            max_file_mb=settings.uploads.max_mb,
-            progress=progress,
-        )
+        report = services.ingest(paths, collection, sync=sync, extra_metadata=extra, progress=progress)
     if as_json:
         print_json(report.to_dict())
         return

@@ -73,15 +73,7 @@ def board_report(
     report = build_board_report(statements, out, chat_model=services.chat_model() if llm else None)
     document = report.to_dict()
     if collection:
-        from rag.indexing import ingest
-
-        ingested = ingest(
-            [report.files["text"]],
-            store=services.document_store,
-            collection=collection,
-            chunking=services.settings.chunking,
-            count_tokens=services.embeddings().count_tokens,
-        )
+        ingested = services.ingest([report.files["text"]], collection)
         document["collection"] = {"name": collection, "chunks": ingested.chunks}
     if as_json:
         print_json(document)

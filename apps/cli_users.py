@@ -13,8 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from apps.cli_common import ConfigOption, JsonOption, fail, make_services, print_json
-from data_connectors.errors import BadInputError
+from apps.cli_common import ConfigOption, JsonOption, guarded, make_services, print_json
 
 if TYPE_CHECKING:
     from apps.users import UserStore
@@ -29,7 +28,19 @@ def _store(config: Path | None) -> UserStore:
     return make_services(config).users
 
 
+def _collections(user) -> str:
+    return "all collections" if user.is_admin else ", ".join(user.collections) or "no collections"
+
+
+def _print_user(user, as_json: bool, text: str) -> None:
+    if as_json:
+        print_json(user.model_dump())
+    else:
+        typer.echo(text)
+
+
 @app.command()
+@guarded
 def add(
     name: NameArgument,
     admin: Annotated[bool, typer.Option("--admin", help="may use every collection")] = False,
@@ -44,17 +55,12 @@ def add(
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    try:
-        user = _store(config).add(name, password, admin=admin)
-    except BadInputError as error:
-        fail(str(error))
-    if as_json:
-        print_json(user.model_dump())
-        return
-    typer.echo(f"added {user.role} {user.name}")
+    user = _store(config).add(name, password, admin=admin)
+    _print_user(user, as_json, f"added {user.role} {user.name}")
 
 
 @app.command()
+@guarded
 def grant(
     name: NameArgument,
     collection: CollectionArgument,
@@ -62,17 +68,12 @@ def grant(
     as_json: JsonOption = False,
 ) -> None:
     """Let NAME search, ask and add documents in COLLECTION (it need not exist yet)."""
-    try:
-        user = _store(config).grant(name, collection)
-    except BadInputError as error:
-        fail(str(error))
-    if as_json:
-        print_json(user.model_dump())
-        return
-    typer.echo(f"{user.name}: {', '.join(user.collections)}")
+    user = _store(config).grant(name, collection)
+    _print_user(user, as_json, f"{user.name}: {_collections(user)}")
 
 
 @app.command()
+@guarded
 def revoke(
     name: NameArgument,
     collection: CollectionArgument,
@@ -80,14 +81,8 @@ def revoke(
     as_json: JsonOption = False,
 ) -> None:
     """Take COLLECTION away from NAME (takes effect on their next request)."""
-    try:
-        user = _store(config).revoke(name, collection)
-    except BadInputError as error:
-        fail(str(error))
-    if as_json:
-        print_json(user.model_dump())
-        return
-    typer.echo(f"{user.name}: {', '.join(user.collections) or 'no collections'}")
+    user = _store(config).revoke(name, collection)
+    _print_user(user, as_json, f"{user.name}: {_collections(user)}")
 
 
 @app.command("list")
@@ -100,17 +95,14 @@ def list_users(config: ConfigOption = None, as_json: JsonOption = False) -> None
     if not users:
         typer.echo("no users: `genai serve` runs in local mode on 127.0.0.1; add one with `genai users add`")
     for user in users:
-        collections = "all collections" if user.is_admin else ", ".join(user.collections) or "no collections"
-        typer.echo(f"{user.name:<20} {user.role:<7} {user.api_keys} key(s)  {collections}")
+        typer.echo(f"{user.name:<20} {user.role:<7} {user.api_keys} key(s)  {_collections(user)}")
 
 
 @app.command("api-key")
+@guarded
 def api_key(name: NameArgument, config: ConfigOption = None, as_json: JsonOption = False) -> None:
     """Issue a new API key for NAME (shown once; use it as `Authorization: Bearer <key>`)."""
-    try:
-        key = _store(config).new_api_key(name)
-    except BadInputError as error:
-        fail(str(error))
+    key = _store(config).new_api_key(name)
     if as_json:
         print_json({"user": name, "api_key": key})
         return

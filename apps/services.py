@@ -6,8 +6,10 @@ Entry points (CLI, hub, API) build one ``Services`` and pass it to whatever need
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import cached_property
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from apps.settings import Settings, apply_offline_environment
 
@@ -18,6 +20,7 @@ if TYPE_CHECKING:
     from genai_models.registry import ModelRegistry
     from rag.answering import Answerer
     from rag.embeddings import SentenceTransformerEmbeddings
+    from rag.indexing import IngestReport
     from rag.llm import ChatModel
     from rag.retrieval import HybridRetriever
     from rag.vectorstore import DocumentStore
@@ -102,3 +105,20 @@ class Services:
 
         self.document_store.collection(collection)  # a missing knowledge base fails before the LLM loads
         return Answerer(retriever=self.retriever(collection, filters), chat_model=self.chat_model())
+
+    def ingest(self, paths: Iterable[str | Path], collection: str, **options: Any) -> IngestReport:
+        """``rag.indexing.ingest`` into this deployment's store, with its chunking, embeddings and upload limit.
+
+        ``options`` go to ``ingest`` as they are (``sync``, ``extra_metadata``, ``progress``, ...).
+        """
+        from rag.indexing import ingest
+
+        options.setdefault("max_file_mb", self.settings.uploads.max_mb)
+        return ingest(
+            paths,
+            store=self.document_store,
+            collection=collection,
+            chunking=self.settings.chunking,
+            count_tokens=self.embeddings().count_tokens,
+            **options,
+        )

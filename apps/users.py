@@ -448,7 +448,6 @@ class GuardedDocuments:
             BadInputError: no file given, or none of them is acceptable.
         """
         from data_connectors.documents import FileFailure
-        from rag.indexing import ingest
         from rag.vectorstore import validate_collection_name
 
         validate_collection_name(collection)
@@ -467,15 +466,6 @@ class GuardedDocuments:
                 rejected.append(FileFailure(Path(path).name, str(error)))
         if not stored:
             raise BadInputError(" ".join(failure.reason for failure in rejected))
-        settings = self.services.settings
-        report = ingest(
-            stored,
-            store=self.services.document_store,
-            collection=collection,
-            chunking=settings.chunking,
-            count_tokens=self.services.embeddings().count_tokens,
-            max_file_mb=settings.uploads.max_mb,
-            progress=progress,
-        )
+        report = self.services.ingest(stored, collection, progress=progress)
         report.skipped += rejected
         return report

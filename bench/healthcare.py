@@ -18,22 +18,11 @@ CLAUSES = ROOT / "samples" / "eval" / "compliance_clauses.jsonl"
 KNOWLEDGE_BASE = ROOT / "samples" / "knowledge_bases" / "health-privacy"
 
 
-def _retriever(services, data_dir: Path):
-    from rag.chunking import ChunkingConfig
-    from rag.indexing import ingest
+def _retriever(services):
     from rag.retrieval import HybridRetriever, RetrievalConfig
-    from rag.vectorstore import DocumentStore
 
-    embeddings = services.embeddings()
-    store = DocumentStore(config=services.settings.chroma, data_dir=data_dir, embeddings=embeddings)
-    ingest(
-        [KNOWLEDGE_BASE],
-        store=store,
-        collection="health-privacy",
-        chunking=ChunkingConfig(),
-        count_tokens=embeddings.count_tokens,
-    )
-    return HybridRetriever(store=store, collection="health-privacy", config=RetrievalConfig(k=5))
+    services.ingest([KNOWLEDGE_BASE], "health-privacy")
+    return HybridRetriever(store=services.document_store, collection="health-privacy", config=RetrievalConfig(k=5))
 
 
 def _scores(rows: list[dict]) -> dict:
@@ -58,7 +47,7 @@ def main(out_dir: Path, quick: bool) -> None:
     labelled = [json.loads(line) for line in CLAUSES.read_text().splitlines() if line.strip()]
     with tempfile.TemporaryDirectory() as scratch:
         services = Services(load_settings(data_dir=Path(scratch), device="cpu"))
-        retriever = _retriever(services, Path(scratch))
+        retriever = _retriever(services)
         passages = {item["id"]: retriever.invoke(item["clause"]) for item in labelled}
         modes = {"rules": None}
         if not quick:

@@ -20,22 +20,11 @@ CLAIMS = ROOT / "samples" / "claims"
 KNOWLEDGE_BASE = ROOT / "samples" / "knowledge_bases" / "insurance"
 
 
-def _retriever(services, data_dir: Path):
-    from rag.chunking import ChunkingConfig
-    from rag.indexing import ingest
+def _retriever(services):
     from rag.retrieval import HybridRetriever, RetrievalConfig
-    from rag.vectorstore import DocumentStore
 
-    embeddings = services.embeddings()
-    store = DocumentStore(config=services.settings.chroma, data_dir=data_dir, embeddings=embeddings)
-    ingest(
-        [KNOWLEDGE_BASE],
-        store=store,
-        collection="insurance",
-        chunking=ChunkingConfig(),
-        count_tokens=embeddings.count_tokens,
-    )
-    return HybridRetriever(store=store, collection="insurance", config=RetrievalConfig(k=5))
+    services.ingest([KNOWLEDGE_BASE], "insurance")
+    return HybridRetriever(store=services.document_store, collection="insurance", config=RetrievalConfig(k=5))
 
 
 def main(out_dir: Path, quick: bool) -> None:
@@ -55,7 +44,7 @@ def main(out_dir: Path, quick: bool) -> None:
     rows = []
     with tempfile.TemporaryDirectory() as scratch:
         services = Services(load_settings(data_dir=Path(scratch), device="cpu"))
-        retriever = _retriever(services, Path(scratch))
+        retriever = _retriever(services)
         started = time.perf_counter()
         for claim_id, (folder, expected) in truth.items():
             result = triage_claim(

@@ -119,7 +119,6 @@ def main(out_dir: Path, quick: bool) -> None:
     from apps.server import create_app
     from apps.services import Services
     from apps.settings import load_settings
-    from rag.indexing import ingest
     from rag.llm import LLMConfig
 
     budget = 20.0 if quick else 60.0
@@ -130,13 +129,7 @@ def main(out_dir: Path, quick: bool) -> None:
             llm=LLMConfig(model="smollm2-135m", max_new_tokens=MAX_NEW_TOKENS),
         )
         services = Services(settings)
-        ingest(
-            [KNOWLEDGE_BASE],
-            store=services.document_store,
-            collection="health-privacy",
-            chunking=settings.chunking,
-            count_tokens=services.embeddings().count_tokens,
-        )
+        services.ingest([KNOWLEDGE_BASE], "health-privacy")
         services.users.add("bench", "bench-password", admin=False)
         services.users.grant("bench", "health-privacy")
         key = services.users.new_api_key("bench")

@@ -60,7 +60,6 @@ def ingest_samples(services: Services, root: Path = SAMPLES_DIR) -> list[str]:
     Called once when the hub starts; cheap after the first start (only a collection listing). A sample that
     fails is logged and skipped so the hub still starts. Returns the collections created.
     """
-    from rag.indexing import ingest
 
     if not root.is_dir():
         return []
@@ -71,14 +70,7 @@ def ingest_samples(services: Services, root: Path = SAMPLES_DIR) -> list[str]:
         if folder.name in existing:
             continue
         try:
-            report = ingest(
-                [folder],
-                store=store,
-                collection=folder.name,
-                chunking=services.settings.chunking,
-                count_tokens=services.embeddings().count_tokens,
-                max_file_mb=services.settings.uploads.max_mb,
-            )
+            report = services.ingest([folder], folder.name)
         except BadInputError as error:
             log.warning("sample knowledge base %s not ingested: %s", folder.name, error)
             continue

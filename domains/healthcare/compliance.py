@@ -342,33 +342,40 @@ def _best_sentence(
     return document, sentence
 
 
+# (clause pattern, regulation pattern, confidence, reason, suggested fix): a clause matching the first pattern
+# conflicts with a regulation sentence matching the second.
+_MODALITY_RULES = (
+    (
+        _PERMISSIVE_WITHOUT,
+        _REQUIRES_AUTHORIZATION,
+        0.8,
+        "The clause permits a use or disclosure without authorization that the regulation allows "
+        "only where a rule permits it or a valid authorization exists.",
+        "Require the individual's valid written authorization before this use or disclosure.",
+    ),
+    (
+        _DENIES_RIGHT,
+        _GRANTS_RIGHT,
+        0.7,
+        "The clause withholds an action or right that the cited regulation passage requires.",
+        "Rewrite the clause so it provides what the cited passage requires.",
+    ),
+)
+
+
 def _modality_check(clause: str, passages: Sequence[Document]) -> ClauseFinding | None:
-    if _PERMISSIVE_WITHOUT.search(clause):
-        found = _best_sentence(clause, passages, _REQUIRES_AUTHORIZATION)
+    for clause_pattern, regulation_pattern, confidence, reason, fix in _MODALITY_RULES:
+        found = _best_sentence(clause, passages, regulation_pattern) if clause_pattern.search(clause) else None
         if found:
             return ClauseFinding(
                 clause_id="",
                 clause=clause,
                 status="possible gap",
                 method="rule",
-                confidence=0.8,
+                confidence=confidence,
                 citation=_ref(*found),
-                reason="The clause permits a use or disclosure without authorization that the regulation allows "
-                "only where a rule permits it or a valid authorization exists.",
-                suggested_fix="Require the individual's valid written authorization before this use or disclosure.",
-            )
-    if _DENIES_RIGHT.search(clause):
-        found = _best_sentence(clause, passages, _GRANTS_RIGHT)
-        if found:
-            return ClauseFinding(
-                clause_id="",
-                clause=clause,
-                status="possible gap",
-                method="rule",
-                confidence=0.7,
-                citation=_ref(*found),
-                reason="The clause withholds an action or right that the cited regulation passage requires.",
-                suggested_fix="Rewrite the clause so it provides what the cited passage requires.",
+                reason=reason,
+                suggested_fix=fix,
             )
     return None
 

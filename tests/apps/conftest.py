@@ -75,7 +75,6 @@ def secured_hub(model_cache_dir: Path, tmp_path_factory: pytest.TempPathFactory)
     from apps.services import Services
     from apps.settings import load_settings
     from data_connectors.database import DatabaseConfig
-    from rag.indexing import ingest
     from rag.llm import LLMConfig
     from rag.vectorstore import ChromaConfig
 
@@ -96,13 +95,7 @@ def secured_hub(model_cache_dir: Path, tmp_path_factory: pytest.TempPathFactory)
     ]:
         (docs / collection).mkdir(parents=True)
         (docs / collection / name).write_text(text)
-        ingest(
-            [docs / collection],
-            store=services.document_store,
-            collection=collection,
-            chunking=settings.chunking,
-            count_tokens=services.embeddings().count_tokens,
-        )
+        services.ingest([docs / collection], collection)
     services.users.add("root", PASSWORDS["root"], admin=True)
     services.users.add("alice", PASSWORDS["alice"])
     services.users.add("bob", PASSWORDS["bob"])

@@ -59,16 +59,8 @@ def test_faq_answer_keeps_citations():
 
 @pytest.mark.slow
 def test_real_bank_faq_collection_refuses_unknowns(services):
-    from rag.indexing import ingest
 
-    store = services.document_store
-    ingest(
-        [SAMPLES / "knowledge_bases" / "bank-faq"],
-        store=store,
-        collection="bank-faq-test",
-        chunking=services.settings.chunking,
-        count_tokens=services.embeddings().count_tokens,
-    )
+    services.ingest([SAMPLES / "knowledge_bases" / "bank-faq"], "bank-faq-test")
     chat = ScriptedChat(["I could not find this in the documents."])
     assistant = BankAssistant(Answerer(retriever=services.retriever("bank-faq-test"), chat_model=chat))
     answer = assistant.ask("What is the bank's policy on lunar real estate loans?")

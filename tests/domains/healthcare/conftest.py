@@ -27,25 +27,3 @@ def book(engine):
     book = AppointmentBook(engine, clock=lambda: NOW)
     book.seed()
     return book
-
-
-class ScriptedChat:
-    """A deterministic stand-in for ``rag.llm.ChatModel``: replies with a fixed text and records prompts."""
-
-    name = "scripted"
-
-    def __init__(self, reply: str) -> None:
-        self.reply = reply
-        self.calls: list[list[dict[str, str]]] = []
-
-    def stream(self, messages, *, max_new_tokens=None, temperature=None, stop=None):
-        self.calls.append(list(messages))
-        yield self.reply
-
-    def generate(self, messages, **options):
-        return "".join(self.stream(messages, **options))
-
-
-@pytest.fixture
-def scripted_chat():
-    return ScriptedChat
