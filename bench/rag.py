@@ -409,6 +409,14 @@ def main(out_dir: Path, quick: bool) -> None:
     speed["short_sentences"] = _embedding_throughput(
         embeddings, [q["question"] for q in sets["medquad"][1]] * 4
     )
+    # The default dtype ("auto": bfloat16 on CPUs that compute it natively) against float32, same chunks.
+    sample = store.chunks(collections["medquad"]).texts[:256]
+    speed["embedding_dtypes"] = {
+        dtype: _embedding_throughput(
+            load_embeddings(EmbeddingConfig(device="cpu", dtype=dtype), settings.data_dir), sample
+        )
+        for dtype in ("float32", "bfloat16")
+    }
     speed["threads"] = torch.get_num_threads()
     (out_dir / "rag_speed.json").write_text(json.dumps(speed, indent=2))
 
