@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import io
+import warnings
 import zipfile
 from collections import defaultdict
 from collections.abc import Iterator
@@ -59,6 +60,11 @@ IDENTIFYING_TAGS = (
     "RequestAttributesSequence",
     "IssuerOfPatientID",
 )
+# Of those, the ones DICOM requires present (type 2): written empty, as the PS3.15 basic profile's "Z" action.
+EMPTIED_TAGS = ("PatientBirthDate", "ReferringPhysicianName", "AccessionNumber", "StudyID")
+# Other type 2 attributes of the patient and study modules, added empty when the source lacks them (so tools
+# that build on our series, such as a DICOM SEG, find the modules complete).
+REQUIRED_TYPE2_TAGS = ("PatientSex", "StudyDate", "StudyTime")
 
 
 # ---------------------------------------------------------------- helpers
@@ -389,7 +395,7 @@ def write_dicom_series(
     ``headers`` are the sorted source headers from ``read_dicom_series`` (one per slice along Z). Geometry
     tags (position, orientation, spacing, frame of reference) are kept so the result overlays the source;
     Series/SOP Instance UIDs are new; identifying tags and private tags are removed and the patient is
-    pseudonymised as ``ANONYMOUS``.
+    pseudonymised as ``ANONYMOUS`` (required identifying attributes are kept empty).
 
     Raises:
         BadInputError: the number of headers does not match the image's slices.
@@ -413,6 +419,11 @@ def write_dicom_series(
             if keyword in dataset:
                 delattr(dataset, keyword)
         dataset.remove_private_tags()
+        for keyword in EMPTIED_TAGS:
+            setattr(dataset, keyword, "")
+        for keyword in REQUIRED_TYPE2_TAGS:
+            if keyword not in dataset:
+                setattr(dataset, keyword, "")
         dataset.PatientName = "ANONYMOUS"
         dataset.PatientID = "ANONYMOUS"
         dataset.PatientIdentityRemoved = "YES"
@@ -446,3 +457,63 @@ def write_dicom_series(
         dataset.save_as(path, enforce_file_format=True)
         written.append(path)
     return written
+
+
+def write_dicom_seg(
+    mask, series_paths: list[Path], out_path: str | Path, *, label: str, algorithm: str, version: str
+) -> Path:
+    """Write a binary ``(1, X, Y, Z)`` mask as a DICOM Segmentation (highdicom) over a series we wrote.
+
+    ``series_paths`` are the files from ``write_dicom_series`` for the same image, one per slice along Z, so the
+    SEG references only de-identified instances, shares their frame of reference and overlays them in any
+    viewer that reads DICOM SEG. The segment is coded as SNOMED CT "Brain" and marked as made by an automatic
+    algorithm named ``algorithm``.
+
+    Raises:
+        BadInputError: the number of files does not match the mask's slices.
+    """
+    import highdicom as hd
+    import pydicom
+    from pydicom.sr.codedict import codes
+    from pydicom.uid import generate_uid
+
+    array = np.asarray(mask.detach().cpu().numpy()[0] > 0, dtype=np.uint8)
+    if len(series_paths) != array.shape[2]:
+        raise BadInputError(
+            f"write_dicom_seg got {len(series_paths)} DICOM files for {array.shape[2]} slices; pass the files "
+            "written by write_dicom_series for this image."
+        )
+    sources = [pydicom.dcmread(path) for path in series_paths]
+    frames = np.stack([array[:, :, index].T for index in range(array.shape[2])])
+    segment = hd.seg.SegmentDescription(
+        segment_number=1,
+        segment_label=label,
+        segmented_property_category=codes.SCT.Organ,
+        segmented_property_type=codes.SCT.Brain,
+        algorithm_type=hd.seg.SegmentAlgorithmTypeValues.AUTOMATIC,
+        algorithm_identification=hd.AlgorithmIdentificationSequence(
+            name=algorithm, version=version, family=codes.cid7162.ArtificialIntelligence
+        ),
+    )
+    first = sources[0]
+    with warnings.catch_warnings():
+        # Our pseudonym "ANONYMOUS" is a one-component person name on purpose.
+        warnings.filterwarnings("ignore", message=".*unlikely to represent the intended person name")
+        segmentation = hd.seg.Segmentation(
+            source_images=sources,
+            pixel_array=frames,
+            segmentation_type=hd.seg.SegmentationTypeValues.BINARY,
+            segment_descriptions=[segment],
+            series_instance_uid=generate_uid(),
+            series_number=int(first.get("SeriesNumber", 0) or 0) + 1,
+            sop_instance_uid=generate_uid(),
+            instance_number=1,
+            manufacturer="genai-toolkit",
+            manufacturer_model_name=algorithm,
+            software_versions=version,
+            device_serial_number="none",
+            series_description=f"{label} (segmentation)"[:64],
+        )
+    out_path = Path(out_path)
+    segmentation.save_as(out_path)
+    return out_path

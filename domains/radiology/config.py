@@ -6,6 +6,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+EngineName = Literal["deepbet", "unet"]
+DEFAULT_ENGINE: EngineName = "unet"  # beat deepbet on Dice and speed (bench/results/radiology.json)
+
 
 class SkullStripConfig(BaseModel):
     """Which skull-stripping engine runs where. ``unet`` (the shipped weights) is the default since it beat
@@ -13,5 +16,5 @@ class SkullStripConfig(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    engine: Literal["deepbet", "unet"] = Field("unet", description="unet (ours, default) or deepbet (reference)")
+    engine: EngineName = Field(DEFAULT_ENGINE, description="unet (ours, default) or deepbet (reference)")
     device: Literal["auto", "cpu", "cuda"] = "auto"

@@ -16,6 +16,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from data_connectors.errors import BadInputError
+from domains.radiology.config import DEFAULT_ENGINE
 
 DRAFT_LABEL = "DRAFT for radiologist review"
 REPORT_NAME = "report.json"
@@ -23,6 +24,7 @@ MASK_NAME = "brain_mask.nii.gz"
 BRAIN_NAME = "brain.nii.gz"
 OVERLAY_NAME = "overlay.png"
 DICOM_DIR = "brain_dicom"
+SEG_NAME = "brain_mask_seg.dcm"
 VOLUME_NOTE = (
     "volume of the brain mask: brain plus the ventricles and sulcal CSF enclosed by it (close to the total "
     "intracranial volume)"
@@ -49,6 +51,15 @@ class StripReport(BaseModel):
     outputs: dict[str, str]
 
 
+def _toolkit_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("genai-toolkit")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return "unknown"
+
+
 def _no_progress(fraction: float, message: str) -> None:
     return None
 
@@ -60,7 +71,7 @@ def run_strip(
     input_path: str | Path,
     out_dir: str | Path,
     *,
-    engine: str = "deepbet",
+    engine: str = DEFAULT_ENGINE,
     device: str = "auto",
     series: str | None = None,
     progress: Progress = _no_progress,
@@ -73,7 +84,7 @@ def run_strip(
     """
     import nibabel as nib
 
-    from data_connectors.volumes import read_volume, write_dicom_series, write_nifti
+    from data_connectors.volumes import read_volume, write_dicom_seg, write_dicom_series, write_nifti
     from domains.radiology.overlay import save_overlay_png
     from domains.radiology.strip import strip
     from genai_models.runtime import resolve_device
@@ -100,8 +111,16 @@ def run_strip(
     }
     headers = image.meta.get("dicom_headers")
     if headers:
-        write_dicom_series(result.brain, headers, out / DICOM_DIR)
+        series_paths = write_dicom_series(result.brain, headers, out / DICOM_DIR)
         outputs["brain_dicom"] = DICOM_DIR
+        outputs["brain_mask_seg"] = write_dicom_seg(
+            result.mask,
+            series_paths,
+            out / SEG_NAME,
+            label=f"Brain ({DRAFT_LABEL})",
+            algorithm=f"genai-toolkit {result.engine} skull stripping",
+            version=_toolkit_version(),
+        ).name
         outputs["brain_dicom_zip"] = Path(
             shutil.make_archive(str(out / DICOM_DIR), "zip", out / DICOM_DIR)
         ).name

@@ -13,17 +13,16 @@ import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Protocol
 
 import numpy as np
 import torch
 
 from data_connectors.errors import BadInputError
+from domains.radiology.config import DEFAULT_ENGINE
 from genai_models.runtime import resolve_device
 
-EngineName = Literal["deepbet", "unet"]
 ENGINES: tuple[str, ...] = ("deepbet", "unet")
-DEFAULT_ENGINE: EngineName = "unet"  # beat deepbet on Dice and speed (bench/results/radiology.json)
 WEIGHTS_DIR = Path(__file__).resolve().parent  # unet_skullstrip.pt + .json ship as package data
 CT_WARNING = (
     "The input looks like CT ({why}): it is outside the training domain of both engines (T1-weighted MRI); "

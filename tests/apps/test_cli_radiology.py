@@ -14,6 +14,7 @@ from pathlib import Path
 
 import nibabel as nib
 import numpy as np
+import pydicom
 import pytest
 import torch
 
@@ -105,6 +106,10 @@ def test_strip_dicom_zip_writes_anonymous_dicom(cli, oracle, tmp_path: Path) -> 
     assert report["input"]["format"] == "dicom" and report["input"]["modality"] == "MR"
     dicoms = sorted((tmp_path / "out" / "brain_dicom").glob("*.dcm"))
     assert len(dicoms) == 30 and (tmp_path / "out" / "brain_dicom.zip").is_file()
+    assert report["outputs"]["brain_mask_seg"] == "brain_mask_seg.dcm"
+    seg = pydicom.dcmread(tmp_path / "out" / "brain_mask_seg.dcm")
+    assert seg.Modality == "SEG" and int(seg.NumberOfFrames) <= 30
+    assert seg.ReferencedSeriesSequence[0].SeriesInstanceUID == pydicom.dcmread(dicoms[0]).SeriesInstanceUID
     everything = (
         out
         + err

@@ -20,6 +20,7 @@ from data_connectors.volumes import (
     read_dicom_series,
     read_nifti,
     read_volume,
+    write_dicom_seg,
     write_dicom_series,
     write_nifti,
 )
@@ -217,6 +218,32 @@ def test_dicom_writer_new_uids_no_identifiers_geometry_kept(tmp_path: Path, seri
     assert written.SeriesInstanceUID != source.SeriesInstanceUID
     assert written.SOPInstanceUID not in {h.SOPInstanceUID for h in volume.meta["dicom_headers"]}
     assert written.FrameOfReferenceUID == source.FrameOfReferenceUID
-    assert str(written.PatientName) == "ANONYMOUS" and "PatientBirthDate" not in written
+    assert str(written.PatientName) == "ANONYMOUS" and written.PatientBirthDate == ""
     raw = b"".join(p.read_bytes() for p in paths)
     assert not any(value.encode() in raw for value in [*FAKE_PATIENT.values(), "Example Hospital"])
+
+
+def test_dicom_seg_overlays_the_written_series_frame_for_frame(tmp_path: Path, series_dir: Path) -> None:
+    import highdicom as hd
+    from monai.data import MetaTensor
+
+    volume = read_volume(series_dir)
+    paths = write_dicom_series(volume, volume.meta["dicom_headers"], tmp_path / "series_out")
+    mask = MetaTensor((volume > volume.float().mean()).to(torch.uint8), affine=volume.affine)
+    seg_path = write_dicom_seg(
+        mask, paths, tmp_path / "seg.dcm", label="Brain", algorithm="test engine", version="1.0"
+    )
+    seg = hd.seg.segread(seg_path)
+    series = [pydicom.dcmread(path) for path in paths]
+    assert seg.ReferencedSeriesSequence[0].SeriesInstanceUID == series[0].SeriesInstanceUID
+    assert seg.FrameOfReferenceUID == series[0].FrameOfReferenceUID
+    assert seg.SegmentSequence[0].SegmentLabel == "Brain"
+    assert seg.SegmentSequence[0].SegmentAlgorithmName == "test engine"
+    pixels = seg.get_pixels_by_source_instance(
+        source_sop_instance_uids=[s.SOPInstanceUID for s in series], segment_numbers=[1]
+    )[..., 0]
+    expected = np.stack([mask.numpy()[0][:, :, z].T for z in range(len(series))])
+    np.testing.assert_array_equal(pixels, expected)
+    assert not any(value.encode() in seg_path.read_bytes() for value in FAKE_PATIENT.values())
+    with pytest.raises(BadInputError, match="2 DICOM files for 12 slices"):
+        write_dicom_seg(mask, paths[:2], tmp_path / "bad.dcm", label="Brain", algorithm="x", version="1")
