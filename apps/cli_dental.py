@@ -44,6 +44,7 @@ def segment(
         teeth_weights=weights or dental.teeth_path(),
         caries_weights=caries_weights or dental.caries_path(services.settings.data_dir),
         device=_device(services, device),
+        mirror_average=dental.mirror_average,
     )
     files = write_outputs(result, out)
     if as_json:

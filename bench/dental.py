@@ -3,8 +3,8 @@
 Tooth Dice + FDI numbering of the shipped weights on their held-out UFBA-425 split (names in teeth_unet.json,
 never trained on), CPU seconds per image (2 cores), the GPU training run's own numbers, similar-case
 precision@5 vs random, and the balancing table when a `genai dental evaluate-balance` result is given in
-GENAI_DENTAL_BALANCED (folder). Caries Dice needs a user/GPU-trained caries model: read from
-bench/results/dental_caries_gpu.json when present. Needs ../shared/data/dental.
+GENAI_DENTAL_BALANCED (folder; without it the previous file's balancing table is kept). Caries Dice needs a
+caries model trained from scratch on DC1000: read from bench/results/dental_caries_{gpu,cpu}.json when present. Needs ../shared/data/dental.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "dental"
 
 
 def _teeth(quick: bool) -> dict:
+    """The shipped weights on their held-out split, plain and with mirror averaging (the default), same run."""
     from PIL import Image
 
     from domains.dental.labels import TEETH_CLASSES, fdi_to_index
@@ -29,25 +30,27 @@ def _teeth(quick: bool) -> dict:
     spec = json.loads(PACKAGED_WEIGHTS.with_suffix(".json").read_text())
     names = spec["held_out_names"][: 8 if quick else None]
     net = load_network(PACKAGED_WEIGHTS, "cpu")
-    scores, correct, total, seconds = [], 0, 0, []
-    for name in names:
-        grey = np.asarray(Image.open(DATA / "ufba425" / "images" / f"{name}.jpg").convert("L"), np.float32)
-        truth = fdi_to_index(np.asarray(Image.open(DATA / "ufba425" / "fdi_labelmaps" / f"{name}.png")))
-        start = time.perf_counter()
-        teeth_map, _ = segment_teeth(net, grey)
-        seconds.append(time.perf_counter() - start)
-        pred = fdi_to_index(teeth_map)
-        scores.append(image_scores(pred, truth, TEETH_CLASSES))
-        c, t = numbering_counts(pred, truth)
-        correct, total = correct + c, total + t
-    return {
-        "held_out_images": len(names),
-        "dice_mean_class": round(float(np.nanmean([s["dice_mean_class"] for s in scores])), 4),
-        "dice_foreground": round(float(np.nanmean([s["dice_foreground"] for s in scores])), 4),
-        "numbering_accuracy": round(correct / total, 4),
-        "cpu_seconds_per_image": round(float(np.median(seconds[1:] or seconds)), 3),
-        "note": "shipped weights, CPU inference incl. largest-component post-processing",
-    }
+    results = {"held_out_images": len(names)}
+    for mode, mirror_average in (("plain", False), ("mirror_average", True)):
+        scores, correct, total, seconds = [], 0, 0, []
+        for name in names:
+            grey = np.asarray(Image.open(DATA / "ufba425" / "images" / f"{name}.jpg").convert("L"), np.float32)
+            truth = fdi_to_index(np.asarray(Image.open(DATA / "ufba425" / "fdi_labelmaps" / f"{name}.png")))
+            start = time.perf_counter()
+            teeth_map, _ = segment_teeth(net, grey, mirror_average=mirror_average)
+            seconds.append(time.perf_counter() - start)
+            pred = fdi_to_index(teeth_map)
+            scores.append(image_scores(pred, truth, TEETH_CLASSES))
+            c, t = numbering_counts(pred, truth)
+            correct, total = correct + c, total + t
+        results[mode] = {
+            "dice_mean_class": round(float(np.nanmean([s["dice_mean_class"] for s in scores])), 4),
+            "dice_foreground": round(float(np.nanmean([s["dice_foreground"] for s in scores])), 4),
+            "numbering_accuracy": round(correct / total, 4),
+            "cpu_seconds_per_image": round(float(np.median(seconds[1:] or seconds)), 3),
+        }
+    results["note"] = "shipped weights, CPU inference incl. largest-component post-processing"
+    return results
 
 
 def _search(quick: bool) -> dict:
@@ -79,15 +82,20 @@ def main(out_dir: Path, quick: bool) -> None:
     if gpu.is_file():
         metrics = json.loads(gpu.read_text())
         result["teeth_gpu_training"] = {k: v for k, v in metrics.items() if k != "dice_pooled_per_fdi"}
-    caries = Path(out_dir) / "dental_caries_gpu.json"
-    result["caries"] = (
-        json.loads(caries.read_text()) if caries.is_file() else "not run (no caries model trained)"
-    )
+    caries_runs = {
+        device: json.loads(path.read_text())
+        for device in ("gpu", "cpu")
+        if (path := Path(out_dir) / f"dental_caries_{device}.json").is_file()
+    }
+    result["caries"] = caries_runs or "not run (no caries model trained)"
+    previous = Path(out_dir) / "dental.json"
     balanced = os.environ.get("GENAI_DENTAL_BALANCED")
     if balanced and (Path(balanced) / "evaluation.json").is_file():
         result["balancing"] = {
             "balance": json.loads((Path(balanced) / "balance.json").read_text()),
             "evaluation": json.loads((Path(balanced) / "evaluation.json").read_text()),
         }
+    elif previous.is_file() and "balancing" in (earlier := json.loads(previous.read_text())):
+        result["balancing"] = earlier["balancing"]  # from the last run given GENAI_DENTAL_BALANCED (slow)
     Path(out_dir).mkdir(parents=True, exist_ok=True)
-    (Path(out_dir) / "dental.json").write_text(json.dumps(result, indent=1))
+    previous.write_text(json.dumps(result, indent=1))

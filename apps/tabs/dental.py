@@ -29,8 +29,13 @@ def build(services: Services) -> None:
             return None, [], "Upload a panoramic radiograph (PNG/JPG/BMP/TIFF or DICOM)."
         caries = settings.dental.caries_path(settings.data_dir)
         try:
-            result = analyse_radiograph(path, teeth_weights=settings.dental.teeth_path(), caries_weights=caries,
-                                        device=resolve_device(settings.dental.device))  # fmt: skip
+            result = analyse_radiograph(
+                path,
+                teeth_weights=settings.dental.teeth_path(),
+                caries_weights=caries,
+                device=resolve_device(settings.dental.device),
+                mirror_average=settings.dental.mirror_average,
+            )
         except BadInputError as error:
             return None, [], f"**Cannot analyse this file:** {error}"
         rows = [[t.fdi, t.confidence, t.area_px, str(t.box_xyxy)] for t in result.teeth]

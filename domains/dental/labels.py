@@ -31,6 +31,11 @@ CARIES_CODE_TO_INDEX = np.zeros(256, dtype=np.uint8)
 CARIES_CODE_TO_INDEX[list(CARIES_CODES)] = np.arange(1, CARIES_CLASSES, dtype=np.uint8)
 
 
+def flip_permutation(task: str) -> np.ndarray:
+    """Channel permutation that goes with a left-right image flip: FDI quadrant swap for teeth, none for caries."""
+    return TEETH_FLIP_PERMUTATION if task == "teeth" else np.arange(CARIES_CLASSES)
+
+
 def fdi_to_index(label_map: np.ndarray) -> np.ndarray:
     """FDI-valued label map -> channel indices (unknown values become background)."""
     return FDI_TO_INDEX[label_map.astype(np.uint8)]

@@ -42,8 +42,8 @@ from domains.dental.labels import (  # noqa: E402
     CARIES_NAMES,
     INDEX_TO_FDI,
     TEETH_CLASSES,
-    TEETH_FLIP_PERMUTATION,
     fdi_to_index,
+    flip_permutation,
 )
 from domains.dental.metrics import dice_from_counts, image_scores, numbering_counts, overlap_counts  # noqa: E402
 from domains.dental.network import build_network, size_multiple  # noqa: E402
@@ -147,7 +147,7 @@ def load_samples(
 # ---------------------------------------------------------------- GPU augmentation and loss
 
 
-def augment(images, labels, flip_permutation, *, strength: float = 1.0):
+def augment(images, labels, flip_perm, *, strength: float = 1.0):
     """uint8 ``(B,1,H,W)`` images and ``(B,H,W)`` labels on any device -> float [0,1] images, long labels."""
     import torch
     import torch.nn.functional as F
@@ -158,7 +158,7 @@ def augment(images, labels, flip_permutation, *, strength: float = 1.0):
     y = labels.long()
     flip = torch.rand(batch, device=device) < 0.5
     x = torch.where(flip[:, None, None, None], x.flip(-1), x)
-    y = torch.where(flip[:, None, None], flip_permutation[y.flip(-1)], y)
+    y = torch.where(flip[:, None, None], flip_perm[y.flip(-1)], y)
 
     def uniform(limit: float):
         return (torch.rand(batch, device=device) * 2 - 1) * limit * strength
@@ -367,9 +367,7 @@ def train(
     )
     images = torch.from_numpy(np.stack([s.image for s in train_samples])[:, None]).to(device)
     labels = torch.from_numpy(np.stack([s.labels for s in train_samples])).to(device)
-    flip_perm = torch.as_tensor(
-        TEETH_FLIP_PERMUTATION if task == "teeth" else np.arange(CARIES_CLASSES), device=device
-    )
+    flip_perm = torch.as_tensor(flip_permutation(task), device=device)
 
     model = build_network(spec).to(device).to(memory_format=torch.channels_last)
     ema = copy.deepcopy(model)

@@ -8,15 +8,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image, ImageDraw
 from typer.testing import CliRunner
 
 from data_connectors.errors import BadInputError
 from domains.dental import DRAFT_NOTICE
-from domains.dental.labels import FDI_TEETH
+from domains.dental.labels import FDI_TEETH, TEETH_FLIP_PERMUTATION
+from domains.dental.network import build_network
 from domains.dental.phantom import make_phantom
 from domains.dental.render import write_outputs
-from domains.dental.segment import analyse_radiograph
+from domains.dental.segment import LoadedNetwork, analyse_radiograph, predict_classes
 
 
 def _save(path: Path, array: np.ndarray) -> Path:
@@ -118,3 +120,23 @@ def test_missing_weights_message(tmp_path: Path) -> None:
     image = _save(tmp_path / "p.png", make_phantom(7, (128, 256))[0])
     with pytest.raises(BadInputError, match="genai dental train"):
         analyse_radiograph(image, teeth_weights=tmp_path / "none_unet.pt")
+
+
+def test_mirror_averaging_gives_the_mirror_image_the_mirrored_teeth() -> None:
+    """A mirrored radiograph gets the mirrored class map with the FDI quadrants swapped (1<->2, 4<->3). A seeded
+    random-weight network predicts many classes and is far from mirror-consistent on its own (checked below)."""
+    torch.manual_seed(0)
+    spec = {"task": "teeth", "n_classes": 33, "channels": [4, 8, 16], "strides": [2, 2], "size_hw": [64, 128]}
+    net = LoadedNetwork(build_network(spec).eval(), spec, "cpu", Path("random.pt"))
+    unit = np.random.default_rng(0).random((64, 128), dtype=np.float32)  # at the network's size: no resize
+    mirror = np.ascontiguousarray(unit[:, ::-1])
+
+    indices, probability = predict_classes(net, unit)
+    mirrored, mirrored_probability = predict_classes(net, mirror)
+    assert len(np.unique(indices)) > 10
+    assert (mirrored == TEETH_FLIP_PERMUTATION[indices[:, ::-1]]).mean() > 0.999
+    np.testing.assert_allclose(mirrored_probability, probability[:, ::-1], atol=1e-5)
+
+    plain, _ = predict_classes(net, unit, mirror_average=False)
+    plain_mirrored, _ = predict_classes(net, mirror, mirror_average=False)
+    assert (plain_mirrored == TEETH_FLIP_PERMUTATION[plain[:, ::-1]]).mean() < 0.5
