@@ -18,7 +18,7 @@ from domains.dental.labels import FDI_TEETH, TEETH_FLIP_PERMUTATION
 from domains.dental.network import build_network
 from domains.dental.phantom import make_phantom
 from domains.dental.render import write_outputs
-from domains.dental.segment import LoadedNetwork, analyse_radiograph, predict_classes
+from domains.dental.segment import LoadedNetwork, analyse_radiograph, predict_classes, tooth_instances
 
 
 def _save(path: Path, array: np.ndarray) -> Path:
@@ -140,3 +140,16 @@ def test_mirror_averaging_gives_the_mirror_image_the_mirrored_teeth() -> None:
     plain, _ = predict_classes(net, unit, mirror_average=False)
     plain_mirrored, _ = predict_classes(net, mirror, mirror_average=False)
     assert (plain_mirrored == TEETH_FLIP_PERMUTATION[plain[:, ::-1]]).mean() < 0.5
+
+
+def test_one_tooth_per_number_and_small_islands_dropped() -> None:
+    indices = np.zeros((40, 60), dtype=np.uint8)
+    indices[5:25, 5:15] = 1  # tooth 11, 200 px
+    indices[30:32, 5:7] = 1  # a second island of 11: only the largest keeps the number
+    indices[5:25, 20:30] = 2  # tooth 12, 200 px
+    indices[5:25, 35:45] = 3  # tooth 13, 200 px
+    indices[30:35, 50:55] = 4  # 25 px "tooth 14", an eighth of the median tooth: noise
+    instances, found = tooth_instances(indices, np.full(indices.shape, 0.9, dtype=np.float32))
+    assert [label for label, _ in found] == [1, 2, 3]
+    assert instances[31, 6] == 0 and instances[32, 52] == 0
+    assert all(abs(confidence - 0.9) < 1e-6 for _, confidence in found)
