@@ -4,7 +4,9 @@
 Generator: noise ``(B, latent_dim)`` and labels ``(B,)`` -> ``(B, C, H, W)`` in [0, 1]; the label embedding is
 concatenated to the noise. Discriminator: ``logit = w . h(x) + <embed(y), h(x)>`` with spectral-normalised
 convolutions, where ``h(x)`` is the ``(B, F)`` feature vector. Use ``sample(n, labels=...)`` to generate a
-chosen class, e.g. to top up a rare class in a training set.
+chosen class, e.g. to top up a rare class in a training set. With ``diff_augment=True`` the discriminator sees
+every image through DiffAugment (``genai_models.diffaugment``): use it when each class has only hundreds of
+images, where the plain GAN collapses to near-identical samples.
 
 Stable API for other flows::
 
@@ -21,6 +23,7 @@ from torch import nn
 
 from genai_models.base import Batch, GenerativeModel, constructor_config, rbf_mmd2
 from genai_models.blocks import ConvEncoder, UpStack, check_image_geometry, check_positive
+from genai_models.diffaugment import diff_augment
 
 
 class ConditionalGenerator(nn.Module):
@@ -60,6 +63,7 @@ class ConditionalGAN(GenerativeModel):
         channels: 1 (grey) or 3 (RGB).
         num_classes: number of classes (>= 2); labels must lie in ``0 .. num_classes-1``.
         latent_dim, base_channels, depth: as for ``DCGAN``.
+        diff_augment: show the discriminator real and generated images through DiffAugment (small datasets).
     """
 
     name = "conditional-gan"
@@ -68,14 +72,14 @@ class ConditionalGAN(GenerativeModel):
     betas = (0.5, 0.999)
 
     def __init__(self, *, image_size: int | tuple[int, int] = 32, channels: int = 1, num_classes: int = 10,
-                 latent_dim: int = 64, base_channels: int = 32, depth: int = 3) -> None:
+                 latent_dim: int = 64, base_channels: int = 32, depth: int = 3, diff_augment: bool = False) -> None:
         self.config = constructor_config(locals())
         super().__init__()
         height, width = check_image_geometry(image_size=image_size, channels=channels, depth=depth)
         check_positive("latent_dim", latent_dim)
         if not isinstance(num_classes, int) or num_classes < 2:
             raise ValueError(f"num_classes must be an int >= 2; received {num_classes!r}; count your classes.")
-        self.latent_dim, self.num_classes = latent_dim, num_classes
+        self.latent_dim, self.num_classes, self.diff_augment = latent_dim, num_classes, diff_augment
         common = dict(channels=channels, height=height, width=width, base_channels=base_channels, depth=depth)
         self.generator = ConditionalGenerator(latent_dim=latent_dim, num_classes=num_classes, **common)
         self.discriminator = ProjectionDiscriminator(num_classes=num_classes, **common)
@@ -96,12 +100,17 @@ class ConditionalGAN(GenerativeModel):
         noise = torch.randn(real.shape[0], self.latent_dim, device=real.device)
         fake = self.generator(noise, labels)
         if phase == "discriminator":
-            real_logits = self.discriminator(real * 2 - 1, labels)
-            fake_logits = self.discriminator(fake.detach() * 2 - 1, labels)
+            real_logits = self._judge(real, labels)
+            fake_logits = self._judge(fake.detach(), labels)
             loss = F.relu(1 - real_logits).mean() + F.relu(1 + fake_logits).mean()  # hinge
             return {"loss": loss, "d_loss": loss}
-        loss = -self.discriminator(fake * 2 - 1, labels).mean()
+        loss = -self._judge(fake, labels).mean()
         return {"loss": loss, "g_loss": loss}
+
+    def _judge(self, images: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        """Discriminator logits for ``[0, 1]`` images, through DiffAugment when enabled."""
+        scaled = images * 2 - 1
+        return self.discriminator(diff_augment(scaled) if self.diff_augment else scaled, labels)
 
     @torch.no_grad()
     def sample(self, count: int, *, labels: torch.Tensor | None = None,
