@@ -125,3 +125,13 @@ def test_unknown_model_and_option():
         build_model("dcgan", colour=True)
     with pytest.raises(BadInputError, match="kl_schedule"):
         build_model("vae", kl_schedule="sigmoid")
+
+
+def test_conditional_gan_sngan_recipe_sets_phases_and_betas():
+    sngan = build_model("conditional-gan", **CASES["conditional-gan"], n_dis=2, betas=(0.0, 0.9))
+    assert [sngan.phases(step) for step in range(4)] == [("discriminator",), ("discriminator", "generator")] * 2
+    assert sngan.betas == (0.0, 0.9) and sngan.config["betas"] == [0.0, 0.9]
+    default = build_model("conditional-gan", **CASES["conditional-gan"])
+    assert default.phases(0) == ("discriminator", "generator") and default.betas == (0.5, 0.999)
+    with pytest.raises(BadInputError, match="n_dis"):
+        build_model("conditional-gan", **CASES["conditional-gan"], n_dis=0)
