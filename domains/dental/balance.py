@@ -7,8 +7,9 @@ The seed book's CranexD chapter, done for real on DC1000:
    the majority class.
 2. The split is by *image*, before any patch is made: test patches come from held-out radiographs only, and no
    synthetic patch ever enters a test set.
-3. ``balance_dataset``: ``genai_models.ConditionalGAN`` trained on the training patches, with DiffAugment (a
-   few hundred patches per class: without it the generator collapses to near-identical patches); each class is
+3. ``balance_dataset``: ``genai_models.ConditionalGAN`` trained on the training patches with DiffAugment and the
+   SNGAN recipe (a few hundred patches per class: with the DCGAN defaults it collapses to near-identical
+   patches); each class is
    topped up to ``target_per_class`` with generated patches. Every file is listed in ``manifest.csv`` with
    ``synthetic`` = 1/0, synthetic files are also named ``syn_*``: never mixed in silently.
 4. ``evaluate_balance``: a small MONAI ``Classifier`` CNN trained three ways on the same training images --
@@ -114,7 +115,7 @@ def counts(labels: np.ndarray) -> dict[str, int]:
 
 
 def train_generator(images: np.ndarray, labels: np.ndarray, *, minutes: float, device: str, seed: int = 0):
-    """A ``ConditionalGAN`` (4 classes, 32x32 grey, DiffAugment) trained on the patches within ``minutes``."""
+    """A ``ConditionalGAN`` (4 classes, 32x32 grey, DiffAugment, SNGAN recipe) trained on the patches within ``minutes``."""
     import torch
 
     from genai_models.conditional_gan import ConditionalGAN
