@@ -25,6 +25,12 @@ def strip(
     series: Annotated[
         str | None, typer.Option(help="SeriesInstanceUID (or its listed suffix) to use")
     ] = None,
+    threshold: Annotated[
+        float | None,
+        typer.Option(
+            min=0.01, max=0.99, help="brain probability cut-off (default from settings, 0.5); lower = larger outline"
+        ),
+    ] = None,
     config: ConfigOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -40,7 +46,8 @@ def strip(
         fail(f"unknown --engine {engine!r}; expected one of {', '.join(ENGINES)}.")
     if not input_path.exists():
         fail(f"{input_path} does not exist; pass a .nii/.nii.gz file or a DICOM folder/zip.")
-    report = run_strip(input_path, out, engine=engine, device=device, series=series)
+    threshold = threshold if threshold is not None else settings.radiology.mask_threshold
+    report = run_strip(input_path, out, engine=engine, device=device, series=series, threshold=threshold)
     if as_json:
         print_json(report.model_dump(mode="json"))
         return

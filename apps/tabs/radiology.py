@@ -26,6 +26,7 @@ def build(services: Services) -> None:
         notes: str,
         engine: str,
         series: str,
+        threshold: float,
         request: gr.Request | None = None,
         progress=gr.Progress(),  # noqa: B008
     ):
@@ -45,6 +46,7 @@ def build(services: Services) -> None:
                 engine=engine,
                 device=device,
                 series=series.strip() or None,
+                threshold=threshold,
                 progress=lambda fraction, message: progress(fraction, desc=message),
             )
             volume = viewer_volume(upload, out_dir, series=series.strip() or None)
@@ -92,6 +94,10 @@ def build(services: Services) -> None:
             notes = gr.Textbox(label="Clinical notes (optional)", lines=5)
             engine = gr.Dropdown(["deepbet", "unet"], value=config.engine, label="Engine")
             series = gr.Textbox(label="DICOM series (only if the zip holds several)", max_lines=1)
+            threshold = gr.Slider(
+                0.05, 0.95, value=config.mask_threshold, step=0.05,
+                label="Mask threshold (lower keeps a larger outline, like BET's -f)",
+            )  # fmt: skip
             run_button = gr.Button("Strip skull", variant="primary")
         with gr.Column(scale=2):
             viewer = gr.Image(label="Mask outline", type="numpy", interactive=False)
@@ -103,7 +109,7 @@ def build(services: Services) -> None:
         downloads = gr.File(label="Downloads", file_count="multiple")
     run_button.click(
         run,
-        [upload, notes, engine, series],
+        [upload, notes, engine, series, threshold],
         [volume_state, viewer, plane, index, report_json, draft, downloads],
         **gpu_event(services),
     )

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 EngineName = Literal["deepbet", "unet"]
 DEFAULT_ENGINE: EngineName = "unet"  # beat deepbet on Dice and speed (bench/results/radiology.json)
+DEFAULT_MASK_THRESHOLD = 0.5
 
 
 class SkullStripConfig(BaseModel):
@@ -18,3 +19,9 @@ class SkullStripConfig(BaseModel):
 
     engine: EngineName = Field(DEFAULT_ENGINE, description="unet (ours, default) or deepbet (reference)")
     device: Literal["auto", "cpu", "cuda"] = "auto"
+    mask_threshold: float = Field(
+        DEFAULT_MASK_THRESHOLD,
+        gt=0.0,
+        lt=1.0,
+        description="brain probability cut-off, like BET's -f: lower gives a larger outline (more CSF kept)",
+    )

@@ -16,7 +16,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from data_connectors.errors import BadInputError
-from domains.radiology.config import DEFAULT_ENGINE
+from domains.radiology.config import DEFAULT_ENGINE, DEFAULT_MASK_THRESHOLD
 
 DRAFT_LABEL = "DRAFT for radiologist review"
 REPORT_NAME = "report.json"
@@ -40,6 +40,7 @@ class StripReport(BaseModel):
     draft: bool = True
     engine: str
     device: str
+    mask_threshold: float = Field(description="brain probability cut-off; lower gives a larger outline")
     seconds: float = Field(description="skull stripping time, reading and writing excluded")
     brain_volume_ml: float
     volume_note: str = VOLUME_NOTE
@@ -74,13 +75,14 @@ def run_strip(
     engine: str = DEFAULT_ENGINE,
     device: str = "auto",
     series: str | None = None,
+    threshold: float = DEFAULT_MASK_THRESHOLD,
     progress: Progress = _no_progress,
 ) -> StripReport:
     """Skull-strip one brain MRI and write its outputs into ``out_dir`` (created if needed).
 
     Raises:
-        BadInputError: unreadable input, several DICOM series without ``series``, unknown engine/device, or
-            ``out_dir`` is an existing file.
+        BadInputError: unreadable input, several DICOM series without ``series``, unknown engine/device, a
+            threshold outside (0, 1), or ``out_dir`` is an existing file.
     """
     import nibabel as nib
 
@@ -96,7 +98,7 @@ def run_strip(
     progress(0.05, "reading the input")
     image = read_volume(input_path, series=series)
     progress(0.25, f"skull stripping with {engine} on {device}")
-    result = strip(image, engine=engine, device=device)
+    result = strip(image, engine=engine, device=device, threshold=threshold)
     progress(0.8, "writing outputs")
     out.mkdir(parents=True, exist_ok=True)
     outputs = {
@@ -129,6 +131,7 @@ def run_strip(
     report = StripReport(
         engine=result.engine,
         device=device,
+        mask_threshold=threshold,
         seconds=round(result.seconds, 3),
         brain_volume_ml=round(result.brain_volume_ml, 1),
         spacing_mm=[round(float(s), 4) for s in image.pixdim[:3]],

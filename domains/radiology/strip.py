@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from data_connectors.errors import BadInputError
-from domains.radiology.config import DEFAULT_ENGINE
+from domains.radiology.config import DEFAULT_ENGINE, DEFAULT_MASK_THRESHOLD
 from genai_models.runtime import resolve_device
 
 ENGINES: tuple[str, ...] = ("deepbet", "unet")
@@ -182,7 +182,11 @@ def to_input_grid(mask: torch.Tensor, image: torch.Tensor) -> torch.Tensor:
 
 
 def strip(
-    image: torch.Tensor, *, engine: str | SkullStripper = DEFAULT_ENGINE, device: str = "cpu"
+    image: torch.Tensor,
+    *,
+    engine: str | SkullStripper = DEFAULT_ENGINE,
+    device: str = "cpu",
+    threshold: float = DEFAULT_MASK_THRESHOLD,
 ) -> StripResult:
     """Brain mask and skull-stripped image of a ``(1, X, Y, Z)`` MetaTensor, on the input's own grid.
 
@@ -190,15 +194,20 @@ def strip(
         image: a MetaTensor from ``data_connectors.volumes`` (its ``.affine`` is required).
         engine: "unet" (default), "deepbet", or any ``SkullStripper`` instance.
         device: "auto", "cpu" or "cuda".
+        threshold: brain probability cut-off in (0, 1). Reference masks disagree on how much CSF is brain
+            (bench/results/radiology.json's threshold sweep): lower keeps a larger outline, like BET's ``-f``.
 
     Raises:
-        BadInputError: no affine / not 3D, unknown engine, missing unet weights, CUDA asked for without a GPU.
+        BadInputError: no affine / not 3D, threshold outside (0, 1), unknown engine, missing unet weights,
+            CUDA asked for without a GPU.
     """
     if getattr(image, "affine", None) is None or image.ndim != 4 or image.shape[0] != 1:
         raise BadInputError(
             f"strip() needs a (1, X, Y, Z) MetaTensor with an affine, got {type(image).__name__} of shape "
             f"{tuple(image.shape)}; read the file with data_connectors.volumes.read_volume."
         )
+    if not 0.0 < threshold < 1.0:
+        raise BadInputError(f"The mask threshold must lie between 0 and 1 (exclusive), got {threshold}.")
     start = time.perf_counter()
     stripper = load_engine(engine, resolve_device(device)) if isinstance(engine, str) else engine
     warnings = list(image.meta.get("warnings", [])) + domain_warnings(image)
@@ -206,7 +215,7 @@ def strip(
     probability = stripper.predict(working)
     from monai.data import MetaTensor
 
-    mask = postprocess(MetaTensor((probability > 0.5).to(torch.uint8), affine=working.affine.clone()))
+    mask = postprocess(MetaTensor((probability > threshold).to(torch.uint8), affine=working.affine.clone()))
     mask = to_input_grid(mask, image)
     volume_ml = float(mask.sum()) * float(abs(np.linalg.det(image.affine[:3, :3].numpy()))) / 1000.0
     if volume_ml < 500:

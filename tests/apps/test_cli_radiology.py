@@ -74,11 +74,13 @@ def _tree(root: Path) -> set[str]:
 def test_strip_nifti_writes_outputs_on_the_input_grid(cli, oracle, phantom_nifti, tmp_path: Path) -> None:
     path, affine = phantom_nifti
     code, out, err = cli(
-        "radiology", "strip", str(path), "--out", str(tmp_path / "out"), "--device", "cpu", "--json"
-    )
+        "radiology", "strip", str(path), "--out", str(tmp_path / "out"), "--device", "cpu", "--json",
+        "--threshold", "0.4",
+    )  # fmt: skip
     assert code == 0, err
     report = json.loads(out)
     assert report["draft"] is True and report["label"] == "DRAFT for radiologist review"
+    assert report["mask_threshold"] == 0.4
     assert report["engine"] == "deepbet" and report["brain_volume_ml"] > 500 and report["seconds"] >= 0
     assert report["spacing_mm"] == [4.0, 4.0, 4.5] and report["orientation"] == "LAS"
     source = nib.load(path)

@@ -36,7 +36,7 @@ def test_tab_runs_strip_and_viewer(services, monkeypatch, tmp_path: Path) -> Non
     path = tmp_path / "head.nii.gz"
     nib.save(nib.Nifti1Image(image, affine), path)
     handlers = _handlers(services)
-    volume, picture, _, _, report, draft, files = handlers["run"](str(path), "", "deepbet", "")
+    volume, picture, _, _, report, draft, files = handlers["run"](str(path), "", "deepbet", "", 0.5)
     assert picture.ndim == 3 and picture.shape[2] == 3
     assert (picture == [255, 40, 40]).all(-1).any()  # the mask outline is drawn
     assert report["draft"] is True and draft.startswith("DRAFT for radiologist review")
@@ -60,7 +60,7 @@ def test_tab_reports_bad_upload(services, tmp_path: Path) -> None:
     handlers = _handlers(services)
     for upload in (None, str(bad)):
         try:
-            handlers["run"](upload, "", "deepbet", "")
+            handlers["run"](upload, "", "deepbet", "", 0.5)
         except gr.Error as error:
             assert ".nii" in str(error)
         else:

@@ -86,6 +86,25 @@ def test_bad_arguments_are_clear() -> None:
     image, _, affine = head_phantom()
     with pytest.raises(BadInputError, match="Unknown engine 'bet2'"):
         strip(_meta(image, affine), engine="bet2")
+    with pytest.raises(BadInputError, match="threshold must lie between 0 and 1"):
+        strip(_meta(image, affine), engine=WorldOracle(), threshold=1.0)
+
+
+class BlurredOracle(WorldOracle):
+    """The true brain with a soft edge, like a network's probability map."""
+
+    def predict(self, image: torch.Tensor) -> torch.Tensor:
+        from scipy.ndimage import gaussian_filter
+
+        return torch.from_numpy(gaussian_filter(super().predict(image)[0].numpy(), 2.0))[None]
+
+
+def test_lower_threshold_keeps_a_larger_outline() -> None:
+    image, _, affine = head_phantom()
+    volumes = [
+        strip(_meta(image, affine), engine=BlurredOracle(), threshold=t).brain_volume_ml for t in (0.2, 0.5, 0.8)
+    ]
+    assert volumes[0] > volumes[1] > volumes[2] > 500
 
 
 def test_unet_without_weights_says_how_to_get_them(tmp_path: Path) -> None:
