@@ -70,6 +70,10 @@ def train(
     size: Annotated[
         tuple[int, int] | None, typer.Option(help="training height width (multiples of 32)")
     ] = None,
+    patch: Annotated[
+        tuple[int, int] | None,
+        typer.Option(help="train on crops of this height width, run with a sliding window (small lesions)"),
+    ] = None,
     batch: Annotated[int | None, typer.Option(min=1)] = None,
     seed: int = 0,
     device: DeviceOption = None,
@@ -89,8 +93,8 @@ def train(
     target = out or services.settings.data_dir / "dental" / task
     try:
         metrics = run_training(
-            task, data, target, minutes=minutes, device=_device(services, device), size=size, batch=batch,
-            seed=seed, started=time.monotonic(), progress=(lambda m: None) if as_json else typer.echo,
+            task, data, target, minutes=minutes, device=_device(services, device), size=size, patch=patch,
+            batch=batch, seed=seed, started=time.monotonic(), progress=(lambda m: None) if as_json else typer.echo,
         )  # fmt: skip
     except ValueError as error:
         raise BadInputError(str(error)) from None

@@ -1,4 +1,5 @@
-"""Which MONAI network a weights file belongs to: one JSON-able spec builds it, for training and inference."""
+"""Which MONAI network a weights file belongs to: one JSON-able spec builds it and says how to run it, for
+training and inference alike."""
 
 from __future__ import annotations
 
@@ -28,3 +29,21 @@ def size_multiple(spec: dict[str, Any]) -> int:
     for stride in spec["strides"]:
         multiple *= int(stride)
     return multiple
+
+
+def infer_logits(network, x, spec: dict[str, Any]):
+    """Logits for a ``(B, 1, H, W)`` batch at the spec's ``size_hw``.
+
+    A network trained on crops (spec ``patch_hw``, small lesions) slides that window over the image with
+    MONAI's ``sliding_window_inference`` (25 % overlap, Gaussian-weighted seams), so it sees at inference the
+    scale it was trained at; a whole-image network runs once.
+    """
+    patch = spec.get("patch_hw")
+    if not patch:
+        return network(x)
+    from monai.inferers import sliding_window_inference
+
+    return sliding_window_inference(
+        x, roi_size=tuple(int(side) for side in patch), sw_batch_size=8, predictor=network, overlap=0.25,
+        mode="gaussian",
+    )  # fmt: skip

@@ -2,7 +2,8 @@
 
 Geometry mimics a panoramic radiograph: dark background, a bright jaw band, two arches of 16 teeth each.
 The image's left is the patient's right: upper row 18..11 then 21..28, lower row 48..41 then 31..38. Missing
-teeth are drawn as gaps, so numbering must come from position, not from counting.
+teeth are drawn as gaps, so numbering must come from position, not from counting. Caries phantoms add small
+dark (radiolucent) spots on teeth, coded like DC1000's colour maps.
 """
 
 from __future__ import annotations
@@ -52,3 +53,29 @@ def write_phantom_dataset(root, count: int = 12, size_hw: tuple[int, int] = (256
         name = f"cate{1 + index % 2}-{index:05d}"
         Image.fromarray(grey).save(root / "images" / f"{name}.png")
         Image.fromarray(labels).save(root / "fdi_labelmaps" / f"{name}.png")
+
+
+def write_phantom_caries_dataset(root, count: int = 8, size_hw: tuple[int, int] = (256, 512)) -> None:
+    """A DC1000-shaped folder: ``images_1024/NNN.png`` + ``colors/NNN.png`` whose pixels are the caries codes
+    (102 / 153 / 255, one code per image in turn) on three dark spots per image, 0 elsewhere."""
+    from pathlib import Path
+
+    from domains.dental.labels import CARIES_CODES
+
+    root = Path(root)
+    (root / "images_1024").mkdir(parents=True, exist_ok=True)
+    (root / "colors").mkdir(parents=True, exist_ok=True)
+    for index in range(count):
+        rng = np.random.default_rng(1000 + index)
+        grey, teeth = make_phantom(index, size_hw)
+        codes = np.zeros(size_hw, dtype=np.uint8)
+        rows, cols = np.nonzero(teeth)
+        radius = max(2, size_hw[0] // 40)
+        for spot in rng.choice(len(rows), size=3, replace=False):
+            row, col = rows[spot], cols[spot]
+            codes[max(row - radius, 0) : row + radius, max(col - radius, 0) : col + radius] = CARIES_CODES[
+                index % len(CARIES_CODES)
+            ]
+        grey = np.where(codes > 0, grey // 3, grey).astype(np.uint8)
+        Image.fromarray(grey).save(root / "images_1024" / f"{index:03d}.png")
+        Image.fromarray(codes).save(root / "colors" / f"{index:03d}.png")

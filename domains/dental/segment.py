@@ -1,12 +1,13 @@
 """Panoramic radiograph -> numbered teeth (and, with a user-trained model, caries regions).
 
 Resize-and-restore inference: the radiograph is normalised (percentiles), resized to the network's training
-size and segmented, by default averaged with the segmentation of its mirror image (FDI quadrants swapped back:
-per-class Dice +0.02 on the held-out UFBA-425 split for twice the time). The class map is scaled back
-to the input's exact size with nearest neighbour, so ``teeth.png`` overlays the upload pixel for pixel. Teeth
-are connected components per FDI class; a number occurs once per mouth, so the largest component keeps the
-number and smaller fragments become background, and a "tooth" under a fifth of the image's median tooth area
-is dropped as noise. Confidence is the mean softmax probability of the tooth's class over its pixels.
+size and segmented (a network trained on crops slides its window over that image), by default averaged with
+the segmentation of its mirror image (FDI quadrants swapped back: per-class Dice +0.02 on the held-out
+UFBA-425 split for twice the time). The class map is scaled back to the input's exact size with nearest
+neighbour, so ``teeth.png`` overlays the upload pixel for pixel. Teeth are connected components per FDI class;
+a number occurs once per mouth, so the largest component keeps the number and smaller fragments become
+background, and a "tooth" under a fifth of the image's median tooth area is dropped as noise. Confidence is
+the mean softmax probability of the tooth's class over its pixels.
 """
 
 from __future__ import annotations
@@ -180,13 +181,14 @@ def predict_classes(
     import torch
 
     from domains.dental.labels import flip_permutation
+    from domains.dental.network import infer_logits
 
     height, width = net.spec["size_hw"]
     x = torch.from_numpy(resize_image(unit, (height, width)) * 2 - 1)[None, None].to(net.device)
     if mirror_average:
         x = torch.cat([x, x.flip(-1)])
     with torch.no_grad():
-        probabilities = net.network(x).float().softmax(1)
+        probabilities = infer_logits(net.network, x, net.spec).float().softmax(1)
     if mirror_average:
         swap_back = torch.as_tensor(flip_permutation(net.spec.get("task", "teeth")), device=net.device)
         probabilities = (probabilities[0] + probabilities[1].flip(-1)[swap_back]) / 2

@@ -7,6 +7,10 @@ device as uint8 tensors, augmentation runs on the GPU with torch ops (left-right
 time-based warm-up + cosine schedule, and an EMA of the weights. The deadline counts from process start, so
 ``--minutes 3.5`` means the process exits ~3.5 minutes after Python started.
 
+``--patch H W`` trains on crops of the preloaded images instead of whole images, two thirds of them centred
+near a labelled pixel (caries cover ~0.1 % of a panoramic, so whole-image batches are almost all background),
+and the network is scored and later run with sliding-window inference over the whole image.
+
 Runs on a bare machine with only torch, numpy and pillow plus the monai wheel (pure Python)::
 
     pip install --no-deps .whl/monai-1.6.1-py3-none-any.whl
@@ -46,10 +50,12 @@ from domains.dental.labels import (  # noqa: E402
     flip_permutation,
 )
 from domains.dental.metrics import dice_from_counts, image_scores, numbering_counts, overlap_counts  # noqa: E402
-from domains.dental.network import build_network, size_multiple  # noqa: E402
+from domains.dental.network import build_network, infer_logits, size_multiple  # noqa: E402
 from domains.dental.preprocess import normalise_radiograph, resize_image, resize_labels, to_uint8  # noqa: E402
 
 TASKS = ("teeth", "caries")
+# Share of --patch crops centred near a labelled pixel, as MONAI's RandCropByPosNegLabeld does.
+POSITIVE_CROP_FRACTION = 2 / 3
 DEFAULTS: dict[str, dict[str, Any]] = {
     "teeth": {
         "size": (512, 512),
@@ -189,6 +195,36 @@ def augment(images, labels, flip_perm, *, strength: float = 1.0):
     return x.clamp(0, 1), y.long()
 
 
+def foreground_points(labels: np.ndarray) -> list[np.ndarray]:
+    """``(N, 2)`` row/column coordinates of the labelled pixels of each ``(H, W)`` map in a ``(B, H, W)`` stack."""
+    return [np.argwhere(label_map > 0) for label_map in labels]
+
+
+def sample_crops(images, labels, points: list[np.ndarray], index: list[int], patch_hw: tuple[int, int], rng):
+    """``patch_hw`` crops of the images ``index`` from uint8 ``(N,1,H,W)`` images and ``(N,H,W)`` labels.
+
+    ``POSITIVE_CROP_FRACTION`` of them are centred within a quarter patch of a random labelled pixel
+    (``points`` from :func:`foreground_points`), the rest anywhere, so rare small lesions are seen every batch.
+    """
+    import torch
+
+    height, width = images.shape[-2:]
+    patch_h, patch_w = patch_hw
+    crop_images, crop_labels = [], []
+    for i in index:
+        if len(points[i]) and rng.random() < POSITIVE_CROP_FRACTION:
+            row, col = points[i][rng.randrange(len(points[i]))]
+            row += rng.randint(-patch_h // 4, patch_h // 4)
+            col += rng.randint(-patch_w // 4, patch_w // 4)
+            top = min(max(int(row) - patch_h // 2, 0), height - patch_h)
+            left = min(max(int(col) - patch_w // 2, 0), width - patch_w)
+        else:
+            top, left = rng.randint(0, height - patch_h), rng.randint(0, width - patch_w)
+        crop_images.append(images[i, :, top : top + patch_h, left : left + patch_w])
+        crop_labels.append(labels[i, top : top + patch_h, left : left + patch_w])
+    return torch.stack(crop_images), torch.stack(crop_labels)
+
+
 def dice_ce_loss(logits, target, n_classes: int):
     """Cross-entropy + soft Dice over the foreground classes present in the batch (float32)."""
     import torch.nn.functional as F
@@ -209,7 +245,9 @@ def dice_ce_loss(logits, target, n_classes: int):
 # ---------------------------------------------------------------- evaluation
 
 
-def predict_indices(model, images_u8, native_shapes, device: str, batch: int = 16) -> list[np.ndarray]:
+def predict_indices(
+    model, spec: dict[str, Any], images_u8, native_shapes, device: str, batch: int = 16
+) -> list[np.ndarray]:
     """Class-index maps at each image's native size: logits upsampled bilinearly, then argmax."""
     import torch
     import torch.nn.functional as F
@@ -219,7 +257,7 @@ def predict_indices(model, images_u8, native_shapes, device: str, batch: int = 1
     with torch.no_grad(), _autocast(device):
         for start in range(0, len(images_u8), batch):
             x = images_u8[start : start + batch].float() / 255.0 * 2 - 1
-            logits = model(x.contiguous(memory_format=torch.channels_last)).float()
+            logits = infer_logits(model, x.contiguous(memory_format=torch.channels_last), spec).float()
             for offset, logit in enumerate(logits):
                 shape = native_shapes[start + offset]
                 up = F.interpolate(logit[None], size=shape, mode="bilinear", align_corners=False)
@@ -257,18 +295,18 @@ def evaluate(task: str, predictions: list[np.ndarray], samples: list[Sample]) ->
     return metrics
 
 
-def _time_inference(model, image_u8, device: str, repeats: int = 10) -> float:
+def _time_inference(model, spec: dict[str, Any], image_u8, device: str, repeats: int = 10) -> float:
     """Seconds per single-image forward pass (the network only, batch 1, after one warm-up)."""
     import torch
 
     x = (image_u8.float() / 255.0 * 2 - 1).contiguous(memory_format=torch.channels_last)
     with torch.no_grad(), _autocast(device):
-        model(x)
+        infer_logits(model, x, spec)
         if device.startswith("cuda"):
             torch.cuda.synchronize()
         start = time.perf_counter()
         for _ in range(repeats):
-            model(x)
+            infer_logits(model, x, spec)
         if device.startswith("cuda"):
             torch.cuda.synchronize()
     return round((time.perf_counter() - start) / repeats, 5)
@@ -299,6 +337,7 @@ def train(
     minutes: float = 3.5,
     device: str = "cuda",
     size: tuple[int, int] | None = None,
+    patch: tuple[int, int] | None = None,
     channels: tuple[int, ...] | None = None,
     res_units: int | None = None,
     batch: int | None = None,
@@ -316,6 +355,7 @@ def train(
             folder with ``images_1024/`` and ``colors/``).
         minutes: wall-clock budget counted from ``started`` (default: process start), evaluation included.
         size: training ``(height, width)``, multiples of 32; defaults 512x512 (teeth), 512x1024 (caries).
+        patch: train on ``(height, width)`` crops of the ``size`` images (see the module docstring).
 
     Raises:
         ValueError: unknown task, missing folders, or a size that is not a multiple of the network's stride.
@@ -341,6 +381,11 @@ def train(
         raise ValueError(
             f"size must be a multiple of {multiple} for channels {spec['channels']}, got {size}."
         )
+    if patch is not None:
+        patch = tuple(patch)
+        if patch[0] % multiple or patch[1] % multiple or patch[0] > size[0] or patch[1] > size[1]:
+            raise ValueError(f"patch must be a multiple of {multiple} and fit in size {size}, got {patch}.")
+        spec["patch_hw"] = list(patch)
     required = ("images", "fdi_labelmaps") if task == "teeth" else ("images_1024", "colors")
     missing = [sub for sub in required if not (Path(data) / sub).is_dir()]
     if missing:
@@ -368,6 +413,8 @@ def train(
     images = torch.from_numpy(np.stack([s.image for s in train_samples])[:, None]).to(device)
     labels = torch.from_numpy(np.stack([s.labels for s in train_samples])).to(device)
     flip_perm = torch.as_tensor(flip_permutation(task), device=device)
+    points = foreground_points(np.stack([s.labels for s in train_samples])) if patch else []
+    crop_rng = random.Random(seed)
 
     model = build_network(spec).to(device).to(memory_format=torch.channels_last)
     ema = copy.deepcopy(model)
@@ -393,7 +440,11 @@ def train(
             order, cursor = torch.randperm(len(train_samples), device=device), 0
         index = order[cursor : cursor + batch]
         cursor += batch
-        x, y = augment(images[index], labels[index], flip_perm)
+        if patch:
+            x, y = sample_crops(images, labels, points, index.tolist(), patch, crop_rng)
+        else:
+            x, y = images[index], labels[index]
+        x, y = augment(x, y, flip_perm)
         x = (x * 2 - 1).contiguous(memory_format=torch.channels_last)
         with _autocast(device):
             logits = model(x)
@@ -417,9 +468,10 @@ def train(
     chosen = ema if step >= 100 else model
 
     held_images = torch.from_numpy(np.stack([s.image for s in held_samples])[:, None]).to(device)
-    predictions = predict_indices(chosen, held_images, [s.native_labels.shape for s in held_samples], device)
+    native_shapes = [s.native_labels.shape for s in held_samples]
+    predictions = predict_indices(chosen, spec, held_images, native_shapes, device)
     metrics = evaluate(task, predictions, held_samples)
-    metrics["inference_s_per_image"] = _time_inference(chosen, held_images[:1], device)
+    metrics["inference_s_per_image"] = _time_inference(chosen, spec, held_images[:1], device)
     metrics.update(
         task=task,
         device=torch.cuda.get_device_name(0) if on_gpu else "cpu",
@@ -461,6 +513,7 @@ def _parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--minutes", type=float, default=3.5, help="wall-clock budget from process start")
     parser.add_argument("--device", default="cuda")
     parser.add_argument("--size", type=int, nargs=2, metavar=("H", "W"), default=None)
+    parser.add_argument("--patch", type=int, nargs=2, metavar=("H", "W"), default=None)
     parser.add_argument("--channels", type=lambda s: tuple(int(c) for c in s.split(",")), default=None)
     parser.add_argument("--res-units", type=int, default=None)
     parser.add_argument("--batch", type=int, default=None)
@@ -473,6 +526,7 @@ if __name__ == "__main__":
     args = _parse()
     train(
         args.task, args.data, args.out, minutes=args.minutes, device=args.device,
-        size=tuple(args.size) if args.size else None, channels=args.channels, res_units=args.res_units,
+        size=tuple(args.size) if args.size else None, patch=tuple(args.patch) if args.patch else None,
+        channels=args.channels, res_units=args.res_units,
         batch=args.batch, lr=args.lr, seed=args.seed,
     )  # fmt: skip

@@ -153,3 +153,18 @@ def test_one_tooth_per_number_and_small_islands_dropped() -> None:
     assert [label for label, _ in found] == [1, 2, 3]
     assert instances[31, 6] == 0 and instances[32, 52] == 0
     assert all(abs(confidence - 0.9) < 1e-6 for _, confidence in found)
+
+
+def test_caries_model_gives_a_map_at_the_input_size(
+    tmp_path: Path, tiny_teeth_weights: Path, tiny_caries_weights: Path
+) -> None:
+    grey, _ = make_phantom(7, (150, 333))  # not a multiple of the patch: the sliding window pads
+    result = analyse_radiograph(
+        _save(tmp_path / "p.png", grey), teeth_weights=tiny_teeth_weights, caries_weights=tiny_caries_weights
+    )
+    assert result.caries_map is not None and result.caries_map.shape == (150, 333)
+    assert set(np.unique(result.caries_map).tolist()) <= {0, 1, 2, 3}
+    document = result.to_json()
+    assert document["model"]["caries_weights"] == "caries_unet.pt"
+    for region in document["caries"]:
+        assert region["class"] in {"caries-1", "caries-2", "caries-3"} and region["area_px"] > 0

@@ -1,17 +1,19 @@
-"""Training pieces on CPU: GPU-style augmentation keeps FDI labels consistent, the seeded split, and a
-seconds-long training run on phantoms that writes weights, spec and held-out metrics."""
+"""Training pieces on CPU: GPU-style augmentation keeps FDI labels consistent, the seeded split, lesion-centred
+crops, and seconds-long training runs on phantoms that write weights, spec and held-out metrics."""
 
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 
 from domains.dental.labels import TEETH_FLIP_PERMUTATION, fdi_to_index, index_to_fdi
 from domains.dental.phantom import make_phantom
-from domains.dental.train import augment, dataset_names, split_names
+from domains.dental.train import augment, dataset_names, foreground_points, sample_crops, split_names, train
 
 
 def test_flip_augmentation_swaps_quadrants() -> None:
@@ -51,3 +53,29 @@ def test_tiny_training_run_writes_files(tiny_teeth_weights: Path) -> None:
     assert metrics["steps"] >= 1 and not set(spec["train_names"]) & set(spec["held_out_names"])
     state = torch.load(tiny_teeth_weights, weights_only=True)
     assert all(v.dtype == torch.float16 for v in state.values() if v.is_floating_point())
+
+
+def test_crops_are_mostly_centred_on_lesions() -> None:
+    labels = np.zeros((3, 64, 128), dtype=np.uint8)
+    labels[:2, 40:44, 100:104] = 2  # a 4x4 lesion; the third image has none
+    images = torch.arange(3, dtype=torch.uint8)[:, None, None, None].expand(3, 1, 64, 128).contiguous()
+    x, y = sample_crops(
+        images, torch.from_numpy(labels), foreground_points(labels), [0, 1, 2] * 100, (32, 32), random.Random(0)
+    )
+    assert x.shape == (300, 1, 32, 32) and y.shape == (300, 32, 32)
+    assert torch.equal(x[:, 0, 0, 0], torch.tensor([0, 1, 2] * 100, dtype=torch.uint8))  # crops stay paired
+    with_lesion = (y.flatten(1) > 0).any(1).reshape(100, 3).float().mean(0)
+    # two thirds centred on the lesion + a fifth of the random third would hit it; never in the empty image
+    assert 0.65 < with_lesion[:2].mean() < 0.9 and with_lesion[2] == 0
+
+
+def test_tiny_caries_run_slides_its_patch(tiny_caries_weights: Path) -> None:
+    spec = json.loads(tiny_caries_weights.with_suffix(".json").read_text())
+    assert spec["patch_hw"] == [64, 64] and spec["size_hw"] == [128, 256] and spec["n_classes"] == 4
+    assert set(spec["metrics"]["dice_pooled_per_class"]) == {"caries-1", "caries-2", "caries-3"}
+
+
+def test_patch_must_fit_the_image(phantom_dataset: Path, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="patch must be a multiple of 4 and fit in size"):
+        train("teeth", phantom_dataset, tmp_path, minutes=0.01, device="cpu", size=(64, 128), patch=(96, 64),
+              channels=(4, 8, 16), progress=lambda message: None)  # fmt: skip
