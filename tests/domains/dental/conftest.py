@@ -33,16 +33,22 @@ def tiny_teeth_weights(phantom_dataset: Path, tmp_path_factory: pytest.TempPathF
 
 
 @pytest.fixture(scope="session")
-def tiny_caries_weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A caries network trained for seconds on crops of DC1000-shaped phantoms (sliding-window inference)."""
+def phantom_caries_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from domains.dental.phantom import write_phantom_caries_dataset
-    from domains.dental.train import train
 
     root = tmp_path_factory.mktemp("phantom-dc1000")
     write_phantom_caries_dataset(root, count=8, size_hw=(128, 256))
+    return root
+
+
+@pytest.fixture(scope="session")
+def tiny_caries_weights(phantom_caries_dataset: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A caries network trained for seconds on crops of DC1000-shaped phantoms (sliding-window inference)."""
+    from domains.dental.train import train
+
     out = tmp_path_factory.mktemp("tiny-caries")
     train(
-        "caries", root, out, minutes=0.1, device="cpu", size=(128, 256), patch=(64, 64), channels=(4, 8, 16),
+        "caries", phantom_caries_dataset, out, minutes=0.1, device="cpu", size=(128, 256), patch=(64, 64), channels=(4, 8, 16),
         res_units=1, batch=4, eval_reserve_s=2.0, started=time.monotonic(), progress=lambda message: None,
     )  # fmt: skip
     return out / "caries_unet.pt"

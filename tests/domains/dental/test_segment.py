@@ -116,6 +116,18 @@ def test_cli_bad_files_exit_2(tmp_path: Path, tiny_teeth_weights: Path, content:
     assert "x.png" in str(result.exception)
 
 
+def test_cli_train_caries_on_patches(tmp_path: Path, phantom_caries_dataset: Path) -> None:
+    args = ["dental", "train", "caries", "--data", str(phantom_caries_dataset), "--out", str(tmp_path / "m"),
+            "--minutes", "0.1", "--size", "128", "256", "--device", "cpu", "--json"]  # fmt: skip
+    result = _cli([*args, "--patch", "64", "64"])
+    assert result.exit_code == 0, result.output
+    metrics = json.loads(result.stdout)
+    assert set(metrics["dice_pooled_per_class"]) == {"caries-1", "caries-2", "caries-3"}
+    assert json.loads((tmp_path / "m" / "caries_unet.json").read_text())["patch_hw"] == [64, 64]
+    result = _cli([*args, "--patch", "160", "64"])
+    assert isinstance(result.exception, BadInputError) and "patch must be a multiple" in str(result.exception)
+
+
 def test_missing_weights_message(tmp_path: Path) -> None:
     image = _save(tmp_path / "p.png", make_phantom(7, (128, 256))[0])
     with pytest.raises(BadInputError, match="genai dental train"):
