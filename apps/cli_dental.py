@@ -72,7 +72,7 @@ def train(
     ] = None,
     patch: Annotated[
         tuple[int, int] | None,
-        typer.Option(help="train on crops of this height width, run with a sliding window (small lesions)"),
+        typer.Option(help="train on crops of this height width, run with a sliding window (caries default 256 256)"),
     ] = None,
     batch: Annotated[int | None, typer.Option(min=1)] = None,
     seed: int = 0,

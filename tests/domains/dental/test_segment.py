@@ -124,6 +124,9 @@ def test_cli_train_caries_on_patches(tmp_path: Path, phantom_caries_dataset: Pat
     metrics = json.loads(result.stdout)
     assert set(metrics["dice_pooled_per_class"]) == {"caries-1", "caries-2", "caries-3"}
     assert json.loads((tmp_path / "m" / "caries_unet.json").read_text())["patch_hw"] == [64, 64]
+    result = _cli(args)  # the caries default patch, 256x256, is clamped to the training size
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "m" / "caries_unet.json").read_text())["patch_hw"] == [128, 256]
     result = _cli([*args, "--patch", "160", "64"])
     assert isinstance(result.exception, BadInputError) and "patch must be a multiple" in str(result.exception)
 
