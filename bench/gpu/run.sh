@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The prepared GPU session: run from the repository root on a CUDA machine (the device tool's H100/H200),
 # with the git-ignored gpu_carry/ folders beside the code (how to rebuild them: bench/GPU_READY_*).
-# Usage: bench/gpu/run.sh STAGE...   stages: radiology dental models llm
+# Usage: bench/gpu/run.sh STAGE...   stages: radiology dental caries models llm
 # Each stage has its own time limit, so one failure cannot eat the session; results land in $OUT/<stage>.
 set -uo pipefail
 export PYTHONUNBUFFERED=1 PYTHONPATH="/tmp/gpu_site:$PWD"
@@ -22,6 +22,10 @@ for stage in "$@"; do
       unpack gpu_carry/dental/monai-*.whl
       timeout 230 python3 -m domains.dental.train teeth --data gpu_carry/dental/ufba425 --out "$OUT/dental" \
         --minutes 3.5 --device cuda ;;
+    caries)  # DC1000 has no licence: its weights stay in $OUT, never in the repository
+      unpack gpu_carry/dental/monai-*.whl
+      timeout 200 python3 -m domains.dental.train caries --data gpu_carry/dental/dc1000 --out "$OUT/caries" \
+        --minutes 2.5 --device cuda ;;
     models)
       unpack gpu_carry/models/wheels/*.whl
       timeout 200 python3 bench/models.py --device cuda --fashion-mnist gpu_carry/models/fashion-mnist \
