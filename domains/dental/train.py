@@ -362,7 +362,8 @@ def train(
             256x256 for caries (at most ``size``), whole images for teeth. ``patch == size`` trains on whole images.
 
     Raises:
-        ValueError: unknown task, missing folders, or a size that is not a multiple of the network's stride.
+        ValueError: unknown task, missing folders, or a size or patch that is not a multiple of the network's
+            stride (or a patch larger than the size).
     """
     import torch
 
