@@ -40,7 +40,10 @@ class StripReport(BaseModel):
     draft: bool = True
     engine: str
     device: str
-    mask_threshold: float = Field(description="brain probability cut-off; lower gives a larger outline")
+    mask_threshold: float = Field(
+        DEFAULT_MASK_THRESHOLD,
+        description="brain probability cut-off; lower gives a larger outline (reports before it existed used 0.5)",
+    )
     seconds: float = Field(description="skull stripping time, reading and writing excluded")
     brain_volume_ml: float
     volume_note: str = VOLUME_NOTE
