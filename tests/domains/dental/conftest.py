@@ -20,16 +20,20 @@ def phantom_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-@pytest.fixture(scope="session")
-def tiny_teeth_weights(phantom_dataset: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def _tiny_run(task: str, data: Path, out: Path, **options) -> Path:
+    """Seconds of CPU training of a 3-level network; returns the weights file."""
     from domains.dental.train import train
 
-    out = tmp_path_factory.mktemp("tiny-teeth")
     train(
-        "teeth", phantom_dataset, out, minutes=0.12, device="cpu", size=(64, 128), channels=(4, 8, 16),
-        res_units=1, batch=4, eval_reserve_s=2.0, started=time.monotonic(), progress=lambda message: None,
+        task, data, out, device="cpu", channels=(4, 8, 16), res_units=1, batch=4, eval_reserve_s=2.0,
+        started=time.monotonic(), progress=lambda message: None, **options,
     )  # fmt: skip
-    return out / "teeth_unet.pt"
+    return out / f"{task}_unet.pt"
+
+
+@pytest.fixture(scope="session")
+def tiny_teeth_weights(phantom_dataset: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _tiny_run("teeth", phantom_dataset, tmp_path_factory.mktemp("tiny-teeth"), minutes=0.12, size=(64, 128))
 
 
 @pytest.fixture(scope="session")
@@ -44,11 +48,5 @@ def phantom_caries_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def tiny_caries_weights(phantom_caries_dataset: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A caries network trained for seconds on crops of DC1000-shaped phantoms (sliding-window inference)."""
-    from domains.dental.train import train
-
     out = tmp_path_factory.mktemp("tiny-caries")
-    train(
-        "caries", phantom_caries_dataset, out, minutes=0.1, device="cpu", size=(128, 256), patch=(64, 64), channels=(4, 8, 16),
-        res_units=1, batch=4, eval_reserve_s=2.0, started=time.monotonic(), progress=lambda message: None,
-    )  # fmt: skip
-    return out / "caries_unet.pt"
+    return _tiny_run("caries", phantom_caries_dataset, out, minutes=0.1, size=(128, 256), patch=(64, 64))
