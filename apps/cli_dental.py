@@ -72,7 +72,7 @@ def train(
     ] = None,
     patch: Annotated[
         tuple[int, int] | None,
-        typer.Option(help="train on crops of this height width, run with a sliding window (caries default 256 256)"),
+        typer.Option(help="train on crops of this height width, sliding-window inference (caries: 256 256)"),
     ] = None,
     batch: Annotated[int | None, typer.Option(min=1)] = None,
     seed: int = 0,
@@ -94,7 +94,8 @@ def train(
     try:
         metrics = run_training(
             task, data, target, minutes=minutes, device=_device(services, device), size=size, patch=patch,
-            batch=batch, seed=seed, started=time.monotonic(), progress=(lambda m: None) if as_json else typer.echo,
+            batch=batch, seed=seed, started=time.monotonic(),
+            progress=(lambda m: None) if as_json else typer.echo,
         )  # fmt: skip
     except ValueError as error:
         raise BadInputError(str(error)) from None

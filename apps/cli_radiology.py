@@ -28,7 +28,9 @@ def strip(
     threshold: Annotated[
         float | None,
         typer.Option(
-            min=0.01, max=0.99, help="brain probability cut-off (default from settings, 0.5); lower = larger outline"
+            min=0.01,
+            max=0.99,
+            help="brain probability cut-off (default from settings, 0.5); lower = larger outline",
         ),
     ] = None,
     config: ConfigOption = None,

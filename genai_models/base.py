@@ -33,7 +33,7 @@ class GenerativeModel(nn.Module):
     monitor: ClassVar[str] = "val_loss"  # minimised by early stopping
     conditional: ClassVar[bool] = False  # preview/sample accept class labels
     has_latent: ClassVar[bool] = False  # encode/decode exist (AE, VAE): latent interpolation works
-    betas: ClassVar[tuple[float, float]] = (0.9, 0.999)  # Adam betas
+    betas: tuple[float, float] = (0.9, 0.999)  # Adam betas; a model may set its own per instance
 
     config: dict[str, Any]
 

@@ -1,4 +1,5 @@
-"""Differentiable augmentation for GANs trained on a few hundred images (DiffAugment, Zhao et al., NeurIPS 2020).
+"""Differentiable augmentation for GANs trained on a few hundred images (DiffAugment, Zhao et al.,
+NeurIPS 2020).
 
 A discriminator that sees the same few hundred real images for thousands of steps memorises them; the
 generator then collapses onto the few outputs that fool it (every synthetic patch alike). DiffAugment applies
@@ -7,7 +8,8 @@ the discriminator's and the generator's step, so the discriminator cannot memori
 gets gradients through the transforms. Policy as in the paper: colour (brightness, contrast), translation by
 up to 1/8 of the size with zero fill, and cutout of a half-size square.
 
-Images are ``(B, C, H, W)`` in ``[-1, 1]`` (what discriminators here see); each image draws its own parameters.
+Images are ``(B, C, H, W)`` in ``[-1, 1]`` (what discriminators here see); each image draws its own
+parameters.
 """
 
 from __future__ import annotations

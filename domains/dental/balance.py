@@ -7,10 +7,11 @@ The seed book's CranexD chapter, done for real on DC1000:
    the majority class.
 2. The split is by *image*, before any patch is made: test patches come from held-out radiographs only, and no
    synthetic patch ever enters a test set.
-3. ``balance_dataset``: ``genai_models.ConditionalGAN`` trained on the training patches with DiffAugment and the
-   SNGAN recipe (a few hundred patches per class: with the DCGAN defaults it collapses to near-identical
+3. ``balance_dataset``: ``genai_models.ConditionalGAN`` trained on the training patches with DiffAugment and
+   the SNGAN recipe (a few hundred patches per class: with the DCGAN defaults it collapses to near-identical
    patches); each class is topped up to ``target_per_class`` with generated patches. Every file is listed in
-   ``manifest.csv`` with ``synthetic`` = 1/0, synthetic files are also named ``syn_*``: never mixed in silently.
+   ``manifest.csv`` with ``synthetic`` = 1/0, synthetic files are also named ``syn_*``: never mixed in
+   silently.
 4. ``evaluate_balance``: a small MONAI ``Classifier`` CNN trained three ways on the same training images --
    original (imbalanced), classical (minority classes oversampled with MONAI random transforms), classical +
    synthetic (GAN patches fill the gap, same transforms) -- per-class precision/recall/F1 and macro-F1 on the
@@ -114,7 +115,8 @@ def counts(labels: np.ndarray) -> dict[str, int]:
 
 
 def train_generator(images: np.ndarray, labels: np.ndarray, *, minutes: float, device: str, seed: int = 0):
-    """A ``ConditionalGAN`` (4 classes, 32x32 grey, DiffAugment, SNGAN recipe) trained on the patches within ``minutes``."""
+    """A ``ConditionalGAN`` (4 classes, 32x32 grey, DiffAugment, SNGAN recipe) trained on the patches within
+    ``minutes``."""
     import torch
 
     from genai_models.conditional_gan import ConditionalGAN

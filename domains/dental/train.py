@@ -199,7 +199,7 @@ def augment(images, labels, flip_perm, *, strength: float = 1.0):
 
 
 def foreground_points(labels: np.ndarray) -> list[np.ndarray]:
-    """``(N, 2)`` row/column coordinates of the labelled pixels of each ``(H, W)`` map in a ``(B, H, W)`` stack."""
+    """``(N, 2)`` row/column coordinates of the labelled pixels of each map in a ``(B, H, W)`` stack."""
     return [np.argwhere(label_map > 0) for label_map in labels]
 
 
@@ -207,7 +207,8 @@ def sample_crops(images, labels, points: list[np.ndarray], index: list[int], pat
     """``patch_hw`` crops of the images ``index`` from uint8 ``(N,1,H,W)`` images and ``(N,H,W)`` labels.
 
     ``POSITIVE_CROP_FRACTION`` of them are centred within a quarter patch of a random labelled pixel
-    (``points`` from :func:`foreground_points`), the rest anywhere, so rare small lesions are seen every batch.
+    (``points`` from :func:`foreground_points`), the rest anywhere, so rare small lesions are seen every
+    batch.
     """
     import torch
 
@@ -359,7 +360,8 @@ def train(
         minutes: wall-clock budget counted from ``started`` (default: process start), evaluation included.
         size: training ``(height, width)``, multiples of 32; defaults 512x512 (teeth), 512x1024 (caries).
         patch: train on ``(height, width)`` crops of the ``size`` images (see the module docstring); default
-            256x256 for caries (at most ``size``), whole images for teeth. ``patch == size`` trains on whole images.
+            256x256 for caries (at most ``size``), whole images for teeth. ``patch == size`` trains on whole
+            images.
 
     Raises:
         ValueError: unknown task, missing folders, or a size or patch that is not a multiple of the network's
@@ -418,9 +420,10 @@ def train(
         f"loaded {time.monotonic() - clock_start:.1f}s after start"
     )
     images = torch.from_numpy(np.stack([s.image for s in train_samples])[:, None]).to(device)
-    labels = torch.from_numpy(np.stack([s.labels for s in train_samples])).to(device)
+    label_stack = np.stack([s.labels for s in train_samples])
+    labels = torch.from_numpy(label_stack).to(device)
     flip_perm = torch.as_tensor(flip_permutation(task), device=device)
-    points = foreground_points(np.stack([s.labels for s in train_samples])) if patch else []
+    points = foreground_points(label_stack) if patch else []
     crop_rng = random.Random(seed)
 
     model = build_network(spec).to(device).to(memory_format=torch.channels_last)

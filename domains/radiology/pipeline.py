@@ -42,7 +42,7 @@ class StripReport(BaseModel):
     device: str
     mask_threshold: float = Field(
         DEFAULT_MASK_THRESHOLD,
-        description="brain probability cut-off; lower gives a larger outline (reports before it existed used 0.5)",
+        description="brain probability cut-off, lower = larger outline (0.5 in reports older than the option)",
     )
     seconds: float = Field(description="skull stripping time, reading and writing excluded")
     brain_volume_ml: float

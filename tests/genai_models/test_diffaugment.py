@@ -21,7 +21,7 @@ def test_translation_moves_a_dot_by_at_most_an_eighth_and_fills_with_zeros() -> 
     moved = random_translation(images)
     assert moved.shape == images.shape
     for image in moved[:, 0]:
-        (row, col), = (image == 1.0).nonzero().tolist()
+        ((row, col),) = (image == 1.0).nonzero().tolist()
         assert abs(row - 16) <= 4 and abs(col - 16) <= 4
     offsets = {tuple(image.nonzero()[0].tolist()) for image in moved[:, 0]}
     assert len(offsets) > 10  # each image draws its own shift
@@ -53,8 +53,10 @@ def test_gradients_flow_through_the_whole_policy() -> None:
 
 def test_conditional_gan_with_diff_augment_trains_and_keeps_the_setting() -> None:
     seed_everything(0)
-    model = build_model("conditional-gan", image_size=16, depth=2, base_channels=8, latent_dim=8, num_classes=3,
-                        diff_augment=True)  # fmt: skip
+    model = build_model(
+        "conditional-gan", image_size=16, depth=2, base_channels=8, latent_dim=8, num_classes=3,
+        diff_augment=True,
+    )  # fmt: skip
     images, labels = torch.rand(16, 1, 16, 16), torch.arange(16) % 3
     d_loss = model.training_step((images, labels), phase="discriminator", step=0)["loss"]
     d_loss.backward()

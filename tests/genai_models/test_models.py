@@ -129,7 +129,8 @@ def test_unknown_model_and_option():
 
 def test_conditional_gan_sngan_recipe_sets_phases_and_betas():
     sngan = build_model("conditional-gan", **CASES["conditional-gan"], n_dis=2, betas=(0.0, 0.9))
-    assert [sngan.phases(step) for step in range(4)] == [("discriminator",), ("discriminator", "generator")] * 2
+    expected = [("discriminator",), ("discriminator", "generator")] * 2
+    assert [sngan.phases(step) for step in range(4)] == expected
     assert sngan.betas == (0.0, 0.9) and sngan.config["betas"] == [0.0, 0.9]
     default = build_model("conditional-gan", **CASES["conditional-gan"])
     assert default.phases(0) == ("discriminator", "generator") and default.betas == (0.5, 0.999)

@@ -33,7 +33,9 @@ def _tiny_run(task: str, data: Path, out: Path, **options) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_teeth_weights(phantom_dataset: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return _tiny_run("teeth", phantom_dataset, tmp_path_factory.mktemp("tiny-teeth"), minutes=0.12, size=(64, 128))
+    return _tiny_run(
+        "teeth", phantom_dataset, tmp_path_factory.mktemp("tiny-teeth"), minutes=0.12, size=(64, 128)
+    )
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,6 @@
-"""Training pieces on CPU: GPU-style augmentation keeps FDI labels consistent, the seeded split, lesion-centred
-crops, and seconds-long training runs on phantoms that write weights, spec and held-out metrics."""
+"""Training pieces on CPU: GPU-style augmentation keeps FDI labels consistent, the seeded split,
+lesion-centred crops, and seconds-long training runs on phantoms that write weights, spec and held-out
+metrics."""
 
 from __future__ import annotations
 
@@ -60,7 +61,12 @@ def test_crops_are_mostly_centred_on_lesions() -> None:
     labels[:2, 40:44, 100:104] = 2  # a 4x4 lesion; the third image has none
     images = torch.arange(3, dtype=torch.uint8)[:, None, None, None].expand(3, 1, 64, 128).contiguous()
     x, y = sample_crops(
-        images, torch.from_numpy(labels), foreground_points(labels), [0, 1, 2] * 100, (32, 32), random.Random(0)
+        images,
+        torch.from_numpy(labels),
+        foreground_points(labels),
+        [0, 1, 2] * 100,
+        (32, 32),
+        random.Random(0),
     )
     assert x.shape == (300, 1, 32, 32) and y.shape == (300, 32, 32)
     assert torch.equal(x[:, 0, 0, 0], torch.tensor([0, 1, 2] * 100, dtype=torch.uint8))  # crops stay paired

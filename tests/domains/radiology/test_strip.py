@@ -102,7 +102,8 @@ class BlurredOracle(WorldOracle):
 def test_lower_threshold_keeps_a_larger_outline() -> None:
     image, _, affine = head_phantom()
     volumes = [
-        strip(_meta(image, affine), engine=BlurredOracle(), threshold=t).brain_volume_ml for t in (0.2, 0.5, 0.8)
+        strip(_meta(image, affine), engine=BlurredOracle(), threshold=t).brain_volume_ml
+        for t in (0.2, 0.5, 0.8)
     ]
     assert volumes[0] > volumes[1] > volumes[2] > 500
 
