@@ -75,15 +75,26 @@ def train(
         typer.Option(help="train on crops of this height width, sliding-window inference (caries: 256 256)"),
     ] = None,
     batch: Annotated[int | None, typer.Option(min=1)] = None,
+    lr: Annotated[float, typer.Option(help="peak learning rate (fine-tuning: ~5e-4)", min=0.0)] = 2e-3,
+    init: Annotated[
+        str | None,
+        typer.Option(
+            help="fine-tune from these *_unet.pt weights (with their .json); 'shipped' = the teeth model"
+        ),
+    ] = None,
     seed: int = 0,
     device: DeviceOption = None,
     config: ConfigOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Train a segmentation network against a time budget and report held-out Dice (and FDI numbering)."""
+    """Train a segmentation network against a time budget and report held-out Dice (and FDI numbering).
+
+    With ``--init`` it fine-tunes existing weights, e.g. the shipped teeth model on a clinic's own labelled
+    panoramics."""
     import time
 
     from data_connectors.errors import BadInputError
+    from domains.dental.segment import PACKAGED_WEIGHTS
     from domains.dental.train import TASKS
     from domains.dental.train import train as run_training
 
@@ -94,7 +105,8 @@ def train(
     try:
         metrics = run_training(
             task, data, target, minutes=minutes, device=_device(services, device), size=size, patch=patch,
-            batch=batch, seed=seed, started=time.monotonic(),
+            batch=batch, lr=lr, seed=seed, started=time.monotonic(),
+            init=PACKAGED_WEIGHTS if init == "shipped" else (Path(init) if init else None),
             progress=(lambda m: None) if as_json else typer.echo,
         )  # fmt: skip
     except ValueError as error:
@@ -110,8 +122,10 @@ def balance(
     ],
     out: Annotated[
         Path | None,
-        typer.Option(help="folder for the balanced patch dataset (default: <data_dir>/dental/balanced/<name>; "
-                     "the hub's balancing page lists the folders there)"),
+        typer.Option(
+            help="folder for the balanced patch dataset (default: <data_dir>/dental/balanced/<name>; "
+            "the hub's balancing page lists the folders there)"
+        ),
     ] = None,
     target_per_class: Annotated[int, typer.Option(help="patches per class after balancing", min=1)] = 300,
     gan_minutes: Annotated[float, typer.Option(help="conditional GAN training budget", min=0.05)] = 3.0,

@@ -316,6 +316,25 @@ def _time_inference(model, spec: dict[str, Any], image_u8, device: str, repeats:
     return round((time.perf_counter() - start) / repeats, 5)
 
 
+def _init_spec(
+    init: Path, task: str, channels: tuple[int, ...] | None, res_units: int | None
+) -> dict[str, Any]:
+    """The spec of the weights to fine-tune from, checked against the task and any network options given."""
+    spec_file = Path(init).with_suffix(".json")
+    if not Path(init).is_file() or not spec_file.is_file():
+        raise ValueError(f"--init needs {Path(init).name} and {spec_file.name} side by side.")
+    spec = json.loads(spec_file.read_text())
+    if spec.get("task") != task:
+        raise ValueError(f"--init {Path(init).name} is a {spec.get('task')!r} model, not {task!r}.")
+    fixed = (channels and list(channels) != spec["channels"]) or res_units not in (None, spec["res_units"])
+    if fixed:
+        raise ValueError(
+            f"--init {Path(init).name} fixes the network (channels {spec['channels']}, res_units "
+            f"{spec['res_units']}); leave --channels and --res-units out."
+        )
+    return spec
+
+
 def _finite(value: float) -> float | None:
     return None if not np.isfinite(value) else round(float(value), 4)
 
@@ -347,6 +366,7 @@ def train(
     batch: int | None = None,
     lr: float = 2e-3,
     seed: int = 0,
+    init: Path | None = None,
     val_fraction: float | None = None,
     eval_reserve_s: float | None = None,
     progress: Callable[[str], None] = print,
@@ -372,14 +392,19 @@ def train(
     if task not in TASKS:
         raise ValueError(f"task must be one of {TASKS}, got {task!r}.")
     defaults = DEFAULTS[task]
+    start_spec = _init_spec(init, task, channels, res_units) if init is not None else {}
+    channels = tuple(start_spec.get("channels", channels or defaults["channels"]))
+    res_units = start_spec.get("res_units", res_units)
     size = tuple(size or defaults["size"])
-    if patch is None and "patch" in defaults:
+    if patch is None and "patch_hw" in start_spec:
+        patch = tuple(start_spec["patch_hw"])
+    elif patch is None and "patch" in defaults:
         patch = tuple(min(side, limit) for side, limit in zip(defaults["patch"], size, strict=True))
     spec = {
         "task": task,
         "n_classes": TEETH_CLASSES if task == "teeth" else CARIES_CLASSES,
-        "channels": list(channels or defaults["channels"]),
-        "strides": [2] * (len(channels or defaults["channels"]) - 1),
+        "channels": list(channels),
+        "strides": [2] * (len(channels) - 1),
         "res_units": res_units if res_units is not None else defaults["res_units"],
         "in_channels": 1,
         "size_hw": list(size),
@@ -426,7 +451,15 @@ def train(
     points = foreground_points(label_stack) if patch else []
     crop_rng = random.Random(seed)
 
-    model = build_network(spec).to(device).to(memory_format=torch.channels_last)
+    model = build_network(spec)
+    if init is not None:
+        state = torch.load(init, map_location="cpu", weights_only=True)
+        model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
+        spec["init"] = {"weights": Path(init).name, "held_out_names": start_spec.get("held_out_names")}
+        leaked = set(start_spec.get("train_names", [])) & set(held_names)
+        if leaked:
+            progress(f"warning: {len(leaked)} held-out images were in the training set of {Path(init).name}")
+    model = model.to(device).to(memory_format=torch.channels_last)
     ema = copy.deepcopy(model)
     for parameter in ema.parameters():
         parameter.requires_grad_(False)
@@ -529,6 +562,7 @@ def _parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--batch", type=int, default=None)
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--init", type=Path, default=None, help="fine-tune from these *_unet.pt weights")
     return parser.parse_args(argv)
 
 
@@ -538,5 +572,5 @@ if __name__ == "__main__":
         args.task, args.data, args.out, minutes=args.minutes, device=args.device,
         size=tuple(args.size) if args.size else None, patch=tuple(args.patch) if args.patch else None,
         channels=args.channels, res_units=args.res_units,
-        batch=args.batch, lr=args.lr, seed=args.seed,
+        batch=args.batch, lr=args.lr, seed=args.seed, init=args.init,
     )  # fmt: skip

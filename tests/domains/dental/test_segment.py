@@ -131,6 +131,18 @@ def test_cli_train_caries_on_patches(tmp_path: Path, phantom_caries_dataset: Pat
     assert isinstance(result.exception, BadInputError) and "patch must be a multiple" in str(result.exception)
 
 
+def test_cli_fine_tunes_the_shipped_teeth_model(tmp_path: Path, phantom_dataset: Path) -> None:
+    from domains.dental.segment import PACKAGED_WEIGHTS
+
+    result = _cli(["dental", "train", "teeth", "--data", str(phantom_dataset), "--out", str(tmp_path / "m"),
+                   "--minutes", "0.1", "--size", "64", "128", "--lr", "1e-4", "--init", "shipped",
+                   "--device", "cpu", "--json"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    spec = json.loads((tmp_path / "m" / "teeth_unet.json").read_text())
+    shipped = json.loads(PACKAGED_WEIGHTS.with_suffix(".json").read_text())
+    assert spec["init"]["weights"] == PACKAGED_WEIGHTS.name and spec["channels"] == shipped["channels"]
+
+
 def test_missing_weights_message(tmp_path: Path) -> None:
     image = _save(tmp_path / "p.png", make_phantom(7, (128, 256))[0])
     with pytest.raises(BadInputError, match="genai dental train"):

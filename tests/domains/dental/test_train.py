@@ -85,3 +85,35 @@ def test_patch_must_fit_the_image(phantom_dataset: Path, tmp_path: Path) -> None
     with pytest.raises(ValueError, match="patch must be a multiple of 4 and fit in size"):
         train("teeth", phantom_dataset, tmp_path, minutes=0.01, device="cpu", size=(64, 128), patch=(96, 64),
               channels=(4, 8, 16), progress=lambda message: None)  # fmt: skip
+
+
+def test_fine_tuning_starts_from_the_given_weights(
+    phantom_dataset: Path, tiny_teeth_weights: Path, tmp_path: Path
+) -> None:
+    """``init`` takes the network from the weights' spec (no --channels given) and their values: at lr 0 the
+    convolution weights come out as they went in."""
+    import time
+
+    train("teeth", phantom_dataset, tmp_path, minutes=0.05, device="cpu", size=(64, 128), batch=4, lr=0.0,
+          init=tiny_teeth_weights, eval_reserve_s=1.0, started=time.monotonic(),
+          progress=lambda message: None)  # fmt: skip
+    spec = json.loads((tmp_path / "teeth_unet.json").read_text())
+    assert spec["channels"] == [4, 8, 16] and spec["init"]["weights"] == tiny_teeth_weights.name
+    before = torch.load(tiny_teeth_weights, weights_only=True)
+    after = torch.load(tmp_path / "teeth_unet.pt", weights_only=True)
+    convolutions = [key for key in before if key.endswith("conv.weight")]
+    assert convolutions and all(torch.equal(before[key], after[key]) for key in convolutions)
+
+
+def test_fine_tuning_refuses_weights_of_another_task_or_network(
+    phantom_caries_dataset: Path, phantom_dataset: Path, tiny_teeth_weights: Path, tmp_path: Path
+) -> None:
+    with pytest.raises(ValueError, match="is a 'teeth' model, not 'caries'"):
+        train("caries", phantom_caries_dataset, tmp_path, minutes=0.01, device="cpu", size=(128, 256),
+              init=tiny_teeth_weights, progress=lambda message: None)  # fmt: skip
+    with pytest.raises(ValueError, match="leave --channels and --res-units out"):
+        train("teeth", phantom_dataset, tmp_path, minutes=0.01, device="cpu", size=(64, 128),
+              channels=(8, 16, 32), init=tiny_teeth_weights, progress=lambda message: None)  # fmt: skip
+    with pytest.raises(ValueError, match=r"needs none_unet\.pt and none_unet\.json"):
+        train("teeth", phantom_dataset, tmp_path, minutes=0.01, device="cpu", init=tmp_path / "none_unet.pt",
+              progress=lambda message: None)  # fmt: skip
