@@ -168,14 +168,26 @@ def postprocess(mask: torch.Tensor) -> torch.Tensor:
     return FillHoles(applied_labels=[1])(mask)
 
 
-def to_input_grid(mask: torch.Tensor, image: torch.Tensor) -> torch.Tensor:
-    """Nearest-neighbour resampling of a working-grid label map onto the input's exact grid and affine."""
+def to_input_grid(
+    probability: torch.Tensor, cleaned: torch.Tensor, image: torch.Tensor, threshold: float
+) -> torch.Tensor:
+    """The brain mask on the input's exact grid and affine, with an outline as fine as the input's voxels.
+
+    The working-grid probability is first made to agree with the cleaned working-grid mask (at least
+    ``threshold`` inside it, below it everywhere else), then resampled linearly and thresholded: dropped
+    islands stay dropped and filled holes stay filled, while the edge falls where the probability crosses the
+    threshold rather than on the working grid's coarser (1.5 mm for unet) voxel steps.
+    """
     from monai.data import MetaTensor
     from monai.transforms import ResampleToMatch
 
+    inside = cleaned.as_tensor().bool()
+    below = torch.nextafter(torch.tensor(threshold), torch.tensor(0.0))
+    agreed = torch.where(inside, probability.clamp(min=threshold), probability.clamp(max=float(below)))
     destination = MetaTensor(torch.zeros((1, *image.shape[1:])), affine=image.affine.clone())
-    back = ResampleToMatch(mode="nearest", padding_mode="zeros")(mask.float(), destination)
-    return MetaTensor((back.as_tensor() > 0.5).to(torch.uint8), affine=image.affine.clone())
+    source = MetaTensor(agreed.float(), affine=cleaned.affine.clone())
+    resampled = ResampleToMatch(mode="bilinear", padding_mode="zeros")(source, destination)
+    return MetaTensor((resampled.as_tensor() >= threshold).to(torch.uint8), affine=image.affine.clone())
 
 
 # PUBLIC API
@@ -215,8 +227,10 @@ def strip(
     probability = stripper.predict(working)
     from monai.data import MetaTensor
 
-    mask = postprocess(MetaTensor((probability > threshold).to(torch.uint8), affine=working.affine.clone()))
-    mask = to_input_grid(mask, image)
+    cleaned = postprocess(
+        MetaTensor((probability > threshold).to(torch.uint8), affine=working.affine.clone())
+    )
+    mask = to_input_grid(probability, cleaned, image, threshold)
     volume_ml = float(mask.sum()) * float(abs(np.linalg.det(image.affine[:3, :3].numpy()))) / 1000.0
     if volume_ml < 500:
         warnings.append(

@@ -16,7 +16,7 @@ from monai.data import MetaTensor
 from data_connectors.errors import BadInputError
 from data_connectors.volumes import read_volume
 from domains.radiology.phantom import brain_mask_in_world, head_phantom, transformed_copies, voxel_centres
-from domains.radiology.strip import UNetStripper, domain_warnings, postprocess, strip
+from domains.radiology.strip import UNetStripper, domain_warnings, postprocess, strip, to_input_grid
 
 CH2 = Path("/usr/share/mricron/templates/ch2.nii.gz")
 CH2BET = Path("/usr/share/mricron/templates/ch2bet.nii.gz")
@@ -68,6 +68,32 @@ def test_postprocess_keeps_largest_component_and_fills_holes() -> None:
     mask[0, 25:28, 25:28, 25:28] = 1  # a detached blob (eye, neck)
     cleaned = postprocess(MetaTensor(torch.from_numpy(mask), affine=torch.eye(4))).numpy()[0]
     assert cleaned[11, 11, 11] == 1 and cleaned[26, 26, 26] == 0 and cleaned.sum() == 15**3
+
+
+def test_outline_comes_back_finer_than_the_working_grid() -> None:
+    """A ball's soft-edged probability on a 4 mm working grid, brought to a 1 mm input grid: closer to the
+    true ball than the 4 mm voxels allow (nearest-neighbour upsampling), a dropped island stays dropped and a
+    filled hole stays filled."""
+
+    def grid(size: int, spacing: float) -> tuple[np.ndarray, torch.Tensor]:
+        affine = np.diag([spacing, spacing, spacing, 1.0])
+        affine[:3, 3] = spacing / 2  # voxel i spans [i * spacing, (i + 1) * spacing) mm
+        centres = np.stack(np.meshgrid(*[np.arange(size) * spacing + spacing / 2] * 3, indexing="ij"), -1)
+        return np.linalg.norm(centres - 32.0, axis=-1), torch.from_numpy(affine)
+
+    radius = 17.3
+    coarse_distance, coarse_affine = grid(16, 4.0)
+    probability = torch.from_numpy(1 / (1 + np.exp((coarse_distance - radius) / 1.5)))[None].float()
+    probability[0, 8, 8, 8] = 0.1  # a hole at the centre
+    probability[0, 1, 1, 1] = 0.9  # a detached island
+    cleaned = postprocess(MetaTensor((probability > 0.5).to(torch.uint8), affine=coarse_affine))
+    fine_distance, fine_affine = grid(64, 1.0)
+    image = MetaTensor(torch.zeros((1, 64, 64, 64)), affine=fine_affine)
+    mask = to_input_grid(probability, cleaned, image, 0.5).numpy()[0] > 0
+    truth = fine_distance < radius
+    blocky = cleaned.numpy()[0].repeat(4, 0).repeat(4, 1).repeat(4, 2) > 0
+    assert _dice(mask, truth) > 0.98 and _dice(mask, truth) > _dice(blocky, truth) + 0.01
+    assert mask[32, 32, 32] and not mask[:8, :8, :8].any()
 
 
 def test_ct_and_non_mr_inputs_warn() -> None:
