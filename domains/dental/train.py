@@ -455,10 +455,13 @@ def train(
     if init is not None:
         state = torch.load(init, map_location="cpu", weights_only=True)
         model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
-        spec["init"] = {"weights": Path(init).name, "held_out_names": start_spec.get("held_out_names")}
         leaked = set(start_spec.get("train_names", [])) & set(held_names)
+        spec["init"] = {"weights": Path(init).name, "held_out_images_it_trained_on": len(leaked)}
         if leaked:
-            progress(f"warning: {len(leaked)} held-out images were in the training set of {Path(init).name}")
+            progress(
+                f"warning: {Path(init).name} was trained on {len(leaked)} of the held-out images, so the "
+                "held-out scores will be optimistic"
+            )
     model = model.to(device).to(memory_format=torch.channels_last)
     ema = copy.deepcopy(model)
     for parameter in ema.parameters():

@@ -2,8 +2,9 @@
 
 Every engine sees the same thing: the input resampled to an RAS grid of its own spacing (1 mm for deepbet, the
 model card's for unet), intensities as read. It returns a brain probability on that grid; ``strip`` then keeps
-the largest connected component, fills holes and resamples the mask back onto the input's exact grid with
-nearest neighbour, so any orientation (RAS, LPS, oblique) and voxel shape comes back voxel for voxel.
+the largest connected component, fills holes and resamples the result back onto the input's exact grid (the
+probability linearly, so the outline follows the input's voxels, not the working grid's), so any orientation
+(RAS, LPS, oblique) and voxel shape comes back voxel for voxel.
 """
 
 from __future__ import annotations

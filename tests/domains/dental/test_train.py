@@ -91,14 +91,21 @@ def test_fine_tuning_starts_from_the_given_weights(
     phantom_dataset: Path, tiny_teeth_weights: Path, tmp_path: Path
 ) -> None:
     """``init`` takes the network from the weights' spec (no --channels given) and their values: at lr 0 the
-    convolution weights come out as they went in."""
+    convolution weights come out as they went in. Another seed draws another split, so some held-out images
+    were trained on by the start weights: said, and counted in the spec."""
     import time
 
+    names = dataset_names("teeth", phantom_dataset)
+    first_held_out = json.loads(tiny_teeth_weights.with_suffix(".json").read_text())["held_out_names"]
+    seed = next(seed for seed in range(1, 20) if split_names(names, 0.15, seed)[1] != first_held_out)
+    messages: list[str] = []
     train("teeth", phantom_dataset, tmp_path, minutes=0.05, device="cpu", size=(64, 128), batch=4, lr=0.0,
-          init=tiny_teeth_weights, eval_reserve_s=1.0, started=time.monotonic(),
-          progress=lambda message: None)  # fmt: skip
+          seed=seed, init=tiny_teeth_weights, eval_reserve_s=1.0, started=time.monotonic(),
+          progress=messages.append)  # fmt: skip
     spec = json.loads((tmp_path / "teeth_unet.json").read_text())
     assert spec["channels"] == [4, 8, 16] and spec["init"]["weights"] == tiny_teeth_weights.name
+    assert spec["init"]["held_out_images_it_trained_on"] > 0
+    assert any("held-out scores will be optimistic" in message for message in messages)
     before = torch.load(tiny_teeth_weights, weights_only=True)
     after = torch.load(tmp_path / "teeth_unet.pt", weights_only=True)
     convolutions = [key for key in before if key.endswith("conv.weight")]
