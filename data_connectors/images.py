@@ -10,7 +10,10 @@ into the metadata. The file type is recognised by its content, not its name.
 
 from __future__ import annotations
 
+import contextlib
 import io
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -39,11 +42,32 @@ def _bit_depth(array: np.ndarray, mode: str) -> int:
     return 16 if array.max(initial=0) <= 65535 and array.min(initial=0) >= 0 else 32
 
 
+@contextlib.contextmanager
+def _pillow_pixel_limit(max_pixels: int) -> Iterator[None]:
+    """Make ``max_pixels`` the only size limit: Pillow's own (~179 M pixels, a warning from ~89 M) would refuse
+    a 20000x10000 scan that ours allows, with an error of its own."""
+    from PIL import Image
+
+    previous = Image.MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = max(max_pixels, previous or 0)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            yield
+    finally:
+        Image.MAX_IMAGE_PIXELS = previous
+
+
 def _read_pil(data: bytes, path: Path, max_pixels: int) -> tuple[np.ndarray, dict[str, Any]]:
     from PIL import Image, UnidentifiedImageError
 
     try:
-        image = Image.open(io.BytesIO(data))
+        with _pillow_pixel_limit(max_pixels):
+            image = Image.open(io.BytesIO(data))
+    except Image.DecompressionBombError as error:  # over twice our limit: Pillow stops before we can
+        raise BadInputError(
+            f"{path.name} is above the {max_pixels:,}-pixel limit ({error}); downscale it before uploading."
+        ) from None
     except UnidentifiedImageError:
         raise UnsupportedFileError(
             f"{path.name} is not a readable image (expected PNG, JPG, BMP, TIFF or DICOM content)."
@@ -57,12 +81,18 @@ def _read_pil(data: bytes, path: Path, max_pixels: int) -> tuple[np.ndarray, dic
             "downscale it before uploading."
         )
     try:
-        image.load()
+        with _pillow_pixel_limit(max_pixels):
+            image.load()
     except (OSError, SyntaxError, ValueError) as error:
         raise BadInputError(
             f"{path.name} is a corrupt or truncated {image.format} file ({error}); re-export it."
         ) from None
     mode, file_format = image.mode, image.format
+    if _sixteen_bit_colour(data, image):
+        raise BadInputError(
+            f"{path.name} is a 16-bit colour {file_format}, which can only be read here as 8 bits per channel; "
+            "save the radiograph as 16-bit greyscale (or as 8-bit if that precision is enough)."
+        )
     if mode == "P":
         image = image.convert("RGBA" if "transparency" in image.info else "RGB")
     elif mode in ("1", "LA"):
@@ -81,10 +111,21 @@ def _read_pil(data: bytes, path: Path, max_pixels: int) -> tuple[np.ndarray, dic
     return array.astype(np.float32), meta
 
 
+def _sixteen_bit_colour(data: bytes, image: Any) -> bool:
+    """Pillow decodes 16-bit RGB(A) PNG and TIFF as 8-bit "RGB", dropping the low byte without a word."""
+    if image.format == "PNG" and data[12:16] == b"IHDR":
+        return data[24] == 16 and data[25] in (2, 6)  # IHDR bit depth; colour type RGB or RGBA
+    if image.format == "TIFF" and image.mode.startswith("RGB"):
+        bits = image.tag_v2.get(258, 8)  # BitsPerSample: one value, or one per channel
+        return max(bits) > 8 if isinstance(bits, tuple) else bits > 8
+    return False
+
+
 def _pil_spacing(image: Any) -> tuple[float, float] | None:
-    """Spacing from the file's DPI when it was written by a scanner (TIFF/PNG); None when absent or 72/96."""
+    """Spacing from the file's DPI when it was written by a scanner (TIFF/PNG); None when absent or a screen
+    default (72/96: PNG stores pixels per metre, so 72 dpi comes back as 72.009)."""
     dpi = image.info.get("dpi")
-    if not dpi or any(float(d) in (0.0, 1.0, 72.0, 96.0) for d in dpi[:2]):
+    if not dpi or any(round(float(d)) in (0, 1, 72, 96) for d in dpi[:2]):
         return None
     return (25.4 / float(dpi[1]), 25.4 / float(dpi[0]))
 
@@ -95,11 +136,19 @@ def _read_dicom(data: bytes, path: Path, max_pixels: int) -> tuple[np.ndarray, d
 
     try:
         dataset = pydicom.dcmread(io.BytesIO(data), force=path.suffix.lower() in (".dcm", ".dicom"))
-        pixels = dataset.pixel_array
     except (InvalidDicomError, AttributeError, KeyError, ValueError, OSError, EOFError, TypeError) as error:
         raise BadInputError(
             f"{path.name} is not a readable DICOM image ({type(error).__name__}: {error}); "
             "export the radiograph again as DICOM or PNG."
+        ) from None
+    try:
+        pixels = dataset.pixel_array
+    except Exception as error:  # pydicom raises many types for missing or undecodable pixel data
+        syntax = getattr(getattr(dataset, "file_meta", None), "TransferSyntaxUID", None)
+        encoding = f" ({syntax.name})" if syntax is not None else ""
+        raise BadInputError(
+            f"The pixel data of {path.name}{encoding} cannot be decoded ({type(error).__name__}); export it "
+            "uncompressed or as PNG, or install the matching pydicom pixel-data handler."
         ) from None
     if pixels.ndim == 3 and int(getattr(dataset, "NumberOfFrames", 1) or 1) > 1:
         raise BadInputError(

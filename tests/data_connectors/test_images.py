@@ -91,6 +91,20 @@ def test_dicom_imager_spacing_and_monochrome1(tmp_path: Path) -> None:
     assert array[0, 0] > array[-1, -1]  # inverted so bright means dense
 
 
+def test_undecodable_dicom_compression_is_named(tmp_path: Path) -> None:
+    """pydicom's MR_small_jpeg_ls_lossless.dcm relabelled JPEG Lossless (Process 14), common for dental X-rays
+    and decodable only with an extra handler: one sentence naming the encoding, not a traceback."""
+    import pydicom
+    from pydicom.data import get_testdata_file
+    from pydicom.uid import JPEGLosslessSV1
+
+    dataset = pydicom.dcmread(get_testdata_file("MR_small_jpeg_ls_lossless.dcm"))
+    dataset.file_meta.TransferSyntaxUID = JPEGLosslessSV1
+    dataset.save_as(tmp_path / "pano.dcm")
+    with pytest.raises(BadInputError, match=r"pano\.dcm \(JPEG Lossless.*cannot be decoded"):
+        read_image(tmp_path / "pano.dcm")
+
+
 def test_text_file_is_not_an_image(tmp_path: Path) -> None:
     path = tmp_path / "notes.png"
     path.write_text("not an image")
@@ -114,8 +128,52 @@ def test_empty_and_missing_files(tmp_path: Path) -> None:
         read_image(tmp_path / "missing.png")
 
 
-def test_pixel_limit(tmp_path: Path) -> None:
+def test_pixel_limit_is_ours_not_pillows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pillow refuses images over 2x its MAX_IMAGE_PIXELS (~179 M pixels by default, less than a 20000x10000
+    scan); a limit lowered to 1,000 stands in for that here: our own limit decides, and Pillow's comes back."""
+    from PIL import Image as PILImage
+
+    monkeypatch.setattr(PILImage, "MAX_IMAGE_PIXELS", 1_000)
     path = tmp_path / "wide.png"
     Image.fromarray(np.zeros((10, 2000), dtype=np.uint8)).save(path)
-    with pytest.raises(BadInputError, match="pixel limit"):
-        read_image(path, max_pixels=10_000)
+    array, _ = read_image(path)
+    assert array.shape == (10, 2000) and PILImage.MAX_IMAGE_PIXELS == 1_000
+    for max_pixels in (10_000, 5_000):  # over our limit; more than twice over it, where Pillow stops first
+        with pytest.raises(BadInputError, match="pixel limit"):
+            read_image(path, max_pixels=max_pixels)
+
+
+def _png_rgb16(path: Path, value: int) -> None:
+    """A 16-bit RGB PNG written chunk by chunk (Pillow cannot write one)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    rows = b"".join(b"\x00" + np.full((4, 3), value, ">u2").tobytes() for _ in range(3))
+    header = struct.pack(">IIBBBBB", 4, 3, 16, 2, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows))
+                     + chunk(b"IEND", b""))  # fmt: skip
+
+
+def test_16bit_colour_is_refused_not_truncated(tmp_path: Path) -> None:
+    """Pillow would hand back 40000 as 156 in "RGB" mode; the reader says so instead."""
+    _png_rgb16(tmp_path / "colour16.png", 40000)
+    with pytest.raises(BadInputError, match="16-bit colour PNG"):
+        read_image(tmp_path / "colour16.png")
+    tifffile = pytest.importorskip("tifffile")
+    tifffile.imwrite(tmp_path / "colour16.tif", np.full((3, 4, 3), 40000, np.uint16), photometric="rgb")
+    with pytest.raises(BadInputError, match="16-bit colour TIFF"):
+        read_image(tmp_path / "colour16.tif")
+
+
+@pytest.mark.parametrize(("dpi", "spacing"), [(72, None), (96, None), (300, 25.4 / 300)])
+def test_png_dpi_is_spacing_only_when_not_a_screen_default(tmp_path: Path, dpi: int, spacing) -> None:
+    path = tmp_path / "scan.png"
+    Image.fromarray(_ramp(np.uint8, 255)).save(path, dpi=(dpi, dpi))
+    _, meta = read_image(path)
+    if spacing is None:
+        assert meta["spacing_mm"] is None
+    else:
+        assert meta["spacing_mm"] == pytest.approx((spacing, spacing), rel=1e-3)
