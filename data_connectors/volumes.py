@@ -29,12 +29,18 @@ from data_connectors.errors import BadInputError, UnsupportedFileError
 
 NIFTI_SUFFIXES = (".nii", ".nii.gz")
 LPS_TO_RAS = np.diag([-1.0, -1.0, 1.0, 1.0])
-# Tags that identify a person or a place of care: removed from every DICOM we write.
+# Removed from every DICOM we write, following the PS3.15 basic de-identification profile: who the patient is,
+# who cared for them where, when it happened, patient characteristics, free text, and references back to the
+# source instances and procedure.
 IDENTIFYING_TAGS = (
     "PatientName",
     "PatientID",
     "PatientBirthDate",
     "PatientBirthTime",
+    "PatientSex",
+    "PatientAge",
+    "PatientSize",
+    "PatientWeight",
     "OtherPatientIDs",
     "OtherPatientIDsSequence",
     "OtherPatientNames",
@@ -43,6 +49,9 @@ IDENTIFYING_TAGS = (
     "PatientMotherBirthName",
     "MedicalRecordLocator",
     "EthnicGroup",
+    "Occupation",
+    "AdditionalPatientHistory",
+    "AdmittingDiagnosesDescription",
     "PatientComments",
     "ReferringPhysicianName",
     "PerformingPhysicianName",
@@ -53,18 +62,49 @@ IDENTIFYING_TAGS = (
     "InstitutionName",
     "InstitutionAddress",
     "InstitutionalDepartmentName",
+    "InstitutionCodeSequence",
     "StationName",
     "DeviceSerialNumber",
     "AccessionNumber",
     "StudyID",
-    "RequestAttributesSequence",
     "IssuerOfPatientID",
+    "StudyDate",
+    "SeriesDate",
+    "AcquisitionDate",
+    "ContentDate",
+    "AcquisitionDateTime",
+    "InstanceCreationDate",
+    "StudyTime",
+    "SeriesTime",
+    "AcquisitionTime",
+    "ContentTime",
+    "InstanceCreationTime",
+    "PerformedProcedureStepStartDate",
+    "PerformedProcedureStepStartTime",
+    "PerformedProcedureStepID",
+    "PerformedProcedureStepDescription",
+    "RequestedProcedureDescription",
+    "RequestAttributesSequence",
+    "StudyDescription",
+    "SeriesDescription",
+    "ProtocolName",
+    "ImageComments",
+    "ReferencedStudySequence",
+    "ReferencedPatientSequence",
+    "ReferencedPerformedProcedureStepSequence",
+    "ReferencedImageSequence",
+    "SourceImageSequence",
 )
-# Of those, the ones DICOM requires present (type 2): written empty, as the PS3.15 basic profile's "Z" action.
-EMPTIED_TAGS = ("PatientBirthDate", "ReferringPhysicianName", "AccessionNumber", "StudyID")
-# Other type 2 attributes of the patient and study modules, added empty when the source lacks them (so tools
-# that build on our series, such as a DICOM SEG, find the modules complete).
-REQUIRED_TYPE2_TAGS = ("PatientSex", "StudyDate", "StudyTime")
+# Of those, the ones DICOM requires present (type 2): written empty, as the profile's "Z" action.
+EMPTIED_TAGS = (
+    "PatientBirthDate",
+    "PatientSex",
+    "ReferringPhysicianName",
+    "AccessionNumber",
+    "StudyID",
+    "StudyDate",
+    "StudyTime",
+)
 
 
 # ---------------------------------------------------------------- helpers
@@ -374,28 +414,30 @@ def read_volume(path: str | Path, *, series: str | None = None):
     raise UnsupportedFileError(f"{path} is not a file or folder.")
 
 
-def write_nifti(image, path: str | Path, *, dtype: Any = np.float32) -> Path:
-    """Write a ``(1, X, Y, Z)`` MetaTensor with exactly its affine (sform and qform) as NIfTI."""
+def write_nifti(image, path: str | Path, *, dtype: Any = np.float32, description: str = "") -> Path:
+    """Write a ``(1, X, Y, Z)`` MetaTensor with exactly its affine (sform and qform) as NIfTI; ``description``
+    (at most 80 characters) goes in the header's ``descrip``, which viewers show."""
     import nibabel as nib
 
     array = np.asarray(image.detach().cpu().numpy()[0], dtype=dtype)
     affine = np.asarray(image.affine, dtype=np.float64)
     nifti = nib.Nifti1Image(array, affine)
     nifti.header.set_xyzt_units("mm", "sec")
+    nifti.header["descrip"] = description[:80].encode()
     path = Path(path)
     nib.save(nifti, str(path))
     return path
 
 
-def write_dicom_series(
-    image, headers: list[Any], out_dir: str | Path, *, description_suffix: str = "brain (skull-stripped)"
-) -> list[Path]:
-    """Write ``image`` as a new DICOM series beside the source: same geometry, new UIDs, no identifiers.
+def write_dicom_series(image, headers: list[Any], out_dir: str | Path, *, description: str) -> list[Path]:
+    """Write ``image`` as a new, de-identified DICOM series: same geometry, new UIDs, no identifiers.
 
     ``headers`` are the sorted source headers from ``read_dicom_series`` (one per slice along Z). Geometry
     tags (position, orientation, spacing, frame of reference) are kept so the result overlays the source;
-    Series/SOP Instance UIDs are new; identifying tags and private tags are removed and the patient is
-    pseudonymised as ``ANONYMOUS`` (required identifying attributes are kept empty).
+    Study, Series and SOP Instance UIDs are new; the tags in ``IDENTIFYING_TAGS`` and private tags are removed
+    (the required ones written empty) and the patient is pseudonymised as ``ANONYMOUS``. ``description`` (at
+    most 64 characters) becomes the SeriesDescription and ImageComments. Stale ``slice_*.dcm`` files in
+    ``out_dir`` (an earlier, longer series) are removed first, so the folder holds exactly this series.
 
     Raises:
         BadInputError: the number of headers does not match the image's slices.
@@ -411,7 +453,9 @@ def write_dicom_series(
         )
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    series_uid = generate_uid()
+    for stale in out_dir.glob("slice_*.dcm"):
+        stale.unlink()
+    study_uid, series_uid = generate_uid(), generate_uid()
     written = []
     for index, source in enumerate(headers):
         dataset = copy.deepcopy(source)
@@ -421,12 +465,10 @@ def write_dicom_series(
         dataset.remove_private_tags()
         for keyword in EMPTIED_TAGS:
             setattr(dataset, keyword, "")
-        for keyword in REQUIRED_TYPE2_TAGS:
-            if keyword not in dataset:
-                setattr(dataset, keyword, "")
         dataset.PatientName = "ANONYMOUS"
         dataset.PatientID = "ANONYMOUS"
         dataset.PatientIdentityRemoved = "YES"
+        dataset.DeidentificationMethod = "PS3.15 basic profile; new UIDs except Frame of Reference"
         slope = float(dataset.get("RescaleSlope", 1) or 1)
         intercept = float(dataset.get("RescaleIntercept", 0) or 0)
         signed = int(dataset.get("PixelRepresentation", 0)) == 1
@@ -440,12 +482,10 @@ def write_dicom_series(
         dataset.PhotometricInterpretation = "MONOCHROME2"
         dataset.Rows, dataset.Columns = stored.shape
         dataset.add_new(0x7FE00010, "OW", stored.tobytes())  # PixelData, 16-bit words
-        dataset.SeriesInstanceUID = series_uid
+        dataset.StudyInstanceUID, dataset.SeriesInstanceUID = study_uid, series_uid
         dataset.SOPInstanceUID = generate_uid()
         dataset.SeriesNumber = int(dataset.get("SeriesNumber", 0) or 0) + 1000
-        dataset.SeriesDescription = f"{dataset.get('SeriesDescription', '')} {description_suffix}".strip()[
-            :64
-        ]
+        dataset.SeriesDescription = dataset.ImageComments = description[:64]
         dataset.ImageType = ["DERIVED", "SECONDARY"]
         dataset.InstanceNumber = index + 1
         if not hasattr(dataset, "file_meta"):

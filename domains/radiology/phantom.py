@@ -114,6 +114,14 @@ def transformed_copies(
 
 
 FAKE_PATIENT = {"PatientName": "Doe^Jane", "PatientID": "PID-778899", "PatientBirthDate": "19700102"}
+# Not names, but identifying all the same (when, age, weight, free text): de-identified output drops them too.
+FAKE_STUDY = {
+    "StudyDate": "20240315",
+    "PatientAge": "054Y",
+    "PatientWeight": "71.5",
+    "StudyDescription": "Head MRI for J Doe",
+    "ImageComments": "seen by Dr Smith",
+}
 
 
 def write_synthetic_series(
@@ -150,7 +158,7 @@ def write_synthetic_series(
         ds.SOPInstanceUID = generate_uid()
         ds.file_meta.MediaStorageSOPClassUID = ds.SOPClassUID
         ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
-        for key, value in FAKE_PATIENT.items():
+        for key, value in {**FAKE_PATIENT, **FAKE_STUDY}.items():
             setattr(ds, key, value)
         ds.InstitutionName = "Example Hospital"
         ds.Modality = modality

@@ -105,8 +105,12 @@ def run_strip(
     progress(0.8, "writing outputs")
     out.mkdir(parents=True, exist_ok=True)
     outputs = {
-        "mask": write_nifti(result.mask, out / MASK_NAME, dtype=np.uint8).name,
-        "brain": write_nifti(result.brain, out / BRAIN_NAME, dtype=np.float32).name,
+        "mask": write_nifti(
+            result.mask, out / MASK_NAME, dtype=np.uint8, description=f"{DRAFT_LABEL}: brain mask"
+        ).name,
+        "brain": write_nifti(
+            result.brain, out / BRAIN_NAME, description=f"{DRAFT_LABEL}: skull-stripped"
+        ).name,
         "overlay": save_overlay_png(
             image,
             result.mask,
@@ -116,7 +120,9 @@ def run_strip(
     }
     headers = image.meta.get("dicom_headers")
     if headers:
-        series_paths = write_dicom_series(result.brain, headers, out / DICOM_DIR)
+        series_paths = write_dicom_series(
+            result.brain, headers, out / DICOM_DIR, description=f"{DRAFT_LABEL}: skull-stripped brain"
+        )
         outputs["brain_dicom"] = DICOM_DIR
         outputs["brain_mask_seg"] = write_dicom_seg(
             result.mask,

@@ -22,6 +22,7 @@ import domains.radiology.strip as strip_module
 from apps.cli import main
 from domains.radiology.phantom import (
     FAKE_PATIENT,
+    FAKE_STUDY,
     brain_mask_in_world,
     head_phantom,
     voxel_centres,
@@ -117,7 +118,10 @@ def test_strip_dicom_zip_writes_anonymous_dicom(cli, oracle, tmp_path: Path) -> 
         + err
         + "".join(p.read_bytes().decode("latin-1") for p in (tmp_path / "out").rglob("*") if p.is_file())
     )
-    assert not any(value in everything for value in FAKE_PATIENT.values())
+    assert not any(value in everything for value in [*FAKE_PATIENT.values(), *FAKE_STUDY.values()])
+    assert pydicom.dcmread(dicoms[0]).SeriesDescription.startswith("DRAFT for radiologist review")
+    for name in ("brain_mask.nii.gz", "brain.nii.gz"):
+        assert nib.load(tmp_path / "out" / name).header["descrip"].item().startswith(b"DRAFT for radiologist")
 
 
 def test_ct_series_warns_outside_training_domain(cli, oracle, tmp_path: Path) -> None:

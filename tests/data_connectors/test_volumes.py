@@ -24,7 +24,7 @@ from data_connectors.volumes import (
     write_dicom_series,
     write_nifti,
 )
-from domains.radiology.phantom import FAKE_PATIENT, head_phantom
+from domains.radiology.phantom import FAKE_PATIENT, FAKE_STUDY, head_phantom
 from domains.radiology.phantom import write_synthetic_series as write_series
 
 SHAPE, SPACING = (20, 24, 12), (2.0, 2.0, 5.0)
@@ -208,7 +208,9 @@ def test_dicom_writer_new_uids_no_identifiers_geometry_kept(tmp_path: Path, seri
     volume = read_volume(series_dir)
     halved = volume.clone()
     halved.meta["dicom_headers"] = volume.meta["dicom_headers"]
-    paths = write_dicom_series(halved * 0 + 7, volume.meta["dicom_headers"], tmp_path / "out")
+    paths = write_dicom_series(
+        halved * 0 + 7, volume.meta["dicom_headers"], tmp_path / "out", description="DRAFT x"
+    )
     assert len(paths) == SHAPE[2]
     again = read_volume(tmp_path / "out")
     np.testing.assert_allclose(again.affine.numpy(), volume.affine.numpy(), atol=1e-4)
@@ -216,11 +218,18 @@ def test_dicom_writer_new_uids_no_identifiers_geometry_kept(tmp_path: Path, seri
     written = pydicom.dcmread(paths[0])
     source = volume.meta["dicom_headers"][0]
     assert written.SeriesInstanceUID != source.SeriesInstanceUID
+    assert written.StudyInstanceUID != source.StudyInstanceUID
     assert written.SOPInstanceUID not in {h.SOPInstanceUID for h in volume.meta["dicom_headers"]}
     assert written.FrameOfReferenceUID == source.FrameOfReferenceUID
-    assert str(written.PatientName) == "ANONYMOUS" and written.PatientBirthDate == ""
+    assert str(written.PatientName) == "ANONYMOUS" and written.PatientBirthDate == written.StudyDate == ""
+    assert written.SeriesDescription == written.ImageComments == "DRAFT x"
     raw = b"".join(p.read_bytes() for p in paths)
-    assert not any(value.encode() in raw for value in [*FAKE_PATIENT.values(), "Example Hospital"])
+    identifying = [*FAKE_PATIENT.values(), *FAKE_STUDY.values(), "Example Hospital", source.StudyInstanceUID]
+    assert not [value for value in identifying if value.encode() in raw]
+    shorter = write_dicom_series(
+        volume[..., :3], volume.meta["dicom_headers"][:3], tmp_path / "out", description=""
+    )
+    assert sorted((tmp_path / "out").glob("*.dcm")) == shorter  # no stale slices of the longer series
 
 
 def test_dicom_seg_overlays_the_written_series_frame_for_frame(tmp_path: Path, series_dir: Path) -> None:
@@ -228,7 +237,7 @@ def test_dicom_seg_overlays_the_written_series_frame_for_frame(tmp_path: Path, s
     from monai.data import MetaTensor
 
     volume = read_volume(series_dir)
-    paths = write_dicom_series(volume, volume.meta["dicom_headers"], tmp_path / "series_out")
+    paths = write_dicom_series(volume, volume.meta["dicom_headers"], tmp_path / "series_out", description="x")
     mask = MetaTensor((volume > volume.float().mean()).to(torch.uint8), affine=volume.affine)
     seg_path = write_dicom_seg(
         mask, paths, tmp_path / "seg.dcm", label="Brain", algorithm="test engine", version="1.0"
