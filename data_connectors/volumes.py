@@ -17,6 +17,7 @@ import copy
 import io
 import warnings
 import zipfile
+import zlib
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,6 +29,10 @@ import numpy as np
 from data_connectors.errors import BadInputError, UnsupportedFileError
 
 NIFTI_SUFFIXES = (".nii", ".nii.gz")
+# Zips are read in memory; a series of 2,000 512x512 16-bit slices is 1 GiB.
+MAX_ZIP_UNPACKED_BYTES = 8 * 2**30
+# What reading one zip member raises when it is damaged, encrypted or compressed with an unsupported method.
+ZIP_MEMBER_ERRORS = (zipfile.BadZipFile, RuntimeError, NotImplementedError, zlib.error, EOFError, OSError)
 LPS_TO_RAS = np.diag([-1.0, -1.0, 1.0, 1.0])
 # Removed from every DICOM we write, following the PS3.15 basic de-identification profile: who the patient is,
 # who cared for them where, when it happened, patient characteristics, free text, and references back to the
@@ -150,8 +155,23 @@ def _dicom_payloads(path: Path) -> Iterator[tuple[str, Any]]:
     with archive:
         members = [info for info in archive.infolist() if not info.is_dir()]
         _check_zip_names([info.filename for info in members], path.name)
-        for info in members:
-            yield info.filename, io.BytesIO(archive.read(info))
+        unpacked = sum(info.file_size for info in members)
+        if unpacked > MAX_ZIP_UNPACKED_BYTES:
+            raise BadInputError(
+                f"Zip {path.name} unpacks to {unpacked / 2**30:.1f} GiB, above the "
+                f"{MAX_ZIP_UNPACKED_BYTES / 2**30:.0f} GiB limit for one series; upload the series alone."
+            )
+        for number, info in enumerate(members, start=1):
+            try:
+                data = archive.read(info)
+            except ZIP_MEMBER_ERRORS as error:
+                # The member's name is left out: PACS exports often name files after the patient.
+                raise BadInputError(
+                    f"File {number} of {len(members)} in zip {path.name} cannot be extracted "
+                    f"({type(error).__name__}: damaged, encrypted or an unsupported compression method); "
+                    "re-create the zip."
+                ) from None
+            yield info.filename, io.BytesIO(data)
 
 
 @dataclass

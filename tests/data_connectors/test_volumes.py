@@ -145,6 +145,26 @@ def test_zip_with_path_traversal_is_rejected_before_extraction(
     assert sorted(p.name for p in tmp_path.parent.iterdir()) == before
 
 
+def test_damaged_or_oversized_zip_is_one_sentence(
+    tmp_path: Path, series_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A member whose bytes no longer match its CRC (stored uncompressed, one byte flipped), then a zip over
+    the unpacked-size limit (lowered here): each a BadInputError that names no member (they can be patient
+    names)."""
+    archive = tmp_path / "upload.zip"
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_STORED) as handle:
+        handle.writestr("Doe_Jane_001.dcm", b"\x00" * 200 + b"SLICE-PAYLOAD")
+    data = bytearray(archive.read_bytes())
+    data[data.index(b"SLICE-PAYLOAD")] ^= 0xFF
+    archive.write_bytes(bytes(data))
+    with pytest.raises(BadInputError, match=r"File 1 of 1 in zip upload\.zip cannot be extracted") as error:
+        read_volume(archive)
+    assert "Doe" not in str(error.value)
+    monkeypatch.setattr("data_connectors.volumes.MAX_ZIP_UNPACKED_BYTES", 1_000)
+    with pytest.raises(BadInputError, match="limit for one series"):
+        read_volume(_zip(series_dir, tmp_path / "big.zip"))
+
+
 def test_several_series_are_listed_and_one_can_be_chosen(tmp_path: Path, phantom) -> None:
     image, affine = phantom
     write_series(image, affine, tmp_path / "mixed", description="T1 MPRAGE", series_uid="1.2.3.4.100001")
