@@ -201,3 +201,12 @@ def test_deepbet_on_mni152_with_thick_slices() -> None:
     out = strip(_meta(thick, thick_affine), engine="deepbet", device="cpu")
     np.testing.assert_allclose(out.mask.affine.numpy(), thick_affine, atol=1e-5)
     assert _dice(out.mask.numpy()[0] > 0, thick_mask) > 0.93
+
+
+def test_deepbet_without_a_head_is_one_sentence() -> None:
+    """deepbet's own check fails on a volume with almost no foreground (a 2 mm speck): a BadInputError."""
+    pytest.importorskip("deepbet")
+    speck = np.zeros((64, 64, 64), np.float32)
+    speck[30:32, 30:32, 30:32] = 100.0
+    with pytest.raises(BadInputError, match="deepbet found no head to strip"):
+        strip(_meta(speck, np.eye(4)), engine="deepbet", device="cpu")
