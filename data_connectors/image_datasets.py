@@ -220,8 +220,24 @@ def read_yolo(root: str | Path) -> DatasetIndex:
     )
 
 
+def _is_coco(path: Path) -> bool:
+    """A JSON file whose top level has the COCO ``images`` list (not any stray JSON beside the images)."""
+    try:
+        document = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(document, dict) and isinstance(document.get("images"), list)
+
+
+def _has_yolo_labels(folder: Path) -> bool:
+    return (folder / "labels").is_dir() and any((folder / "labels").glob("*.txt"))
+
+
 def read_image_dataset(path: str | Path) -> DatasetIndex:
-    """Guess the layout: COCO JSON, YOLO (``labels/`` or ``data.yaml``), images + masks, class folders.
+    """Guess the layout: COCO JSON, YOLO (``labels/*.txt`` or ``data.yaml``), images + masks, class folders.
+
+    A Roboflow COCO export has one ``_annotations.coco.json`` per split folder (train/, valid/, test/): all of
+    them are read, each record keeping its split.
 
     Raises:
         BadInputError: the path matches none of the four layouts.
@@ -229,20 +245,30 @@ def read_image_dataset(path: str | Path) -> DatasetIndex:
     path = Path(path)
     if path.is_file() and path.suffix.lower() == ".json":
         return read_coco(path)
-    root = _require_dir(path, "Dataset")
-    coco = sorted(root.glob("*.json")) or sorted(root.glob("*/_annotations.coco.json"))
+    root = _require_dir(path, "Dataset folder")
+    coco = [p for p in [*sorted(root.glob("*.json")), *sorted(root.glob("*/*.json"))] if _is_coco(p)]
     if coco:
-        return read_coco(coco[0])
-    if (
-        _yolo_names(root)
-        or (root / "labels").is_dir()
-        or any((p / "labels").is_dir() for p in root.iterdir())
-    ):
+        return _merge_coco(coco, root)
+    subfolders = [p for p in root.iterdir() if p.is_dir()]
+    if _yolo_names(root) or _has_yolo_labels(root) or any(_has_yolo_labels(p) for p in subfolders):
         return read_yolo(root)
     for images, masks in (("images", "masks"), ("images", "labels"), ("images", "fdi_labelmaps")):
         if (root / images).is_dir() and (root / masks).is_dir():
             return read_mask_folder(root / images, root / masks)
     return read_class_folders(root)
+
+
+def _merge_coco(files: list[Path], root: Path) -> DatasetIndex:
+    indexes = [read_coco(file) for file in files]
+    for file, index in zip(files, indexes, strict=True):
+        for record in index.records:
+            record.split = file.parent.name if file.parent != root else None
+    return DatasetIndex(
+        "coco",
+        [record for index in indexes for record in index.records],
+        sorted({category for index in indexes for category in index.categories}),
+        [item for index in indexes for item in index.skipped],
+    )
 
 
 def rasterise(record: ImageRecord, categories: list[str]) -> np.ndarray:

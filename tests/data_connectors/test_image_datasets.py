@@ -73,6 +73,30 @@ def test_coco_boxes_polygons_and_missing_images(tmp_path: Path) -> None:
     assert mask.shape == (40, 80) and mask[10, 20] == 1 and mask[12, 48] == 2
 
 
+def test_roboflow_coco_export_reads_every_split_and_ignores_other_json(tmp_path: Path) -> None:
+    for split, count in (("train", 3), ("valid", 1), ("test", 2)):
+        images = [{"id": i, "file_name": f"{split}{i}.jpg", "height": 40, "width": 80} for i in range(count)]
+        for image in images:
+            _png(tmp_path / split / image["file_name"])
+        document = {"images": images, "categories": [{"id": 0, "name": "cavity"}], "annotations": []}
+        (tmp_path / split / "_annotations.coco.json").write_text(json.dumps(document))
+    (tmp_path / "README.dataset.json").write_text(json.dumps({"name": "CranexD", "license": "CC BY 4.0"}))
+    index = read_image_dataset(tmp_path)
+    assert index.layout == "coco" and index.categories == ["cavity"]
+    assert sorted((r.split, r.image.name) for r in index.records)[:2] == [
+        ("test", "test0.jpg"),
+        ("test", "test1.jpg"),
+    ]
+    assert [r.split for r in index.records].count("train") == 3 and len(index.records) == 6
+
+
+def test_png_masks_in_a_labels_folder_are_masks_not_yolo(tmp_path: Path) -> None:
+    _png(tmp_path / "images" / "a.png")
+    _png(tmp_path / "labels" / "a.png")
+    index = read_image_dataset(tmp_path)
+    assert index.layout == "mask-folder" and index.records[0].mask == tmp_path / "labels" / "a.png"
+
+
 def test_coco_bad_json(tmp_path: Path) -> None:
     (tmp_path / "bad.json").write_text("{")
     with pytest.raises(BadInputError, match="not a COCO annotation file"):
