@@ -118,7 +118,11 @@ def train(
 @app.command()
 def balance(
     dataset: Annotated[
-        Path, typer.Argument(help="caries dataset in the DC1000 layout (images_1024/, colors/)")
+        Path,
+        typer.Argument(
+            help="labelled radiographs: DC1000 layout (images_1024/, colors/), images/ + masks/, or a COCO or "
+            "YOLO export (Roboflow)"
+        ),
     ],
     out: Annotated[
         Path | None,
@@ -134,7 +138,10 @@ def balance(
     config: ConfigOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Lesion-centred patches + conditional-GAN top-up to N per class; manifest marks every synthetic file."""
+    """Lesion-centred patches + conditional-GAN top-up to N per class; manifest marks every synthetic file.
+
+    Classes come from the dataset: caries-1/2/3 for DC1000, the annotated categories of a COCO or YOLO export,
+    the mask values of images + masks; "healthy" patches are the majority class."""
     from domains.dental.balance import balance_dataset, balanced_root
 
     services = make_services(config)

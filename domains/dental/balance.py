@@ -2,9 +2,10 @@
 
 The seed book's CranexD chapter, done for real on DC1000:
 
-1. ``extract_patches``: 32x32 patches (at the 1024-px-wide image scale) centred on every caries lesion, labelled
-   with its class (caries-1/2/3), plus "healthy" patches centred on bright (tooth) pixels far from any lesion:
-   the majority class.
+1. ``extract_patches``: 32x32 patches (at the 1024-px-wide image scale) centred on every lesion, labelled with
+   its class, plus "healthy" patches centred on bright (tooth) pixels far from any lesion: the majority class.
+   ``lesion_source`` reads the lesions from the DC1000 layout (classes caries-1/2/3) or from any labelled
+   layout of ``data_connectors.image_datasets``: images + masks, COCO JSON, YOLO txt (Roboflow exports).
 2. The split is by *image*, before any patch is made: test patches come from held-out radiographs only, and no
    synthetic patch ever enters a test set.
 3. ``balance_dataset``: ``genai_models.ConditionalGAN`` trained on the training patches with DiffAugment and
@@ -24,6 +25,7 @@ import csv
 import json
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,10 +34,12 @@ from PIL import Image
 
 from data_connectors.errors import BadInputError
 from domains.dental.labels import CARIES_CODE_TO_INDEX
-from domains.dental.preprocess import normalise_radiograph, resize_labels, to_uint8
+from domains.dental.preprocess import normalise_radiograph, resize_image, resize_labels, to_uint8
 
 PATCH = 32
-CLASS_NAMES = ("healthy", "caries-1", "caries-2", "caries-3")
+WORKING_WIDTH = 1024  # images are brought to this width before patches are cut (DC1000's images_1024 scale)
+HEALTHY = "healthy"
+CLASS_NAMES = (HEALTHY, "caries-1", "caries-2", "caries-3")  # the DC1000 layout's classes
 REGIMES = ("original", "classical", "classical+synthetic")
 
 
@@ -84,39 +88,123 @@ def image_patches(grey: np.ndarray, labels: np.ndarray, rng: np.random.Generator
     return found
 
 
-def extract_patches(root: Path, names: list[str], *, healthy_per_image: int = 10, seed: int = 0) -> dict:
-    """Patches from DC1000-layout images (``images_1024/`` + ``colors/``): images, labels, source names."""
-    rng = np.random.default_rng(seed)
-    images, labels, sources = [], [], []
-    for name in names:
+@dataclass
+class LesionSource:
+    """Labelled radiographs in any layout: ``names`` to split on, ``classes`` (HEALTHY first, then the lesion
+    classes, whose indices the label maps use; 0 = no lesion) and ``load(name)`` -> (grey float32 image,
+    uint8 class-index map) at the working width."""
+
+    root: Path
+    names: list[str]
+    classes: list[str]
+    load: Callable[[str], tuple[np.ndarray, np.ndarray]]
+
+
+def _at_working_width(grey: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    height, width = grey.shape
+    size = (max(1, round(height * WORKING_WIDTH / width)), WORKING_WIDTH)
+    return resize_image(grey, size), resize_labels(labels, size)
+
+
+def _dc1000_source(root: Path) -> LesionSource:
+    from domains.dental.train import dataset_names
+
+    def load(name: str) -> tuple[np.ndarray, np.ndarray]:
         with Image.open(root / "images_1024" / f"{name}.png") as file:
             grey = np.asarray(file.convert("L"), dtype=np.float32)
         with Image.open(root / "colors" / f"{name}.png") as file:
-            classes = CARIES_CODE_TO_INDEX[resize_labels(np.asarray(file.convert("L")), grey.shape)]
+            return grey, CARIES_CODE_TO_INDEX[resize_labels(np.asarray(file.convert("L")), grey.shape)]
+
+    return LesionSource(root, dataset_names("caries", root), list(CLASS_NAMES), load)
+
+
+def _mask_values(mask: Path) -> set[int]:
+    with Image.open(mask) as file:
+        return {int(value) for value in np.unique(np.asarray(file.convert("L")))}
+
+
+def _annotated_source(root: Path) -> LesionSource:
+    """Images + masks (classes = the masks' non-zero values), COCO or YOLO (classes = annotated categories)."""
+    from data_connectors.image_datasets import rasterise, read_image_dataset
+    from data_connectors.images import read_image, to_grey
+
+    index = read_image_dataset(root)
+    if index.layout == "class-folders":
+        raise BadInputError(
+            f"{root} holds one folder per class, which says nothing about where the lesions are; balancing "
+            "needs lesion masks (images/ + masks/), COCO JSON or YOLO txt annotations, or the DC1000 layout."
+        )
+    records = {str(r.image.relative_to(root).with_suffix("")).replace("/", "__"): r for r in index.records}
+    if index.layout == "mask-folder":
+        values = sorted(set().union(*(_mask_values(r.mask) for r in records.values())) - {0})
+        lookup = np.zeros(256, dtype=np.uint8)
+        lookup[values] = np.arange(1, len(values) + 1)
+        lesion_classes = [f"class-{value}" for value in values]
+    else:
+        lesion_classes = [name for name, count in index.counts().items() if count > 0]
+    if not lesion_classes:
+        raise BadInputError(f"{root} has no labelled lesion in any image; nothing to balance.")
+
+    def load(name: str) -> tuple[np.ndarray, np.ndarray]:
+        record = records[name]
+        grey = to_grey(read_image(record.image)[0])
+        if record.mask is not None:
+            with Image.open(record.mask) as file:
+                labels = lookup[resize_labels(np.asarray(file.convert("L")), grey.shape)]
+        else:
+            labels = resize_labels(rasterise(record, lesion_classes), grey.shape)
+        return _at_working_width(grey, labels)
+
+    return LesionSource(root, sorted(records), [HEALTHY, *lesion_classes], load)
+
+
+def lesion_source(root: Path) -> LesionSource:
+    """The lesions of a dataset folder: the DC1000 layout (``images_1024/`` + ``colors/``) or any labelled
+    layout that ``read_image_dataset`` recognises (its readers' BadInputError otherwise)."""
+    root = Path(root)
+    if (root / "images_1024").is_dir() and (root / "colors").is_dir():
+        return _dc1000_source(root)
+    return _annotated_source(root)
+
+
+def extract_patches(
+    source: LesionSource, names: list[str], *, healthy_per_image: int = 10, seed: int = 0
+) -> dict:
+    """Patches of the named images: images, labels (indices into ``source.classes``), source names."""
+    rng = np.random.default_rng(seed)
+    images, labels, sources = [], [], []
+    for name in names:
+        grey, classes = source.load(name)
         for patch, label in image_patches(grey, classes, rng, healthy_per_image):
             images.append(patch)
             labels.append(label)
             sources.append(name)
+    if not images:
+        raise BadInputError(f"No patch could be cut from the {len(names)} image(s) of {source.root.name}.")
     return {"images": np.stack(images), "labels": np.array(labels, dtype=np.int64), "sources": sources}
 
 
-def caries_split(root: Path, *, test_fraction: float = 0.3, seed: int = 0) -> tuple[list[str], list[str]]:
-    """(train, test) DC1000 image names: the split is made on radiographs, never on patches."""
-    from domains.dental.train import dataset_names, split_names
+def image_split(
+    source: LesionSource, *, test_fraction: float = 0.3, seed: int = 0
+) -> tuple[list[str], list[str]]:
+    """(train, test) image names: the split is made on radiographs, never on patches."""
+    from domains.dental.train import split_names
 
-    return split_names(dataset_names("caries", root), test_fraction, seed)
+    return split_names(source.names, test_fraction, seed)
 
 
-def counts(labels: np.ndarray) -> dict[str, int]:
-    return {name: int((labels == index).sum()) for index, name in enumerate(CLASS_NAMES)}
+def counts(labels: np.ndarray, classes: list[str]) -> dict[str, int]:
+    return {name: int((labels == index).sum()) for index, name in enumerate(classes)}
 
 
 # ---------------------------------------------------------------- balancing
 
 
-def train_generator(images: np.ndarray, labels: np.ndarray, *, minutes: float, device: str, seed: int = 0):
-    """A ``ConditionalGAN`` (4 classes, 32x32 grey, DiffAugment, SNGAN recipe) trained on the patches within
-    ``minutes``."""
+def train_generator(
+    images: np.ndarray, labels: np.ndarray, *, n_classes: int, minutes: float, device: str, seed: int = 0
+):
+    """A ``ConditionalGAN`` (``n_classes``, 32x32 grey, DiffAugment, SNGAN recipe) trained on the patches
+    within ``minutes``."""
     import torch
 
     from genai_models.conditional_gan import ConditionalGAN
@@ -125,7 +213,7 @@ def train_generator(images: np.ndarray, labels: np.ndarray, *, minutes: float, d
     seed_everything(seed)
     # SNGAN recipe + DiffAugment: with the DCGAN defaults, 15 CPU minutes collapsed to near-identical patches.
     model = ConditionalGAN(
-        image_size=PATCH, channels=1, num_classes=len(CLASS_NAMES), latent_dim=64, depth=3,
+        image_size=PATCH, channels=1, num_classes=n_classes, latent_dim=64, depth=3,
         diff_augment=True, n_dis=2, betas=(0.0, 0.9),
     )  # fmt: skip
     data = torch.utils.data.TensorDataset(
@@ -153,40 +241,43 @@ def balance_dataset(
     ``balance.json`` (counts before/after, FID-EffNetLite0 per class) and ``samples_<class>.png`` grids.
 
     Raises:
-        BadInputError: ``root`` is not a DC1000-layout folder, or ``target_per_class`` < 1.
+        BadInputError: ``root`` is not a labelled dataset (see ``lesion_source``), or ``target_per_class`` < 1.
     """
     import torch
 
     if target_per_class < 1:
         raise BadInputError(f"--target-per-class must be >= 1; received {target_per_class}.")
     root, out = Path(root), Path(out)
-    if not (root / "images_1024").is_dir() or not (root / "colors").is_dir():
-        raise BadInputError(
-            f"{root} is not a caries dataset in the DC1000 layout (images_1024/ and colors/); point DATASET at it."
-        )
-    train_names, test_names = caries_split(root, seed=seed)
-    train = extract_patches(root, train_names, seed=seed)
-    test = extract_patches(root, test_names, seed=seed + 1)
-    progress(f"patches: train {counts(train['labels'])}, test {counts(test['labels'])}")
+    source = lesion_source(root)
+    classes = source.classes
+    train_names, test_names = image_split(source, seed=seed)
+    train = extract_patches(source, train_names, seed=seed)
+    test = extract_patches(source, test_names, seed=seed + 1)
+    progress(f"patches: train {counts(train['labels'], classes)}, test {counts(test['labels'], classes)}")
     started = time.monotonic()
     generator = train_generator(
-        train["images"], train["labels"], minutes=gan_minutes, device=device, seed=seed
+        train["images"],
+        train["labels"],
+        n_classes=len(classes),
+        minutes=gan_minutes,
+        device=device,
+        seed=seed,
     )
     progress(f"conditional GAN trained in {time.monotonic() - started:.0f}s")
     rows: list[dict[str, Any]] = []
     for split, data in (("train", train), ("test", test)):
         for index, (patch, label) in enumerate(zip(data["images"], data["labels"], strict=True)):
-            path = out / split / CLASS_NAMES[label] / f"real_{data['sources'][index]}_{index:05d}.png"
+            path = out / split / classes[label] / f"real_{data['sources'][index]}_{index:05d}.png"
             path.parent.mkdir(parents=True, exist_ok=True)
             Image.fromarray(patch).save(path)
-            rows.append({"file": str(path.relative_to(out)), "split": split, "class": CLASS_NAMES[label],
+            rows.append({"file": str(path.relative_to(out)), "split": split, "class": classes[label],
                          "synthetic": 0, "source": data["sources"][index]})  # fmt: skip
-    before = counts(train["labels"])
+    before = counts(train["labels"], classes)
     generated: dict[str, np.ndarray] = {}
     gen = torch.Generator(device=device).manual_seed(seed)
-    for label, name in enumerate(CLASS_NAMES):
+    for label, name in enumerate(classes):
         missing = max(0, target_per_class - before[name])
-        if missing == 0:
+        if missing == 0 or before[name] == 0:  # a class with no training patch cannot be generated
             continue
         samples = generator.sample(missing, labels=torch.full((missing,), label), generator=gen).cpu()
         generated[name] = np.round(samples[:, 0].numpy() * 255).astype(np.uint8)
@@ -201,22 +292,25 @@ def balance_dataset(
         writer.writerows(rows)
     report = {
         "dataset": root.name,
+        "classes": classes,
         "patch": PATCH,
         "train_images": len(train_names),
         "test_images": len(test_names),
         "counts_before": before,
-        "counts_after": {n: before[n] + len(generated.get(n, [])) for n in CLASS_NAMES},
-        "test_counts": counts(test["labels"]),
+        "counts_after": {n: before[n] + len(generated.get(n, [])) for n in classes},
+        "test_counts": counts(test["labels"], classes),
         "synthetic_counts": {n: len(v) for n, v in generated.items()},
         "gan_minutes": gan_minutes,
         "generator": "conditional GAN (projection discriminator, hinge loss, SNGAN recipe) + DiffAugment",
-        "fid_effnetlite0": _fid_and_grids(train, generated, out, device, seed),
+        "fid_effnetlite0": _fid_and_grids(train, generated, classes, out, device),
     }
     (out / "balance.json").write_text(json.dumps(report, indent=1))
     return report
 
 
-def _fid_and_grids(train: dict, generated: dict[str, np.ndarray], out: Path, device: str, seed: int) -> dict:
+def _fid_and_grids(
+    train: dict, generated: dict[str, np.ndarray], classes: list[str], out: Path, device: str
+) -> dict:
     """FID-EffNetLite0 per class (real train patches vs synthetic; None below 2 images) + a sample grid each."""
     import tempfile
 
@@ -228,7 +322,7 @@ def _fid_and_grids(train: dict, generated: dict[str, np.ndarray], out: Path, dev
     extractor = effnet_extractor(Path(tempfile.gettempdir()) / "genai-dental-effnet", device=device)
     scores: dict[str, float | None] = {}
     for name, fake in generated.items():
-        label = CLASS_NAMES.index(name)
+        label = classes.index(name)
         real = torch.from_numpy(train["images"][train["labels"] == label][:, None] / 255.0).float()
         fake_t = torch.from_numpy(fake[:, None] / 255.0).float()
         save_grid(fake_t[:64], out / f"samples_{name}.png")
@@ -243,13 +337,13 @@ def _fid_and_grids(train: dict, generated: dict[str, np.ndarray], out: Path, dev
 # ---------------------------------------------------------------- evaluation
 
 
-def _read_split(out: Path, split: str, synthetic: bool) -> tuple[np.ndarray, np.ndarray]:
+def _read_split(out: Path, split: str, synthetic: bool, classes: list[str]) -> tuple[np.ndarray, np.ndarray]:
     images, labels = [], []
     with (out / "manifest.csv").open() as handle:
         for row in csv.DictReader(handle):
             if row["split"] == split and (synthetic or row["synthetic"] == "0"):
                 images.append(np.asarray(Image.open(out / row["file"]).convert("L")))
-                labels.append(CLASS_NAMES.index(row["class"]))
+                labels.append(classes.index(row["class"]))
     return np.stack(images), np.array(labels, dtype=np.int64)
 
 
@@ -279,7 +373,7 @@ def _classical_transform(seed: int):
 def _oversample(images: np.ndarray, labels: np.ndarray, target: int, rng: np.random.Generator) -> tuple:
     """Repeat minority-class images (random picks) up to ``target`` per class; the augmentation varies them."""
     picks = [np.arange(len(labels))]
-    for label in range(len(CLASS_NAMES)):
+    for label in np.unique(labels):
         members = np.nonzero(labels == label)[0]
         if 0 < len(members) < target:
             picks.append(rng.choice(members, size=target - len(members), replace=True))
@@ -287,13 +381,13 @@ def _oversample(images: np.ndarray, labels: np.ndarray, target: int, rng: np.ran
     return images[index], labels[index]
 
 
-def train_classifier(images, labels, *, augment: bool, epochs: int, seed: int, device: str):
-    """A MONAI ``Classifier`` CNN (32x32 grey -> 4 classes), unweighted cross-entropy, Adam."""
+def train_classifier(images, labels, *, n_classes: int, augment: bool, epochs: int, seed: int, device: str):
+    """A MONAI ``Classifier`` CNN (32x32 grey -> ``n_classes``), unweighted cross-entropy, Adam."""
     import torch
     from monai.networks.nets import Classifier
 
     torch.manual_seed(seed)
-    model = Classifier(in_shape=(1, PATCH, PATCH), classes=len(CLASS_NAMES), channels=(16, 32, 64),
+    model = Classifier(in_shape=(1, PATCH, PATCH), classes=n_classes, channels=(16, 32, 64),
                        strides=(2, 2, 2), num_res_units=1).to(device)  # fmt: skip
     optimiser = torch.optim.Adam(model.parameters(), lr=1e-3)
     transform = _classical_transform(seed) if augment else None
@@ -314,7 +408,7 @@ def train_classifier(images, labels, *, augment: bool, epochs: int, seed: int, d
     return model.eval()
 
 
-def _scores(model, images: np.ndarray, labels: np.ndarray, device: str) -> dict[str, Any]:
+def _scores(model, images: np.ndarray, labels: np.ndarray, classes: list[str], device: str) -> dict[str, Any]:
     import torch
     from sklearn.metrics import precision_recall_fscore_support
 
@@ -322,11 +416,11 @@ def _scores(model, images: np.ndarray, labels: np.ndarray, device: str) -> dict[
         logits = model(torch.from_numpy(images[:, None].astype(np.float32) / 255.0).to(device))
     predicted = logits.argmax(1).cpu().numpy()
     precision, recall, f1, _ = precision_recall_fscore_support(
-        labels, predicted, labels=list(range(len(CLASS_NAMES))), zero_division=0
+        labels, predicted, labels=list(range(len(classes))), zero_division=0
     )
     per_class = {
         name: {"precision": float(precision[i]), "recall": float(recall[i]), "f1": float(f1[i])}
-        for i, name in enumerate(CLASS_NAMES)
+        for i, name in enumerate(classes)
     }
     return {"per_class": per_class, "macro_f1": float(np.mean(f1))}
 
@@ -354,10 +448,14 @@ def evaluate_balance(
     balanced = Path(balanced)
     if not (balanced / "manifest.csv").is_file():
         raise BadInputError(f"{balanced} has no manifest.csv; create it with `genai dental balance` first.")
-    real_x, real_y = _read_split(balanced, "train", synthetic=False)
-    all_x, all_y = _read_split(balanced, "train", synthetic=True)
-    test_x, test_y = _read_split(balanced, "test", synthetic=False)
-    target = int(max(np.bincount(all_y, minlength=len(CLASS_NAMES))))
+    written = (
+        json.loads((balanced / "balance.json").read_text()) if (balanced / "balance.json").is_file() else {}
+    )
+    classes = list(written.get("classes", CLASS_NAMES))  # files written before 27 Nov 2026 are DC1000's
+    real_x, real_y = _read_split(balanced, "train", False, classes)
+    all_x, all_y = _read_split(balanced, "train", True, classes)
+    test_x, test_y = _read_split(balanced, "test", False, classes)
+    target = int(max(np.bincount(all_y, minlength=len(classes))))
     runs: dict[str, list[dict[str, Any]]] = {regime: [] for regime in REGIMES}
     for seed in range(seeds):
         rng = np.random.default_rng(seed)
@@ -368,8 +466,10 @@ def evaluate_balance(
         }
         for regime, (x, y, augment) in plans.items():
             started = time.monotonic()
-            model = train_classifier(x, y, augment=augment, epochs=epochs, seed=seed, device=device)
-            runs[regime].append(_scores(model, test_x, test_y, device))
+            model = train_classifier(
+                x, y, n_classes=len(classes), augment=augment, epochs=epochs, seed=seed, device=device
+            )
+            runs[regime].append(_scores(model, test_x, test_y, classes, device))
             progress(f"seed {seed} {regime}: macro-F1 {runs[regime][-1]['macro_f1']:.3f} "
                      f"({time.monotonic() - started:.0f}s)")  # fmt: skip
     table = {
@@ -380,7 +480,7 @@ def evaluate_balance(
                     m: _mean_sd([r["per_class"][name][m] for r in results])
                     for m in ("precision", "recall", "f1")
                 }
-                for name in CLASS_NAMES
+                for name in classes
             },
         }
         for regime, results in runs.items()
@@ -388,9 +488,9 @@ def evaluate_balance(
     report = {
         "seeds": seeds,
         "epochs": epochs,
-        "train_counts_real": counts(real_y),
-        "train_counts_balanced": counts(all_y),
-        "test_counts": counts(test_y),
+        "train_counts_real": counts(real_y, classes),
+        "train_counts_balanced": counts(all_y, classes),
+        "test_counts": counts(test_y, classes),
         "results": table,
     }
     (balanced / "evaluation.json").write_text(json.dumps(report, indent=1))

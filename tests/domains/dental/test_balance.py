@@ -1,14 +1,27 @@
-"""Balancing pieces on a self-made radiograph: lesion-centred and healthy patches, oversampling, the
-classifier training call; plus the shipped weights on one real UFBA image (skipped without shared data)."""
+"""Balancing on self-made radiographs: lesion-centred and healthy patches, oversampling, the classifier; the
+whole balance -> evaluate path on DC1000-shaped phantoms and on the same lesions exported as COCO boxes and as
+images + masks; plus the shipped weights on one real UFBA image (skipped without shared data)."""
 
 from __future__ import annotations
 
+import csv
+import json
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
-from domains.dental.balance import PATCH, _oversample, image_patches, train_classifier
+from data_connectors.errors import BadInputError
+from domains.dental.balance import (
+    PATCH,
+    _oversample,
+    balance_dataset,
+    evaluate_balance,
+    image_patches,
+    train_classifier,
+)
 from domains.dental.phantom import make_phantom
 
 
@@ -29,8 +42,73 @@ def test_oversample_and_classifier() -> None:
     labels = np.array([0] * 6 + [1] * 3 + [2] * 2 + [3])
     x, y = _oversample(images, labels, 6, rng)
     assert np.bincount(y).tolist() == [6, 6, 6, 6]
-    model = train_classifier(x, y, augment=True, epochs=1, seed=0, device="cpu")
+    model = train_classifier(x, y, n_classes=4, augment=True, epochs=1, seed=0, device="cpu")
     assert model(__import__("torch").zeros(2, 1, PATCH, PATCH)).shape == (2, 4)
+
+
+def _as_coco(dc1000: Path, root: Path) -> None:
+    """The phantom's lesions as a Roboflow-style COCO export: one box per lesion, categories named by depth."""
+    from scipy import ndimage
+
+    names = {102: "shallow", 153: "medium", 255: "deep"}
+    document = {"images": [], "annotations": [], "categories": [{"id": 0, "name": "caries"}]}
+    document["categories"] += [{"id": i, "name": name} for i, name in enumerate(names.values(), start=1)]
+    (root / "train").mkdir(parents=True)
+    for number, colours in enumerate(sorted((dc1000 / "colors").glob("*.png"))):
+        codes = np.asarray(Image.open(colours))
+        shutil.copy(dc1000 / "images_1024" / colours.name, root / "train" / colours.name)
+        document["images"].append({"id": number, "file_name": colours.name, "height": codes.shape[0],
+                                   "width": codes.shape[1]})  # fmt: skip
+        components, _ = ndimage.label(codes > 0)
+        for box in ndimage.find_objects(components):
+            category = list(names).index(int(codes[box].max())) + 1
+            x, y = box[1].start, box[0].start
+            bbox = [x, y, box[1].stop - x, box[0].stop - y]
+            document["annotations"].append({"image_id": number, "category_id": category, "bbox": bbox})
+    (root / "train" / "_annotations.coco.json").write_text(json.dumps(document))
+
+
+def _as_masks(dc1000: Path, root: Path) -> None:
+    shutil.copytree(dc1000 / "images_1024", root / "images")
+    shutil.copytree(dc1000 / "colors", root / "masks")
+
+
+@pytest.mark.parametrize(
+    ("layout", "classes"),
+    [
+        ("dc1000", ["healthy", "caries-1", "caries-2", "caries-3"]),
+        ("coco", ["healthy", "deep", "medium", "shallow"]),  # "caries", the unused supercategory, is left out
+        ("masks", ["healthy", "class-102", "class-153", "class-255"]),
+    ],
+)
+def test_balance_any_labelled_layout(
+    phantom_caries_dataset: Path, tmp_path: Path, layout: str, classes
+) -> None:
+    data = phantom_caries_dataset
+    if layout != "dc1000":
+        data = tmp_path / layout
+        (_as_coco if layout == "coco" else _as_masks)(phantom_caries_dataset, data)
+    report = balance_dataset(data, tmp_path / "out", target_per_class=15, gan_minutes=0.02,
+                             progress=lambda message: None)  # fmt: skip
+    assert report["classes"] == classes
+    assert all(report["counts_after"][name] >= 15 for name in classes if report["counts_before"][name])
+    with (tmp_path / "out" / "manifest.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    synthetic = [row for row in rows if row["synthetic"] == "1"]
+    assert synthetic and all(row["split"] == "train" and "syn_" in row["file"] for row in synthetic)
+    assert {row["class"] for row in rows} <= set(classes)
+    if layout == "dc1000":
+        evaluation = evaluate_balance(tmp_path / "out", seeds=2, epochs=1, progress=lambda message: None)
+        assert set(evaluation["results"]) == {"original", "classical", "classical+synthetic"}
+        assert set(evaluation["results"]["original"]["per_class"]) == set(classes)
+
+
+def test_class_folders_cannot_be_balanced(tmp_path: Path) -> None:
+    for name in ("healthy", "caries"):
+        (tmp_path / name).mkdir()
+        Image.fromarray(np.zeros((40, 40), np.uint8)).save(tmp_path / name / "a.png")
+    with pytest.raises(BadInputError, match="says nothing about where the lesions are"):
+        balance_dataset(tmp_path, tmp_path / "out", target_per_class=5, progress=lambda message: None)
 
 
 @pytest.mark.shared_data
