@@ -188,21 +188,28 @@ def index(
     as_json: JsonOption = False,
 ) -> None:
     """Embed radiographs (packaged EfficientNet-Lite0) into a Chroma image collection for similar-case search."""
+    from data_connectors.errors import BadInputError
     from data_connectors.images import IMAGE_SUFFIXES
     from domains.dental.search import category_of, index_cases
     from genai_models.metrics import effnet_extractor
     from rag.image_collections import ImageCollection
 
     services = make_services(config)
+    if not folder.is_dir():
+        raise BadInputError(f"{folder} is not a folder; pass the folder of radiographs to index.")
     paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    if not paths:
+        raise BadInputError(f"{folder} holds no radiograph ({', '.join(IMAGE_SUFFIXES)}); nothing to index.")
     store = ImageCollection(collection, data_dir=services.settings.data_dir, config=services.settings.chroma,
                             create=True)  # fmt: skip
-    written = index_cases(store, paths, effnet_extractor(services.settings.data_dir),
-                          [category_of(p.name) for p in paths])  # fmt: skip
+    written, skipped = index_cases(store, paths, effnet_extractor(services.settings.data_dir),
+                                   [category_of(p.name) for p in paths])  # fmt: skip
     if as_json:
-        print_json({"collection": collection, "indexed": written})
-    else:
-        typer.echo(f"indexed {written} radiographs into {collection}")
+        print_json({"collection": collection, "indexed": written, "skipped": skipped})
+        return
+    typer.echo(f"indexed {written} radiographs into {collection}")
+    for reason in skipped:
+        typer.echo(f"skipped: {reason}", err=True)
 
 
 @app.command()

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from data_connectors.errors import BadInputError
 from data_connectors.images import read_image, to_grey
 from domains.dental.preprocess import normalise_radiograph, resize_image
 
@@ -44,30 +45,52 @@ def category_of(name: str) -> str:
     return stem.split("-")[0] if "-" in stem else stem
 
 
-def embed_radiographs(paths: Sequence[Path], extractor: Callable, batch: int = 32) -> np.ndarray:
-    """``(N, D)`` L2-normalised features; ``extractor`` maps ``(B, 1, H, W)`` [0, 1] tensors to ``(B, D)``."""
+def _prepared(path: Path) -> np.ndarray:
+    return resize_image(normalise_radiograph(to_grey(read_image(path)[0])), EMBED_SIZE_HW)
+
+
+def _features(images: list[np.ndarray], extractor: Callable) -> np.ndarray:
     import torch
 
-    rows = []
-    for start in range(0, len(paths), batch):
-        images = [
-            resize_image(normalise_radiograph(to_grey(read_image(p)[0])), EMBED_SIZE_HW)
-            for p in paths[start : start + batch]
-        ]
-        rows.append(np.asarray(extractor(torch.from_numpy(np.stack(images))[:, None])))
-    features = np.concatenate(rows).astype(np.float32)
+    features = np.asarray(extractor(torch.from_numpy(np.stack(images))[:, None])).astype(np.float32)
     return features / np.maximum(np.linalg.norm(features, axis=1, keepdims=True), 1e-12)
 
 
+def embed_radiographs(paths: Sequence[Path], extractor: Callable, batch: int = 32) -> np.ndarray:
+    """``(N, D)`` L2-normalised features; ``extractor`` maps ``(B, 1, H, W)`` [0, 1] tensors to ``(B, D)``.
+
+    Raises:
+        BadInputError: a file is not a readable image.
+    """
+    return np.concatenate(
+        [_features([_prepared(p) for p in paths[start : start + batch]], extractor)
+         for start in range(0, len(paths), batch)]
+    )  # fmt: skip
+
+
 def index_cases(
-    collection: Any, paths: Sequence[Path], extractor: Callable, labels: Sequence[str | None]
-) -> int:
-    """Embed and upsert radiographs (id = file name) with their label; re-running updates in place."""
-    features = embed_radiographs(paths, extractor)
-    metadatas = [
-        {"label": label or "", "source": Path(p).name} for p, label in zip(paths, labels, strict=True)
-    ]
-    return collection.upsert([Path(p).name for p in paths], features, metadatas)
+    collection: Any, paths: Sequence[Path], extractor: Callable, labels: Sequence[str | None], batch: int = 32
+) -> tuple[int, list[str]]:
+    """Embed and upsert radiographs (id = file name) with their label, a batch at a time; re-running updates in
+    place. Returns (number written, one sentence per unreadable file skipped): one bad file never sinks the
+    index."""
+    written, skipped = 0, []
+    pairs = list(zip(paths, labels, strict=True))
+    for start in range(0, len(pairs), batch):
+        images, kept = [], []
+        for path, label in pairs[start : start + batch]:
+            try:
+                images.append(_prepared(Path(path)))
+            except BadInputError as error:
+                skipped.append(str(error))
+                continue
+            kept.append((Path(path), label))
+        if kept:
+            metadatas = [{"label": label or "", "source": path.name} for path, label in kept]
+            written += collection.upsert(
+                [path.name for path, _ in kept], _features(images, extractor), metadatas
+            )
+    return written, skipped
 
 
 def similar_cases(collection: Any, image: Path, extractor: Callable, *, k: int = 5) -> list[SimilarCase]:

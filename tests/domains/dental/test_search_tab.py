@@ -28,9 +28,13 @@ def test_index_and_query(tmp_path: Path) -> None:
         path = tmp_path / f"cate{1 + i % 2}-{i:05d}.png"
         Image.fromarray(grey).save(path)
         paths.append(path)
+    (tmp_path / "cate1-broken.png").write_bytes(b"\x89PNG\r\n\x1a\n truncated")
+    paths.insert(3, tmp_path / "cate1-broken.png")
     store = ImageCollection("dental-test", data_dir=tmp_path / "data", create=True)
-    assert index_cases(store, paths, _fake_extractor, [category_of(p.name) for p in paths]) == 6
-    assert index_cases(store, paths, _fake_extractor, [category_of(p.name) for p in paths]) == 6
+    labels = [category_of(p.name) for p in paths]
+    written, skipped = index_cases(store, paths, _fake_extractor, labels, batch=4)
+    assert written == 6 and len(skipped) == 1 and "cate1-broken.png" in skipped[0]  # the other 6 are indexed
+    assert index_cases(store, paths, _fake_extractor, labels)[0] == 6
     assert store.count() == 6  # upsert: idempotent
     cases = similar_cases(store, paths[0], _fake_extractor, k=2)
     assert (

@@ -143,6 +143,13 @@ def test_cli_fine_tunes_the_shipped_teeth_model(tmp_path: Path, phantom_dataset:
     assert spec["init"]["weights"] == PACKAGED_WEIGHTS.name and spec["channels"] == shipped["channels"]
 
 
+def test_cli_index_of_an_empty_folder_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GENAI_DATA_DIR", str(tmp_path / "data"))
+    (tmp_path / "empty").mkdir()
+    result = _cli(["dental", "index", str(tmp_path / "empty")])
+    assert isinstance(result.exception, BadInputError) and "holds no radiograph" in str(result.exception)
+
+
 def test_missing_weights_message(tmp_path: Path) -> None:
     image = _save(tmp_path / "p.png", make_phantom(7, (128, 256))[0])
     with pytest.raises(BadInputError, match="genai dental train"):
