@@ -16,6 +16,7 @@ vectors (a re-run finds the orphan vectors again).
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -82,9 +83,15 @@ def _report_progress(chunks: Sequence[Document], progress: Progress | None, ever
 
 
 def _remove_sources(store: DocumentStore, collection: str, keep: set[str]) -> int:
-    """Delete every chunk whose source is not in ``keep``: records first, then vectors (see module doc)."""
+    """Delete every chunk whose source is not in ``keep`` or under a folder in it: records first, then
+    vectors (see module doc)."""
+    folders = tuple(path.rstrip(os.sep) + os.sep for path in keep)
+
+    def kept(source: str) -> bool:
+        return source in keep or source.startswith(folders)
+
     doomed = [
-        chunk_id for chunk_id, meta in store.iter_metadatas(collection) if meta.get("source") not in keep
+        chunk_id for chunk_id, meta in store.iter_metadatas(collection) if not kept(str(meta.get("source")))
     ]
     if doomed:
         record_manager(store, collection).delete_keys(doomed)

@@ -127,7 +127,8 @@ class LoadResult:
 
 def iter_files(paths: str | Path | Iterable[str | Path]) -> Iterator[Path]:
     """Every file under ``paths``: folders walked recursively in sorted order, hidden files and folders
-    ignored, each file once. A path that does not exist is yielded as is, so loading reports it."""
+    ignored, each file once. A path that does not exist, and a folder that cannot be listed, are yielded as
+    they are, so loading reports them."""
     if isinstance(paths, str | Path):
         paths = [paths]  # one path, not an iterable of characters
     seen: set[str] = set()
@@ -143,11 +144,14 @@ def iter_files(paths: str | Path | Iterable[str | Path]) -> Iterator[Path]:
         if not root.is_dir():
             yield from once(root)
             continue
-        for folder, dirnames, filenames in os.walk(root):
+        unlisted: list[OSError] = []
+        for folder, dirnames, filenames in os.walk(root, onerror=unlisted.append):
             dirnames[:] = sorted(name for name in dirnames if not _is_hidden(name))
             for name in sorted(filenames):
                 if not _is_hidden(name):
                     yield from once(Path(folder) / name)
+        for error in unlisted:
+            yield from once(Path(error.filename))
 
 
 def load_documents(
@@ -172,6 +176,13 @@ def load_documents(
     for file in iter_files(paths):
         path = os.path.abspath(file)
         suffix = file.suffix.lower()
+        if file.is_dir():  # see iter_files: a folder that could not be listed
+            reason = "folder cannot be listed (permission denied?); nothing under it was read or removed"
+            result.failed.append(FileFailure(path, reason))
+            continue
+        if suffix not in _READERS and not file.exists():  # a missing folder, e.g. an unmounted share
+            result.failed.append(FileFailure(path, "not found; nothing under it was read or removed"))
+            continue
         if suffix not in _READERS:
             kind = f"unsupported file type {suffix}" if suffix else "unsupported file type (no extension)"
             result.skipped.append(FileFailure(path, kind))

@@ -312,6 +312,26 @@ def test_a_path_that_does_not_exist_is_a_failure_not_a_crash(tmp_path: Path) -> 
     assert failure_reason(result, "missing.pdf").startswith("file not found")
 
 
+def test_a_folder_that_cannot_be_listed_is_a_failure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """os.walk reports an unlistable sub-folder only to its ``onerror`` (root ignores permissions here, so
+    the error is injected)."""
+    (tmp_path / "ok.txt").write_text("readable", encoding="utf-8")
+    (tmp_path / "locked").mkdir()
+    walk = loader_module.os.walk
+
+    def walk_with_a_locked_folder(top, onerror=None, **options):
+        for folder, dirnames, filenames in walk(top, **options):
+            if Path(folder).name == "locked":
+                onerror(PermissionError(13, "Permission denied", folder))
+                continue
+            yield folder, dirnames, filenames
+
+    monkeypatch.setattr(loader_module.os, "walk", walk_with_a_locked_folder)
+    result = load_documents([tmp_path])
+    assert [Path(p).name for p in result.loaded] == ["ok.txt"]
+    assert failure_reason(result, "locked").startswith("folder cannot be listed")
+
+
 def test_a_reader_crash_becomes_a_failure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     def explode(data: bytes):
         raise RuntimeError("library bug")

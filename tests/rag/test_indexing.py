@@ -92,6 +92,18 @@ def test_bad_files_are_reported_and_the_rest_indexed_and_kept_on_sync(store, cor
     assert report.to_dict()["failures"][0]["reason"]
 
 
+def test_sync_keeps_the_chunks_of_a_folder_that_is_not_there(store, corpus, tmp_path):
+    """An unmounted share among the paths: reported as failed, and --sync keeps what was indexed from it."""
+    share = tmp_path / "share"
+    share.mkdir()
+    (share / "claims.txt").write_text("Claims are paid within 30 days of approval.\n", encoding="utf-8")
+    first = _ingest(store, [corpus, share])
+    share.rename(tmp_path / "unmounted")
+    report = _ingest(store, [corpus, share], sync=True)
+    assert report.failed == 1 and report.failures[0].path == str(share)
+    assert report.deleted == 0 and store.collection("kb-test").count() == first.chunks
+
+
 def test_bad_arguments_raise_bad_input(store, tmp_path):
     with pytest.raises(BadInputError, match="None of the paths exist"):
         _ingest(store, [tmp_path / "missing"])
