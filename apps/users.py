@@ -384,7 +384,7 @@ class UserFiles:
         import shutil
 
         source = self.check_upload(path)
-        safe_name = re.sub(r"[^A-Za-z0-9._-]", "_", source.name).lstrip(".") or "upload"
+        safe_name = upload_name(source.name)
         own = self.folder(user, "uploads")
         folder = (folder or own).resolve()
         if not folder.is_relative_to(own):
@@ -392,6 +392,18 @@ class UserFiles:
         target = folder / safe_name
         shutil.copyfile(source, target)
         return target
+
+
+def upload_name(name: str) -> str:
+    """A file name safe to store (letters of any script, digits, ``._-``): the same upload always maps to the
+    same name, so a new version replaces the old, and two names that clean up alike ("Claim 1.pdf",
+    "Claim_1.pdf") get a short hash of the original each, so neither overwrites the other."""
+    safe = re.sub(r"[^\w.-]", "_", name).lstrip(".") or "upload"
+    if safe == name:
+        return safe
+    stem, dot, suffix = safe.rpartition(".") if "." in safe else (safe, "", "")
+    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+    return f"{stem}-{digest}{dot}{suffix}"
 
 
 class GuardedDocuments:

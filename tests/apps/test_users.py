@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from apps.users import AccessDeniedError, AccessPolicy, UserFiles, UserStore, verify_password
+from apps.users import AccessDeniedError, AccessPolicy, UserFiles, UserStore, upload_name, verify_password
 from data_connectors.database import create_database_engine
 from data_connectors.errors import BadInputError
 
@@ -109,7 +109,17 @@ def test_user_files_refuse_traversal_and_other_users(tmp_path: Path) -> None:
     small = tmp_path / "..hidden name;rm.txt"
     small.write_text("ok")
     stored = files.store_upload("alice", small)
-    assert stored.parent == tmp_path / "uploads" / "alice" and stored.name == "hidden_name_rm.txt"
+    assert stored.parent == tmp_path / "uploads" / "alice"
+    assert stored.name.startswith("hidden_name_rm-") and stored.suffix == ".txt"
+
+
+@pytest.mark.parametrize(
+    ("first", "second"), [("Claim 1.pdf", "Claim_1.pdf"), ("理赔 A.pdf", "理赔_A.pdf"), ("a?.txt", "a*.txt")]
+)
+def test_uploads_whose_names_clean_up_alike_never_overwrite_each_other(first: str, second: str) -> None:
+    assert upload_name(first) != upload_name(second)
+    assert upload_name(first) == upload_name(first)  # a new version of the same upload replaces the old
+    assert upload_name("条款.pdf") == "条款.pdf" and "/" not in upload_name("../../etc/passwd")
 
 
 def test_users_cli_add_grant_list_key(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
