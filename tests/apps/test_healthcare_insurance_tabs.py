@@ -81,3 +81,25 @@ def test_insurance_tab_triage_and_dashboard(fake_services):
     assert set(processing["segment"]) == {"home", "motor", "travel", "commercial"}
     assert approval["approval_rate"].between(0, 1).all() and fraud["fraud_flag_rate"].between(0, 1).all()
     assert list(profile.columns)[:2] == ["segment", "claims"]
+
+
+def test_appointment_book_page_needs_a_login_and_audits_who_did_what(fake_services):
+    from types import SimpleNamespace
+
+    from data_connectors.audit import AuditLog
+
+    handlers = _handlers(healthcare, fake_services)
+    tuesday = date.today() + timedelta(days=(1 - date.today().weekday()) % 7 or 7)
+    slot = handlers["find_slots"]("dentistry", tuesday.isoformat(), "morning").iloc[0]
+    start = pd.Timestamp(slot["start"]).isoformat()
+    fake_services.users.add("alice", "alice-password-1")
+    assert "Log in first" in handlers["book"](slot["clinician_id"], start, "Ann Lee", None)
+    alice = SimpleNamespace(username="alice")
+    booked = handlers["book"](slot["clinician_id"], start, "Ann Lee", alice)
+    assert booked.startswith("Booked #")
+    number = int(booked.split("#")[1].split(":")[0])
+    assert "Log in first" in handlers["cancel"](number, None)
+    assert handlers["cancel"](number, alice).startswith(f"Cancelled #{number}")
+    entries = AuditLog(fake_services.database).entries(collection="appointments")
+    assert sorted((e.actor, e.action) for e in entries) == [("alice", "book"), ("alice", "cancel")]
+    assert all("Ann Lee" not in e.question for e in entries)  # the appointment's number, not the patient
