@@ -107,6 +107,8 @@ def ingest(
         typer.echo(f"  failed  {failure.path}: {failure.reason}")
     for skipped in report.skipped:
         typer.echo(f"  skipped {skipped.path}: {skipped.reason}")
+    for partial in report.partial:
+        typer.echo(f"  partly  {partial.path}: {partial.reason}")
 
 
 def search(

@@ -48,6 +48,7 @@ class IngestReport:
     files: int = 0
     failures: list[FileFailure] = field(default_factory=list)
     skipped: list[FileFailure] = field(default_factory=list)
+    partial: list[FileFailure] = field(default_factory=list)  # indexed, but part of the file was unreadable
     seconds: float = 0.0
 
     @property
@@ -66,6 +67,7 @@ class IngestReport:
             "files": self.files,
             "failures": [asdict(failure) for failure in self.failures],
             "skipped": [asdict(failure) for failure in self.skipped],
+            "partial": [asdict(failure) for failure in self.partial],
             "seconds": round(self.seconds, 3),
         }
 
@@ -159,6 +161,7 @@ def ingest(
         files=len(loaded.loaded),
         failures=loaded.failed,
         skipped=loaded.skipped,
+        partial=loaded.partial,
     )
     vector_store = store.vector_store(collection, create=True)
     manager = record_manager(store, collection)

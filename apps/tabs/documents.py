@@ -115,6 +115,7 @@ def build(services: Services) -> None:
             f"unchanged, {report.failed} failed ({report.seconds:.1f}s)"
         ]
         lines += [f"Not ingested: {Path(f.path).name}: {f.reason}" for f in report.failures + report.skipped]
+        lines += [f"Ingested in part: {Path(f.path).name}: {f.reason}" for f in report.partial]
         return "\n\n".join(lines), refresh(collection, request), ""
 
     def respond(

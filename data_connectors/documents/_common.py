@@ -33,6 +33,7 @@ class ParsedFile:
 
     parts: list[Part]
     title: str | None = None
+    missing: str | None = None  # what could not be read while the rest could, e.g. "pages 3, 7 ..."
 
 
 def decode_text(data: bytes) -> str:

@@ -117,12 +117,14 @@ class FileFailure:
 
 @dataclass
 class LoadResult:
-    """``skipped``: types no reader handles; ``failed``: supported files that could not be read."""
+    """``skipped``: types no reader handles; ``failed``: supported files that could not be read;
+    ``partial``: loaded files of which a part could not be read (the reason says which)."""
 
     documents: list[Document] = field(default_factory=list)
     loaded: list[str] = field(default_factory=list)
     skipped: list[FileFailure] = field(default_factory=list)
     failed: list[FileFailure] = field(default_factory=list)
+    partial: list[FileFailure] = field(default_factory=list)
 
 
 def iter_files(paths: str | Path | Iterable[str | Path]) -> Iterator[Path]:
@@ -190,7 +192,8 @@ def load_documents(
         doc_type, reader = _READERS[suffix]
         try:
             data = _read_bytes(file, max_bytes, max_file_mb)
-            documents = _documents(path, data, doc_type, reader(data), extra)
+            parsed = reader(data)
+            documents = _documents(path, data, doc_type, parsed, extra)
             if not documents:
                 raise UnreadableFileError("contains no text")
         except UnreadableFileError as exc:
@@ -201,6 +204,8 @@ def load_documents(
         else:
             result.documents.extend(documents)
             result.loaded.append(path)
-    for failure in result.failed:
-        log.warning("not loaded: %s: %s", failure.path, failure.reason)
+            if parsed.missing:
+                result.partial.append(FileFailure(path, parsed.missing))
+    if result.failed or result.partial:  # counts only: paths can carry people's names
+        log.warning("%d file(s) not loaded, %d loaded in part", len(result.failed), len(result.partial))
     return result

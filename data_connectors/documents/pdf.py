@@ -6,12 +6,9 @@ Text comes from PDFium (pypdfium2), Chromium's PDF engine: about 20x faster than
 
 from __future__ import annotations
 
-import logging
 import threading
 
 from data_connectors.documents._common import ParsedFile, Part, UnreadableFileError, normalise_text
-
-log = logging.getLogger(__name__)
 
 _EOF_WINDOW = 2048  # readers accept a little trailing junk after %%EOF; more means it is not the end
 _LINE_END_HYPHEN = "\ufffe"  # PDFium's mark for a word hyphenated across a line break
@@ -74,10 +71,11 @@ def read_pdf(data: bytes) -> ParsedFile:
             title = _title(document)
         finally:
             document.close()
-    if broken:
-        log.warning("PDF pages %s could not be decoded and were left out", broken)
     if not parts:
         if broken and len(broken) == page_count:
             raise UnreadableFileError("no PDF page could be decoded; the content streams are damaged")
         raise UnreadableFileError("no extractable text (scanned? OCR is not supported)")
-    return ParsedFile(parts=parts, title=title)
+    missing = None
+    if broken:
+        missing = f"could not decode page(s) {', '.join(map(str, broken))} of {page_count}; left out"
+    return ParsedFile(parts=parts, title=title, missing=missing)

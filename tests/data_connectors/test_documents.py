@@ -332,6 +332,26 @@ def test_a_folder_that_cannot_be_listed_is_a_failure(tmp_path: Path, monkeypatch
     assert failure_reason(result, "locked").startswith("folder cannot be listed")
 
 
+def test_a_pdf_with_an_undecodable_page_is_loaded_in_part_and_says_which(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pdfium failing on page 2 only (injected: real damaged content streams are hard to make reproducibly)."""
+    from data_connectors.documents import pdf as pdf_module
+
+    page_text = pdf_module._page_text
+
+    def fail_on_page_two(document, index):
+        if index == 1:
+            raise RuntimeError("damaged content stream")
+        return page_text(document, index)
+
+    monkeypatch.setattr(pdf_module, "_page_text", fail_on_page_two)
+    path = write_pdf(tmp_path / "policy.pdf", [["Cover page."], ["Lost page."], ["Third page."]])
+    result = load_documents([path])
+    assert [d.metadata["page"] for d in result.documents] == [1, 3] and result.loaded == [str(path)]
+    assert result.partial[0].reason == "could not decode page(s) 2 of 3; left out"
+
+
 def test_a_reader_crash_becomes_a_failure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     def explode(data: bytes):
         raise RuntimeError("library bug")
