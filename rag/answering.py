@@ -341,7 +341,7 @@ class Answerer:
             return
         problem = grounding_problem(cleaned, standalone, passages)
         if problem:
-            log.info("refused after generation: %s", problem)
+            log.info("refused after generation: the draft was not grounded in the passages")
             yield self._refusal(standalone, passages)
             return
         if not cited:
