@@ -153,13 +153,17 @@ class DocumentStore:
         """The langchain ``Chroma`` vector store over one knowledge base."""
         from langchain_chroma import Chroma
 
-        self.collection(name, create=create)
-        return Chroma(
+        collection = self.collection(name, create=create)
+        store = Chroma(
             collection_name=name,
             embedding_function=self.embeddings,
             client=self.client,
             create_collection_if_not_exists=False,
         )
+        # langchain_chroma fetched the collection without an embedding function, so Chroma attached its
+        # default one, which downloads a model if ever called: use ours, which has none.
+        store._chroma_collection = collection
+        return store
 
     def dense_search(
         self, name: str, vector: list[float], *, k: int, where: dict[str, Any] | None = None

@@ -27,6 +27,7 @@ def test_embeddings_must_be_langchain_embeddings(tmp_path):
 
 def _round_trip(store: DocumentStore) -> None:
     vector_store = store.vector_store("kb-one", create=True)
+    assert vector_store._collection._embedding_function is None  # Chroma's default would download a model
     vector_store.add_documents(
         [
             Document(
