@@ -1,8 +1,9 @@
-"""``genai users``: add people, grant and revoke knowledge bases, list them, issue API keys.
+"""``genai users``: add and remove people, set passwords, grant and revoke knowledge bases, list them, issue
+and revoke API keys.
 
 Passwords are read from a hidden prompt or, for scripts, from stdin (``--password-stdin``), never from the
 command line where ``ps`` and shell history would keep them. An API key is printed once; only its hash is
-stored, so a lost key is replaced with a new one.
+stored, so a lost key is replaced with a new one and a leaked one is revoked (``revoke-keys``).
 """
 
 from __future__ import annotations
@@ -39,23 +40,28 @@ def _print_user(user, as_json: bool, text: str) -> None:
         typer.echo(text)
 
 
+PasswordStdinOption = Annotated[
+    bool, typer.Option("--password-stdin", help="read the password from stdin (for scripts)")
+]
+
+
+def _password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
 @app.command()
 @guarded
 def add(
     name: NameArgument,
     admin: Annotated[bool, typer.Option("--admin", help="may use every collection")] = False,
-    password_stdin: Annotated[
-        bool, typer.Option("--password-stdin", help="read the password from stdin (for scripts)")
-    ] = False,
+    password_stdin: PasswordStdinOption = False,
     config: ConfigOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Create a user (member unless --admin); the password is prompted for, hidden."""
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    user = _store(config).add(name, password, admin=admin)
+    user = _store(config).add(name, _password(password_stdin), admin=admin)
     _print_user(user, as_json, f"added {user.role} {user.name}")
 
 
@@ -108,3 +114,38 @@ def api_key(name: NameArgument, config: ConfigOption = None, as_json: JsonOption
         return
     typer.echo(key)
     typer.echo("Store this key now: it is shown only once.", err=True)
+
+
+@app.command("revoke-keys")
+@guarded
+def revoke_keys(name: NameArgument, config: ConfigOption = None, as_json: JsonOption = False) -> None:
+    """Invalidate every API key of NAME at once (a leaked key); issue a new one with `api-key`."""
+    revoked = _store(config).revoke_api_keys(name)
+    if as_json:
+        print_json({"user": name, "revoked": revoked})
+    else:
+        typer.echo(f"revoked {revoked} API key(s) of {name}")
+
+
+@app.command()
+@guarded
+def password(
+    name: NameArgument,
+    password_stdin: PasswordStdinOption = False,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Set a new password for NAME (prompted for, hidden)."""
+    user = _store(config).set_password(name, _password(password_stdin))
+    _print_user(user, as_json, f"new password set for {user.name}")
+
+
+@app.command()
+@guarded
+def remove(name: NameArgument, config: ConfigOption = None, as_json: JsonOption = False) -> None:
+    """Delete NAME with their grants and API keys; their next request is refused."""
+    _store(config).remove(name)
+    if as_json:
+        print_json({"removed": name})
+    else:
+        typer.echo(f"removed {name}")

@@ -231,6 +231,33 @@ class UserStore:
             )
         return key
 
+    def revoke_api_keys(self, name: str) -> int:
+        """Invalidate every API key of ``name`` (a leaked key: revoke, then issue a new one); returns how many."""
+        with Session(self.engine) as session, session.begin():
+            row = self._row(session, name)
+            return session.execute(delete(ApiKeyRow).where(ApiKeyRow.user_id == row.id)).rowcount
+
+    def set_password(self, name: str, password: str) -> User:
+        """Replace the password of ``name``.
+
+        Raises:
+            BadInputError: no such user, or the password is shorter than 8 characters.
+        """
+        if not isinstance(password, str) or len(password) < _MIN_PASSWORD:
+            raise BadInputError(f"The password of {name!r} must have at least {_MIN_PASSWORD} characters.")
+        with Session(self.engine) as session, session.begin():
+            row = self._row(session, name)
+            row.password_hash = hash_password(password)
+            return self._user(session, row)
+
+    def remove(self, name: str) -> None:
+        """Delete ``name`` with their grants and API keys: their next request or page load is refused."""
+        with Session(self.engine) as session, session.begin():
+            row = self._row(session, name)
+            session.execute(delete(ApiKeyRow).where(ApiKeyRow.user_id == row.id))
+            session.execute(delete(GrantRow).where(GrantRow.user_id == row.id))
+            session.delete(row)
+
     def user_for_key(self, key: str) -> User | None:
         """The owner of an API key, or None for an unknown key."""
         if not isinstance(key, str) or not key.startswith(_KEY_PREFIX):

@@ -158,6 +158,37 @@ def test_users_cli_add_grant_list_key(tmp_path: Path, caplog: pytest.LogCaptureF
     assert "s3cret-pass" not in caplog.text and key not in caplog.text
 
 
+def test_users_cli_revoke_keys_password_remove(tmp_path: Path) -> None:
+    """A leaked key stops working, a new password replaces the old, a removed user is gone with grants and
+    keys."""
+    from apps.cli import app
+    from apps.services import Services
+    from apps.settings import load_settings
+
+    runner = CliRunner()
+    env = {"GENAI_DATA_DIR": str(tmp_path)}
+    runner.invoke(app, ["users", "add", "alice", "--password-stdin"], input="first-pass-1\n", env=env)
+    runner.invoke(app, ["users", "grant", "alice", "policies"], env=env)
+    keys = [runner.invoke(app, ["users", "api-key", "alice"], env=env).stdout.split()[0] for _ in range(2)]
+    store = Services(load_settings(data_dir=tmp_path)).users
+    assert all(store.user_for_key(key).name == "alice" for key in keys)
+    revoked = runner.invoke(app, ["users", "revoke-keys", "alice", "--json"], env=env)
+    assert json.loads(revoked.stdout) == {"user": "alice", "revoked": 2}
+    assert all(store.user_for_key(key) is None for key in keys)
+    changed = runner.invoke(
+        app, ["users", "password", "alice", "--password-stdin"], input="second-pass-2\n", env=env
+    )
+    assert changed.exit_code == 0, changed.output
+    assert store.authenticate("alice", "second-pass-2") and not store.authenticate("alice", "first-pass-1")
+    short = runner.invoke(app, ["users", "password", "alice", "--password-stdin"], input="short\n", env=env)
+    assert short.exit_code == 2 and "at least 8 characters" in short.output
+    new_key = runner.invoke(app, ["users", "api-key", "alice"], env=env).stdout.split()[0]
+    assert runner.invoke(app, ["users", "remove", "alice"], env=env).exit_code == 0
+    assert store.get("alice") is None and store.user_for_key(new_key) is None
+    gone = runner.invoke(app, ["users", "remove", "alice"], env=env)
+    assert gone.exit_code == 2 and "No user named" in gone.output
+
+
 def test_serve_refuses_public_bind_without_users(tmp_path: Path) -> None:
     from apps.server import check_bind_address
     from apps.services import Services
