@@ -124,6 +124,7 @@ def build(services: Services) -> None:
         collection: str | None,
         request: gr.Request | None = None,
     ) -> Iterator[tuple]:
+        from data_connectors.audit import AuditLog
         from rag.answering import Answer
 
         if not collection:
@@ -131,7 +132,11 @@ def build(services: Services) -> None:
         turns = [{"role": t["role"], "content": _as_text(t["content"])} for t in history]
         history = [*history, {"role": "user", "content": message}, {"role": "assistant", "content": ""}]
         try:
-            answerer = GuardedDocuments(services, request).answerer(collection)
+            guarded = GuardedDocuments(services, request)
+            answerer = guarded.answerer(collection)
+            AuditLog(services.database).record(  # as the API does: who asked what of which collection
+                actor=guarded.user.name, action="hub.ask", collection=collection, question=message
+            )
             for event in answerer.stream(message, history=turns):
                 if isinstance(event, Answer):
                     history[-1]["content"] = event.answer
