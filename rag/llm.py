@@ -219,7 +219,11 @@ class TransformersChat(ChatModel):
         return target
 
     def stream(self, messages, *, max_new_tokens=None, temperature=None, stop=None):
-        from transformers import TextIteratorStreamer
+        """Generation runs in a worker thread feeding a streamer. A stop marker, a consumer that goes away
+        (a closed client) or an error ends it: the worker is told to halt and joined before the lock is
+        released, and its error (e.g. CUDA out of memory) is raised here instead of the stream hanging."""
+        import torch
+        from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
 
         messages = _check_messages(messages)
         inputs = self.tokenizer.apply_chat_template(
@@ -227,11 +231,20 @@ class TransformersChat(ChatModel):
         ).to(self.device)
         temperature = self.config.temperature if temperature is None else temperature
         streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
+        halt, failure = threading.Event(), []
+
+        class Halted(StoppingCriteria):
+            def __call__(self, input_ids, scores, **kwargs):
+                return torch.full(
+                    (input_ids.shape[0],), halt.is_set(), dtype=torch.bool, device=input_ids.device
+                )
+
         options = {
             **inputs,
             "max_new_tokens": max_new_tokens or self.config.max_new_tokens,
             "do_sample": temperature > 0,
             "streamer": streamer,
+            "stopping_criteria": StoppingCriteriaList([Halted()]),
             "repetition_penalty": self.config.repeat_penalty,
             "pad_token_id": self.tokenizer.pad_token_id or self.tokenizer.eos_token_id,
         }
@@ -239,20 +252,33 @@ class TransformersChat(ChatModel):
             options["temperature"] = temperature
         else:
             options.update(temperature=None, top_p=None, top_k=None)
+
+        def generate() -> None:
+            try:
+                self.model.generate(**options)
+            except Exception as error:  # raised again in the caller's thread below
+                failure.append(error)
+                streamer.end()
+
         with self._lock:
-            worker = threading.Thread(target=self.model.generate, kwargs=options, daemon=True)
+            worker = threading.Thread(target=generate, daemon=True)
             worker.start()
             produced, emitted = "", 0
-            for text in streamer:
-                produced += text
-                cut = min((produced.find(m) for m in stop or () if m in produced), default=-1)
-                end = cut if cut >= 0 else len(produced)
-                if end > emitted:
-                    yield produced[emitted:end]
-                    emitted = end
-                if cut >= 0:
-                    break
-            worker.join()
+            try:
+                for text in streamer:
+                    produced += text
+                    cut = min((produced.find(m) for m in stop or () if m in produced), default=-1)
+                    end = cut if cut >= 0 else len(produced)
+                    if end > emitted:
+                        yield produced[emitted:end]
+                        emitted = end
+                    if cut >= 0:
+                        break
+            finally:
+                halt.set()
+                worker.join()
+            if failure:
+                raise failure[0]
 
 
 class OpenAIChat(ChatModel):

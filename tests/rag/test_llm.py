@@ -39,6 +39,17 @@ def test_transformers_engine_runs_the_gguf_model(model_cache_dir) -> None:
     pieces = list(chat.stream(QUESTION, stop=["\n\n"]))
     assert "".join(pieces).strip() and len(pieces) > 1
     assert (model_cache_dir / "models" / "SmolLM2-135M-Instruct.Q4_1-hf" / "config.json").exists()
+    first = chat.stream(QUESTION)
+    next(first)
+    first.close()  # a client that goes away: generation halts and the lock is free for the next request
+    assert chat.generate(QUESTION, max_new_tokens=4)
+
+    def out_of_memory(**options):
+        raise RuntimeError("CUDA out of memory")
+
+    chat.model.generate = out_of_memory  # an error in the worker thread reaches the caller, not a hang
+    with pytest.raises(RuntimeError, match="out of memory"):
+        list(chat.stream(QUESTION))
 
 
 def test_cpu_weights_are_requantized_once_and_reused(model_cache_dir, tmp_path) -> None:
