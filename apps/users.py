@@ -493,6 +493,12 @@ class GuardedDocuments:
         self.services.access.check(self.user, collection)
         if not files:
             raise BadInputError("No file uploaded; choose at least one document.")
+        limit = self.services.settings.uploads.max_files
+        if len(files) > limit:
+            raise BadInputError(
+                f"{len(files)} files in one upload, over the limit of {limit} (GENAI_UPLOADS__MAX_FILES); "
+                "upload them in smaller batches."
+            )
         uploads = self.services.user_files
         folder = uploads.folder(self.user.name, "uploads") / collection
         folder.mkdir(exist_ok=True)

@@ -276,6 +276,11 @@ class HybridRetriever(BaseRetriever):
     ) -> list[Document]:
         if not isinstance(query, str) or not query.strip():
             raise BadInputError("The query is empty; type a question or keywords to search for.")
+        # The retriever's own filters are its scope (e.g. one claim): a call may narrow it, never replace it.
+        asked = filters or {}
+        conflicts = sorted(key for key in asked if key in self.filters and self.filters[key] != asked[key])
+        if conflicts:
+            raise BadInputError(f"Filter(s) {', '.join(conflicts)} conflict with this retriever's scope.")
         scope = {**self.filters, **(filters or {})}
         mode = self.config.mode
         dense = self._dense(query, scope) if mode in ("dense", "hybrid") else []

@@ -216,3 +216,17 @@ def test_genai_serve_public_host_without_users_exits_2(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "binds to 127.0.0.1 only" in result.stderr and "genai users add" in result.stderr
+
+
+def test_an_upload_over_the_file_count_limit_is_refused_whole(tmp_path: Path) -> None:
+    from apps.services import Services
+    from apps.settings import UploadConfig, load_settings
+    from apps.users import GuardedDocuments
+
+    services = Services(load_settings(data_dir=tmp_path, uploads=UploadConfig(max_files=2)))
+    files = [tmp_path / f"{n}.txt" for n in range(3)]
+    for file in files:
+        file.write_text("policy text")
+    with pytest.raises(BadInputError, match="3 files in one upload, over the limit of 2"):
+        GuardedDocuments(services, None).ingest("kb-limit", files)
+    assert not (tmp_path / "uploads").exists() or not any((tmp_path / "uploads").rglob("*.txt"))

@@ -89,6 +89,10 @@ def test_filters_apply_to_dense_and_bm25(store):
     )
     assert all(p.metadata["doc_type"] == "txt" for p in scoped)
     assert _retriever(store).invoke("fire", filters={"claim_id": "C-404"}) == []
+    claim_one = HybridRetriever(store=store, collection="kb-r", filters={"claim_id": "C-1"})
+    with pytest.raises(BadInputError, match="claim_id conflict with this retriever's scope"):
+        claim_one.invoke("water damage", filters={"claim_id": "C-2"})  # narrows, never widens
+    assert claim_one.invoke("water damage", filters={"claim_id": "C-1"})
 
 
 def test_config_and_query_are_validated(store):
