@@ -42,6 +42,12 @@ _CONFIRM = re.compile(
     r"^\s*(?:yes|yep|yeah|y|ok|okay|sure|confirm|confirmed|please do|book it|go ahead|sounds good|that works|"
     r"perfect|great)\b"
 )
+# After the "yes", only words like these may follow: "ok, but in the afternoon?" asks for something else.
+_CONFIRM_FILLERS = frozenset({
+    "yes", "yep", "yeah", "ok", "okay", "sure", "please", "thanks", "thank", "you", "that", "that's", "this",
+    "it", "is", "works", "sounds", "good", "fine", "great", "perfect", "lovely", "cheers", "go", "ahead",
+    "book", "confirm", "confirmed", "do", "for", "me", "the", "slot", "appointment", "one",
+})  # fmt: skip
 _DECLINE = re.compile(r"^\s*(?:no|nope|n|not that|another|different|other|cancel|don'?t)\b")
 
 
@@ -165,7 +171,14 @@ def wants_booking(message: str) -> bool:
 
 
 def is_confirmation(message: str) -> bool:
-    return bool(_CONFIRM.search(message.lower())) and not is_decline(message)
+    """A plain yes to the proposed slot: a confirmation word first and nothing after it but more of the same
+    (no "but", no question, no other time)."""
+    lowered = message.lower().replace("’", "'")
+    start = _CONFIRM.search(lowered)
+    if start is None or is_decline(message) or "?" in lowered:
+        return False
+    rest = re.findall(r"[a-z']+|\d+", lowered[start.end() :])
+    return all(word in _CONFIRM_FILLERS for word in rest)
 
 
 def is_decline(message: str) -> bool:

@@ -93,7 +93,15 @@ _REMOTE_PAST = re.compile(
     r"\b(?:(?:\w+ )?(?:years?|months?|weeks?) ago|last (?:year|month|week|summer|winter)|in the past|"
     r"used to|history of|as a child|when i was)\b"
 )
-_CLAUSE_BREAK = re.compile(r"[.;!?\n]|,\s*(?:but|and|though|however)\b|\bbut\b|\bhowever\b|\balthough\b")
+# A missed emergency costs far more than a false alarm: clauses are cut short (every comma, "and", "so"), so a
+# negation or a "years ago" only reaches the symptom it is said of.
+_CLAUSE_BREAK = re.compile(r"[.,;:!?\n]|\b(?:but|and|so|then|however|although|though|because)\b")
+# Negation words that say nothing about the symptom that follows ("no one is home and my chest hurts").
+_NOT_A_NEGATION = re.compile(
+    r"\b(?:no one|no-one|nobody|no idea|not sure|(?:do|does|did)n'?t know|(?:do|does|did) not know|"
+    r"(?:is|are|was)n'?t (?:responding|breathing|waking|moving|answering)|not (?:responding|breathing|waking))\b"
+)
+_NEGATION_WINDOW_WORDS = 4
 
 DOSING_PATTERNS = (
     r"\bhow (?:much|many)\b.{0,40}\b(?:take|give|have|use|mg|milligrams?|ml|tablets?|pills?|capsules?|puffs?)\b",
@@ -145,8 +153,8 @@ def _clause_around(text: str, start: int, end: int) -> str:
 
 
 def _is_negated(text: str, match: re.Match[str]) -> bool:
-    before = _clause_before(text, match.start())
-    words = before.split()[-6:]
+    before = _NOT_A_NEGATION.sub(" ", _clause_before(text, match.start()))
+    words = before.split()[-_NEGATION_WINDOW_WORDS:]
     if _NEGATION.search(" ".join(words)):
         # "I can't breathe" carries its own negation inside the match, so only cues before it count.
         return True

@@ -11,7 +11,7 @@ import pytest
 from data_connectors.audit import AuditLog
 from domains.healthcare import MEDICAL_NOTICE
 from domains.healthcare.assistant import PatientAssistant, PatientSession
-from domains.healthcare.booking import parse_booking_request
+from domains.healthcare.booking import is_confirmation, parse_booking_request
 from domains.healthcare.clinics import ClinicDirectory, haversine_km
 from domains.healthcare.safety import EMERGENCY_FIRST_LINE
 
@@ -175,3 +175,21 @@ def test_llm_is_loaded_only_when_the_rules_leave_a_field_open(book, scripted_cha
     assert calls == []
     turn = assistant.respond("book a dentist on Wednesday", session)
     assert calls == [1] and turn.request.part_of_day == "afternoon" and turn.proposal.start.hour >= 12
+
+
+@pytest.mark.parametrize(
+    ("message", "confirms"),
+    [
+        ("yes", True),
+        ("Yes please, book it. Thanks!", True),
+        ("ok that's fine", True),
+        ("confirm", True),
+        ("ok, but do you have anything in the afternoon instead?", False),
+        ("yes but on Friday", False),
+        ("sure, at 3pm", False),
+        ("yes?", False),
+        ("no", False),
+    ],
+)
+def test_only_a_plain_yes_books_the_proposed_slot(message: str, confirms: bool) -> None:
+    assert is_confirmation(message) is confirms

@@ -34,6 +34,11 @@ CASES = [
     ("how many pills would be an overdose", "emergency", "overdose or poisoning"),
     ("my grandmother collapsed and is unresponsive", "emergency", "loss of consciousness or seizure"),
     ("no chest pain, but my face feels numb and droopy", "emergency", "stroke signs"),
+    # a negation or a past time said of something else must not hide the emergency
+    ("no one is home and my chest hurts", "emergency", "chest pain"),
+    ("I don't know what is happening, I can't breathe", "emergency", "breathing difficulty"),
+    ("my husband isn't responding, he passed out", "emergency", "loss of consciousness or seizure"),
+    ("I took my pills 3 weeks ago and now I want to die", "emergency", "suicidal thoughts or self-harm"),
     # dosing requests
     ("How much ibuprofen can I take?", "dosing", None),
     ("is 1000mg of paracetamol ok for me", "dosing", None),
