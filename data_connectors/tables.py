@@ -70,3 +70,13 @@ def read_table(
             f"found {', '.join(map(str, table.columns))}."
         )
     return table
+
+
+def parse_timestamps(values: pd.Series) -> pd.Series:
+    """Dates and times as pandas timestamps (unparseable ones NaT, for the caller to report). Values with
+    different UTC offsets (a daylight-saving change, several countries) are all brought to UTC, where pandas
+    would otherwise refuse the column."""
+    try:
+        return pd.to_datetime(values, errors="coerce")
+    except ValueError:
+        return pd.to_datetime(values, errors="coerce", utc=True)

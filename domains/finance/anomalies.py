@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from data_connectors.errors import BadInputError
-from data_connectors.tables import read_table
+from data_connectors.tables import parse_timestamps, read_table
 
 TRANSACTION_COLUMNS = ("timestamp", "customer_id", "amount", "merchant_category", "channel", "country")
 CREDITCARD_COLUMNS = ("Time", *(f"V{i}" for i in range(1, 29)), "Amount")
@@ -83,7 +83,7 @@ def detect_layout(table: pd.DataFrame) -> str:
 
 def _transaction_features(table: pd.DataFrame) -> pd.DataFrame:
     """Per-row behaviour features relative to the same customer's other payments in the file."""
-    when = pd.to_datetime(table["timestamp"], errors="coerce")
+    when = parse_timestamps(table["timestamp"])
     if when.isna().any():
         raise BadInputError("Some timestamps do not parse; use ISO 8601 such as 2025-03-01T14:05:00.")
     amount = pd.to_numeric(table["amount"], errors="coerce")
@@ -94,12 +94,14 @@ def _transaction_features(table: pd.DataFrame) -> pd.DataFrame:
     by_customer = frame.groupby("customer")
     median = by_customer["amount"].transform("median").clip(lower=0.01)
     gap = by_customer["when"].diff().dt.total_seconds().div(60).fillna(60 * 24 * 7)
-    seconds = frame["when"].astype("int64") // 10**9
+    seconds = (frame["when"] - frame["when"].min()).dt.total_seconds()  # whatever unit pandas stores
     counts = np.zeros(len(frame))
     for _, index in by_customer.indices.items():
         times = seconds.to_numpy()[index]
         counts[index] = np.arange(len(times)) - np.searchsorted(times, times - 3600, side="left")
-    home = table.groupby(table["customer_id"].astype(str))["country"].agg(lambda s: s.mode().iloc[0])
+    home = table.groupby(table["customer_id"].astype(str))["country"].agg(
+        lambda s: s.mode().iloc[0] if s.notna().any() else ""  # a customer with no country on any row
+    )
     features = pd.DataFrame(index=frame.index)
     features["log_amount"] = np.log1p(frame["amount"].clip(lower=0))
     features["amount_vs_customer_median"] = np.log((frame["amount"].clip(lower=0.01)) / median)

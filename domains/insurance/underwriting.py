@@ -13,6 +13,7 @@ import pandas as pd
 from pydantic import BaseModel
 
 from data_connectors.errors import BadInputError
+from data_connectors.tables import parse_timestamps
 from domains.insurance import DRAFT_NOTICE
 
 REQUIRED_COLUMNS = (
@@ -84,7 +85,7 @@ def prepare_portfolio(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     frame = frame.copy()
     for column in ("loss_date", "reported_date", "closed_date", "policy_start"):
         if column in frame:
-            frame[column] = pd.to_datetime(frame[column], errors="coerce")
+            frame[column] = parse_timestamps(frame[column])
     for column in ("amount", "policy_limit", "prior_claims", "fraud_flag"):
         frame[column] = pd.to_numeric(frame[column], errors="coerce")
     before = len(frame)

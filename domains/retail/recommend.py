@@ -21,7 +21,7 @@ import pandas as pd
 from langchain_core.embeddings import Embeddings
 
 from data_connectors.errors import BadInputError
-from data_connectors.tables import read_table
+from data_connectors.tables import parse_timestamps, read_table
 
 CATALOGUE_COLUMNS = ("product_id", "name", "category", "price", "features", "description")
 HISTORY_COLUMNS = ("customer_id", "segment", "product_id", "event", "timestamp")
@@ -108,7 +108,7 @@ def load_history(path: Path | str) -> pd.DataFrame:
     unknown = sorted(set(history["event"]) - set(EVENTS))
     if unknown:
         raise BadInputError(f"The history has events {unknown}; accepted events are {', '.join(EVENTS)}.")
-    history["timestamp"] = pd.to_datetime(history["timestamp"], errors="coerce")
+    history["timestamp"] = parse_timestamps(history["timestamp"])
     if history["timestamp"].isna().any():
         raise BadInputError(
             "The history has timestamps that do not parse; use ISO 8601 (2025-01-31T14:05:00)."

@@ -48,6 +48,27 @@ def test_transaction_features(transactions):
         assert features.loc[testing, "payments_previous_hour"].max() >= 2
 
 
+def test_previous_hour_counts_mixed_offsets_and_missing_countries():
+    """One customer paying at 10:00, 10:20, 10:50 and 12:30 (the last two written with a +01:00 offset, as
+    after a daylight-saving change); another with no country on any row."""
+    table = pd.DataFrame(
+        {
+            "transaction_id": ["T1", "T2", "T3", "T4", "T5"],
+            "customer_id": ["C1", "C1", "C1", "C1", "C2"],
+            "timestamp": ["2025-03-30T10:00:00+00:00", "2025-03-30T10:20:00+00:00",
+                          "2025-03-30T11:50:00+01:00", "2025-03-30T13:30:00+01:00",
+                          "2025-03-30T09:00:00+00:00"],  # fmt: skip
+            "amount": [10.0, 12.0, 11.0, 9.0, 50.0],
+            "country": ["PT", "PT", "PT", "PT", None],
+            "merchant_category": ["grocery"] * 5,
+            "channel": ["card"] * 5,
+        }
+    )
+    _, features, _ = build_features(table)
+    assert features["payments_previous_hour"].tolist() == [0, 1, 2, 0, 0]
+    assert features["foreign_country"].tolist()[:4] == ["False"] * 4
+
+
 def test_alerts_rate_explanations_and_metrics(transactions):
     report = detect_anomalies(transactions, alert_rate=0.02, epochs=3)
     assert abs(len(report.alerts) - 0.02 * len(transactions)) <= 3
