@@ -105,15 +105,11 @@ def ask(
 
     services = make_services(config)
     assistant = BankAssistant(services.answerer(collection), guard_account_data=not regulatory)
+    # Not streamed: a draft is checked as a whole (grounding, invented account data) and may be replaced.
+    answer = assistant.ask(question)
     if as_json:
-        print_json(assistant.ask(question).to_dict())
+        print_json(answer.to_dict())
         return
-    answer = None
-    for event in assistant.stream(question):
-        if isinstance(event, str):
-            typer.echo(event, nl=False)
-        else:
-            answer = event
-    typer.echo()
-    for citation in answer.citations if answer else []:
+    typer.echo(answer.answer)
+    for citation in answer.citations:
         typer.echo(f"[{citation.n}] {citation.source}" + (f" p.{citation.page}" if citation.page else ""))

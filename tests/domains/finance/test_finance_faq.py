@@ -66,3 +66,20 @@ def test_real_bank_faq_collection_refuses_unknowns(services):
     answer = assistant.ask("What is the bank's policy on lunar real estate loans?")
     assert answer.refused
     assert assistant.ask("What is my balance?").answer == NO_ACCOUNT_ACCESS
+
+
+def test_cli_ask_shows_only_the_checked_answer(monkeypatch):
+    """The draft names a balance the bank never gave: the CLI must print the replacement, not the draft."""
+    from typer.testing import CliRunner
+
+    from apps.cli import app
+    from apps.services import Services
+
+    answerer = Answerer(
+        retriever=FixedRetriever(passages=[PASSAGE]),
+        chat_model=ScriptedChat(["Your balance is $1,234.00 after the freeze [1]."]),
+    )
+    monkeypatch.setattr(Services, "answerer", lambda self, collection, **options: answerer)
+    result = CliRunner().invoke(app, ["finance", "ask", "Does freezing a card change anything?"])
+    assert result.exit_code == 0, result.output
+    assert NO_ACCOUNT_ACCESS in result.stdout and "1,234" not in result.stdout
