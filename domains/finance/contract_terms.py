@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+import numpy as np
+
 from data_connectors.text import NUMBER_WORDS
 
 MONTHS = {name.lower(): number for number, name in enumerate(calendar.month_name) if name}
@@ -37,7 +39,9 @@ NUMBER_WORDS = {
     "a": 1,
     "an": 1,
 }
-_UNIT_CODES = {"day": "D", "business day": "D", "week": "W", "month": "M", "year": "Y"}
+# ISO 8601 has no business days: "P60B" (our extension) keeps "60 business days" from becoming 60 calendar days,
+# which would put a notice deadline about three weeks too late.
+_UNIT_CODES = {"day": "D", "business day": "B", "week": "W", "month": "M", "year": "Y"}
 DURATION = re.compile(
     r"\b(?:(?P<word>" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True)) + r")\s*)?"
     r"(?:\(\s*(?P<digits>\d{1,4})\s*\)|(?P<bare>\d{1,4}))?\s*-?\s*"
@@ -75,7 +79,8 @@ def find_dates(text: str) -> list[Found]:
 
 
 def find_durations(text: str) -> list[Found]:
-    """Every period in ``text`` as an ISO 8601 duration ("five (5) years" -> P5Y, "30 days" -> P30D)."""
+    """Every period in ``text`` as an ISO 8601 duration ("five (5) years" -> P5Y, "30 days" -> P30D), or P<n>B
+    for business days."""
     found = []
     for match in DURATION.finditer(text):
         number = match.group("digits") or match.group("bare")
@@ -88,14 +93,18 @@ def find_durations(text: str) -> list[Found]:
 
 
 def add_duration(start: date, duration: str, *, sign: int = 1) -> date:
-    """``start`` plus (``sign=-1``: minus) an ISO duration of one unit (P5Y, P12M, P30D, P2W).
+    """``start`` plus (``sign=-1``: minus) a duration of one unit (P5Y, P12M, P30D, P2W, P60B).
 
-    Month ends are clamped (January 31 + P1M = February 28/29).
+    Month ends are clamped (January 31 + P1M = February 28/29). Business days (P<n>B) skip Saturdays and
+    Sundays, not public holidays, which differ by country.
     """
-    match = re.fullmatch(r"P(\d+)([DWMY])", duration)
+    match = re.fullmatch(r"P(\d+)([BDWMY])", duration)
     if not match:
-        raise ValueError(f"Unsupported duration {duration!r}; expected P<n>D, P<n>W, P<n>M or P<n>Y.")
+        raise ValueError(f"Unsupported duration {duration!r}; expected P<n>D, P<n>B, P<n>W, P<n>M or P<n>Y.")
     amount, unit = sign * int(match.group(1)), match.group(2)
+    if unit == "B":
+        moved = np.busday_offset(start, amount, roll="forward" if amount >= 0 else "backward")
+        return moved.astype(date)
     if unit in "DW":
         return date.fromordinal(start.toordinal() + amount * (7 if unit == "W" else 1))
     months = start.month - 1 + amount * (12 if unit == "Y" else 1)
@@ -104,8 +113,9 @@ def add_duration(start: date, duration: str, *, sign: int = 1) -> date:
 
 
 def duration_days(duration: str) -> int:
-    """Approximate length in days (months 30, years 365), for comparing notice periods and payment terms."""
-    match = re.fullmatch(r"P(-?\d+)([DWMY])", duration)
+    """Approximate length in calendar days (business days 7/5, months 30, years 365), for comparing notice
+    periods and payment terms."""
+    match = re.fullmatch(r"P(-?\d+)([BDWMY])", duration)
     if not match:
-        raise ValueError(f"Unsupported duration {duration!r}; expected P<n>D, P<n>W, P<n>M or P<n>Y.")
-    return int(match.group(1)) * {"D": 1, "W": 7, "M": 30, "Y": 365}[match.group(2)]
+        raise ValueError(f"Unsupported duration {duration!r}; expected P<n>D, P<n>B, P<n>W, P<n>M or P<n>Y.")
+    return round(int(match.group(1)) * {"B": 1.4, "D": 1, "W": 7, "M": 30, "Y": 365}[match.group(2)])

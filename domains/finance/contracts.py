@@ -609,7 +609,7 @@ def _pattern_scores(spec: FieldSpec, clauses: list[Clause], compiled: dict[str, 
 
 _LLM_FORMATS = {
     "date": (r"\d{4}-\d{2}-\d{2}", "an ISO date YYYY-MM-DD"),
-    "duration": (r"P\d+[DWMY]", "an ISO 8601 duration such as P30D, P6M or P2Y"),
+    "duration": (r"P\d+[BDWMY]", "an ISO 8601 duration such as P30D, P6M or P2Y (P10B: 10 business days)"),
     "text": (r".{1,80}", "a short phrase"),
 }
 

@@ -47,6 +47,10 @@ def test_durations_and_date_arithmetic():
     assert [f.value for f in found] == ["P5Y", "P1Y", "P60D", "P12M", "P30D"]
     assert add_duration(date(2020, 1, 31), "P1M").isoformat() == "2020-02-29"
     assert add_duration(date(2027, 3, 31), "P90D", sign=-1).isoformat() == "2026-12-31"
+    assert [f.value for f in find_durations("sixty (60) business days prior")] == ["P60B"]
+    # 60 business days before Thursday 2026-12-31 are 12 weeks: 2026-10-08 (60 calendar days: 2026-11-01)
+    assert add_duration(date(2026, 12, 31), "P60B", sign=-1).isoformat() == "2026-10-08"
+    assert add_duration(date(2026, 11, 27), "P1B").isoformat() == "2026-11-30"  # Friday + 1 = Monday
 
 
 def test_clauses_keep_offsets():
