@@ -166,7 +166,36 @@ def load_statements(path: Path | str) -> pd.DataFrame:
     missing = [item for item in REQUIRED_ITEMS if item not in values.index]
     if missing:
         raise BadInputError(f"The statements lack line items {missing}; name rows as in the sample file.")
-    return values.groupby(level=0).sum()
+    repeated = values[values.index.duplicated(keep=False)]
+    conflicting = sorted(
+        {item for item, rows in repeated.groupby(level=0) if len(rows.drop_duplicates()) > 1}
+    )
+    if conflicting:  # the same figure in two statements (net income in P&L and cash flow) is kept once
+        raise BadInputError(
+            f"Line items {conflicting[:5]} appear more than once with different values; keep one row each."
+        )
+    return values[~values.index.duplicated()][_chronological(periods)]
+
+
+def _chronological(periods: list[str]) -> list[str]:
+    """Periods oldest first when every name carries a year (FY2023, 2024-Q1, H2 2024): growth is computed
+    against the previous column, so a newest-first file would invert it. Otherwise the file's order."""
+    keys = []
+    for period in periods:
+        year = re.search(r"(?:19|20)\d{2}", str(period))
+        part = re.search(r"(?<![A-Za-z])[QH]([1-4])(?!\d)", str(period))  # 2024-Q1, H2 2024
+        if year is None:
+            return periods
+        keys.append((int(year.group()), int(part.group(1)) if part else 0))
+    if len(set(keys)) < len(keys):
+        return periods
+    return [period for _, period in sorted(zip(keys, periods, strict=True))]
+
+
+def _growth(values: pd.Series) -> pd.Series:
+    """Percent change against the previous period, over the previous value's size: from -100 to 50 is +150 %."""
+    previous = values.shift(1)
+    return (values - previous) / previous.abs().replace(0, np.nan) * 100
 
 
 def compute_metrics(items: pd.DataFrame) -> pd.DataFrame:
@@ -185,8 +214,8 @@ def compute_metrics(items: pd.DataFrame) -> pd.DataFrame:
             "operating_income": operating,
             "net_income": get("net_income"),
             "free_cash_flow": get("operating_cash_flow") - get("capital_expenditure").abs(),
-            "revenue_growth": get("revenue").pct_change() * 100,
-            "net_income_growth": get("net_income").pct_change() * 100,
+            "revenue_growth": _growth(get("revenue")),
+            "net_income_growth": _growth(get("net_income")),
             "gross_margin": gross / get("revenue") * 100,
             "operating_margin": operating / get("revenue") * 100,
             "net_margin": get("net_income") / get("revenue") * 100,

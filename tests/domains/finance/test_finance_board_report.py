@@ -54,3 +54,28 @@ def test_statements_need_items(tmp_path):
     path.write_text("statement,line_item,FY1,FY2\nincome,revenue,1,2\n")
     with pytest.raises(BadInputError, match="lack line items"):
         load_statements(path)
+
+
+def test_newest_first_file_same_figure_twice_and_growth_from_a_loss(tmp_path):
+    """The sample's columns reversed, net income repeated in the cash-flow statement, and a loss turning into
+    a profit: growth is still oldest to newest, nothing is doubled, and -100 -> 50 is +150 %."""
+    import pandas as pd
+
+    table = pd.read_csv(STATEMENTS)
+    periods = [c for c in table.columns if c.startswith("FY")]
+    flipped = table[["statement", "line_item", *reversed(periods)]]
+    repeat = flipped[flipped["line_item"] == "net_income"].assign(statement="cash_flow")
+    flipped = pd.concat([flipped, repeat])
+    flipped.loc[flipped["line_item"] == "net_income", periods[0]] = -100
+    flipped.loc[flipped["line_item"] == "net_income", periods[1]] = 50
+    flipped.to_csv(tmp_path / "flipped.csv", index=False)
+    items = load_statements(tmp_path / "flipped.csv")
+    assert list(items.columns) == periods
+    metrics = compute_metrics(items)
+    assert metrics.loc["revenue_growth", "FY2022"] == pytest.approx((201750 / 182400 - 1) * 100)
+    assert metrics.loc["net_income", periods[1]] == 50  # not 100: the repeated row is the same figure
+    assert metrics.loc["net_income_growth", periods[1]] == pytest.approx(150.0)
+    flipped.loc[flipped["statement"] == "cash_flow", periods[1]] = 60
+    flipped.to_csv(tmp_path / "conflict.csv", index=False)
+    with pytest.raises(BadInputError, match=r"\['net_income'\] appear more than once with different values"):
+        load_statements(tmp_path / "conflict.csv")
