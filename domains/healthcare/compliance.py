@@ -16,6 +16,7 @@ import json
 import logging
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -34,7 +35,8 @@ Status = Literal["consistent", "possible gap", "not covered"]
 Retrieve = Callable[[str], Sequence[Document]]
 
 _NUMBER_WORDS = {**NUMBER_WORDS, "hundred": 100}
-_UNIT_DAYS = {"day": 1, "week": 7, "month": 30, "year": 365}
+# Average lengths, so that 72 months and 6 years compare as equal (with 30-day months they did not).
+_UNIT_DAYS = {"day": 1.0, "week": 7.0, "month": 365.25 / 12, "year": 365.25}
 _DURATION = re.compile(
     r"\b(\d{1,4}|" + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True)) + r")(?:\s*\(\d{1,4}\))?\s+"
     r"(?:calendar\s+|business\s+|working\s+)?(day|week|month|year)s?\b",
@@ -249,11 +251,18 @@ def _sentences(text: str) -> list[str]:
     return [s.strip() for s in re.split(r"(?<=[.;])\s+(?=[A-Z(])", text) if s.strip()]
 
 
-def _durations(text: str) -> list[int]:
+@dataclass(frozen=True)
+class _Duration:
+    days: float  # for comparing
+    words: str  # as written, for the reader: "72 months"
+
+
+def _durations(text: str) -> list[_Duration]:
     found = []
     for number, unit in _DURATION.findall(text):
         value = int(number) if number.isdigit() else _NUMBER_WORDS[number.lower()]
-        found.append(value * _UNIT_DAYS[unit.lower()])
+        unit = unit.lower()
+        found.append(_Duration(value * _UNIT_DAYS[unit], f"{value} {unit}{'s' * (value != 1)}"))
     return found
 
 
@@ -267,18 +276,12 @@ def _ref(document: Document, text: str | None = None) -> PassageRef:
     )
 
 
-def _human(days: int) -> str:
-    if days % 365 == 0:
-        return f"{days // 365} year{'s' * (days != 365)}"
-    return f"{days} days"
-
-
 def _duration_check(clause: str, passages: Sequence[Document]) -> ClauseFinding | None:
     clause_days = _durations(clause)
     if not clause_days:
         return None
     minimum_clause = bool(_MINIMUM_CUE.search(clause))
-    best: tuple[float, Document, str, int, bool] | None = None
+    best: tuple[float, Document, str, _Duration, bool] | None = None
     for document in passages:
         for sentence in _sentences(document.page_content):
             days = _durations(sentence)
@@ -294,7 +297,8 @@ def _duration_check(clause: str, passages: Sequence[Document]) -> ClauseFinding 
         return None
     _, document, sentence, required, is_minimum = best
     stated = clause_days[0]
-    violates = stated < required if is_minimum else stated > required
+    slack = 0.5  # days: rounding between units is not a gap
+    violates = stated.days < required.days - slack if is_minimum else stated.days > required.days + slack
     if not violates:
         return ClauseFinding(
             clause_id="",
@@ -303,17 +307,15 @@ def _duration_check(clause: str, passages: Sequence[Document]) -> ClauseFinding 
             method="rule",
             confidence=0.9,
             citation=_ref(document, sentence),
-            reason=f"The clause's {_human(stated)} {'meets the minimum' if is_minimum else 'is within the limit'} of "
-            f"{_human(required)} set by the regulation.",
+            reason=f"The clause's {stated.words} {'meets the minimum' if is_minimum else 'is within the limit'} of "
+            f"{required.words} set by the regulation.",
         )
     if is_minimum:
-        reason = f"The clause keeps records for {_human(stated)}, less than the {_human(required)} the regulation requires."
-        fix = f"Extend the period to at least {_human(required)}."
+        reason = f"The clause keeps records for {stated.words}, less than the {required.words} the regulation requires."
+        fix = f"Extend the period to at least {required.words}."
     else:
-        reason = (
-            f"The clause allows {_human(stated)}, longer than the regulation's limit of {_human(required)}."
-        )
-        fix = f"Shorten the period to no later than {_human(required)} (and without unreasonable delay)."
+        reason = f"The clause allows {stated.words}, longer than the regulation's limit of {required.words}."
+        fix = f"Shorten the period to no later than {required.words} (and without unreasonable delay)."
     return ClauseFinding(
         clause_id="",
         clause=clause,

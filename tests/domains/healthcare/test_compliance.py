@@ -61,6 +61,11 @@ def _retrieve(_: str) -> list[Document]:
             "consistent",
             "164.530(j)",
         ),
+        (  # six years written in months: equal, not short by the 30-day months' 42 days
+            "Documentation required by this policy is retained for 72 months from the date of its creation.",
+            "consistent",
+            "164.530(j)",
+        ),
         (
             "Requests for access to records are answered within forty-five days of receipt of the request.",
             "possible gap",
