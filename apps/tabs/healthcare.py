@@ -44,8 +44,8 @@ def build(services: Services) -> None:
         session.patient_name = name.strip() or None
         session.location = (lat, lon) if lat is not None and lon is not None else None
         try:
-            services.access.check(request, collection)  # the grant, checked on the server
-            turn = assistant_for(collection).respond(message, session)
+            user = services.access.check(request, collection)  # the grant, checked on the server
+            turn = assistant_for(collection).respond(message, session, actor=user.name)
             reply = turn.text + "".join(f"\n\n[{c.n}] {c.source}" for c in turn.citations)
         except BadInputError as error:
             reply = str(error)

@@ -24,7 +24,7 @@ from pydantic import BaseModel, Field
 
 from data_connectors.audit import AuditLog
 from data_connectors.errors import BadInputError
-from data_connectors.privacy import protect_logger
+from data_connectors.privacy import DEFAULT_REDACTOR, protect_logger
 from domains.healthcare import DRAFT_NOTICE, MEDICAL_NOTICE
 from domains.healthcare.appointments import Appointment, AppointmentBook, Slot
 from domains.healthcare.booking import (
@@ -154,13 +154,16 @@ class PatientAssistant:
         self.actor = actor
         self.collection = collection
 
-    def respond(self, message: str, session: PatientSession) -> PatientTurn:
-        """One turn of the conversation; ``session`` is updated in place (pending proposals)."""
+    def respond(self, message: str, session: PatientSession, *, actor: str | None = None) -> PatientTurn:
+        """One turn of the conversation; ``session`` is updated in place (pending proposals). ``actor`` (the
+        logged-in user) is who the audit log records, instead of the assistant's default."""
         if not message.strip():
             raise BadInputError("The message is empty; type a question or describe what you need.")
+        if session.patient_name:  # masked wherever the shared redactor works: audit log and logs
+            DEFAULT_REDACTOR.remember(session.patient_name)
         if self.audit is not None:
             self.audit.record(
-                actor=self.actor, action="patient-chat", collection=self.collection, question=message
+                actor=actor or self.actor, action="patient-chat", collection=self.collection, question=message
             )
         turn = self._decide(message, session)
         log.info("patient turn: %s (%s)", turn.kind, ", ".join(turn.categories) or "-")

@@ -103,3 +103,14 @@ def test_appointment_book_page_needs_a_login_and_audits_who_did_what(fake_servic
     entries = AuditLog(fake_services.database).entries(collection="appointments")
     assert sorted((e.actor, e.action) for e in entries) == [("alice", "book"), ("alice", "cancel")]
     assert all("Ann Lee" not in e.question for e in entries)  # the appointment's number, not the patient
+
+
+def test_patient_chat_audit_names_the_user_not_the_patient(fake_services):
+    from data_connectors.audit import AuditLog
+
+    handlers = _handlers(healthcare, fake_services)
+    handlers["chat"](
+        "This is Ann Lee, when does the clinic open?", [], None, "Ann Lee", None, None, "patient-info"
+    )
+    entry = AuditLog(fake_services.database).entries(collection="patient-info")[0]
+    assert entry.actor == "local" and "Ann" not in entry.question and "Lee" not in entry.question
