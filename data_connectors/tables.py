@@ -58,6 +58,10 @@ def read_table(
         table = _read(path, sheet)
     except UnsupportedFileError:
         raise
+    except ImportError:  # old .xls needs xlrd, which the toolkit does not install
+        raise BadInputError(
+            f"Reading {path.name} needs an extra package ({path.suffix} files); save it as .xlsx or CSV."
+        ) from None
     except (ValueError, UnicodeDecodeError, pd.errors.ParserError, OSError) as error:
         raise BadInputError(f"Cannot parse {what} {path.name}: {error}; check the file format.") from None
     if not isinstance(table, pd.DataFrame) or table.empty:

@@ -8,7 +8,6 @@ searched for wording only; any passage that belongs to another claim (``claim_id
 
 from __future__ import annotations
 
-import csv
 import logging
 import re
 from collections.abc import Callable, Sequence
@@ -23,6 +22,7 @@ from data_connectors.audit import AuditLog
 from data_connectors.documents import load_documents
 from data_connectors.errors import BadInputError
 from data_connectors.privacy import DEFAULT_REDACTOR, protect_logger
+from data_connectors.tables import read_table
 from domains.insurance import DRAFT_NOTICE
 from domains.insurance.coverage import CoverageDecision, check_coverage
 from domains.insurance.extraction import ClaimRecord, extract_claim
@@ -74,19 +74,19 @@ class PolicyRegister:
                 f"Policy register {path} does not exist; pass a CSV with policy_number, "
                 "policy_start, coverage_limit, prior_claims."
             )
-        rows = {}
-        with Path(path).open(newline="", encoding="utf-8") as handle:
-            for row in csv.DictReader(handle):
-                try:
-                    rows[row["policy_number"].strip().upper()] = PolicyHistory(
-                        prior_claims=int(row.get("prior_claims") or 0),
-                        policy_start=date.fromisoformat(row["policy_start"])
-                        if row.get("policy_start")
-                        else None,
-                        policy_limit=float(row["coverage_limit"]) if row.get("coverage_limit") else None,
-                    )
-                except (KeyError, ValueError) as error:
-                    log.warning("policy register row skipped: %s", error)
+        table = read_table(path, required=("policy_number",), what="policy register").astype(str)
+        rows, skipped = {}, []
+        for number, row in enumerate(table.replace({"nan": ""}).to_dict("records"), start=2):
+            try:
+                rows[row["policy_number"].strip().upper()] = PolicyHistory(
+                    prior_claims=int(float(row.get("prior_claims") or 0)),
+                    policy_start=date.fromisoformat(row["policy_start"]) if row.get("policy_start") else None,
+                    policy_limit=float(row["coverage_limit"]) if row.get("coverage_limit") else None,
+                )
+            except ValueError:
+                skipped.append(number)
+        if skipped:  # line numbers only: the rows hold policy numbers
+            log.warning("policy register %s: lines %s have unreadable values and were skipped", path, skipped)
         return cls(rows)
 
     def lookup(self, policy_number: object) -> PolicyHistory:

@@ -151,3 +151,19 @@ def test_bad_folders_are_clear_errors_and_corrupt_files_are_skipped(tmp_path, po
     result = triage_claim(claim, retrieve_policy=lambda _: policy_passages)
     assert result.claim_id == "CLM-2001" and [i.path for i in result.unreadable] == ["broken.pdf"]
     assert result.recommendation == "review"  # date reported is missing: late reporting cannot be checked
+
+
+def test_policy_register_with_a_misnamed_column_or_bad_encoding_is_refused(tmp_path):
+    (tmp_path / "renamed.csv").write_text(
+        "policy_no,policy_start,coverage_limit,prior_claims\nHO-1,2021-06-01,1,0\n"
+    )
+    with pytest.raises(BadInputError, match="lacks column\\(s\\) policy_number"):
+        PolicyRegister.from_csv(tmp_path / "renamed.csv")
+    (tmp_path / "utf16.csv").write_bytes("policy_number,holder\nHO-1,Jos\xe9\n".encode("utf-16"))
+    with pytest.raises(BadInputError, match=r"policy register utf16\.csv"):
+        PolicyRegister.from_csv(tmp_path / "utf16.csv")
+    (tmp_path / "ok.csv").write_text(
+        "policy_number,policy_start,coverage_limit,prior_claims\nho-1,2021-06-01,175000,2\nHO-2,not a date,1,0\n"
+    )
+    register = PolicyRegister.from_csv(tmp_path / "ok.csv")  # the bad line is skipped, the good one kept
+    assert register.lookup("HO-1").prior_claims == 2 and register.lookup("HO-2").policy_start is None
