@@ -33,7 +33,13 @@ def _recommender(services: Services, catalogue: Path, history: Path, *, content:
     from domains.retail.recommend import Recommender, load_catalogue, load_history
 
     embeddings = services.embeddings() if content else None
-    return Recommender(load_catalogue(catalogue), load_history(history), embeddings=embeddings)
+    recommender = Recommender(load_catalogue(catalogue), load_history(history), embeddings=embeddings)
+    if recommender.unknown_product_events:
+        typer.echo(_UNKNOWN_PRODUCTS.format(recommender.unknown_product_events), err=True)
+    return recommender
+
+
+_UNKNOWN_PRODUCTS = "warning: {} history events name products missing from the catalogue and were left out"
 
 
 def _options(kind: str, tone: str, length: str, language: str):

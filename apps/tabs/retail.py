@@ -41,7 +41,13 @@ def build(services: Services) -> None:
         state = "new customer: popular in segment" if result.cold_start else f"segment **{result.segment}**"
         rows = [(i.product_id, i.name, i.category, i.price, i.score, i.reason) for i in result.items]
         table = pd.DataFrame(rows, columns=["product", "name", "category", "price", "score", "reason"])
-        return f"Customer **{result.customer_id}** ({state})", table
+        unknown = files(catalogue, history).unknown_product_events
+        note = (
+            f" {unknown} history events name products missing from the catalogue and were left out."
+            if unknown
+            else ""
+        )
+        return f"Customer **{result.customer_id}** ({state}).{note}", table
 
     def write(
         customer: str,

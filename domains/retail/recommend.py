@@ -82,7 +82,7 @@ def load_catalogue(path: Path | str) -> pd.DataFrame:
         BadInputError: columns are missing, ids repeat, or prices are not numbers.
     """
     catalogue = read_table(path, required=CATALOGUE_COLUMNS, what="catalogue")
-    catalogue["product_id"] = catalogue["product_id"].astype(str)
+    catalogue["product_id"] = as_ids(catalogue["product_id"])
     duplicated = catalogue["product_id"][catalogue["product_id"].duplicated()].unique().tolist()
     if duplicated:
         raise BadInputError(f"The catalogue repeats product_id {duplicated[:5]}; each product needs one row.")
@@ -95,6 +95,14 @@ def load_catalogue(path: Path | str) -> pd.DataFrame:
     return catalogue.reset_index(drop=True)
 
 
+def as_ids(values: pd.Series) -> pd.Series:
+    """Identifiers as text. A numeric ID column with one blank cell is read as floats (101 -> "101.0", so no
+    ID would match the catalogue): whole numbers are turned back into "101"."""
+    if pd.api.types.is_float_dtype(values) and (values.dropna() % 1 == 0).all():
+        values = values.astype("Int64")
+    return values.astype(str)
+
+
 def load_history(path: Path | str) -> pd.DataFrame:
     """Read a purchase/browse history with ``HISTORY_COLUMNS`` (event: purchase|view, ISO timestamps).
 
@@ -103,7 +111,7 @@ def load_history(path: Path | str) -> pd.DataFrame:
     """
     history = read_table(path, required=HISTORY_COLUMNS, what="history")
     for column in ("customer_id", "segment", "product_id"):
-        history[column] = history[column].astype(str)
+        history[column] = as_ids(history[column])
     history["event"] = history["event"].astype(str).str.strip().str.lower()
     unknown = sorted(set(history["event"]) - set(EVENTS))
     if unknown:
@@ -157,7 +165,10 @@ class Recommender:
             raise BadInputError(f"half_life_days must be > 0, got {half_life_days}.")
         self.catalogue = catalogue.reset_index(drop=True)
         self.index = {pid: i for i, pid in enumerate(self.catalogue["product_id"])}
-        self.history = history[history["product_id"].isin(self.index)].copy()
+        known = history["product_id"].isin(self.index)
+        self.history = history[known].copy()
+        # Events of products missing from the catalogue cannot be recommended from: counted, not hidden.
+        self.unknown_product_events = int((~known).sum())
         self.content_weight = content_weight if embeddings is not None else 0.0
         self.copurchase_weight = copurchase_weight
         self.popularity_weight = popularity_weight

@@ -117,6 +117,25 @@ def test_loaders_name_the_problem(tmp_path):
         load_catalogue(missing)
 
 
+def test_numeric_ids_with_a_blank_cell_still_match_and_unknown_products_are_counted(tmp_path):
+    """Numeric product ids, one history row without a customer id (pandas reads the column as floats: 7 ->
+    "7.0"), and one event naming a product the catalogue lacks."""
+    (tmp_path / "catalogue.csv").write_text(
+        "product_id,name,category,price,features,description\n101,kettle,Kitchen,20,x,kettle\n"
+        "102,teapot,Kitchen,15,x,teapot\n"
+    )
+    (tmp_path / "history.csv").write_text(
+        "customer_id,segment,product_id,event,timestamp\n7,home,101,purchase,2025-01-01\n"
+        ",home,102,view,2025-01-02\n7,home,999,purchase,2025-01-03\n"
+    )
+    history = load_history(tmp_path / "history.csv")
+    assert sorted(history["customer_id"].dropna()) == ["7", "7"]
+    assert sorted(history["product_id"]) == ["101", "102", "999"]
+    recommender = Recommender(load_catalogue(tmp_path / "catalogue.csv"), history, embeddings=None)
+    assert recommender.unknown_product_events == 1
+    assert not recommender.recommend("7", 2).cold_start  # the customer's history is found
+
+
 @pytest.mark.slow
 def test_minilm_blend_beats_global_popularity(sample_tables, services):
     catalogue, history = sample_tables
