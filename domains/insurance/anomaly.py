@@ -19,10 +19,11 @@ from domains.insurance.underwriting import load_portfolio
 _LOG_SCALED = ("amount", "days_to_report", "policy_age_days")  # heavy-tailed: compared on a log scale
 
 
-def _model_inputs(features: pd.DataFrame) -> pd.DataFrame:
-    scaled = features[list(ANOMALY_FEATURES)].astype(float).copy()
+def _model_inputs(features: pd.DataFrame, names: list[str] | None = None) -> pd.DataFrame:
+    scaled = features[names or list(ANOMALY_FEATURES)].astype(float).copy()
     for name in _LOG_SCALED:
-        scaled[name] = np.log1p(scaled[name].clip(lower=0))
+        if name in scaled:
+            scaled[name] = np.log1p(scaled[name].clip(lower=0))
     return scaled
 
 
@@ -35,13 +36,19 @@ class ClaimsAnomalyScorer:
         from genai_models.anomaly import TabularAnomalyDetector
 
         normal = _model_inputs(history.loc[history["fraud_flag"] == 0]).dropna()
+        # A feature the portfolio cannot vary (no policy_start column: every policy age the same) would make
+        # every real claim look unusual: the model leaves it out.
+        self.features = [name for name in normal.columns if normal[name].nunique() > 1]
+        normal = normal[self.features]
         validation = normal.sample(frac=0.2, random_state=seed)
         self.detector = TabularAnomalyDetector(epochs=epochs, seed=seed, latent_dim=3, hidden_dims=(16, 8))
         self.detector.fit(normal.drop(validation.index))
         self.threshold = float(self.detector.calibrate_threshold(validation, quantile=quantile))
 
     def __call__(self, features: dict[str, float]) -> AnomalyResult:
-        row = _model_inputs(pd.DataFrame([{name: float(features[name]) for name in ANOMALY_FEATURES}]))
+        row = _model_inputs(
+            pd.DataFrame([{name: float(features[name]) for name in self.features}]), self.features
+        )
         score = float(self.detector.score(row)[0])
         explained = self.detector.explain(row)
         flagged = score > self.threshold
@@ -55,6 +62,7 @@ class ClaimsAnomalyScorer:
 
 def portfolio_features(frame: pd.DataFrame) -> pd.DataFrame:
     """The anomaly features of every claim in a prepared portfolio table (see ``underwriting.prepare_portfolio``)."""
+    # Without policy_start there is no policy age: a constant the scorer then leaves out.
     features = frame.assign(policy_age_days=frame.get("policy_age_days", pd.Series(365.0, index=frame.index)))
     return features[[*ANOMALY_FEATURES, "fraud_flag"]]
 

@@ -167,3 +167,20 @@ def test_policy_register_with_a_misnamed_column_or_bad_encoding_is_refused(tmp_p
     )
     register = PolicyRegister.from_csv(tmp_path / "ok.csv")  # the bad line is skipped, the good one kept
     assert register.lookup("HO-1").prior_claims == 2 and register.lookup("HO-2").policy_start is None
+
+
+def test_anomaly_model_leaves_out_a_feature_the_portfolio_cannot_vary(tmp_path):
+    """The sample portfolio without policy_start: every policy age would be the same constant, and any real
+    claim's age would look unusual. The scorer drops that feature instead (real sample, 1,500 claims)."""
+    import pandas as pd
+
+    from domains.insurance.anomaly import train_claims_anomaly
+
+    portfolio = pd.read_csv(CLAIMS / "portfolio.csv")
+    portfolio.drop(columns=["policy_start"]).to_csv(tmp_path / "no_start.csv", index=False)
+    scorer = train_claims_anomaly(tmp_path / "no_start.csv", epochs=3)
+    assert "policy_age_days" not in scorer.features and "amount" in scorer.features
+    typical = {"amount": 2500.0, "amount_to_limit": 0.05, "days_to_report": 3.0, "prior_claims": 0.0}
+    young, old = (scorer({**typical, "policy_age_days": days}) for days in (30.0, 3000.0))
+    assert young.score == old.score  # the policy's age plays no part
+    assert "policy_age_days" in train_claims_anomaly(CLAIMS / "portfolio.csv", epochs=3).features
