@@ -46,9 +46,11 @@ def build(services: Services) -> None:
             user = services.access.check(request, policy.strip())
         except ValueError as error:
             raise gr.Error(str(error)) from None
+        scratch = None  # uploaded claim documents are copied here and deleted after triage
         if files:
             claim_name = re.sub(r"[^A-Za-z0-9._-]", "_", folder.strip()).strip(".") or "uploaded-claim"
-            claim_dir = Path(tempfile.mkdtemp()) / claim_name
+            scratch = tempfile.TemporaryDirectory(prefix="genai-claim-")
+            claim_dir = Path(scratch.name) / claim_name
             claim_dir.mkdir(parents=True)
             for file in files:
                 shutil.copy(file, claim_dir / Path(file).name)
@@ -63,6 +65,9 @@ def build(services: Services) -> None:
             result = run_triage(services, claim_dir, policy)
         except ValueError as error:
             raise gr.Error(str(error)) from None
+        finally:
+            if scratch is not None:
+                scratch.cleanup()
         return _triage_markdown(result), result.model_dump(mode="json")
 
     def dashboard(path: str, request: gr.Request | None = None):

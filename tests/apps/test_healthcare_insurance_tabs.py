@@ -114,3 +114,14 @@ def test_patient_chat_audit_names_the_user_not_the_patient(fake_services):
     )
     entry = AuditLog(fake_services.database).entries(collection="patient-info")[0]
     assert entry.actor == "local" and "Ann" not in entry.question and "Lee" not in entry.question
+
+
+def test_uploaded_claim_documents_are_deleted_after_triage(fake_services, tmp_path, monkeypatch):
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    handlers = _handlers(insurance, fake_services)
+    files = sorted(str(p) for p in (ROOT / "samples/claims/CLM-1007").iterdir())
+    summary, document = handlers["triage"](files, "CLM-1007", "insurance")
+    assert "DENY" in summary and document["draft"] is True
+    assert not list(tmp_path.glob("genai-claim-*"))  # no copy of the claimant's documents stays behind
