@@ -73,9 +73,9 @@ class DeepbetStripper:
 
     def predict(self, image: torch.Tensor) -> torch.Tensor:
         volume = image.detach().cpu().numpy()[0].astype(np.float32)
-        try:
+        try:  # deepbet's own checks (e.g. too little foreground) raise these
             probability = self._model.run_model(volume)
-        except (AssertionError, ValueError, IndexError) as error:  # its own checks, e.g. too little foreground
+        except (AssertionError, ValueError, IndexError) as error:
             raise BadInputError(
                 f"deepbet found no head to strip in this volume ({type(error).__name__}: {error}); check that "
                 "it is a head MRI with the head in the field of view."

@@ -168,7 +168,9 @@ def test_gradio_client_documents_flow_with_login(secured_hub) -> None:
     from data_connectors.audit import AuditLog
 
     asked = AuditLog(secured_hub.services.database).entries(collection="policies")
-    assert any(e.actor == "alice" and e.action == "hub.ask" and "claims be filed" in e.question for e in asked)
+    assert any(
+        e.actor == "alice" and e.action == "hub.ask" and "claims be filed" in e.question for e in asked
+    )
 
 
 def test_secrets_never_reach_the_logs(secured_hub, caplog: pytest.LogCaptureFixture) -> None:

@@ -84,11 +84,21 @@ def test_check_flags_invented_numbers_quotes_and_findings(strip_report: StripRep
 
 @pytest.mark.parametrize(
     "sentence",
-    ["No acute abnormality.", "Normal brain MRI.", "Small haematoma.", "Enlarged ventricles.", "Volume loss."],
+    [
+        "No acute abnormality.",
+        "Normal brain MRI.",
+        "Small haematoma.",
+        "Enlarged ventricles.",
+        "Volume loss.",
+    ],
 )
-def test_check_flags_reassurance_and_findings_the_notes_lack(strip_report: StripReport, sentence: str) -> None:
+def test_check_flags_reassurance_and_findings_the_notes_lack(
+    strip_report: StripReport, sentence: str
+) -> None:
     facts = build_facts(strip_report, 62, "male")
-    draft = f"Indication: headaches. Technique: brain MRI. Measurements: 1502.4 mL. Quality control: {sentence}"
+    draft = (
+        f"Indication: headaches. Technique: brain MRI. Measurements: 1502.4 mL. Quality control: {sentence}"
+    )
     assert any("findings not supported" in p for p in check_draft(draft, facts, NOTES))
     assert check_draft(draft, facts, f"{NOTES} {sentence}") == []  # said in the notes: may be repeated
 
