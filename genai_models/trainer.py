@@ -340,8 +340,17 @@ class Trainer:
             checkpoint_path = self.out_dir / "checkpoint.pt" if self.out_dir else None
             if checkpoint_path is None or not checkpoint_path.exists():
                 raise BadInputError(f"Cannot resume: no checkpoint.pt in {self.out_dir}; train without --resume.")
-            checkpoint = torch.load(checkpoint_path, map_location=self.device, weights_only=False)
-            model.load_state_dict(checkpoint["model"])
+            # On the CPU first: the RNG states must stay CPU tensors; weights and optimizer states are moved
+            # to the model's device by load_state_dict.
+            checkpoint = torch.load(checkpoint_path, map_location="cpu", weights_only=False)
+            try:
+                model.load_state_dict(checkpoint["model"])
+            except RuntimeError as error:
+                first = str(error).strip().splitlines()[0]
+                raise BadInputError(
+                    f"Cannot resume: {checkpoint_path} belongs to another model or other options ({first}); "
+                    "resume with the same model and -o options, or train without --resume."
+                ) from None
             for name, optimizer in optimizers.items():
                 optimizer.load_state_dict(checkpoint["optimizers"][name])
                 if schedulers[name] is not None and checkpoint["schedulers"].get(name) is not None:

@@ -66,6 +66,12 @@ def test_resume_without_checkpoint_is_bad_input(tmp_path, tiny_images):
         _fit(tmp_path, tiny_images, resume=True)
 
 
+def test_resume_with_another_model_is_bad_input(tmp_path, tiny_images):
+    _fit(tmp_path, tiny_images, name="dcgan", epochs=1)
+    with pytest.raises(BadInputError, match="belongs to another model or other options"):
+        _fit(tmp_path, tiny_images, name="vae", epochs=2, resume=True)
+
+
 def test_early_stopping_and_budgets(tmp_path, tiny_images):
     result = _fit(tmp_path / "es", tiny_images, name="autoencoder", epochs=50, lr=1e-9, patience=1, min_delta=1.0)
     assert result.epochs_completed == 2 and "early stopping" in result.stopped_reason
