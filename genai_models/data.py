@@ -15,6 +15,7 @@ resized; other sources are resized with antialiasing.
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -139,27 +140,35 @@ def load_digits(*, image_size: int = 32, limit: int | None = None) -> ImageData:
     return ImageData(fit_size(images, image_size, pad=False), labels, [str(k) for k in range(10)], "digits")
 
 
-def load_image_folder(root: str | Path, *, image_size: int = 64, channels: int = 1,
-                      limit: int | None = None) -> ImageData:
-    """``root/<class>/<image>`` -> ``ImageData`` (grey or RGB); unreadable images are skipped and listed."""
+def load_image_folder(root: str | Path, *, image_size: int = 64, channels: int | None = None,
+                      limit: int | None = None, seed: int = 0) -> ImageData:
+    """``root/<class>/<image>`` -> ``ImageData``; unreadable images are skipped and listed.
+
+    ``channels`` None keeps the data's own: RGB when any image is in colour, else grey. ``limit`` takes a
+    seeded random subset (the records are sorted by class, so the first N would be the first classes only).
+    """
     from data_connectors.image_datasets import read_class_folders
     from data_connectors.images import read_image, to_unit_range
 
     index = read_class_folders(root)
-    tensors, labels, skipped = [], [], list(index.skipped)
-    for record in index.records[:limit]:
+    records = index.records
+    if limit is not None and limit < len(records):
+        picked = sorted(random.Random(seed).sample(range(len(records)), limit))
+        records = [records[i] for i in picked]
+    units, labels, skipped = [], [], list(index.skipped)
+    for record in records:
         try:
             array, meta = read_image(record.image)
         except (ValueError, OSError) as error:  # BadInputError is a ValueError
             skipped.append(f"{record.image.name}: {error}")
             continue
         unit = torch.from_numpy(to_unit_range(array, meta))
-        unit = unit.unsqueeze(0) if unit.ndim == 2 else unit.permute(2, 0, 1)  # h w c -> c h w
-        image = fit_size(_channels(unit.unsqueeze(0), channels), image_size, pad=False)
-        tensors.append(image)
+        units.append(unit.unsqueeze(0) if unit.ndim == 2 else unit.permute(2, 0, 1))  # h w c -> c h w
         labels.append(index.categories.index(record.label))
-    if not tensors:
+    if not units:
         raise BadInputError(f"No readable images in {root} ({len(skipped)} skipped: {'; '.join(skipped[:3])}).")
+    channels = channels or max(unit.shape[0] for unit in units)
+    tensors = [fit_size(_channels(unit.unsqueeze(0), channels), image_size, pad=False) for unit in units]
     return ImageData(torch.cat(tensors), torch.tensor(labels, dtype=torch.long), index.categories, str(root),
                      skipped)
 
@@ -177,7 +186,7 @@ def load_dataset(spec: str, *, image_size: int = 32, channels: int | None = None
         directory = spec.partition(":")[2] or None
         data = load_fashion_mnist(directory, split=split, image_size=image_size, limit=limit)
     elif Path(spec).is_dir():
-        data = load_image_folder(spec, image_size=image_size, channels=channels or 1, limit=limit)
+        data = load_image_folder(spec, image_size=image_size, channels=channels, limit=limit)
     elif Path(spec).is_file():
         data = load_idx(spec, image_size=image_size, limit=limit)
     else:

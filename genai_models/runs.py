@@ -288,7 +288,9 @@ def evaluate_run(run_dir: Path | str, *, data_spec: str | None = None, anomalies
     data = held_out_data(info, data_spec=data_spec)
     trained = info.get("data", {}).get("trained_classes")
     normal = _with_classes(data, trained) if trained and not data_spec else data
-    normal = normal.subset(torch.arange(min(count, len(normal))))
+    # A seeded random subset: folder data is sorted by class, and its first images would be the first classes.
+    picked = torch.randperm(len(normal), generator=torch.Generator().manual_seed(0))[:count]
+    normal = normal.subset(picked.sort().values)
     if len(normal) < 5:
         raise BadInputError(f"Only {len(normal)} evaluation images; pass --data with at least 5 images.")
     metrics: dict[str, float] = {}

@@ -56,6 +56,18 @@ def test_image_folder_one_class_per_subfolder_skips_corrupt_files(tmp_path):
     assert rgb.images.shape == (4, 3, 8, 8)
 
 
+def test_colour_folders_stay_colour_and_a_limit_samples_every_class(tmp_path):
+    for name, colour in (("apple", (200, 20, 20)), ("leaf", (20, 200, 20)), ("sky", (20, 20, 200))):
+        (tmp_path / name).mkdir()
+        for i in range(10):
+            Image.fromarray(np.full((8, 8, 3), colour, np.uint8)).save(tmp_path / name / f"{i}.png")
+    data = load_dataset(str(tmp_path), image_size=8)
+    assert data.images.shape == (30, 3, 8, 8)  # RGB, as the data is (it used to become grey)
+    limited = load_image_folder(tmp_path, image_size=8, limit=9)
+    assert len(limited.labels) == 9 and set(limited.labels.tolist()) == {0, 1, 2}  # not the first class only
+    assert torch.equal(limited.labels, load_image_folder(tmp_path, image_size=8, limit=9).labels)  # seeded
+
+
 def test_sixteen_bit_png_keeps_its_range(tmp_path):
     (tmp_path / "scan").mkdir()
     pixels = np.array([[1000, 64000], [300, 65535]], np.uint16).repeat(4, axis=0).repeat(4, axis=1)
