@@ -99,6 +99,12 @@ def train_run(model_name: str, data_spec: str, out_dir: Path | str, *, config: T
     options |= model_options or {}
     seed_everything(config.seed)
     model = build_model(model_name, **options)
+    wanted = getattr(model, "num_classes", None) if getattr(model, "conditional", False) else None
+    if wanted is not None and int(train.labels.max()) >= wanted:  # else an embedding lookup fails mid-training
+        raise BadInputError(
+            f"The data has {len(data.class_names)} classes but the model was built for num_classes={wanted}; "
+            "leave num_classes out (it follows the data) or pick fewer classes."
+        )
     data_info = {**train.describe(), "spec": data_spec, "image_size": image_size, "channels": options["channels"],
                  "limit": limit, "trained_classes": classes, "val_fraction": val_fraction, "split_seed": config.seed,
                  "held_out_count": len(held_out)}

@@ -42,5 +42,9 @@ def build_model(name: str, **config: Any) -> Any:
     cls = model_class(name)
     try:
         return cls(**config)
+    except BadInputError:
+        raise
     except TypeError as error:
         raise BadInputError(f"Model {name!r} does not accept these options ({error}); see its docstring.") from None
+    except ValueError as error:  # a constructor's own check on an option's value
+        raise BadInputError(f"Model {name!r}: {error}") from None

@@ -53,6 +53,17 @@ def test_train_run_writes_the_run_folder_and_records_the_split(runs):
         "num_classes"] == 10
 
 
+def test_bad_model_options_are_one_sentence(tmp_path):
+    """Too few classes for the data (an embedding lookup would fail mid-training), and a constructor's own
+    check on an option's value."""
+    with pytest.raises(BadInputError, match="10 classes but the model was built for num_classes=5"):
+        train_run("conditional-gan", "digits", tmp_path / "a", config=CONFIG, image_size=16, limit=100,
+                  model_options={**TINY, "num_classes": 5})  # fmt: skip
+    with pytest.raises(BadInputError, match="Model 'conditional-gan': num_classes must be an int >= 2"):
+        train_run("conditional-gan", "digits", tmp_path / "b", config=CONFIG, image_size=16, limit=100,
+                  model_options={**TINY, "num_classes": 1})  # fmt: skip
+
+
 def test_list_and_resolve_stay_inside_the_runs_folder(runs, tmp_path):
     assert list_runs(runs) == ["exp/autoencoder", "exp/conditional-gan", "exp/vae"]
     assert resolve_run(runs, "exp/vae") == (runs / "exp" / "vae").resolve()
