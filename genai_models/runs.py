@@ -27,6 +27,7 @@ from genai_models.zoo import AE_MODELS, GAN_MODELS, MODELS, VAE_MODELS, build_mo
 ModelKind = Literal["gan", "autoencoder", "vae"]
 TRAINABLE = tuple(name for name in MODELS if name != "gmm")  # the GMM baseline is fitted in Python, not trained
 RUN_FILES = ("run.json", "best_model.pt", "checkpoint.pt", "metrics.csv", "samples.png", "loss_curves.png")
+FID_FEATURES = 1280  # EfficientNet-Lite0's pooled features
 FID_NOTE = ("FID-EffNetLite0/KID-EffNetLite0 use EfficientNet-Lite0 ImageNet features: they rank models trained "
             "on the same data but are NOT comparable with published Inception FID numbers.")
 
@@ -312,6 +313,11 @@ def evaluate_run(run_dir: Path | str, *, data_spec: str | None = None, anomalies
         fake = sample_images(model, len(normal), labels=labels, seed=seed)
         metrics |= generative_scores(extractor, normal.images, fake, name=getattr(extractor, "name", FID_NAME))
         notes.append(FID_NOTE)
+        if len(normal) < FID_FEATURES:
+            notes.append(
+                f"FID from {len(normal)} images per side, fewer than the {FID_FEATURES} feature dimensions: it is "
+                "biased upward and comparable only with FIDs from the same number of images (KID is not biased)."
+            )
     if kind in ("autoencoder", "vae"):
         recon = _batched(model.reconstruct, normal.images, device)
         metrics |= {"recon_mse": reconstruction_mse(recon, normal.images), "ssim": ssim(recon, normal.images),

@@ -121,5 +121,6 @@ def test_evaluation_picks_the_metrics_of_the_model_kind(runs):
     assert vae["eval_images"] == 13 and any("NOT comparable" in note for note in vae["notes"])
     gan = evaluate_run(runs / "exp" / "conditional-gan", count=20, extractor=pixels)
     assert "FID-EffNetLite0" in gan["metrics"] and "recon_mse" not in gan["metrics"]
+    assert any("FID from 20 images per side" in note for note in gan["notes"])
     ae = evaluate_run(runs / "exp" / "autoencoder", count=20, anomalies_spec="digits")
     assert "FID-EffNetLite0" not in ae["metrics"] and 0 <= ae["metrics"]["anomaly_auroc"] <= 1
