@@ -354,7 +354,14 @@ class Trainer:
             for name, optimizer in optimizers.items():
                 optimizer.load_state_dict(checkpoint["optimizers"][name])
                 if schedulers[name] is not None and checkpoint["schedulers"].get(name) is not None:
+                    planned = getattr(schedulers[name], "total_steps", None)
                     schedulers[name].load_state_dict(checkpoint["schedulers"][name])
+                    if planned is not None and schedulers[name].total_steps != planned:
+                        raise BadInputError(
+                            "Cannot resume a onecycle run with another length: its schedule ended at "
+                            f"{schedulers[name].total_steps} steps and would stay at the last, tiny rate; "
+                            "resume with the same --epochs/--max-steps, or use another --lr-schedule."
+                        )
             state.update(checkpoint["state"])
             _set_rng_state(checkpoint["rng"])
             self._truncate_metrics(state["epoch"])

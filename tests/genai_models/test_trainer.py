@@ -72,6 +72,12 @@ def test_resume_with_another_model_is_bad_input(tmp_path, tiny_images):
         _fit(tmp_path, tiny_images, name="vae", epochs=2, resume=True)
 
 
+def test_a_onecycle_run_cannot_be_resumed_longer(tmp_path, tiny_images):
+    _fit(tmp_path, tiny_images, name="vae", epochs=1, lr_schedule="onecycle")
+    with pytest.raises(BadInputError, match="Cannot resume a onecycle run with another length"):
+        _fit(tmp_path, tiny_images, name="vae", epochs=3, lr_schedule="onecycle", resume=True)
+
+
 def test_early_stopping_and_budgets(tmp_path, tiny_images):
     result = _fit(tmp_path / "es", tiny_images, name="autoencoder", epochs=50, lr=1e-9, patience=1, min_delta=1.0)
     assert result.epochs_completed == 2 and "early stopping" in result.stopped_reason
