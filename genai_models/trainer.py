@@ -4,7 +4,9 @@ What it does, in order: one Adam per parameter group (two for GANs); per-step LR
 ``torch.optim.lr_scheduler`` ("cyclic" = ``CyclicLR`` triangular2 without momentum cycling, as Adam needs;
 "onecycle" = ``OneCycleLR``); bf16 autocast on CUDA; a tqdm bar with live losses; validation each epoch and
 early stopping on the model's ``monitor`` metric; a checkpoint each epoch holding model, optimizers,
-schedulers, RNG states and counters, so ``fit(resume=True)`` continues exactly where it stopped.
+schedulers, RNG states and counters, so ``fit(resume=True)`` continues exactly where it stopped when it stopped
+at an epoch's end; a run cut by its time or step budget mid-epoch counts that epoch as done and resumes with
+the next one. The time budget counts the whole run, so a resumed run needs a larger ``max_seconds``.
 
 Run folder (when ``out_dir`` is given): ``run.json`` (model, data, config, result), ``checkpoint.pt`` (latest,
 for resume), ``best_model.pt`` (weights at the best validation metric), ``metrics.csv`` (long format:
