@@ -170,18 +170,28 @@ def lesion_source(root: Path) -> LesionSource:
 def extract_patches(
     source: LesionSource, names: list[str], *, healthy_per_image: int = 10, seed: int = 0
 ) -> dict:
-    """Patches of the named images: images, labels (indices into ``source.classes``), source names."""
+    """Patches of the named images: images, labels (indices into ``source.classes``), source names, and one
+    sentence per unreadable image skipped."""
     rng = np.random.default_rng(seed)
-    images, labels, sources = [], [], []
+    images, labels, sources, skipped = [], [], [], []
     for name in names:
-        grey, classes = source.load(name)
+        try:
+            grey, classes = source.load(name)
+        except BadInputError as error:  # one unreadable radiograph is reported, the rest are used
+            skipped.append(str(error))
+            continue
         for patch, label in image_patches(grey, classes, rng, healthy_per_image):
             images.append(patch)
             labels.append(label)
             sources.append(name)
     if not images:
         raise BadInputError(f"No patch could be cut from the {len(names)} image(s) of {source.root.name}.")
-    return {"images": np.stack(images), "labels": np.array(labels, dtype=np.int64), "sources": sources}
+    return {
+        "images": np.stack(images),
+        "labels": np.array(labels, dtype=np.int64),
+        "sources": sources,
+        "skipped": skipped,
+    }
 
 
 def image_split(
@@ -293,6 +303,7 @@ def balance_dataset(
     report = {
         "dataset": root.name,
         "classes": classes,
+        "skipped_images": train["skipped"] + test["skipped"],
         "patch": PATCH,
         "train_images": len(train_names),
         "test_images": len(test_names),

@@ -88,9 +88,13 @@ def test_balance_any_labelled_layout(
     if layout != "dc1000":
         data = tmp_path / layout
         (_as_coco if layout == "coco" else _as_masks)(phantom_caries_dataset, data)
+    if layout == "masks":  # one unreadable radiograph: reported, the others balanced
+        (data / "images" / "000.png").write_bytes(b"\x89PNG\r\n\x1a\n truncated")
     report = balance_dataset(data, tmp_path / "out", target_per_class=15, gan_minutes=0.02,
                              progress=lambda message: None)  # fmt: skip
     assert report["classes"] == classes
+    skipped = report["skipped_images"]
+    assert (len(skipped), "000.png" in "".join(skipped)) == ((1, True) if layout == "masks" else (0, False))
     assert all(report["counts_after"][name] >= 15 for name in classes if report["counts_before"][name])
     with (tmp_path / "out" / "manifest.csv").open() as handle:
         rows = list(csv.DictReader(handle))
