@@ -52,8 +52,9 @@ def build(services: Services) -> None:
         history = [*history, {"role": "user", "content": message}, {"role": "assistant", "content": reply}]
         return history, session, ""
 
-    def find_slots(specialty: str, day: str, part: str) -> pd.DataFrame:
+    def find_slots(specialty: str, day: str, part: str, request: gr.Request | None = None) -> pd.DataFrame:
         try:
+            services.access.user(request)  # a login, when the server has accounts, like booking
             slots = appointment_book(services).available_slots(
                 day=date.fromisoformat(day), specialty=specialty or None, part_of_day=part or None
             )

@@ -93,13 +93,16 @@ def test_appointment_book_page_needs_a_login_and_audits_who_did_what(fake_servic
     slot = handlers["find_slots"]("dentistry", tuesday.isoformat(), "morning").iloc[0]
     start = pd.Timestamp(slot["start"]).isoformat()
     fake_services.users.add("alice", "alice-password-1")
-    assert "Log in first" in handlers["book"](slot["clinician_id"], start, "Ann Lee", None)
-    alice = SimpleNamespace(username="alice")
-    booked = handlers["book"](slot["clinician_id"], start, "Ann Lee", alice)
-    assert booked.startswith("Booked #")
-    number = int(booked.split("#")[1].split(":")[0])
-    assert "Log in first" in handlers["cancel"](number, None)
-    assert handlers["cancel"](number, alice).startswith(f"Cancelled #{number}")
+    try:  # the data dir (and its user table) is shared by the session: alice must not outlive this test
+        assert "Log in first" in handlers["book"](slot["clinician_id"], start, "Ann Lee", None)
+        alice = SimpleNamespace(username="alice")
+        booked = handlers["book"](slot["clinician_id"], start, "Ann Lee", alice)
+        assert booked.startswith("Booked #")
+        number = int(booked.split("#")[1].split(":")[0])
+        assert "Log in first" in handlers["cancel"](number, None)
+        assert handlers["cancel"](number, alice).startswith(f"Cancelled #{number}")
+    finally:
+        fake_services.users.remove("alice")
     entries = AuditLog(fake_services.database).entries(collection="appointments")
     assert sorted((e.actor, e.action) for e in entries) == [("alice", "book"), ("alice", "cancel")]
     assert all("Ann Lee" not in e.question for e in entries)  # the appointment's number, not the patient
