@@ -84,10 +84,10 @@ def _report_progress(chunks: Sequence[Document], progress: Progress | None, ever
         yield chunk
 
 
-def _remove_sources(store: DocumentStore, collection: str, keep: set[str]) -> int:
-    """Delete every chunk whose source is not in ``keep`` or under a folder in it: records first, then
-    vectors (see module doc)."""
-    folders = tuple(path.rstrip(os.sep) + os.sep for path in keep)
+def _remove_sources(store: DocumentStore, collection: str, keep: set[str], unseen: Iterable[str] = ()) -> int:
+    """Delete every chunk whose source is not in ``keep`` nor under one of the ``unseen`` paths (folders that
+    could not be read): records first, then vectors (see module doc)."""
+    folders = tuple(path.rstrip(os.sep) + os.sep for path in unseen)
 
     def kept(source: str) -> bool:
         return source in keep or source.startswith(folders)
@@ -178,8 +178,8 @@ def ingest(
     report.added, report.updated = result["num_added"], result["num_updated"]
     report.unchanged, report.deleted = result["num_skipped"], result["num_deleted"]
     if sync:
-        seen = {*loaded.loaded, *(failure.path for failure in loaded.failed)}
-        report.deleted += _remove_sources(store, collection, seen)
+        failed = [failure.path for failure in loaded.failed]
+        report.deleted += _remove_sources(store, collection, {*loaded.loaded, *failed}, unseen=failed)
     store.touch(collection)
     report.seconds = time.perf_counter() - started
     if progress:
