@@ -212,7 +212,11 @@ class ContentWriter:
         ids = self.recommender.popular(self._count(options), segment=segment)
         facts = product_facts(self.recommender.catalogue, ids)
         result = write_content(
-            self.chat_model, facts, options, audience=f"customers in the {segment} segment"
+            self.chat_model,
+            facts,
+            options,
+            audience=f"customers in the {segment} segment",
+            catalogue_names=self._names,
         )
         result.audience = f"segment {segment}"
         return result

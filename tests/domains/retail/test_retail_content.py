@@ -111,3 +111,13 @@ def test_other_catalogue_products_named_are_flagged():
     assert check_grounding(text, FACTS, catalogue_names=names) == [
         "Nordvik Pro Phone Charger is named but is not among the featured products"
     ]
+
+
+def test_segment_content_flags_a_product_the_segment_was_not_shown(sample_tables):
+    catalogue, history = sample_tables
+    recommender = Recommender(catalogue, history, embeddings=None)
+    featured = set(recommender.popular(3, segment="outdoor"))
+    outsider = catalogue.loc[~catalogue["product_id"].isin(featured), "name"].iloc[0]
+    writer = ContentWriter(ScriptedChat([f"Try the {outsider}."] * 2), recommender)
+    result = writer.for_segment("outdoor", ContentOptions(length="short"))
+    assert not result.grounded and any(f"{outsider} is named" in issue for issue in result.issues)
