@@ -34,12 +34,9 @@ def _recommender(services: Services, catalogue: Path, history: Path, *, content:
 
     embeddings = services.embeddings() if content else None
     recommender = Recommender(load_catalogue(catalogue), load_history(history), embeddings=embeddings)
-    if recommender.unknown_product_events:
-        typer.echo(_UNKNOWN_PRODUCTS.format(recommender.unknown_product_events), err=True)
+    if recommender.history_note:
+        typer.echo(f"warning: {recommender.history_note}", err=True)
     return recommender
-
-
-_UNKNOWN_PRODUCTS = "warning: {} history events name products missing from the catalogue and were left out"
 
 
 def _options(kind: str, tone: str, length: str, language: str):

@@ -64,33 +64,32 @@ def build(services: Services) -> None:
             [s.model_dump() for s in slots], columns=["clinician_id", "clinician", "clinic", "start", "end"]
         )
 
-    def audited(request: gr.Request | None, action: str, appointment_id: int) -> None:
+    def audited(actor: str, action: str, appointment_id: int) -> None:
         """Who booked or cancelled which appointment (its number, never the patient's name)."""
         from data_connectors.audit import AuditLog
 
-        actor = services.access.user(request).name
         AuditLog(services.database).record(
             actor=actor, action=action, collection="appointments", question=f"appointment #{appointment_id}"
         )
 
     def book(clinician_id: float, start: str, patient: str, request: gr.Request | None = None) -> str:
         try:
-            services.access.user(request)  # a login, when the server has accounts
+            actor = services.access.user(request).name  # a login, when the server has accounts
             booked = appointment_book(services).book(
                 clinician_id=int(clinician_id), start=datetime.fromisoformat(start), patient_name=patient
             )
         except ValueError as error:
             return f"**Not booked:** {error}"
-        audited(request, "book", booked.id)
+        audited(actor, "book", booked.id)
         return f"Booked #{booked.id}: {booked.start:%a %d %b %Y %H:%M} with {booked.clinician} ({booked.clinic})."
 
     def cancel(appointment_id: float, request: gr.Request | None = None) -> str:
         try:
-            services.access.user(request)
+            actor = services.access.user(request).name
             cancelled = appointment_book(services).cancel(int(appointment_id))
         except ValueError as error:
             return f"**Not cancelled:** {error}"
-        audited(request, "cancel", cancelled.id)
+        audited(actor, "cancel", cancelled.id)
         return f"Cancelled #{cancelled.id} ({cancelled.start:%a %d %b %Y %H:%M})."
 
     def review(policy_file: str | None, collection: str, use_llm: bool, request: gr.Request | None = None):

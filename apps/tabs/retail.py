@@ -33,20 +33,14 @@ def build(services: Services) -> None:
 
     def recommend(customer: str, k: float, segment: str, catalogue: str | None, history: str | None):
         try:
-            result = files(catalogue, history).recommend(
-                customer.strip(), int(k), segment=segment.strip() or None
-            )
+            recommender = files(catalogue, history)
+            result = recommender.recommend(customer.strip(), int(k), segment=segment.strip() or None)
         except ValueError as error:
             raise gr.Error(str(error)) from None
         state = "new customer: popular in segment" if result.cold_start else f"segment **{result.segment}**"
         rows = [(i.product_id, i.name, i.category, i.price, i.score, i.reason) for i in result.items]
         table = pd.DataFrame(rows, columns=["product", "name", "category", "price", "score", "reason"])
-        unknown = files(catalogue, history).unknown_product_events
-        note = (
-            f" {unknown} history events name products missing from the catalogue and were left out."
-            if unknown
-            else ""
-        )
+        note = f" {recommender.history_note}" if recommender.history_note else ""
         return f"Customer **{result.customer_id}** ({state}).{note}", table
 
     def write(

@@ -74,9 +74,9 @@ class PolicyRegister:
                 f"Policy register {path} does not exist; pass a CSV with policy_number, "
                 "policy_start, coverage_limit, prior_claims."
             )
-        table = read_table(path, required=("policy_number",), what="policy register").astype(str)
+        table = read_table(path, required=("policy_number",), what="policy register")
         rows, skipped = {}, []
-        for number, row in enumerate(table.replace({"nan": ""}).to_dict("records"), start=2):
+        for number, row in enumerate(table.astype(object).fillna("").astype(str).to_dict("records"), start=2):
             try:
                 rows[row["policy_number"].strip().upper()] = PolicyHistory(
                     prior_claims=int(float(row.get("prior_claims") or 0)),

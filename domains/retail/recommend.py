@@ -169,6 +169,12 @@ class Recommender:
         self.history = history[known].copy()
         # Events of products missing from the catalogue cannot be recommended from: counted, not hidden.
         self.unknown_product_events = int((~known).sum())
+        self.history_note = (
+            f"{self.unknown_product_events} history events name products missing from the catalogue and were "
+            "left out."
+            if self.unknown_product_events
+            else None
+        )
         self.content_weight = content_weight if embeddings is not None else 0.0
         self.copurchase_weight = copurchase_weight
         self.popularity_weight = popularity_weight

@@ -14,7 +14,7 @@ from langchain_core.documents import Document
 from data_connectors.documents import load_documents
 from data_connectors.errors import BadInputError
 from domains.insurance.extraction import extract_claim, parse_amount, parse_date
-from domains.insurance.fraud import AnomalyResult
+from domains.insurance.fraud import AnomalyResult, PolicyHistory
 from domains.insurance.triage import PolicyRegister, in_scope, triage_claim
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -164,9 +164,11 @@ def test_policy_register_with_a_misnamed_column_or_bad_encoding_is_refused(tmp_p
         PolicyRegister.from_csv(tmp_path / "utf16.csv")
     (tmp_path / "ok.csv").write_text(
         "policy_number,policy_start,coverage_limit,prior_claims\nho-1,2021-06-01,175000,2\nHO-2,not a date,1,0\n"
+        "HO-3,,,\n"
     )
     register = PolicyRegister.from_csv(tmp_path / "ok.csv")  # the bad line is skipped, the good one kept
     assert register.lookup("HO-1").prior_claims == 2 and register.lookup("HO-2").policy_start is None
+    assert register.rows["HO-3"] == PolicyHistory()  # blank cells are unknowns, not a skipped line
 
 
 def test_anomaly_model_leaves_out_a_feature_the_portfolio_cannot_vary(tmp_path):

@@ -132,7 +132,7 @@ def test_numeric_ids_with_a_blank_cell_still_match_and_unknown_products_are_coun
     assert sorted(history["customer_id"].dropna()) == ["7", "7"]
     assert sorted(history["product_id"]) == ["101", "102", "999"]
     recommender = Recommender(load_catalogue(tmp_path / "catalogue.csv"), history, embeddings=None)
-    assert recommender.unknown_product_events == 1
+    assert recommender.unknown_product_events == 1 and recommender.history_note.startswith("1 history events")
     assert not recommender.recommend("7", 2).cold_start  # the customer's history is found
 
 
