@@ -56,7 +56,7 @@ def test_upload_ask_and_isolation_in_a_real_browser(browser, secured_hub, tmp_pa
     knowledge_base = page.get_by_role("combobox", name="Knowledge base")
     expect(knowledge_base).to_have_value("policies")  # her only grant, filled in at page load
     page.locator("input[type=file]").set_input_files(str(upload))
-    page.get_by_text("holidays.md").first.wait_for()
+    page.get_by_text("holidays.md").first.wait_for(timeout=90_000)  # the upload is slow on a busy 2-core box
     page.get_by_role("button", name="Ingest").click()
     page.get_by_text("policies: 1 added").wait_for(timeout=60_000)
 
