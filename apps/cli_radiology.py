@@ -70,7 +70,7 @@ def report(
     as_json: JsonOption = False,
 ) -> None:
     """Draft a structured report (DRAFT for radiologist review) from DIR/report.json and the notes."""
-    from domains.radiology.pipeline import load_strip_report
+    from domains.radiology.pipeline import DRAFT_REPORT_NAME, load_strip_report
     from domains.radiology.report import draft_report
 
     strip_report = load_strip_report(out_dir)
@@ -82,7 +82,7 @@ def report(
         fail(f"--notes {notes} is not UTF-8 text; save the notes as plain text.")
     chat_model = None if no_llm or not text.strip() else make_services(config).chat_model()
     draft = draft_report(strip_report, text, chat_model)
-    (out_dir / "draft_report.txt").write_text(draft.text + "\n", encoding="utf-8")
+    (out_dir / DRAFT_REPORT_NAME).write_text(draft.text + "\n", encoding="utf-8")
     if as_json:
         print_json(draft.model_dump(mode="json"))
         return

@@ -34,73 +34,57 @@ MAX_ZIP_UNPACKED_BYTES = 8 * 2**30
 # What reading one zip member raises when it is damaged, encrypted or compressed with an unsupported method.
 ZIP_MEMBER_ERRORS = (zipfile.BadZipFile, RuntimeError, NotImplementedError, zlib.error, EOFError, OSError)
 LPS_TO_RAS = np.diag([-1.0, -1.0, 1.0, 1.0])
-# Removed from every DICOM we write, following the PS3.15 basic de-identification profile: who the patient is,
-# who cared for them where, when it happened, patient characteristics, free text, and references back to the
-# source instances and procedure.
-IDENTIFYING_TAGS = (
-    "PatientName",
-    "PatientID",
-    "PatientBirthDate",
-    "PatientBirthTime",
-    "PatientSex",
-    "PatientAge",
-    "PatientSize",
-    "PatientWeight",
-    "OtherPatientIDs",
-    "OtherPatientIDsSequence",
-    "OtherPatientNames",
-    "PatientAddress",
-    "PatientTelephoneNumbers",
-    "PatientMotherBirthName",
-    "MedicalRecordLocator",
-    "EthnicGroup",
-    "Occupation",
-    "AdditionalPatientHistory",
-    "AdmittingDiagnosesDescription",
-    "PatientComments",
-    "ReferringPhysicianName",
-    "PerformingPhysicianName",
-    "OperatorsName",
-    "PhysiciansOfRecord",
-    "NameOfPhysiciansReadingStudy",
-    "RequestingPhysician",
-    "InstitutionName",
-    "InstitutionAddress",
-    "InstitutionalDepartmentName",
-    "InstitutionCodeSequence",
-    "StationName",
-    "DeviceSerialNumber",
-    "AccessionNumber",
-    "StudyID",
-    "IssuerOfPatientID",
-    "StudyDate",
-    "SeriesDate",
-    "AcquisitionDate",
-    "ContentDate",
-    "AcquisitionDateTime",
-    "InstanceCreationDate",
-    "StudyTime",
-    "SeriesTime",
-    "AcquisitionTime",
-    "ContentTime",
-    "InstanceCreationTime",
-    "PerformedProcedureStepStartDate",
-    "PerformedProcedureStepStartTime",
-    "PerformedProcedureStepID",
-    "PerformedProcedureStepDescription",
-    "RequestedProcedureDescription",
-    "RequestAttributesSequence",
-    "StudyDescription",
-    "SeriesDescription",
-    "ProtocolName",
-    "ImageComments",
-    "ReferencedStudySequence",
-    "ReferencedPatientSequence",
-    "ReferencedPerformedProcedureStepSequence",
-    "ReferencedImageSequence",
-    "SourceImageSequence",
+# NIfTI spatial units (header xyzt_units) in millimetres; "unknown" is read as mm, as every viewer does.
+NIFTI_UNIT_TO_MM = {"meter": 1000.0, "mm": 1.0, "micron": 0.001}
+# The only source tags copied into a DICOM we write (an allow-list, so nothing identifying can slip through in a
+# nested sequence, a private tag or a tag nobody listed): image pixel description, plane geometry, equipment
+# make and model, and MR/CT acquisition parameters. Following the PS3.15 basic de-identification profile
+# everything else is dropped, the type 2 patient/study tags are written empty, and every UID is new.
+KEPT_SOURCE_TAGS = (
+    "SpecificCharacterSet",
+    "SOPClassUID",
+    "Modality",
+    "Manufacturer",
+    "ManufacturerModelName",
+    "BodyPartExamined",
+    "PatientPosition",
+    "SeriesNumber",
+    "AcquisitionNumber",
+    "ImagePositionPatient",
+    "ImageOrientationPatient",
+    "PixelSpacing",
+    "SliceThickness",
+    "SpacingBetweenSlices",
+    "SliceLocation",
+    "PositionReferenceIndicator",
+    "PixelRepresentation",
+    "RescaleSlope",
+    "RescaleIntercept",
+    "RescaleType",
+    "WindowCenter",
+    "WindowWidth",
+    "ScanningSequence",
+    "SequenceVariant",
+    "ScanOptions",
+    "MRAcquisitionType",
+    "RepetitionTime",
+    "EchoTime",
+    "InversionTime",
+    "EchoTrainLength",
+    "FlipAngle",
+    "NumberOfAverages",
+    "ImagingFrequency",
+    "ImagedNucleus",
+    "MagneticFieldStrength",
+    "AcquisitionMatrix",
+    "InPlanePhaseEncodingDirection",
+    "PercentSampling",
+    "PercentPhaseFieldOfView",
+    "PixelBandwidth",
+    "KVP",
+    "ConvolutionKernel",
 )
-# Of those, the ones DICOM requires present (type 2): written empty, as the profile's "Z" action.
+# Type 2 tags (DICOM requires them present): written empty, the profile's "Z" action.
 EMPTIED_TAGS = (
     "PatientBirthDate",
     "PatientSex",
@@ -110,6 +94,9 @@ EMPTIED_TAGS = (
     "StudyDate",
     "StudyTime",
 )
+# When one position holds several images (a 4D, multi-echo or repeated series), the first tag of these that
+# differs between them tells the volumes apart; the first volume is read.
+VOLUME_KEYS = ("TemporalPositionIdentifier", "EchoNumbers", "AcquisitionNumber", "TriggerTime")
 
 
 # ---------------------------------------------------------------- helpers
@@ -177,7 +164,7 @@ def _dicom_payloads(path: Path) -> Iterator[tuple[str, Any]]:
 @dataclass
 class _Slice:
     dataset: Any  # pydicom Dataset, pixel data kept until stacking
-    name: str
+    name: str  # "file #N": messages never name the file, as PACS exports often name files after the patient
 
 
 def _read_dicom_slices(path: Path) -> tuple[list[_Slice], list[str]]:
@@ -186,7 +173,7 @@ def _read_dicom_slices(path: Path) -> tuple[list[_Slice], list[str]]:
     from pydicom.errors import InvalidDicomError
 
     slices, skipped = [], []
-    for name, payload in _dicom_payloads(path):
+    for number, (name, payload) in enumerate(_dicom_payloads(path), start=1):
         if PurePosixPath(name).name.upper() == "DICOMDIR":
             continue
         try:
@@ -197,7 +184,7 @@ def _read_dicom_slices(path: Path) -> tuple[list[_Slice], list[str]]:
         if "PixelData" not in dataset:
             skipped.append(name)
             continue
-        slices.append(_Slice(dataset, name))
+        slices.append(_Slice(dataset, f"file #{number}"))
     return slices, skipped
 
 
@@ -243,8 +230,25 @@ def _slice_geometry(dataset: Any, name: str) -> tuple[np.ndarray, np.ndarray, np
     return orientation[:3], orientation[3:], position, spacing
 
 
-def _stack_series(members: list[_Slice], source: str) -> tuple[np.ndarray, np.ndarray, list[Any]]:
-    """Sorted pixel volume (X=column, Y=row, Z=slice), its RAS affine and the sorted headers."""
+def _first_volume(members: list[_Slice], distances: np.ndarray, source: str) -> tuple[list[int], str]:
+    """Indices (sorted by position) of the first volume of a series holding several images per position."""
+    for key in VOLUME_KEYS:
+        values = [item.dataset.get(key) for item in members]
+        if any(value is None for value in values) or len({str(v) for v in values}) < 2:
+            continue
+        first = min(values, key=float)
+        chosen = [i for i, value in enumerate(values) if float(value) == float(first)]
+        if len(chosen) > 1 and np.all(np.diff(distances[chosen]) >= 1e-3):
+            volumes = len({str(v) for v in values})
+            return chosen, f"the series holds {volumes} volumes (by {key}): only the first was used."
+    raise BadInputError(
+        f"The series in {source} has several images at the same position and no {'/'.join(VOLUME_KEYS)} tag "
+        "that tells its volumes apart (duplicates?); export a single 3D volume."
+    )
+
+
+def _stack_series(members: list[_Slice], source: str) -> tuple[np.ndarray, np.ndarray, list[Any], list[str]]:
+    """Sorted pixel volume (X=column, Y=row, Z=slice), its RAS affine, the sorted headers and warnings."""
     if len(members) == 1 and int(members[0].dataset.get("NumberOfFrames", 1) or 1) > 1:
         raise BadInputError(
             f"{source} holds one multi-frame (enhanced) DICOM file, which is not supported; export classic "
@@ -269,15 +273,16 @@ def _stack_series(members: list[_Slice], source: str) -> tuple[np.ndarray, np.nd
             )
         positions.append(position)
     distances = np.asarray([float(p @ normal) for p in positions])
-    order = np.argsort(distances)
+    order = np.argsort(distances, kind="stable")
     members, distances = [members[i] for i in order], distances[order]
     positions = [positions[i] for i in order]
+    warnings = []
+    if np.any(np.diff(distances) < 1e-3):
+        chosen, warning = _first_volume(members, distances, source)
+        members, distances = [members[i] for i in chosen], distances[chosen]
+        positions = [positions[i] for i in chosen]
+        warnings.append(warning)
     steps = np.diff(distances)
-    if np.any(steps < 1e-3):
-        raise BadInputError(
-            f"The series in {source} has several images at the same position (4D, multi-echo or duplicates); "
-            "export a single 3D volume."
-        )
     typical = float(np.median(steps))
     if np.any(np.abs(steps - typical) > 0.1 * typical):
         gaps = np.round(steps / typical).astype(int)
@@ -308,6 +313,10 @@ def _stack_series(members: list[_Slice], source: str) -> tuple[np.ndarray, np.nd
         plane *= slope
         plane += intercept
     volume = np.stack([plane.T for plane in planes], axis=-1)  # (columns, rows, slices)
+    if str(members[0].dataset.get("PhotometricInterpretation", "")).strip() == "MONOCHROME1":
+        # MONOCHROME1 shows high values dark; invert so tissue contrast reads as in every other MRI.
+        volume = float(volume.max()) + float(volume.min()) - volume
+        warnings.append("MONOCHROME1 pixel data (high values shown dark) was inverted to MONOCHROME2.")
     step = (positions[-1] - positions[0]) / (len(positions) - 1)
     affine_lps = np.eye(4)
     affine_lps[:3, 0] = row_dir * spacing[1]  # along a row = increasing column index
@@ -319,7 +328,7 @@ def _stack_series(members: list[_Slice], source: str) -> tuple[np.ndarray, np.nd
         header = item.dataset
         del header.PixelData
         headers.append(header)
-    return volume, LPS_TO_RAS @ affine_lps, headers
+    return volume, LPS_TO_RAS @ affine_lps, headers, warnings
 
 
 def _meta_tensor(volume: np.ndarray, affine: np.ndarray, source: dict[str, Any], warnings: list[str]):
@@ -360,15 +369,25 @@ def read_nifti(path: str | Path):
     if data.ndim == 4:
         warnings.append(f"4D input with {data.shape[3]} volumes: only the first volume was used.")
         data = data[..., 0]
+    if data.ndim > 4:
+        raise BadInputError(
+            f"{path.name} has shape {tuple(image.shape)}, {data.ndim}-D data, which is not supported; pass a "
+            "3D volume (or a 4D series, whose first volume is used)."
+        )
     if data.ndim != 3 or min(data.shape) < 2:
         raise BadInputError(
             f"{path.name} has shape {tuple(image.shape)}, a 2D image; skull stripping needs a 3D volume."
         )
+    affine = np.asarray(image.affine, dtype=np.float64)
+    unit = image.header.get_xyzt_units()[0] if hasattr(image.header, "get_xyzt_units") else "unknown"
+    if unit in NIFTI_UNIT_TO_MM and unit != "mm":
+        affine = np.diag([NIFTI_UNIT_TO_MM[unit]] * 3 + [1.0]) @ affine
+        warnings.append(f"the header gives positions in {unit}s; they were converted to millimetres.")
     if not np.isfinite(data).all():
         warnings.append("non-finite voxel values were set to 0.")
         data = np.nan_to_num(data, nan=0.0, posinf=0.0, neginf=0.0)
     source = {"format": "nifti", "name": path.name, "modality": None, "series_description": None}
-    return _meta_tensor(data, image.affine, source, warnings)
+    return _meta_tensor(data, affine, source, warnings)
 
 
 def read_dicom_series(path: str | Path, *, series: str | None = None):
@@ -388,9 +407,10 @@ def read_dicom_series(path: str | Path, *, series: str | None = None):
         what = "is empty" if not skipped else f"has no readable DICOM image ({len(skipped)} other file(s))"
         raise BadInputError(f"{path.name} {what}; pass a folder or zip holding one DICOM series.")
     members = _pick_series(slices, series, path.name)
-    volume, affine, headers = _stack_series(members, path.name)
+    volume, affine, headers, warnings = _stack_series(members, path.name)
     first = headers[0]
-    warnings = [f"{len(skipped)} file(s) that are not DICOM images were skipped."] if skipped else []
+    if skipped:
+        warnings.insert(0, f"{len(skipped)} file(s) that are not DICOM images were skipped.")
     source = {
         "format": "dicom",
         "name": path.name,
@@ -435,13 +455,15 @@ def read_volume(path: str | Path, *, series: str | None = None):
 
 
 def write_nifti(image, path: str | Path, *, dtype: Any = np.float32, description: str = "") -> Path:
-    """Write a ``(1, X, Y, Z)`` MetaTensor with exactly its affine (sform and qform) as NIfTI; ``description``
-    (at most 80 characters) goes in the header's ``descrip``, which viewers show."""
+    """Write a ``(1, X, Y, Z)`` MetaTensor as NIfTI in millimetres with exactly its affine as the sform (and as
+    the qform, which cannot hold a shear, for tools that read only that); ``description`` (at most 80
+    characters) goes in the header's ``descrip``, which viewers show."""
     import nibabel as nib
 
     array = np.asarray(image.detach().cpu().numpy()[0], dtype=dtype)
     affine = np.asarray(image.affine, dtype=np.float64)
     nifti = nib.Nifti1Image(array, affine)
+    nifti.set_qform(affine, code="scanner")
     nifti.header.set_xyzt_units("mm", "sec")
     nifti.header["descrip"] = description[:80].encode()
     path = Path(path)
@@ -449,15 +471,34 @@ def write_nifti(image, path: str | Path, *, dtype: Any = np.float32, description
     return path
 
 
+def _deidentified_header(source: Any) -> Any:
+    """A new dataset holding only ``KEPT_SOURCE_TAGS`` of ``source`` plus the empty type 2 patient/study tags."""
+    from pydicom.dataset import Dataset
+
+    dataset = Dataset()
+    for keyword in KEPT_SOURCE_TAGS:
+        if keyword in source:
+            setattr(dataset, keyword, copy.deepcopy(source.data_element(keyword).value))
+    for keyword in EMPTIED_TAGS:
+        setattr(dataset, keyword, "")
+    dataset.PatientName = "ANONYMOUS"
+    dataset.PatientID = "ANONYMOUS"
+    dataset.PatientIdentityRemoved = "YES"
+    dataset.DeidentificationMethod = "PS3.15 basic profile: allow-listed image tags only, all UIDs new"
+    return dataset
+
+
 def write_dicom_series(image, headers: list[Any], out_dir: str | Path, *, description: str) -> list[Path]:
     """Write ``image`` as a new, de-identified DICOM series: same geometry, new UIDs, no identifiers.
 
-    ``headers`` are the sorted source headers from ``read_dicom_series`` (one per slice along Z). Geometry
-    tags (position, orientation, spacing, frame of reference) are kept so the result overlays the source;
-    Study, Series and SOP Instance UIDs are new; the tags in ``IDENTIFYING_TAGS`` and private tags are removed
-    (the required ones written empty) and the patient is pseudonymised as ``ANONYMOUS``. ``description`` (at
-    most 64 characters) becomes the SeriesDescription and ImageComments. Stale ``slice_*.dcm`` files in
-    ``out_dir`` (an earlier, longer series) are removed first, so the folder holds exactly this series.
+    ``headers`` are the sorted source headers from ``read_dicom_series`` (one per slice along Z). Only the tags
+    in ``KEPT_SOURCE_TAGS`` are copied (geometry, pixel description, equipment, acquisition parameters), so no
+    identifier survives in a nested sequence or private tag; the patient is pseudonymised as ``ANONYMOUS``, the
+    required patient/study tags are written empty, and Study, Series, SOP Instance and Frame of Reference UIDs
+    are new (one frame of reference for the whole series, so it still overlays as one volume).
+    ``description`` (at most 64 characters) becomes the SeriesDescription and ImageComments. Stale
+    ``slice_*.dcm`` files in ``out_dir`` (an earlier, longer series) are removed first, so the folder holds
+    exactly this series.
 
     Raises:
         BadInputError: the number of headers does not match the image's slices.
@@ -475,20 +516,10 @@ def write_dicom_series(image, headers: list[Any], out_dir: str | Path, *, descri
     out_dir.mkdir(parents=True, exist_ok=True)
     for stale in out_dir.glob("slice_*.dcm"):
         stale.unlink()
-    study_uid, series_uid = generate_uid(), generate_uid()
+    study_uid, series_uid, frame_uid = generate_uid(), generate_uid(), generate_uid()
     written = []
     for index, source in enumerate(headers):
-        dataset = copy.deepcopy(source)
-        for keyword in IDENTIFYING_TAGS:
-            if keyword in dataset:
-                delattr(dataset, keyword)
-        dataset.remove_private_tags()
-        for keyword in EMPTIED_TAGS:
-            setattr(dataset, keyword, "")
-        dataset.PatientName = "ANONYMOUS"
-        dataset.PatientID = "ANONYMOUS"
-        dataset.PatientIdentityRemoved = "YES"
-        dataset.DeidentificationMethod = "PS3.15 basic profile; new UIDs except Frame of Reference"
+        dataset = _deidentified_header(source)
         slope = float(dataset.get("RescaleSlope", 1) or 1)
         intercept = float(dataset.get("RescaleIntercept", 0) or 0)
         signed = int(dataset.get("PixelRepresentation", 0)) == 1
@@ -497,20 +528,22 @@ def write_dicom_series(image, headers: list[Any], out_dir: str | Path, *, descri
         stored = np.clip(np.round((array[:, :, index].T - intercept) / slope), info.min, info.max).astype(
             dtype
         )
+        dataset.PixelRepresentation = int(signed)
         dataset.BitsAllocated, dataset.BitsStored, dataset.HighBit = 16, 16, 15
         dataset.SamplesPerPixel = 1
         dataset.PhotometricInterpretation = "MONOCHROME2"
         dataset.Rows, dataset.Columns = stored.shape
         dataset.add_new(0x7FE00010, "OW", stored.tobytes())  # PixelData, 16-bit words
+        dataset.SOPClassUID = dataset.get("SOPClassUID", MRImageStorage)
         dataset.StudyInstanceUID, dataset.SeriesInstanceUID = study_uid, series_uid
+        dataset.FrameOfReferenceUID = frame_uid
         dataset.SOPInstanceUID = generate_uid()
         dataset.SeriesNumber = int(dataset.get("SeriesNumber", 0) or 0) + 1000
         dataset.SeriesDescription = dataset.ImageComments = description[:64]
         dataset.ImageType = ["DERIVED", "SECONDARY"]
         dataset.InstanceNumber = index + 1
-        if not hasattr(dataset, "file_meta"):
-            dataset.file_meta = FileMetaDataset()
-        dataset.file_meta.MediaStorageSOPClassUID = dataset.get("SOPClassUID", MRImageStorage)
+        dataset.file_meta = FileMetaDataset()
+        dataset.file_meta.MediaStorageSOPClassUID = dataset.SOPClassUID
         dataset.file_meta.MediaStorageSOPInstanceUID = dataset.SOPInstanceUID
         dataset.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
         path = out_dir / f"slice_{index + 1:04d}.dcm"

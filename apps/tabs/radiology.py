@@ -32,7 +32,7 @@ def build(services: Services) -> None:
     ):
         from data_connectors.errors import BadInputError
         from domains.radiology.overlay import slice_rgb
-        from domains.radiology.pipeline import run_strip, viewer_volume
+        from domains.radiology.pipeline import DRAFT_REPORT_NAME, run_strip, viewer_volume
         from domains.radiology.report import draft_report
 
         if not upload:
@@ -54,9 +54,9 @@ def build(services: Services) -> None:
             draft = draft_report(report, notes, chat)
         except BadInputError as error:
             raise gr.Error(str(error)) from None
-        (out_dir / "draft_report.txt").write_text(draft.text + "\n", encoding="utf-8")
+        (out_dir / DRAFT_REPORT_NAME).write_text(draft.text + "\n", encoding="utf-8")
         files = [str(out_dir / name) for key, name in report.outputs.items() if key != "brain_dicom"]
-        files += [str(out_dir / "report.json"), str(out_dir / "draft_report.txt")]
+        files += [str(out_dir / "report.json"), str(out_dir / DRAFT_REPORT_NAME)]
         depth = volume.depth("axial") - 1
         centre = volume.centre("axial")
         return (

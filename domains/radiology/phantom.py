@@ -121,6 +121,9 @@ FAKE_STUDY = {
     "PatientWeight": "71.5",
     "StudyDescription": "Head MRI for J Doe",
     "ImageComments": "seen by Dr Smith",
+    "PatientBirthName": "Roe^Jane",
+    "RequestedProcedureID": "RP-1234",
+    "MedicalAlerts": "penicillin",
 }
 
 
@@ -161,6 +164,11 @@ def write_synthetic_series(
         for key, value in {**FAKE_PATIENT, **FAKE_STUDY}.items():
             setattr(ds, key, value)
         ds.InstitutionName = "Example Hospital"
+        # Identifiers nested in a sequence and in a private block, where a deny-list would miss them.
+        procedure = Dataset()
+        procedure.CodeMeaning = f"MRI head {FAKE_PATIENT['PatientName']} {FAKE_PATIENT['PatientID']}"
+        ds.ProcedureCodeSequence = [procedure]
+        ds.private_block(0x0011, "EXAMPLE PACS", create=True).add_new(0x01, "LO", FAKE_PATIENT["PatientID"])
         ds.Modality = modality
         ds.SeriesDescription = description
         ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.FrameOfReferenceUID = study_uid, series_uid, frame_uid

@@ -1,7 +1,7 @@
 """The skull-stripping use case: read (NIfTI or DICOM) -> strip -> write mask, stripped volume, overlay, report.
 
 Everything is written inside ``out_dir`` under fixed names (input names never become paths), so a hostile
-upload cannot write elsewhere. ``report.json`` is the one result object the CLI prints, the hub renders and the
+upload cannot write elsewhere; a rerun into the same folder first removes the earlier run's outputs. ``report.json`` is the one result object the CLI prints, the hub renders and the
 report drafter reads; it holds no patient identifier.
 """
 
@@ -25,6 +25,10 @@ BRAIN_NAME = "brain.nii.gz"
 OVERLAY_NAME = "overlay.png"
 DICOM_DIR = "brain_dicom"
 SEG_NAME = "brain_mask_seg.dcm"
+DRAFT_REPORT_NAME = "draft_report.txt"
+# report.json keeps only these descriptions of the input: the file name, SeriesDescription and Series UID are
+# left out, as PACS exports often name files and series after the patient.
+REPORTED_INPUT_KEYS = ("format", "modality", "slices")
 VOLUME_NOTE = (
     "volume of the brain mask: brain plus the ventricles and sulcal CSF enclosed by it (close to the total "
     "intracranial volume)"
@@ -68,6 +72,15 @@ def _no_progress(fraction: float, message: str) -> None:
     return None
 
 
+def _remove_earlier_outputs(out: Path) -> None:
+    """Delete what an earlier run wrote into ``out``, so a folder never mixes two patients' outputs."""
+    for name in (REPORT_NAME, MASK_NAME, BRAIN_NAME, OVERLAY_NAME, SEG_NAME, DRAFT_REPORT_NAME):
+        (out / name).unlink(missing_ok=True)
+    (out / f"{DICOM_DIR}.zip").unlink(missing_ok=True)
+    if (out / DICOM_DIR).is_dir():
+        shutil.rmtree(out / DICOM_DIR)
+
+
 # PUBLIC API
 
 
@@ -104,6 +117,7 @@ def run_strip(
     result = strip(image, engine=engine, device=device, threshold=threshold)
     progress(0.8, "writing outputs")
     out.mkdir(parents=True, exist_ok=True)
+    _remove_earlier_outputs(out)
     outputs = {
         "mask": write_nifti(
             result.mask, out / MASK_NAME, dtype=np.uint8, description=f"{DRAFT_LABEL}: brain mask"
@@ -135,8 +149,7 @@ def run_strip(
         outputs["brain_dicom_zip"] = Path(
             shutil.make_archive(str(out / DICOM_DIR), "zip", out / DICOM_DIR)
         ).name
-    # The input's file name is left out: PACS exports often name files after the patient.
-    source = {k: v for k, v in image.meta["source"].items() if v is not None and k != "name"}
+    source = {k: v for k, v in image.meta["source"].items() if v is not None and k in REPORTED_INPUT_KEYS}
     report = StripReport(
         engine=result.engine,
         device=device,

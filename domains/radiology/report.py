@@ -1,8 +1,9 @@
 """Draft report: the LLM turns the measurements and the clinical notes into a short structured draft.
 
 Guard rails, because a small local model will happily invent: it gets only the facts (``report.json``) and the
-notes; every number in its draft must come from them, every quotation must be verbatim from the notes, and no
-finding term (mass, haemorrhage, ...) may appear unless the notes say it. A draft that fails is regenerated
+notes; every number in its draft must come from them, every quotation must be verbatim from the notes, and a
+finding or reassurance term (mass, glioblastoma, normal, ...) may appear only inside such a quotation: notes
+that say "rule out mass" must not become "a mass is present". A draft that fails is regenerated
 once with the problems listed; a second failure falls back to a deterministic template. Every draft carries
 the "DRAFT for radiologist review" label: the radiologist edits and signs.
 """
@@ -43,7 +44,9 @@ FINDING_TERMS = (
     "hydrocephalus",
     "metasta",
     "aneurysm",
-    "glioma",
+    "glio",
+    "mening",
+    "adenoma",
     "plaque",
     "demyelinat",
     "fracture",
@@ -71,14 +74,30 @@ FINDING_TERMS = (
     "small vessel",
     "microangiopath",
     "abnormalit",
+    "malignan",
+    "benign",
+    "disease",
+    "patholog",
+    "infection",
+    "inflammat",
+    "degenerat",
+    "shrink",
+    "swelling",
+    "enlarge",
+    "dilat",
+    "asymmetr",
+    "lacun",
+    "white matter",
+    "blood",
     # Reassurance is a finding too: only the radiologist may call a study normal.
-    "normal study",
-    "normal brain",
-    "normal mri",
-    "within normal limits",
+    "normal",
+    "healthy",
     "no acute",
     "unremarkable",
+    "no evidence",
 )
+# A quotation shorter than this many words ("mass") is no context: finding terms inside it still count.
+MIN_QUOTE_WORDS = 3
 SECTIONS = ("Indication", "Technique", "Measurements", "Quality control")
 _NUMBER = re.compile(r"(?<![\w.])[-+]?\d[\d,]*(?:\.\d+)?")
 _QUOTE = re.compile(r"[\"“]([^\"”]{4,})[\"”]")
@@ -144,9 +163,18 @@ def reference_range(age: int | None, sex: str | None) -> tuple[float, float] | N
     return mean - 2 * sd, mean + 2 * sd
 
 
+def _sentences(notes: str) -> list[str]:
+    return [s.strip() for s in re.split(r"(?<=[.!?])\s+|\n+", notes) if len(s.strip()) > 3]
+
+
+def age_sex_quotes(notes: str) -> list[str]:
+    """The sentences of the notes that state the age or sex, so the draft can show where its reference came from."""
+    return [s for s in _sentences(notes) if parse_age_sex(s) != (None, None)]
+
+
 def indication_quotes(notes: str, limit: int = 3) -> list[str]:
     """Sentences of the notes worth quoting: an explicit indication/history line first, else the first ones."""
-    sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+|\n+", notes) if len(s.strip()) > 3]
+    sentences = _sentences(notes)
     keyed = [
         s for s in sentences if re.match(r"(indication|reason|clinical|history|question)", s, re.IGNORECASE)
     ]
@@ -187,8 +215,8 @@ def _normalise(text: str) -> str:
 
 
 def check_draft(draft: str, facts: dict[str, Any], notes: str) -> list[str]:
-    """Problems with a draft: numbers not from notes/measurements, non-verbatim quotes, unsupported findings,
-    missing sections or a missing volume."""
+    """Problems with a draft: numbers not from notes/measurements, non-verbatim quotes, finding terms outside a
+    verbatim quotation of the notes, missing sections or a missing volume."""
     problems = []
     stray = sorted(_numbers(draft) - _allowed_numbers(facts, notes))
     if stray:
@@ -198,7 +226,14 @@ def check_draft(draft: str, facts: dict[str, Any], notes: str) -> list[str]:
     if bad_quotes:
         problems.append(f"quotes not found verbatim in the notes: {bad_quotes[:3]}")
     lowered_draft = draft.lower()
-    invented = [t for t in FINDING_TERMS if t in lowered_draft and t not in source]
+    facts_text = _normalise(" ".join(str(v) for v in _flatten(facts)))
+
+    def drop_verbatim_quote(match: re.Match[str]) -> str:
+        quoted = match.group(1)
+        return " " if len(quoted.split()) >= MIN_QUOTE_WORDS and _normalise(quoted) in source else match[0]
+
+    unquoted = _QUOTE.sub(drop_verbatim_quote, lowered_draft)
+    invented = [t for t in FINDING_TERMS if t in unquoted and t not in facts_text]
     if invented:
         problems.append(f"findings not supported by the notes: {', '.join(invented)}")
     missing = [h for h in SECTIONS if h.lower() not in lowered_draft]
@@ -217,7 +252,6 @@ def build_facts(report: StripReport, age: int | None, sex: str | None) -> dict[s
         "examination": "brain MRI, automated skull stripping",
         "engine": report.engine,
         "modality": report.input.get("modality") or "not stated (NIfTI input)",
-        "series_description": report.input.get("series_description"),
         "voxel_spacing_mm": report.spacing_mm,
         "matrix": report.shape,
         "brain_mask_volume_ml": report.brain_volume_ml,
@@ -286,9 +320,13 @@ def draft_report(
             if not problems:
                 text, written_by = candidate, attempt
                 break
-    if not text:
+    if text:  # what the accepted LLM draft itself quoted (check_draft made sure it is verbatim)
+        quotes = [q.strip() for q in _QUOTE.findall(text)]
+    else:
         text = template_draft(facts, quotes)
     low_high = facts.get("reference_range_ml")
+    if low_high:  # the reference range rests on the age and sex the notes state
+        quotes += [q for q in age_sex_quotes(notes) if q not in quotes]
     return DraftReport(
         text=f"{DRAFT_LABEL}\n\n{text}\n\nNotes used: " + (" ".join(f'"{q}"' for q in quotes) or "none"),
         written_by=written_by,  # type: ignore[arg-type]

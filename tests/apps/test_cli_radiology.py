@@ -96,9 +96,10 @@ def test_strip_nifti_writes_outputs_on_the_input_grid(cli, oracle, phantom_nifti
     assert json.loads((tmp_path / "out" / "report.json").read_text()) == report
 
 
-def test_strip_dicom_zip_writes_anonymous_dicom(cli, oracle, tmp_path: Path) -> None:
+def test_strip_dicom_zip_writes_anonymous_dicom(cli, oracle, phantom_nifti, tmp_path: Path) -> None:
     image, _, affine = head_phantom((40, 48, 30), (5.0, 5.0, 6.0))
-    write_synthetic_series(image, affine, tmp_path / "series")
+    # A series description naming the patient, as PACS exports sometimes do: it must not reach any output.
+    write_synthetic_series(image, affine, tmp_path / "series", description=FAKE_STUDY["StudyDescription"])
     archive = tmp_path / "upload.zip"
     with zipfile.ZipFile(archive, "w") as handle:
         for file in (tmp_path / "series").iterdir():
@@ -122,6 +123,10 @@ def test_strip_dicom_zip_writes_anonymous_dicom(cli, oracle, tmp_path: Path) -> 
     assert pydicom.dcmread(dicoms[0]).SeriesDescription.startswith("DRAFT for radiologist review")
     for name in ("brain_mask.nii.gz", "brain.nii.gz"):
         assert nib.load(tmp_path / "out" / name).header["descrip"].item().startswith(b"DRAFT for radiologist")
+    (tmp_path / "out" / "draft_report.txt").write_text("the DICOM patient's draft")
+    code, _, err = cli("radiology", "strip", str(phantom_nifti[0]), "--out", str(tmp_path / "out"))
+    assert code == 0, err  # another patient's NIfTI into the same folder: none of the DICOM run's files stay
+    assert _tree(tmp_path / "out") == {"brain_mask.nii.gz", "brain.nii.gz", "overlay.png", "report.json"}
 
 
 def test_ct_series_warns_outside_training_domain(cli, oracle, tmp_path: Path) -> None:

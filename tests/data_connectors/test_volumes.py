@@ -88,6 +88,26 @@ def test_nifti_4d_uses_first_volume_and_says_so(tmp_path: Path, phantom) -> None
     assert "4D input with 2 volumes" in volume.meta["warnings"][0]
 
 
+def test_nifti_in_metres_is_read_in_millimetres(tmp_path: Path, phantom) -> None:
+    image, affine = phantom
+    metres = nib.Nifti1Image(image, np.diag([0.001, 0.001, 0.001, 1.0]) @ affine)
+    metres.header.set_xyzt_units("meter", "sec")
+    nib.save(metres, tmp_path / "m.nii.gz")
+    volume = read_nifti(tmp_path / "m.nii.gz")
+    np.testing.assert_allclose(volume.affine.numpy(), affine, atol=1e-5)
+    assert "converted to millimetres" in volume.meta["warnings"][0]
+    write_nifti(volume, tmp_path / "out.nii.gz")
+    written = nib.load(tmp_path / "out.nii.gz")
+    assert written.header.get_xyzt_units()[0] == "mm" and int(written.header["qform_code"]) == 1
+    np.testing.assert_allclose(written.header.get_qform(), affine, atol=1e-4)
+
+
+def test_nifti_with_more_than_four_dimensions_says_so(tmp_path: Path) -> None:
+    nib.save(nib.Nifti1Image(np.ones((10, 10, 10, 1, 3), np.float32), np.eye(4)), tmp_path / "v.nii.gz")
+    with pytest.raises(BadInputError, match="5-D data, which is not supported"):
+        read_nifti(tmp_path / "v.nii.gz")
+
+
 def test_nifti_2d_slice_is_rejected(tmp_path: Path) -> None:
     nib.save(nib.Nifti1Image(np.ones((16, 16, 1), np.float32), np.eye(4)), tmp_path / "slice.nii.gz")
     with pytest.raises(BadInputError, match="2D image"):
@@ -200,6 +220,50 @@ def test_missing_slice_and_inconsistent_spacing(tmp_path: Path, phantom) -> None
         read_volume(tmp_path / "uneven")
 
 
+def test_dicom_4d_series_uses_its_first_volume_and_says_so(tmp_path: Path, phantom) -> None:
+    image, affine = phantom
+    series_uid = "1.2.826.0.1.3680043.8.498.1"
+    for time_point, scale in ((1, 1.0), (2, 0.5)):
+        for path in write_series(image * scale, affine, tmp_path / f"t{time_point}", series_uid=series_uid):
+            dataset = pydicom.dcmread(path)
+            dataset.TemporalPositionIdentifier = time_point
+            dataset.save_as(tmp_path / f"t{time_point}" / path.name)
+    both = tmp_path / "both"
+    both.mkdir()
+    for folder in ("t2", "t1"):
+        for path in (tmp_path / folder).iterdir():
+            (both / f"{folder}_{path.name}").write_bytes(path.read_bytes())
+    volume = read_volume(both)
+    _assert_same_geometry(volume, image, affine)
+    assert "holds 2 volumes (by TemporalPositionIdentifier): only the first was used" in volume.meta["warnings"][0]
+    for path in (tmp_path / "t2").iterdir():  # same positions, nothing to tell the volumes apart
+        dataset = pydicom.dcmread(path)
+        del dataset.TemporalPositionIdentifier
+        dataset.save_as(both / f"t2_{path.name}")
+    with pytest.raises(BadInputError, match="no TemporalPositionIdentifier/EchoNumbers"):
+        read_volume(both)
+
+
+def test_monochrome1_is_inverted_on_read(tmp_path: Path, phantom) -> None:
+    image, affine = phantom
+    for path in write_series(image, affine, tmp_path / "m1"):
+        dataset = pydicom.dcmread(path)
+        dataset.PhotometricInterpretation = "MONOCHROME1"
+        dataset.save_as(path)
+    volume = read_volume(tmp_path / "m1")
+    _assert_same_geometry(volume, image.max() + image.min() - image, affine)
+    assert "MONOCHROME1" in volume.meta["warnings"][0]
+
+
+def test_dicom_messages_never_name_the_files(tmp_path: Path) -> None:
+    folder = tmp_path / "upload"
+    folder.mkdir()
+    (folder / "Doe_Jane_1970.dcm").write_bytes(Path(get_testdata_file("MR_small.dcm")).read_bytes())
+    with pytest.raises(BadInputError, match=r"single 2D image \(file #1\)") as error:
+        read_volume(folder)
+    assert "Doe" not in str(error.value)
+
+
 def test_lone_2d_images_and_empty_folder(tmp_path: Path) -> None:
     for name in ("MR_small.dcm", "CT_small.dcm"):
         folder = tmp_path / name
@@ -240,11 +304,19 @@ def test_dicom_writer_new_uids_no_identifiers_geometry_kept(tmp_path: Path, seri
     assert written.SeriesInstanceUID != source.SeriesInstanceUID
     assert written.StudyInstanceUID != source.StudyInstanceUID
     assert written.SOPInstanceUID not in {h.SOPInstanceUID for h in volume.meta["dicom_headers"]}
-    assert written.FrameOfReferenceUID == source.FrameOfReferenceUID
+    assert written.FrameOfReferenceUID != source.FrameOfReferenceUID  # PS3.15: every UID is replaced ...
+    assert {pydicom.dcmread(p).FrameOfReferenceUID for p in paths} == {written.FrameOfReferenceUID}  # ... alike
+    assert "ProcedureCodeSequence" not in written and not any(tag.is_private for tag in written.keys())
     assert str(written.PatientName) == "ANONYMOUS" and written.PatientBirthDate == written.StudyDate == ""
     assert written.SeriesDescription == written.ImageComments == "DRAFT x"
     raw = b"".join(p.read_bytes() for p in paths)
-    identifying = [*FAKE_PATIENT.values(), *FAKE_STUDY.values(), "Example Hospital", source.StudyInstanceUID]
+    identifying = [
+        *FAKE_PATIENT.values(),
+        *FAKE_STUDY.values(),
+        "Example Hospital",
+        source.StudyInstanceUID,
+        source.FrameOfReferenceUID,
+    ]
     assert not [value for value in identifying if value.encode() in raw]
     shorter = write_dicom_series(
         volume[..., :3], volume.meta["dicom_headers"][:3], tmp_path / "out", description=""

@@ -100,7 +100,33 @@ def test_check_flags_reassurance_and_findings_the_notes_lack(
         f"Indication: headaches. Technique: brain MRI. Measurements: 1502.4 mL. Quality control: {sentence}"
     )
     assert any("findings not supported" in p for p in check_draft(draft, facts, NOTES))
-    assert check_draft(draft, facts, f"{NOTES} {sentence}") == []  # said in the notes: may be repeated
+    notes = f"{NOTES} Prior report: {sentence}"
+    assert any("findings not supported" in p for p in check_draft(draft, facts, notes))  # said, not quoted
+    quoted = draft.replace(sentence, f'"Prior report: {sentence}"')
+    assert check_draft(quoted, facts, notes) == []  # quoted verbatim from the notes: may be repeated
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "A mass is present in the left frontal lobe.",
+        "The brain appears normal.",
+        "No evidence of disease. Healthy brain.",
+        "Findings: left-sided glioblastoma.",
+        "Significant brain shrinkage for age.",
+        'The notes ask to "rule out mass"; a mass is seen.',
+    ],
+)
+def test_notes_that_ask_about_a_finding_do_not_license_stating_it(
+    strip_report: StripReport, sentence: str
+) -> None:
+    notes = "54-year-old woman. Indication: headaches, rule out mass."
+    facts = build_facts(strip_report, 54, "female")
+    draft = (
+        'Indication: "Indication: headaches, rule out mass." Technique: brain MRI. Measurements: 1502.4 mL. '
+        f"Quality control: none. {sentence}"
+    )
+    assert any("findings not supported" in p for p in check_draft(draft, facts, notes))
 
 
 def test_template_passes_its_own_check(strip_report: StripReport) -> None:
@@ -119,7 +145,10 @@ def test_good_llm_draft_is_kept(strip_report: StripReport) -> None:
     chat = ScriptedChat([reply])
     draft = draft_report(strip_report, NOTES, chat)
     assert draft.written_by == "llm" and draft.text.startswith("DRAFT for radiologist review")
-    assert reply in draft.text and draft.notes_quoted[0].startswith("Indication: progressive headaches")
+    assert reply in draft.text
+    # What the draft quoted, then the sentence its age/sex reference range rests on.
+    assert draft.notes_quoted == ["progressive headaches for 3 weeks.", "62-year-old man."]
+    assert draft.text.endswith('Notes used: "progressive headaches for 3 weeks." "62-year-old man."')
     assert draft.reference_range_ml == [1265.0, 1673.0] and draft.age == 62 and draft.sex == "male"
 
 
@@ -129,6 +158,7 @@ def test_bad_draft_is_retried_with_the_problems_then_template(strip_report: Stri
     assert len(chat.calls) == 2 and "rejected" in chat.calls[1][-1]["content"]
     assert draft.written_by == "template" and "1800" not in draft.text and "1900" not in draft.text
     assert "within the reference range" in draft.text and draft.check_problems
+    assert draft.notes_quoted[0].startswith("Indication:") and draft.notes_quoted[-1] == "62-year-old man."
 
     retry = 'Indication: "progressive headaches for 3 weeks." Technique: MRI. Measurements: 1502 mL. Quality control: ok'
     chat = ScriptedChat(["Volume 1800 mL.", retry])
