@@ -8,10 +8,15 @@ remembers which user the server handed each cached file to (the upload's reply, 
 config). It refuses, with Gradio's own "File not allowed" answer (the one a missing file gets):
 
 - a ``file=`` request for a cached file this user was never given;
-- an event whose inputs name such a file, or that joins another user's queue session.
+- a request whose body names such a file anywhere, in any content type (so a reply that echoes the request
+  cannot hand the file over), or that joins another user's queue session;
+- an event input that is a file (Gradio ``FileData``) other than a cached file given to this user: under
+  ``gr.mount_gradio_app`` Gradio never marks the app launched and so skips its own input path checks, which
+  would let an event read any file the server can (the data dir, ``/etc``) or fetch a URL.
 
-Files outside the cache are left to Gradio's own rules (``apps.server`` blocks the data dir there). The
-ledger lives in memory: after a restart, people upload again rather than reuse old cache paths.
+Only successful replies are read for paths to record. Files outside the cache are served by ``file=`` under
+Gradio's own rules (``apps.server`` blocks the data dir there). The ledger lives in memory: after a restart,
+people upload again rather than reuse old cache paths.
 """
 
 from __future__ import annotations
@@ -32,12 +37,27 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 API_PREFIX = "/gradio_api"
 _FILE_ROUTES = (f"{API_PREFIX}/file=", f"{API_PREFIX}/file/")
+_UPLOAD_ROUTE = f"{API_PREFIX}/upload"  # multipart file bodies: their replies, not their bodies, name paths
 _PASSTHROUGH = ("/assets/", "/static/", "/svelte/", "/favicon.ico", "/theme.css", "/robots.txt")
 _SCANNED_TYPES = (b"json", b"event-stream", b"html")
 _MAX_PATH = 4096  # longer strings cannot be opened as files, so they name none
 
 
 # ---------------------------------------------------------------- helpers
+
+
+def _file_inputs(value: Any) -> Iterator[str]:
+    """The ``path`` of every Gradio ``FileData`` object inside a decoded JSON document."""
+    from gradio_client.utils import is_file_obj_with_meta
+
+    if is_file_obj_with_meta(value):
+        yield value["path"]
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _file_inputs(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _file_inputs(item)
 
 
 def _strings(value: Any) -> Iterator[str]:
@@ -163,7 +183,7 @@ class PrivateFilesMiddleware:
                 return
             await self.app(scope, receive, send)
             return
-        if scope["method"] == "POST" and b"json" in _header(scope, b"content-type"):
+        if scope["method"] == "POST" and path != _UPLOAD_ROUTE:
             body = await _read_body(receive)
             problem = self._check_inputs(user, body)
             if problem:
@@ -178,13 +198,27 @@ class PrivateFilesMiddleware:
         headers = [(key, value) for key, value in scope["headers"] if key.lower() != b"accept-encoding"]
         await self.app({**scope, "headers": headers}, receive, self._recording(user, send))
 
+    def _named_paths(self, body: bytes) -> Iterator[str]:
+        """Every cache path written anywhere in a request body, JSON-escaped or not."""
+        for match in self._paths.finditer(body):
+            try:
+                yield json.loads(b'"' + match.group(1) + b'"')
+            except ValueError:
+                yield match.group(1).decode(errors="replace")
+
     def _check_inputs(self, user: str | None, body: bytes) -> str | None:
-        """Why an event's JSON body is refused (it names a cached file not given to ``user``, or another
-        user's session), or None."""
+        """Why a request body is refused (it names a cached file not given to ``user``, has a file input that
+        is not such a file, or joins another user's session), or None."""
+        for named in self._named_paths(body):
+            if not self.ledger.may_read(user, named):
+                return f"File not allowed: {named}."
         try:
             document = json.loads(body)
         except ValueError:
-            return None  # Gradio rejects it on its own
+            return None  # not JSON: a form (login) or a body Gradio rejects on its own
+        for file_input in _file_inputs(document):
+            if self.ledger.cached(file_input) is None or not self.ledger.may_read(user, file_input):
+                return f"File not allowed: {file_input}."
         session = document.get("session_hash") if isinstance(document, dict) else None
         if isinstance(session, str) and not self.ledger.claim_session(user, session):
             return "This queue session belongs to another user."
@@ -197,22 +231,19 @@ class PrivateFilesMiddleware:
         return None
 
     def _recording(self, user: str | None, send: Send) -> Send:
-        """``send`` that records every cached path in a JSON, event-stream or HTML reply as given to ``user``."""
+        """``send`` that records every cached path in a successful JSON, event-stream or HTML reply as given to
+        ``user`` (error replies may echo the request, so they grant nothing)."""
         scan = False
         tail = b""
 
         async def recording_send(message: Message) -> None:
             nonlocal scan, tail
             if message["type"] == "http.response.start":
-                content_type = _header(message, b"content-type")
-                scan = any(kind in content_type for kind in _SCANNED_TYPES)
+                content_type = _header(message, b"content-type").lower()
+                scan = 200 <= message["status"] < 300 and any(kind in content_type for kind in _SCANNED_TYPES)
             elif message["type"] == "http.response.body" and scan:
                 chunk = tail + message.get("body", b"")
-                for match in self._paths.finditer(chunk):
-                    try:
-                        found = json.loads(b'"' + match.group(1) + b'"')
-                    except ValueError:
-                        found = match.group(1).decode(errors="replace")
+                for found in self._named_paths(chunk):
                     self.ledger.give(user, found)
                 tail = chunk[chunk.rfind(b'"') + 1 :][-_MAX_PATH * 2 :]  # a path cut at the chunk's end
             await send(message)

@@ -15,6 +15,9 @@ from apps.services import Services
 from data_connectors.errors import BadInputError
 
 TITLE = "Healthcare"
+# The grant the appointment book needs (admins have every grant): booking and cancelling change real
+# patients' appointments, so a login alone is not enough.
+APPOINTMENTS_GRANT = "appointments"
 
 
 def build(services: Services) -> None:
@@ -46,7 +49,7 @@ def build(services: Services) -> None:
         try:
             user = services.access.check(request, collection)  # the grant, checked on the server
             turn = assistant_for(collection).respond(message, session, actor=user.name)
-            reply = turn.text + "".join(f"\n\n[{c.n}] {c.source}" for c in turn.citations)
+            reply = turn.text + "".join(f"\n\n[{c.n}] {Path(c.source).name}" for c in turn.citations)
         except BadInputError as error:
             reply = str(error)
         history = [*history, {"role": "user", "content": message}, {"role": "assistant", "content": reply}]
@@ -54,7 +57,7 @@ def build(services: Services) -> None:
 
     def find_slots(specialty: str, day: str, part: str, request: gr.Request | None = None) -> pd.DataFrame:
         try:
-            services.access.user(request)  # a login, when the server has accounts, like booking
+            services.access.check(request, APPOINTMENTS_GRANT)
             slots = appointment_book(services).available_slots(
                 day=date.fromisoformat(day), specialty=specialty or None, part_of_day=part or None
             )
@@ -74,7 +77,7 @@ def build(services: Services) -> None:
 
     def book(clinician_id: float, start: str, patient: str, request: gr.Request | None = None) -> str:
         try:
-            actor = services.access.user(request).name  # a login, when the server has accounts
+            actor = services.access.check(request, APPOINTMENTS_GRANT).name
             booked = appointment_book(services).book(
                 clinician_id=int(clinician_id), start=datetime.fromisoformat(start), patient_name=patient
             )
@@ -85,7 +88,7 @@ def build(services: Services) -> None:
 
     def cancel(appointment_id: float, request: gr.Request | None = None) -> str:
         try:
-            actor = services.access.user(request).name
+            actor = services.access.check(request, APPOINTMENTS_GRANT).name
             cancelled = appointment_book(services).cancel(int(appointment_id))
         except ValueError as error:
             return f"**Not cancelled:** {error}"
@@ -99,7 +102,7 @@ def build(services: Services) -> None:
         if not policy_file:
             raise gr.Error("Upload a policy file first.")
         try:
-            services.access.check(request, collection)
+            reviewer = services.access.check(request, collection)
             report = review_policy(
                 load_policy_text(Path(policy_file)),
                 services.retriever(collection).invoke,
@@ -110,7 +113,7 @@ def build(services: Services) -> None:
         except ValueError as error:
             raise gr.Error(str(error)) from None
         AuditLog(services.database).record(
-            actor="compliance-review",
+            actor=reviewer.name,
             action="review",
             collection=collection,
             question=f"review {Path(policy_file).name}",

@@ -83,7 +83,7 @@ def test_insurance_tab_triage_and_dashboard(fake_services):
     assert list(profile.columns)[:2] == ["segment", "claims"]
 
 
-def test_appointment_book_page_needs_a_login_and_audits_who_did_what(fake_services):
+def test_appointment_book_page_needs_the_grant_and_audits_who_did_what(fake_services):
     from types import SimpleNamespace
 
     from data_connectors.audit import AuditLog
@@ -96,6 +96,12 @@ def test_appointment_book_page_needs_a_login_and_audits_who_did_what(fake_servic
     try:  # the data dir (and its user table) is shared by the session: alice must not outlive this test
         assert "Log in first" in handlers["book"](slot["clinician_id"], start, "Ann Lee", None)
         alice = SimpleNamespace(username="alice")
+        assert "no access to collection 'appointments'" in handlers["book"](
+            slot["clinician_id"], start, "Ann Lee", alice
+        )  # a login without the grant cannot book, cancel or list slots
+        with pytest.raises(gr.Error, match="no access"):
+            handlers["find_slots"]("dentistry", tuesday.isoformat(), "morning", alice)
+        fake_services.users.grant("alice", "appointments")
         booked = handlers["book"](slot["clinician_id"], start, "Ann Lee", alice)
         assert booked.startswith("Booked #")
         number = int(booked.split("#")[1].split(":")[0])
@@ -128,3 +134,14 @@ def test_uploaded_claim_documents_are_deleted_after_triage(fake_services, tmp_pa
     summary, document = handlers["triage"](files, "CLM-1007", "insurance")
     assert "DENY" in summary and document["draft"] is True
     assert not list(tmp_path.glob("genai-claim-*"))  # no copy of the claimant's documents stays behind
+
+
+def test_compliance_review_is_audited_under_the_reviewer(fake_services, tmp_path):
+    from data_connectors.audit import AuditLog
+
+    policy = tmp_path / "privacy-policy.md"
+    policy.write_text("# Breach notification\n\nWe notify affected individuals within 90 days of discovery.\n")
+    handlers = _handlers(healthcare, fake_services)
+    handlers["review"](str(policy), "health-privacy", False, None)
+    entry = AuditLog(fake_services.database).entries(collection="health-privacy")[0]
+    assert (entry.actor, entry.action) == ("local", "review")  # who reviewed, not the feature's name

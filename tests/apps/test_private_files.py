@@ -8,6 +8,7 @@ alice's queue session.
 
 from __future__ import annotations
 
+import json
 from contextlib import closing
 from pathlib import Path
 
@@ -67,6 +68,30 @@ def test_uploads_and_results_stay_with_their_owner(secured_hub) -> None:
         assert (
             alice.post("gradio_api/queue/join", json={**join, "session_hash": "alice-1"}).status_code == 200
         )
+        # The same join in any spelling of JSON, or as text Gradio would echo back in an error, is refused too.
+        for content_type in ("application/JSON", "text/plain", ""):
+            sneaky = bob.post(
+                "gradio_api/queue/join",
+                content=json.dumps({**join, "session_hash": "bob-2"}),
+                headers={"content-type": content_type},
+            )
+            assert sneaky.status_code == 403, content_type
+        assert bob.get(f"gradio_api/file={upload}").status_code == 403
+        # A file input must be a file this user was handed: not the data dir, not any server file, not a URL.
+        secret = secured_hub.services.settings.data_dir / "uploads" / "alice-secret.txt"
+        secret.parent.mkdir(parents=True, exist_ok=True)
+        secret.write_text("alice's account 99-1234")
+        try:
+            for path in (str(secret), "/etc/hostname", "http://127.0.0.1:9/x.csv"):
+                named = {
+                    "data": [{"path": path, "meta": {"_type": "gradio.FileData"}}, False],
+                    "fn_index": report,
+                }
+                for session in (alice, bob):
+                    refused = session.post("gradio_api/run/report", json={"data": named["data"]})
+                    assert refused.status_code == 403 and "99-1234" not in refused.text, path
+        finally:
+            secret.unlink()
 
         client = Client(
             secured_hub.url,
