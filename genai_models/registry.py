@@ -162,7 +162,7 @@ class ModelRegistry:
     def __init__(
         self, data_dir: Path, *, allow_network: bool = False, progress: Callable[[str], None] | None = None
     ) -> None:
-        self.data_dir = Path(data_dir)
+        self.data_dir = Path(data_dir).expanduser()
         self.models_dir = self.data_dir / "models"
         self.allow_network = allow_network
         self.progress = progress or (lambda message: None)
