@@ -9,16 +9,18 @@ Any OpenAI client works: point ``base_url`` at ``http://HOST:PORT/v1`` and use a
   is kept between requests, so booking stays in the hub.
 
 Extra response fields (the documented extension): a non-streaming completion carries ``citations`` (a list
-of ``{n, source, page, section, text, score}``) and ``refused`` on ``choices[0].message`` and at the top
-level. A stream sends text deltas as the model writes them; its final chunk (``finish_reason="stop"``)
-carries ``citations``, ``refused`` and ``answer``, the checked final text (citation numbers that match no
-passage removed, or the refusal sentence), which a client should show instead of the concatenated deltas.
+of ``{n, source, page, section, text, score}``, ``source`` being the file name only, never a server path) and
+``refused`` on ``choices[0].message`` and at the top level. A stream sends text deltas as the model writes
+them; its final chunk (``finish_reason="stop"``) carries ``citations``, ``refused`` and ``answer``, the
+checked final text (citation numbers that match no passage removed, or the refusal sentence), which a client
+should show instead of the concatenated deltas.
 
 The last ``user`` message is the question; earlier user/assistant turns are the conversation history;
-``system`` messages are ignored (each assistant has its own rules). Errors use OpenAI's shape,
+``system`` messages are ignored (each assistant has its own rules). A request holds at most ``MAX_MESSAGES``
+messages of at most ``MAX_MESSAGE_CHARS`` characters each. Errors use OpenAI's shape,
 ``{"error": {"message", "type", "param", "code"}}``: 401 missing/invalid key, 403 no grant for the
 collection, 404 unknown model or collection, 400 invalid request. Every question is recorded in the audit log
-with identifiers redacted.
+with identifiers redacted. A server started with accounts asks for a key on every request until it stops.
 """
 
 from __future__ import annotations
@@ -28,13 +30,14 @@ import logging
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exception_handlers import request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from apps.users import AccessDeniedError, User
 from data_connectors.errors import BadInputError
@@ -47,6 +50,11 @@ log = logging.getLogger(__name__)
 DOCUMENTS_PREFIX = "documents:"
 HEALTHCARE_MODEL = "healthcare-patient"
 HEALTHCARE_COLLECTION = "patient-info"
+# a long chat fits; an oversize request is refused before it reaches retrieval or the audit log
+MAX_MESSAGES = 32
+MAX_MESSAGE_CHARS = 8_000
+# A body above this is refused from its Content-Length, before it is read (4 bytes per character at most).
+MAX_BODY_BYTES = MAX_MESSAGES * MAX_MESSAGE_CHARS * 4 + 64 * 1024
 
 
 class Message(BaseModel):
@@ -54,6 +62,12 @@ class Message(BaseModel):
 
     role: Literal["system", "developer", "user", "assistant", "tool"]
     content: str | list[dict[str, Any]] | None = None
+
+    @model_validator(mode="after")
+    def _bounded(self) -> Message:
+        if len(self.text) > MAX_MESSAGE_CHARS:
+            raise ValueError(f"a message may have at most {MAX_MESSAGE_CHARS} characters; shorten it")
+        return self
 
     @property
     def text(self) -> str:
@@ -68,7 +82,7 @@ class ChatRequest(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     model: str
-    messages: list[Message] = Field(min_length=1)
+    messages: list[Message] = Field(min_length=1, max_length=MAX_MESSAGES)
     stream: bool = False
     max_tokens: int | None = Field(None, ge=1, le=4096)
     max_completion_tokens: int | None = Field(None, ge=1, le=4096)
@@ -88,9 +102,9 @@ class APIError(Exception):
 # ---------------------------------------------------------------- helpers
 
 
-def _caller(services: Services, request: Request) -> User:
-    """The user behind the bearer key (in local mode, the local operator: no key needed on loopback)."""
-    if services.access.local_mode:
+def _caller(services: Services, request: Request, *, keyless: bool) -> User:
+    """The user behind the bearer key (``keyless``: the local operator, no key needed on loopback)."""
+    if keyless:
         return services.access.user(None)
     scheme, _, key = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not key.strip():
@@ -174,9 +188,15 @@ def _document_events(
     )
     for event in answerer.stream(question, history=history):
         if isinstance(event, Answer):
-            yield event.answer, event.refused, [citation.to_dict() for citation in event.citations]
+            yield event.answer, event.refused, [_public(citation.to_dict()) for citation in event.citations]
         else:
             yield event
+
+
+def _public(citation: dict[str, Any]) -> dict[str, Any]:
+    """``citation`` with its source reduced to the file name: a server path names the folder layout and the
+    uploader's login."""
+    return {**citation, "source": Path(citation["source"]).name}
 
 
 def _healthcare_events(services: Services, question: str) -> Iterator:
@@ -185,7 +205,7 @@ def _healthcare_events(services: Services, question: str) -> Iterator:
 
     turn = build_patient_assistant(services, HEALTHCARE_COLLECTION).respond(question, PatientSession())
     yield turn.text
-    yield turn.text, False, [{**ref.model_dump(), "score": None} for ref in turn.citations]
+    yield turn.text, False, [_public({**ref.model_dump(), "score": None}) for ref in turn.citations]
 
 
 def _completion_id() -> str:
@@ -195,12 +215,21 @@ def _completion_id() -> str:
 # PUBLIC API
 
 
-def install_api(app: FastAPI, services: Services) -> None:
-    """Add ``/v1/models`` and ``/v1/chat/completions`` (and OpenAI-shaped errors) to ``app``."""
+def install_api(app: FastAPI, services: Services, *, require_keys: bool = False) -> None:
+    """Add ``/v1/models`` and ``/v1/chat/completions`` (and OpenAI-shaped errors) to ``app``.
+
+    The auth mode is decided here, once: a server started with accounts asks for a key on every request for
+    as long as it runs, so removing the last user never opens it to anonymous callers; one started without
+    accounts serves the local operator keyless only until the first account is added.
+
+    Args:
+        require_keys: always ask for a key, even without accounts (a server bound beyond loopback).
+    """
     router = APIRouter(prefix="/v1", tags=["OpenAI-compatible"])
+    keyless = not require_keys and not services.users.has_users()
 
     def caller(request: Request) -> User:
-        return _caller(services, request)
+        return _caller(services, request, keyless=keyless and services.access.local_mode)
 
     @router.get("/models")
     def list_models(user: User = Depends(caller)) -> dict[str, Any]:  # noqa: B008 - FastAPI's idiom
@@ -267,6 +296,20 @@ def install_api(app: FastAPI, services: Services) -> None:
             ).body(),
             status_code=400,
         )
+
+    @app.middleware("http")
+    async def bounded_body(request: Request, call_next):
+        declared = request.headers.get("content-length", "")
+        if request.url.path.startswith("/v1/") and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+            error = APIError(
+                413,
+                f"The request body has {int(declared):,} bytes, above the {MAX_BODY_BYTES:,}-byte limit; send "
+                f"at most {MAX_MESSAGES} messages of {MAX_MESSAGE_CHARS:,} characters.",
+                kind="invalid_request_error",
+                code="request_too_large",
+            )
+            return JSONResponse(error.body(), status_code=error.status)
+        return await call_next(request)
 
     app.add_exception_handler(APIError, api_error)
     app.add_exception_handler(RequestValidationError, invalid_request)

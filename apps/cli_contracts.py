@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from apps.cli_common import ConfigOption, JsonOption, make_services, print_json
+from apps.cli_common import ConfigOption, JsonOption, guarded, make_services, print_json
 
 if TYPE_CHECKING:
     from domains.finance.contracts import ContractExtractor, Discrepancy
@@ -80,6 +80,7 @@ def extract(
 
 
 @app.command()
+@guarded
 def deadlines(
     contracts: Annotated[list[Path], typer.Argument(help="contract files or folders")],
     within: Annotated[str, typer.Option(help="look-ahead window: 90d, 12w, 6m, 1y")] = "90d",
@@ -87,7 +88,8 @@ def deadlines(
     config: ConfigOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Upcoming expiries, non-renewal notice dates, milestones and maturities across contracts."""
+    """Upcoming expiries, non-renewal notice dates, milestones and maturities across contracts (exit 2 when
+    none could be read)."""
     from data_connectors.documents import iter_files
     from data_connectors.errors import BadInputError
     from domains.finance.contracts import read_contract_text, upcoming_deadlines
@@ -100,6 +102,9 @@ def deadlines(
     extractor = _extractor(config, retrieval=False, llm=False)
     analyses, failed = [], []
     for path in iter_files(contracts):
+        if not path.exists():
+            failed.append({"path": str(path), "reason": "not found"})
+            continue
         if path.suffix.lower() not in CONTRACT_SUFFIXES:
             failed.append(
                 {"path": str(path), "reason": f"not a contract file type ({', '.join(CONTRACT_SUFFIXES)})"}
@@ -109,6 +114,12 @@ def deadlines(
             analyses.append(extractor.extract(read_contract_text(path), source=str(path)))
         except (BadInputError, FileNotFoundError, UnicodeDecodeError) as error:
             failed.append({"path": str(path), "reason": str(error)})
+    if not analyses:
+        problems = "; ".join(f"{problem['path']}: {problem['reason']}" for problem in failed[:3])
+        raise BadInputError(
+            f"No contract could be read ({problems or 'no files found'}); pass contract files "
+            f"({', '.join(CONTRACT_SUFFIXES)}) or folders holding them."
+        )
     found = upcoming_deadlines(analyses, today=reference, within_days=days)
     if as_json:
         print_json(

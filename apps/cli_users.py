@@ -48,7 +48,7 @@ PasswordStdinOption = Annotated[
 def _password(from_stdin: bool) -> str:
     if from_stdin:
         return sys.stdin.readline().rstrip("\r\n")
-    return typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return typer.prompt("Password", hide_input=True, confirmation_prompt=True, err=True)  # keeps --json clean
 
 
 @app.command()

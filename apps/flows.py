@@ -62,8 +62,12 @@ def run_triage(
     register: Path | None = None,
     portfolio: Path | None = None,
     use_llm: bool = False,
+    actor: str = "claims-handler",
 ) -> TriageResult:
-    """Triage with the defaults: shipped register and portfolio unless others are given."""
+    """Triage with the defaults: shipped register and portfolio unless others are given.
+
+    ``actor`` is who the audit log records as asking: the hub passes the login, the CLI keeps the default.
+    """
     from data_connectors.audit import AuditLog
     from domains.insurance.triage import PolicyRegister, triage_claim
 
@@ -75,5 +79,6 @@ def run_triage(
         anomaly=claims_anomaly_scorer(portfolio or SAMPLE_CLAIMS / "portfolio.csv"),
         chat_model=services.chat_model() if use_llm else None,
         audit=AuditLog(services.database),
+        actor=actor,
         collection=policy,
     )

@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
-def create_app(services: Services):
+def create_app(services: Services, *, host: str = "127.0.0.1"):
     import gradio as gr
     from fastapi import FastAPI
 
@@ -33,7 +33,7 @@ def create_app(services: Services):
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    install_api(api, services)
+    install_api(api, services, require_keys=host not in LOOPBACK)  # beyond loopback: keys, always
     hub = build_hub(services)
     with_users = services.users.has_users()
     app = gr.mount_gradio_app(
@@ -75,7 +75,7 @@ def run_server(services: Services, *, host: str, port: int) -> None:
     created = ingest_samples(services)  # first start only: the sample knowledge bases (admins see them)
     if created:
         print(f"sample knowledge bases ingested: {', '.join(created)}", flush=True)
-    app = create_app(services)
+    app = create_app(services, host=host)
     mode = "login required" if services.users.has_users() else "local mode: no accounts, loopback only"
     print(
         f"genai-toolkit hub on http://{host}:{port}/  API on http://{host}:{port}/v1  ({mode}; data dir "

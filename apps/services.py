@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from apps.settings import Settings, apply_offline_environment
+from data_connectors.errors import BadInputError
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -30,7 +31,14 @@ class Services:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         apply_offline_environment(settings)
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise BadInputError(
+                f"The data dir {settings.data_dir} cannot be created "
+                f"({'it is a file' if settings.data_dir.is_file() else error.strerror}); set data_dir "
+                "(GENAI_DATA_DIR) to a writable folder."
+            ) from None
 
     @cached_property
     def registry(self) -> ModelRegistry:
@@ -40,10 +48,27 @@ class Services:
 
     @cached_property
     def database(self) -> Engine:
-        """The SQLAlchemy engine for operational tables (appointments, audit log)."""
+        """The SQLAlchemy engine for operational tables (appointments, audit log), checked by one connect so
+        an unreachable database is reported once, as bad settings, not as a traceback from the first query.
+
+        Raises:
+            BadInputError: the URL is unusable or the database cannot be opened (e.g. its folder is missing).
+        """
+        from sqlalchemy.exc import DBAPIError
+
         from data_connectors.database import create_database_engine, database_url
 
-        return create_database_engine(database_url(self.settings.database, self.settings.data_dir))
+        engine = create_database_engine(database_url(self.settings.database, self.settings.data_dir))
+        try:
+            with engine.connect():
+                pass
+        except DBAPIError as error:
+            raise BadInputError(
+                f"The database {engine.url.render_as_string(hide_password=True)} cannot be opened "
+                f"({error.orig}); set database.url (GENAI_DATABASE__URL) to a reachable database, or leave it "
+                "empty for SQLite in the data dir."
+            ) from None
+        return engine
 
     @cached_property
     def users(self) -> UserStore:

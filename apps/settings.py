@@ -114,9 +114,12 @@ def load_settings(config_file: Path | str | None = None, **overrides: Any) -> Se
     """Build the settings once, at an entry point.
 
     Raises:
-        BadInputError: the YAML file does not exist or a value is invalid (the message names the field).
+        BadInputError: the YAML file does not exist or is not a YAML mapping, a ``GENAI_*`` variable holding a
+            nested setting is not JSON, or a value is invalid (the message names the setting and the fix).
     """
+    import yaml
     from pydantic import ValidationError
+    from pydantic_settings import SettingsError
 
     path = config_file or os.environ.get("GENAI_CONFIG")
     if path is not None and not Path(path).is_file():
@@ -129,6 +132,24 @@ def load_settings(config_file: Path | str | None = None, **overrides: Any) -> Se
         field = ".".join(str(part) for part in first["loc"])
         raise BadInputError(
             f"Invalid setting {field!r}: {first['msg']} (got {first.get('input')!r})."
+        ) from None
+    except yaml.YAMLError as error:
+        where = getattr(error, "problem_mark", None)
+        at = f" at line {where.line + 1}" if where is not None else ""
+        raise BadInputError(
+            f"Settings file {path} is not valid YAML{at}; fix it or point --config/GENAI_CONFIG at another."
+        ) from None
+    except SettingsError as error:  # a nested setting from the environment that is not JSON
+        raise BadInputError(
+            f'Invalid environment setting: {error}; a whole section takes JSON (GENAI_LLM=\'{{"model": '
+            '"smollm2-135m"}\') or set one field with a double underscore (GENAI_LLM__MODEL=smollm2-135m).'
+        ) from None
+    except (ValueError, TypeError):  # the YAML parsed, but to a list or plain text instead of a mapping
+        if path is None:
+            raise
+        raise BadInputError(
+            f"Settings file {path} must be a YAML mapping of setting names to values (e.g. 'server: "
+            "{port: 7860}'); fix it or point --config/GENAI_CONFIG at another."
         ) from None
     finally:
         _yaml_file.reset(token)

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel
-from sqlalchemy import DateTime, Engine, ForeignKey, Integer, String, UniqueConstraint, delete, select
+from sqlalchemy import DateTime, Engine, ForeignKey, Integer, String, UniqueConstraint, delete, func, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from data_connectors.errors import BadInputError
@@ -162,9 +162,11 @@ class UserStore:
         """Create a user.
 
         Raises:
-            BadInputError: invalid name, the name is taken, or the password is shorter than 8 characters.
+            BadInputError: invalid or reserved (``local``) name, the name is taken, or the password is shorter
+                than 8 characters.
         """
-        validate_user_name(name)
+        if validate_user_name(name) == LOCAL_USER:  # always the local-mode operator: it could never log in
+            raise BadInputError(f"User name {LOCAL_USER!r} is reserved for local mode; pick another name.")
         if not isinstance(password, str) or len(password) < _MIN_PASSWORD:
             raise BadInputError(f"The password of {name!r} must have at least {_MIN_PASSWORD} characters.")
         with Session(self.engine) as session, session.begin():
@@ -251,9 +253,19 @@ class UserStore:
             return self._user(session, row)
 
     def remove(self, name: str) -> None:
-        """Delete ``name`` with their grants and API keys: their next request or page load is refused."""
+        """Delete ``name`` with their grants and API keys: their next request or page load is refused.
+
+        Raises:
+            BadInputError: no such user, or ``name`` is the last admin (nobody could manage the server after).
+        """
         with Session(self.engine) as session, session.begin():
             row = self._row(session, name)
+            admins = session.scalar(select(func.count()).select_from(UserRow).where(UserRow.role == "admin"))
+            if row.role == "admin" and admins == 1:
+                raise BadInputError(
+                    f"{name!r} is the last admin and cannot be removed; add another admin first with "
+                    "`genai users add NAME --admin`."
+                )
             session.execute(delete(ApiKeyRow).where(ApiKeyRow.user_id == row.id))
             session.execute(delete(GrantRow).where(GrantRow.user_id == row.id))
             session.delete(row)

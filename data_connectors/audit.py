@@ -14,6 +14,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from data_connectors.privacy import Redactor, redact
 
+MAX_QUESTION_CHARS = 2_000  # enough to tell what was asked; a huge question must not bloat the log
+
 
 class _Base(DeclarativeBase):
     pass
@@ -50,13 +52,17 @@ class AuditLog:
         _Base.metadata.create_all(engine)
 
     def record(self, *, actor: str, action: str, collection: str, question: str) -> AuditEntry:
-        """Store one entry; the question (and actor, in case it is a person's name) is redacted first."""
+        """Store one entry; the question (and actor, in case it is a person's name) is redacted first.
+
+        The question is kept to ``MAX_QUESTION_CHARS``, cut after redaction so no identifier is split unredacted
+        (redaction runs on a generous prefix only, so its cost stays bounded too).
+        """
         entry = AuditEntry(
             at=datetime.now(UTC),
             actor=self._redact(actor or "anonymous")[:120],
             action=action[:60],
             collection=collection[:120],
-            question=self._redact(question),
+            question=self._redact(question[: 4 * MAX_QUESTION_CHARS])[:MAX_QUESTION_CHARS],
         )
         with Session(self.engine) as session, session.begin():
             session.add(AuditRow(**entry.model_dump()))

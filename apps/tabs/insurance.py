@@ -62,7 +62,7 @@ def build(services: Services) -> None:
         else:
             raise gr.Error("Upload the claim's documents or give the claim folder's path.")
         try:
-            result = run_triage(services, claim_dir, policy)
+            result = run_triage(services, claim_dir, policy.strip(), actor=user.name)
         except ValueError as error:
             raise gr.Error(str(error)) from None
         finally:

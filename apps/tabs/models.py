@@ -15,7 +15,7 @@ ALL_CLASSES = "all classes"
 
 
 def build(services: Services) -> None:
-    from apps.hub import gpu_event
+    from apps.hub import gpu_event, on_page_load
     from genai_models.runs import list_runs
 
     settings = services.settings
@@ -44,27 +44,42 @@ def build(services: Services) -> None:
     def refresh() -> Any:
         return gr.update(choices=list_runs(runs_dir))
 
-    def show(name: str | None) -> tuple[str, Any, Any, Any]:
+    def no_run(request: gr.Request | None = None) -> str:
+        """The hint for an empty selection; the runs folder (a server path) is named to admins only."""
+        try:
+            folder = f"`{runs_dir}`" if services.access.user(request).is_admin else "the runs folder"
+        except ValueError as error:
+            raise gr.Error(str(error)) from None
+        return (
+            f"No run selected. Train one into {folder} with "
+            "`genai models train MODEL --data digits --out <runs folder>/NAME`."
+        )
+
+    def show(name: str | None, request: gr.Request | None = None) -> tuple[str, Any, Any, Any]:
         from genai_models.runs import run_summary
 
         if not name:
-            return (f"No run selected. Train one into `{runs_dir}` with "
-                    "`genai models train MODEL --data digits --out <runs folder>/NAME`.", None, None,
-                    gr.update(choices=[ALL_CLASSES], value=ALL_CLASSES))
+            return no_run(request), None, None, gr.update(choices=[ALL_CLASSES], value=ALL_CLASSES)
         summary = run_summary(_run(name))
         result = summary["result"] or {}
-        lines = [f"**{summary['model']}** ({summary['kind']}), data `{summary['data']}`, trained on "
-                 f"{summary['device']}",
-                 f"{result.get('epochs_completed', '?')} epochs, {result.get('steps', '?')} steps "
-                 f"({result.get('stopped_reason', 'unfinished')}); best {result.get('monitor')} = "
-                 f"{result.get('best_metric')}"]
+        lines = [
+            f"**{summary['model']}** ({summary['kind']}), data `{summary['data']}`, trained on "
+            f"{summary['device']}",
+            f"{result.get('epochs_completed', '?')} epochs, {result.get('steps', '?')} steps "
+            f"({result.get('stopped_reason', 'unfinished')}); best {result.get('monitor')} = "
+            f"{result.get('best_metric')}",
+        ]
         if not summary["has_latent"]:
             lines.append("Latent interpolation needs an autoencoder or VAE run.")
         classes = [ALL_CLASSES]
         if summary["conditional"]:
             classes += [f"{k}: {label}" for k, label in enumerate(summary["class_names"])]
-        return ("\n\n".join(lines), summary["loss_curves"], summary["samples"],
-                gr.update(choices=classes, value=ALL_CLASSES))
+        return (
+            "\n\n".join(lines),
+            summary["loss_curves"],
+            summary["samples"],
+            gr.update(choices=classes, value=ALL_CLASSES),
+        )
 
     def sample(name: str | None, count: float, choice: str, seed: float) -> Any:
         from data_connectors.errors import BadInputError
@@ -89,18 +104,20 @@ def build(services: Services) -> None:
         from genai_models.runtime import resolve_device
 
         try:
-            strip = interpolate_run(_run(name), int(first), int(second), steps=int(steps),
-                                    device=resolve_device(settings.device))
+            strip = interpolate_run(
+                _run(name), int(first), int(second), steps=int(steps), device=resolve_device(settings.device)
+            )
         except BadInputError as error:
             raise gr.Error(str(error)) from None
         return _grid(strip, int(steps))
 
-    gpu = gpu_event(services)  # the hub-wide "gpu" concurrency group, sized by settings.server.gpu_concurrency
+    gpu = gpu_event(services)  # the hub-wide "gpu" queue, sized by settings.server.gpu_concurrency
     runs = list_runs(runs_dir)
     with gr.Row():
-        run = gr.Dropdown(runs, value=None, label=f"Training run (under {runs_dir})")
+        run = gr.Dropdown(runs, value=None, label="Training run")
         gr.Button("Refresh list").click(refresh, outputs=run)
-    summary = gr.Markdown(show(None)[0])
+    summary = gr.Markdown()
+    on_page_load(no_run, summary)
     with gr.Row():
         curves = gr.Image(label="Loss curves", type="filepath")
         training_samples = gr.Image(label="Last training preview", type="filepath")

@@ -114,3 +114,17 @@ def test_bad_input_exits_2(tmp_path):
         timeout=120,
     )
     assert result.returncode == 2 and "--within 'soon'" in result.stderr
+
+
+def test_deadlines_with_nothing_readable_exits_2(tmp_path):
+    from apps.cli import app
+
+    notes = tmp_path / "notes.csv"
+    notes.write_text("a,b\n")
+    result = CliRunner().invoke(
+        app,
+        ["contracts", "deadlines", str(tmp_path / "missing.txt"), str(notes), "--json"],
+        env={"GENAI_DATA_DIR": str(tmp_path)},
+    )
+    assert result.exit_code == 2 and not result.stdout
+    assert "missing.txt: not found" in result.stderr and "not a contract file type" in result.stderr

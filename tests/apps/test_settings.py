@@ -46,3 +46,40 @@ def test_offline_environment_is_forced(tmp_path: Path, monkeypatch: pytest.Monke
     assert os.environ["HF_HUB_OFFLINE"] == "1"
     assert os.environ["GRADIO_ANALYTICS_ENABLED"] == "False"
     assert os.environ["HF_HUB_DISABLE_TELEMETRY"] == "1"
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("llm: [unclosed\n", "not valid YAML at line 2"),
+        ("- a\n- b\n", "must be a YAML mapping"),
+        ("hello\n", "must be a YAML mapping"),
+    ],
+    ids=["syntax-error", "a-list", "plain-text"],
+)
+def test_a_bad_settings_file_is_one_sentence(tmp_path: Path, text: str, words: str) -> None:
+    config = tmp_path / "genai.yaml"
+    config.write_text(text)
+    with pytest.raises(BadInputError, match=words):
+        load_settings(config, data_dir=tmp_path)
+
+
+def test_a_section_from_the_environment_that_is_not_json(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GENAI_LLM", "{bad")
+    with pytest.raises(BadInputError, match=r"\"llm\".*GENAI_LLM__MODEL"):
+        load_settings(data_dir=tmp_path)
+
+
+def test_an_unusable_data_dir_or_database_is_bad_input(tmp_path: Path) -> None:
+    from apps.services import Services
+
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("not a folder")
+    with pytest.raises(BadInputError, match="cannot be created \\(it is a file\\); set data_dir"):
+        Services(load_settings(data_dir=a_file))
+    missing = {"url": f"sqlite:///{tmp_path / 'no-such-dir' / 'x.db'}"}
+    services = Services(load_settings(data_dir=tmp_path, database=missing))
+    with pytest.raises(BadInputError, match=r"cannot be opened .*GENAI_DATABASE__URL"):
+        services.users.has_users()

@@ -189,6 +189,31 @@ def test_users_cli_revoke_keys_password_remove(tmp_path: Path) -> None:
     assert gone.exit_code == 2 and "No user named" in gone.output
 
 
+def test_the_last_admin_and_the_local_name_are_refused(store: UserStore) -> None:
+    store.add("root", "admin password", admin=True)
+    store.add("alice", "alice password")
+    with pytest.raises(BadInputError, match="'root' is the last admin"):
+        store.remove("root")  # would leave a server with accounts that nobody may manage
+    store.add("second", "admin password", admin=True)
+    store.remove("root")
+    with pytest.raises(BadInputError, match="reserved for local mode"):
+        store.add("local", "local password", admin=True)  # always the local-mode operator: could never log in
+    assert [user.name for user in store.users()] == ["alice", "second"]
+
+
+def test_password_prompt_keeps_json_on_stdout(tmp_path: Path) -> None:
+    from apps.cli import app
+
+    added = CliRunner().invoke(
+        app,
+        ["users", "add", "carol", "--json"],
+        input="long-password-1\nlong-password-1\n",
+        env={"GENAI_DATA_DIR": str(tmp_path)},
+    )
+    assert added.exit_code == 0, added.output
+    assert json.loads(added.stdout)["name"] == "carol" and "Password" in added.stderr
+
+
 def test_serve_refuses_public_bind_without_users(tmp_path: Path) -> None:
     from apps.server import check_bind_address
     from apps.services import Services
