@@ -182,12 +182,20 @@ def evaluate_balance(
 
 @app.command()
 def index(
-    folder: Annotated[Path, typer.Argument(help="folder of radiographs (label = cateN prefix or file stem)")],
+    folder: Annotated[
+        Path,
+        typer.Argument(
+            help="folder of radiographs (label = UFBA cateN prefix; cases are kept by content hash)"
+        ),
+    ],
     collection: Annotated[str, typer.Option(help="image collection name")] = "dental-cases",
     config: ConfigOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Embed radiographs (packaged EfficientNet-Lite0) into a Chroma image collection for similar-case search."""
+    """Embed radiographs (packaged EfficientNet-Lite0) into a Chroma image collection for similar-case search.
+
+    Each case is stored under a hash of its content, never its file name; files that are not radiographs are
+    skipped with the reason."""
     from data_connectors.errors import BadInputError
     from data_connectors.images import IMAGE_SUFFIXES
     from domains.dental.search import category_of, index_cases
@@ -215,21 +223,24 @@ def index(
 @app.command()
 def similar(
     image: Annotated[Path, typer.Argument(help="radiograph to look up")],
-    k: Annotated[int, typer.Option(min=1)] = 5,
+    k: Annotated[int, typer.Option("--k", "-k", min=1, help="how many similar prior cases")] = 5,
     collection: Annotated[str, typer.Option(help="image collection name")] = "dental-cases",
     config: ConfigOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """The k most similar indexed radiographs, with their labels."""
+    """The k most similar indexed radiographs (content-hash ids), with their labels: a draft for review."""
     from domains.dental.search import similar_cases
     from genai_models.metrics import effnet_extractor
     from rag.image_collections import ImageCollection
 
     services = make_services(config)
     store = ImageCollection(collection, data_dir=services.settings.data_dir, config=services.settings.chroma)
-    cases = similar_cases(store, image, effnet_extractor(services.settings.data_dir), k=k)
+    result = similar_cases(store, image, effnet_extractor(services.settings.data_dir), k=k)
     if as_json:
-        print_json({"query": image.name, "cases": [c.to_json() for c in cases]})
+        print_json(result.to_json())
         return
-    for case in cases:
-        typer.echo(f"{case.similarity:.3f}  {case.label or '-':<8} {case.source}")
+    typer.echo(result.to_json()["notice"])
+    for case in result.cases:
+        typer.echo(f"{case.similarity:.3f}  {case.label or '-':<8} {case.id}")
+    for warning in result.warnings:
+        typer.echo(f"warning: {warning}", err=True)

@@ -24,7 +24,9 @@ from data_connectors.images import IMAGE_SUFFIXES
 class Annotation:
     category: str
     box_xyxy: tuple[float, float, float, float] | None = None  # pixels
-    polygon: list[tuple[float, float]] | None = None  # pixels, (x, y)
+    polygons: list[list[tuple[float, float]]] = field(
+        default_factory=list
+    )  # pixels, (x, y); parts of one object
 
 
 @dataclass
@@ -118,7 +120,7 @@ def _yolo_annotations(
         else:
             points = [(values[i] * width, values[i + 1] * height) for i in range(0, len(values), 2)]
             xs, ys = [p[0] for p in points], [p[1] for p in points]
-            annotations.append(Annotation(category, (min(xs), min(ys), max(xs), max(ys)), points))
+            annotations.append(Annotation(category, (min(xs), min(ys), max(xs), max(ys)), [points]))
     return annotations, problems
 
 
@@ -156,6 +158,20 @@ def read_class_folders(root: str | Path) -> DatasetIndex:
     return DatasetIndex("class-folders", records, categories, skipped)
 
 
+def _coco_annotation(annotation: dict[str, Any], categories: dict[int, str]) -> Annotation:
+    """One COCO annotation: its box and every polygon of a multi-part segmentation (an RLE mask, a dict,
+    keeps only the box)."""
+    category = categories.get(int(annotation.get("category_id", -1)), str(annotation.get("category_id")))
+    x, y, w, h = (float(v) for v in annotation.get("bbox", (0, 0, 0, 0)))
+    segmentation = annotation.get("segmentation")
+    polygons = []
+    if isinstance(segmentation, list):
+        for flat in segmentation:
+            if isinstance(flat, list):
+                polygons.append([(float(flat[i]), float(flat[i + 1])) for i in range(0, len(flat) - 1, 2)])
+    return Annotation(category, (x, y, x + w, y + h), polygons)
+
+
 def read_coco(annotation_file: str | Path, images_dir: str | Path | None = None) -> DatasetIndex:
     """COCO detection/segmentation JSON (Roboflow "COCO" export: ``_annotations.coco.json`` beside images)."""
     annotation_file = Path(annotation_file)
@@ -179,17 +195,14 @@ def read_coco(annotation_file: str | Path, images_dir: str | Path | None = None)
             skipped.append(f"{image.get('file_name')}: image file not found in {folder}")
             continue
         record = ImageRecord(image=path, size_hw=(int(image.get("height", 0)), int(image.get("width", 0))))
-        for annotation in by_image.get(int(image.get("id", -1)), []):
-            category = categories.get(
-                int(annotation.get("category_id", -1)), str(annotation.get("category_id"))
-            )
-            x, y, w, h = (float(v) for v in annotation.get("bbox", (0, 0, 0, 0)))
-            segmentation = annotation.get("segmentation")
-            polygon = None
-            if isinstance(segmentation, list) and segmentation and isinstance(segmentation[0], list):
-                flat = segmentation[0]
-                polygon = [(float(flat[i]), float(flat[i + 1])) for i in range(0, len(flat) - 1, 2)]
-            record.annotations.append(Annotation(category, (x, y, x + w, y + h), polygon))
+        for number, annotation in enumerate(by_image.get(int(image.get("id", -1)), []), start=1):
+            try:
+                record.annotations.append(_coco_annotation(annotation, categories))
+            except (ValueError, TypeError, AttributeError) as error:  # one malformed annotation is skipped
+                skipped.append(
+                    f"{image.get('file_name')}: annotation {number} is malformed "
+                    f"({type(error).__name__}: {error}); it was left out"
+                )
         records.append(record)
     return DatasetIndex("coco", records, sorted(set(categories.values())), skipped)
 
@@ -272,7 +285,8 @@ def _merge_coco(files: list[Path], root: Path) -> DatasetIndex:
 
 
 def rasterise(record: ImageRecord, categories: list[str]) -> np.ndarray:
-    """A ``(H, W)`` uint8 mask from COCO/YOLO polygons (boxes when no polygon): value = category index + 1."""
+    """A ``(H, W)`` uint8 mask from COCO/YOLO polygons, every part of a multi-part object (its box when it has
+    no polygon of 3+ points): value = category index + 1."""
     from PIL import Image, ImageDraw
 
     if record.size_hw is None:
@@ -281,8 +295,9 @@ def rasterise(record: ImageRecord, categories: list[str]) -> np.ndarray:
     draw = ImageDraw.Draw(mask)
     for annotation in record.annotations:
         value = categories.index(annotation.category) + 1 if annotation.category in categories else 255
-        if annotation.polygon and len(annotation.polygon) >= 3:
-            draw.polygon(annotation.polygon, fill=value)
-        elif annotation.box_xyxy:
+        polygons = [polygon for polygon in annotation.polygons if len(polygon) >= 3]
+        for polygon in polygons:
+            draw.polygon(polygon, fill=value)
+        if not polygons and annotation.box_xyxy:
             draw.rectangle(annotation.box_xyxy, fill=value)
     return np.asarray(mask)

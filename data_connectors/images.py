@@ -5,12 +5,14 @@ Pixel values keep their full stored range (a 16-bit radiograph stays 0..65535, n
 :func:`to_unit_range`. DICOM values get the modality rescale (slope/intercept) and MONOCHROME1 is inverted so
 bright always means dense; ``metadata["spacing_mm"]`` is ``(row, column)`` millimetres from ``PixelSpacing``
 or, failing that, ``ImagerPixelSpacing`` (None when the file has neither). No patient identifier is read
-into the metadata. The file type is recognised by its content, not its name.
+into the metadata. The file type is recognised by its content, not its name. A JPEG/PNG/TIFF with an EXIF
+Orientation is turned the way viewers show it (a mirrored file would otherwise swap the patient's sides).
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import warnings
 from collections.abc import Iterator
@@ -23,13 +25,26 @@ from data_connectors.errors import BadInputError, UnsupportedFileError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".dcm", ".dicom")
 DEFAULT_MAX_PIXELS = 200_000_000  # a 20k x 10k panoramic scan still opens; a decompression bomb does not
+EXIF_ORIENTATION_TAG = 0x0112
+# EXIF orientation -> the Pillow transpose that shows the image as a viewer does (Pillow's exif_transpose table).
+_ORIENTATION_TRANSPOSE = {2: "FLIP_LEFT_RIGHT", 3: "ROTATE_180", 4: "FLIP_TOP_BOTTOM", 5: "TRANSPOSE",
+                          6: "ROTATE_270", 7: "TRANSVERSE", 8: "ROTATE_90"}  # fmt: skip
+_IMAGE_SIGNATURES = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"BM", b"II*\x00", b"MM\x00*")
 
 
 # ---------------------------------------------------------------- helpers
 
 
 def _is_dicom(head: bytes, path: Path) -> bool:
-    return head[128:132] == b"DICM" or path.suffix.lower() in (".dcm", ".dicom")
+    """DICOM by content: the ``DICM`` preamble, or a ``.dcm`` name on a file no image format claims (old
+    preamble-less DICOM). A PNG renamed ``.dcm`` is still read as the PNG it is."""
+    if head[128:132] == b"DICM":
+        return True
+    return path.suffix.lower() in (".dcm", ".dicom") and not _is_pil_image(head)
+
+
+def _is_pil_image(head: bytes) -> bool:
+    return head.startswith(_IMAGE_SIGNATURES)
 
 
 def _bit_depth(array: np.ndarray, mode: str) -> int:
@@ -74,6 +89,7 @@ def _read_pil(data: bytes, path: Path, max_pixels: int) -> tuple[np.ndarray, dic
         ) from None
     except (OSError, SyntaxError, ValueError) as error:
         raise BadInputError(f"{path.name} is a corrupt image file ({error}); re-export it.") from None
+    orientation = _exif_orientation(image)  # read before load(): Pillow's TIFF reader drops it on load
     width, height = image.size
     if width * height > max_pixels:
         raise BadInputError(
@@ -93,6 +109,18 @@ def _read_pil(data: bytes, path: Path, max_pixels: int) -> tuple[np.ndarray, dic
             f"{path.name} is a 16-bit colour {file_format}, which can only be read here as 8 bits per channel; "
             "save the radiograph as 16-bit greyscale (or as 8-bit if that precision is enough)."
         )
+    spacing = _pil_spacing(image)
+    notes: list[str] = []
+    if orientation in _ORIENTATION_TRANSPOSE:  # stored mirrored/rotated: read it as every viewer shows it
+        if (
+            _exif_orientation(image) == orientation
+        ):  # Pillow's TIFF reader has already applied (and dropped) it
+            image = image.transpose(getattr(Image.Transpose, _ORIENTATION_TRANSPOSE[orientation]))
+        spacing = spacing[::-1] if spacing and orientation >= 5 else spacing  # 5-8 swap rows and columns
+        notes.append(
+            f"The file's EXIF orientation tag ({orientation}: stored mirrored or rotated) was applied, as image "
+            "viewers do; outputs are aligned with the displayed image, not with the stored pixels."
+        )
     if mode == "P":
         image = image.convert("RGBA" if "transparency" in image.info else "RGB")
     elif mode in ("1", "LA"):
@@ -106,9 +134,20 @@ def _read_pil(data: bytes, path: Path, max_pixels: int) -> tuple[np.ndarray, dic
         "format": file_format,
         "mode": mode,
         "bit_depth": _bit_depth(array, mode),
-        "spacing_mm": _pil_spacing(image),
+        "spacing_mm": spacing,
+        "exif_orientation": orientation,
+        "warnings": notes,
     }
     return array.astype(np.float32), meta
+
+
+def _exif_orientation(image: Any) -> int:
+    """EXIF Orientation 1-8 (1 = stored as shown; also when absent or unreadable)."""
+    try:
+        value = int(image.getexif().get(EXIF_ORIENTATION_TAG, 1))
+    except (OSError, SyntaxError, ValueError, TypeError):
+        return 1
+    return value if 1 <= value <= 8 else 1
 
 
 def _sixteen_bit_colour(data: bytes, image: Any) -> bool:
@@ -141,6 +180,10 @@ def _read_dicom(data: bytes, path: Path, max_pixels: int) -> tuple[np.ndarray, d
             f"{path.name} is not a readable DICOM image ({type(error).__name__}: {error}); "
             "export the radiograph again as DICOM or PNG."
         ) from None
+    if "PixelData" not in dataset:  # a forced read of a non-DICOM file named .dcm ends here too
+        raise BadInputError(
+            f"{path.name} holds no DICOM image (no pixel data); export the radiograph again as DICOM or PNG."
+        )
     try:
         pixels = dataset.pixel_array
     except Exception as error:  # pydicom raises many types for missing or undecodable pixel data
@@ -188,8 +231,11 @@ def read_image(
 ) -> tuple[np.ndarray, dict[str, Any]]:
     """One 2D image: ``(H, W)`` grey or ``(H, W, 3)`` colour float32 array in its stored range, + metadata.
 
-    Metadata keys: ``source`` (file name), ``format``, ``mode``, ``bit_depth``, ``spacing_mm`` (row, col) or
-    None, ``height``, ``width``, ``channels``.
+    Metadata keys: ``source`` (file name: for messages to the person who uploaded it, never for outputs, as
+    file names often carry patient names), ``sha256_12`` (:func:`content_id`, the pseudonymous id for
+    outputs), ``format``, ``mode``, ``bit_depth``, ``spacing_mm`` (row, col) or None, ``height``, ``width``,
+    ``channels``, ``exif_orientation`` (1 = none applied) and ``warnings`` (sentences for the reader, e.g. an
+    EXIF rotation that was applied).
 
     Raises:
         FileNotFoundError: ``path`` does not exist.
@@ -204,13 +250,24 @@ def read_image(
         raise BadInputError(f"{path.name} is an empty file; upload the radiograph again.")
     reader = _read_dicom if _is_dicom(data[:132], path) else _read_pil
     array, meta = reader(data, path, max_pixels)
+    meta.setdefault("exif_orientation", 1)
+    meta.setdefault("warnings", [])
     meta.update(
         source=path.name,
+        sha256_12=content_id(data),
         height=int(array.shape[0]),
         width=int(array.shape[1]),
         channels=1 if array.ndim == 2 else int(array.shape[2]),
     )
     return array, meta
+
+
+def content_id(data: bytes | str | Path) -> str:
+    """First 12 hex digits of the SHA-256 of the file's bytes: a pseudonymous id that names the same content
+    the same way wherever the file lives or whatever it is called (``data`` = the bytes or a file path)."""
+    if not isinstance(data, bytes):
+        data = Path(data).read_bytes()
+    return hashlib.sha256(data).hexdigest()[:12]
 
 
 def to_grey(array: np.ndarray) -> np.ndarray:

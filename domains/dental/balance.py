@@ -23,9 +23,10 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -91,13 +92,16 @@ def image_patches(grey: np.ndarray, labels: np.ndarray, rng: np.random.Generator
 @dataclass
 class LesionSource:
     """Labelled radiographs in any layout: ``names`` to split on, ``classes`` (HEALTHY first, then the lesion
-    classes, whose indices the label maps use; 0 = no lesion) and ``load(name)`` -> (grey float32 image,
-    uint8 class-index map) at the working width."""
+    classes, whose indices the label maps use; 0 = no lesion), ``load(name)`` -> (grey float32 image,
+    uint8 class-index map) at the working width, ``image_file(name)`` (for its content hash, the
+    pseudonymous id written to outputs) and ``skipped``: one sentence per item already found unusable."""
 
     root: Path
     names: list[str]
     classes: list[str]
     load: Callable[[str], tuple[np.ndarray, np.ndarray]]
+    image_file: Callable[[str], Path]
+    skipped: list[str] = field(default_factory=list)
 
 
 def _at_working_width(grey: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -109,34 +113,58 @@ def _at_working_width(grey: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray,
 def _dc1000_source(root: Path) -> LesionSource:
     from domains.dental.train import dataset_names
 
-    def load(name: str) -> tuple[np.ndarray, np.ndarray]:
-        with Image.open(root / "images_1024" / f"{name}.png") as file:
-            grey = np.asarray(file.convert("L"), dtype=np.float32)
-        with Image.open(root / "colors" / f"{name}.png") as file:
-            return grey, CARIES_CODE_TO_INDEX[resize_labels(np.asarray(file.convert("L")), grey.shape)]
+    def image_file(name: str) -> Path:
+        return root / "images_1024" / f"{name}.png"
 
-    return LesionSource(root, dataset_names("caries", root), list(CLASS_NAMES), load)
+    def load(name: str) -> tuple[np.ndarray, np.ndarray]:
+        grey = _read_grey_png(image_file(name)).astype(np.float32)
+        codes = _read_grey_png(root / "colors" / f"{name}.png")
+        return grey, CARIES_CODE_TO_INDEX[resize_labels(codes, grey.shape)]
+
+    return LesionSource(root, dataset_names("caries", root), list(CLASS_NAMES), load, image_file)
+
+
+def _read_grey_png(path: Path) -> np.ndarray:
+    """An 8-bit grey image or mask; BadInputError naming the file when it cannot be decoded."""
+    from PIL import UnidentifiedImageError
+
+    try:
+        with Image.open(path) as file:
+            return np.asarray(file.convert("L"))
+    except (OSError, UnidentifiedImageError, ValueError, SyntaxError) as error:
+        raise BadInputError(
+            f"{path.name} is not a readable image ({type(error).__name__}); re-export it or remove it."
+        ) from None
 
 
 def _mask_values(mask: Path) -> set[int]:
-    with Image.open(mask) as file:
-        return {int(value) for value in np.unique(np.asarray(file.convert("L")))}
+    return {int(value) for value in np.unique(_read_grey_png(mask))}
 
 
-def _annotated_source(root: Path) -> LesionSource:
-    """Images + masks (classes = the masks' non-zero values), COCO or YOLO (classes = annotated categories)."""
+def _annotated_source(path: Path) -> LesionSource:
+    """Images + masks (classes = the masks' non-zero values), COCO or YOLO (classes = annotated categories).
+    ``path`` is the dataset folder or one COCO JSON file (its images lie beside it)."""
     from data_connectors.image_datasets import rasterise, read_image_dataset
     from data_connectors.images import read_image, to_grey
 
-    index = read_image_dataset(root)
+    index = read_image_dataset(path)
+    root = path.parent if path.is_file() else path
     if index.layout == "class-folders":
         raise BadInputError(
             f"{root} holds one folder per class, which says nothing about where the lesions are; balancing "
             "needs lesion masks (images/ + masks/), COCO JSON or YOLO txt annotations, or the DC1000 layout."
         )
     records = {str(r.image.relative_to(root).with_suffix("")).replace("/", "__"): r for r in index.records}
+    skipped = list(index.skipped)
     if index.layout == "mask-folder":
-        values = sorted(set().union(*(_mask_values(r.mask) for r in records.values())) - {0})
+        found: list[set[int]] = []
+        for name, record in list(records.items()):
+            try:
+                found.append(_mask_values(record.mask))
+            except BadInputError as error:  # one unreadable mask is reported, the rest balanced
+                skipped.append(str(error))
+                del records[name]
+        values = sorted(set().union(*found) - {0})
         lookup = np.zeros(256, dtype=np.uint8)
         lookup[values] = np.arange(1, len(values) + 1)
         lesion_classes = [f"class-{value}" for value in values]
@@ -149,18 +177,21 @@ def _annotated_source(root: Path) -> LesionSource:
         record = records[name]
         grey = to_grey(read_image(record.image)[0])
         if record.mask is not None:
-            with Image.open(record.mask) as file:
-                labels = lookup[resize_labels(np.asarray(file.convert("L")), grey.shape)]
+            labels = lookup[resize_labels(_read_grey_png(record.mask), grey.shape)]
         else:
             labels = resize_labels(rasterise(record, lesion_classes), grey.shape)
         return _at_working_width(grey, labels)
 
-    return LesionSource(root, sorted(records), [HEALTHY, *lesion_classes], load)
+    def image_file(name: str) -> Path:
+        return records[name].image
+
+    return LesionSource(root, sorted(records), [HEALTHY, *lesion_classes], load, image_file, skipped)
 
 
 def lesion_source(root: Path) -> LesionSource:
     """The lesions of a dataset folder: the DC1000 layout (``images_1024/`` + ``colors/``) or any labelled
-    layout that ``read_image_dataset`` recognises (its readers' BadInputError otherwise)."""
+    layout that ``read_image_dataset`` recognises, or one COCO JSON file (its readers' BadInputError
+    otherwise)."""
     root = Path(root)
     if (root / "images_1024").is_dir() and (root / "colors").is_dir():
         return _dc1000_source(root)
@@ -170,20 +201,23 @@ def lesion_source(root: Path) -> LesionSource:
 def extract_patches(
     source: LesionSource, names: list[str], *, healthy_per_image: int = 10, seed: int = 0
 ) -> dict:
-    """Patches of the named images: images, labels (indices into ``source.classes``), source names, and one
-    sentence per unreadable image skipped."""
+    """Patches of the named images: images, labels (indices into ``source.classes``), sources (the image's
+    content hash: file names can carry patient names), and one sentence per unusable image skipped."""
+    from data_connectors.images import content_id
+
     rng = np.random.default_rng(seed)
     images, labels, sources, skipped = [], [], [], []
     for name in names:
         try:
             grey, classes = source.load(name)
-        except BadInputError as error:  # one unreadable radiograph is reported, the rest are used
-            skipped.append(str(error))
+            source_id = content_id(source.image_file(name))
+        except (BadInputError, OSError, ValueError) as error:  # one bad radiograph is reported, the rest used
+            skipped.append(str(error) if isinstance(error, BadInputError) else f"{name}: {error}")
             continue
         for patch, label in image_patches(grey, classes, rng, healthy_per_image):
             images.append(patch)
             labels.append(label)
-            sources.append(name)
+            sources.append(source_id)
     if not images:
         raise BadInputError(f"No patch could be cut from the {len(names)} image(s) of {source.root.name}.")
     return {
@@ -250,6 +284,12 @@ def balance_dataset(
     """Write ``out/{train,test}/<class>/*.png`` (real + ``syn_*`` synthetic in train only), ``manifest.csv``,
     ``balance.json`` (counts before/after, FID-EffNetLite0 per class) and ``samples_<class>.png`` grids.
 
+    ``out/train`` and ``out/test`` belong to this function and are emptied first, so a re-run never leaves
+    files of an earlier run beside the new manifest; so are the grids and ``evaluation.json`` of an earlier
+    run (when ``out`` holds its ``balance.json``). Patch files and the manifest name each source radiograph
+    by its content hash, never by its file name. The returned report lists the skipped images with their
+    reasons; ``balance.json`` keeps only their number.
+
     Raises:
         BadInputError: ``root`` is not a labelled dataset (see ``lesion_source``), or ``target_per_class`` < 1.
     """
@@ -263,6 +303,7 @@ def balance_dataset(
     train_names, test_names = image_split(source, seed=seed)
     train = extract_patches(source, train_names, seed=seed)
     test = extract_patches(source, test_names, seed=seed + 1)
+    skipped = source.skipped + train["skipped"] + test["skipped"]
     progress(f"patches: train {counts(train['labels'], classes)}, test {counts(test['labels'], classes)}")
     started = time.monotonic()
     generator = train_generator(
@@ -274,6 +315,7 @@ def balance_dataset(
         seed=seed,
     )
     progress(f"conditional GAN trained in {time.monotonic() - started:.0f}s")
+    _clear_previous_run(out)
     rows: list[dict[str, Any]] = []
     for split, data in (("train", train), ("test", test)):
         for index, (patch, label) in enumerate(zip(data["images"], data["labels"], strict=True)):
@@ -303,7 +345,7 @@ def balance_dataset(
     report = {
         "dataset": root.name,
         "classes": classes,
-        "skipped_images": train["skipped"] + test["skipped"],
+        "skipped_images": len(skipped),
         "patch": PATCH,
         "train_images": len(train_names),
         "test_images": len(test_names),
@@ -316,7 +358,18 @@ def balance_dataset(
         "fid_effnetlite0": _fid_and_grids(train, generated, classes, out, device),
     }
     (out / "balance.json").write_text(json.dumps(report, indent=1))
-    return report
+    return {**report, "skipped_images": skipped}
+
+
+def _clear_previous_run(out: Path) -> None:
+    """Remove what an earlier ``balance_dataset`` wrote into ``out``: its split folders always (they are this
+    function's), its grids and evaluation only where its ``balance.json`` shows the folder is a balance run."""
+    for split in ("train", "test"):
+        if (out / split).is_dir():
+            shutil.rmtree(out / split)
+    if (out / "balance.json").is_file():
+        for stale in [*out.glob("samples_*.png"), *out.glob("real_*.png"), out / "evaluation.json"]:
+            stale.unlink(missing_ok=True)
 
 
 def _fid_and_grids(
@@ -429,17 +482,30 @@ def _scores(model, images: np.ndarray, labels: np.ndarray, classes: list[str], d
     precision, recall, f1, _ = precision_recall_fscore_support(
         labels, predicted, labels=list(range(len(classes))), zero_division=0
     )
+    present = set(np.unique(labels).tolist())
+    none = {"precision": None, "recall": None, "f1": None}
     per_class = {
         name: {"precision": float(precision[i]), "recall": float(recall[i]), "f1": float(f1[i])}
+        if i in present
+        else none
         for i, name in enumerate(classes)
     }
-    return {"per_class": per_class, "macro_f1": float(np.mean(f1))}
-
-
-def _mean_sd(values: list[float]) -> dict[str, float]:
+    # A class with no test patch has no F1 to measure: counting it as 0 would sink the macro mean.
     return {
-        "mean": round(float(np.mean(values)), 4),
-        "sd": round(float(np.std(values, ddof=1)) if len(values) > 1 else 0.0, 4),
+        "per_class": per_class,
+        "macro_f1": float(np.mean([f1[i] for i in sorted(present)])),
+        "absent_classes": [name for i, name in enumerate(classes) if i not in present],
+    }
+
+
+def _mean_sd(values: list[float | None]) -> dict[str, float] | None:
+    """Mean and sd over the runs that measured the value; None when none did (a class absent from the test)."""
+    measured = [value for value in values if value is not None]
+    if not measured:
+        return None
+    return {
+        "mean": round(float(np.mean(measured)), 4),
+        "sd": round(float(np.std(measured, ddof=1)) if len(measured) > 1 else 0.0, 4),
     }
 
 
@@ -502,6 +568,7 @@ def evaluate_balance(
         "train_counts_real": counts(real_y, classes),
         "train_counts_balanced": counts(all_y, classes),
         "test_counts": counts(test_y, classes),
+        "absent_from_test": [name for name, n in counts(test_y, classes).items() if n == 0],
         "results": table,
     }
     (balanced / "evaluation.json").write_text(json.dumps(report, indent=1))

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from data_connectors.errors import BadInputError
 from domains.dental import DRAFT_NOTICE
 from domains.dental.labels import CARIES_NAMES, FDI_TEETH
 from domains.dental.segment import DentalResult
@@ -90,8 +91,17 @@ def _with_legend_and_banner(image: Image.Image, result: DentalResult, text_size:
 
 
 def write_outputs(result: DentalResult, out_dir: Path) -> dict[str, str]:
-    """Write ``teeth.png``, ``overlay.png``, ``teeth.json`` (+ ``caries.png`` with a caries model)."""
+    """Write ``teeth.png``, ``overlay.png``, ``teeth.json`` (+ ``caries.png`` with a caries model).
+
+    Raises:
+        BadInputError: ``out_dir`` (or a folder above it) is an existing file.
+    """
     out_dir = Path(out_dir)
+    blocking = next((p for p in (out_dir, *out_dir.parents) if p.exists() and not p.is_dir()), None)
+    if blocking is not None:
+        raise BadInputError(
+            f"--out {out_dir} cannot be a folder: {blocking} is a file; choose another --out."
+        )
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {
         "teeth": out_dir / "teeth.png",

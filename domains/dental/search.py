@@ -8,8 +8,9 @@ precision@k of the same UFBA-UESC category (``cateN``) on a held-out split again
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,36 +18,58 @@ import numpy as np
 
 from data_connectors.errors import BadInputError
 from data_connectors.images import read_image, to_grey
+from domains.dental import DRAFT_NOTICE
 from domains.dental.preprocess import normalise_radiograph, resize_image
+from domains.dental.quality import check_radiograph
 
 EMBED_SIZE_HW = (256, 512)  # panoramic aspect; the extractor resizes to 224x224 RGB itself
 DEFAULT_COLLECTION = "dental-cases"
+UFBA_CATEGORY = re.compile(r"(cate\d+)-")
 
 
 @dataclass(frozen=True)
 class SimilarCase:
+    """One indexed radiograph: ``id`` is its content hash (never its file name, which may name the patient)."""
+
     id: str
     similarity: float
     label: str | None
-    source: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "similarity": round(self.similarity, 4), "label": self.label}
+
+
+@dataclass
+class SimilarResult:
+    """The query's content hash, its nearest cases and the quality warnings about the query image."""
+
+    query_id: str
+    cases: list[SimilarCase]
+    warnings: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "id": self.id,
-            "similarity": round(self.similarity, 4),
-            "label": self.label,
-            "source": self.source,
+            "draft": True,
+            "notice": DRAFT_NOTICE,
+            "query": {"sha256_12": self.query_id},
+            "cases": [case.to_json() for case in self.cases],
+            "warnings": self.warnings,
         }
 
 
-def category_of(name: str) -> str:
-    """UFBA-UESC image category from a file name such as ``cate8-00123.jpg`` (else the stem)."""
-    stem = Path(name).stem
-    return stem.split("-")[0] if "-" in stem else stem
+def category_of(name: str) -> str | None:
+    """UFBA-UESC image category from a file name such as ``cate8-00123.jpg``; None for any other name (a free
+    file name can be a patient's name, so it never becomes a label)."""
+    match = UFBA_CATEGORY.match(Path(name).name)
+    return match.group(1) if match else None
 
 
-def _prepared(path: Path) -> np.ndarray:
-    return resize_image(normalise_radiograph(to_grey(read_image(path)[0])), EMBED_SIZE_HW)
+def _checked(path: Path) -> tuple[np.ndarray, str, list[str]]:
+    """(prepared image, content hash, quality warnings); BadInputError for what ``check_radiograph`` refuses."""
+    array, meta = read_image(path)
+    report = check_radiograph(array, meta)
+    prepared = resize_image(normalise_radiograph(to_grey(array)), EMBED_SIZE_HW)
+    return prepared, meta["sha256_12"], report.warnings
 
 
 def _features(images: list[np.ndarray], extractor: Callable) -> np.ndarray:
@@ -60,10 +83,10 @@ def embed_radiographs(paths: Sequence[Path], extractor: Callable, batch: int = 3
     """``(N, D)`` L2-normalised features; ``extractor`` maps ``(B, 1, H, W)`` [0, 1] tensors to ``(B, D)``.
 
     Raises:
-        BadInputError: a file is not a readable image.
+        BadInputError: a file is not a readable image or not a radiograph (``check_radiograph``).
     """
     return np.concatenate(
-        [_features([_prepared(p) for p in paths[start : start + batch]], extractor)
+        [_features([_checked(Path(p))[0] for p in paths[start : start + batch]], extractor)
          for start in range(0, len(paths), batch)]
     )  # fmt: skip
 
@@ -71,40 +94,45 @@ def embed_radiographs(paths: Sequence[Path], extractor: Callable, batch: int = 3
 def index_cases(
     collection: Any, paths: Sequence[Path], extractor: Callable, labels: Sequence[str | None], batch: int = 32
 ) -> tuple[int, list[str]]:
-    """Embed and upsert radiographs (id = file name) with their label, a batch at a time; re-running updates in
-    place. Returns (number written, one sentence per unreadable file skipped): one bad file never sinks the
-    index."""
+    """Embed and upsert radiographs with their label, a batch at a time. The id is the content hash, so a
+    renamed copy is the same case and two files sharing a name in different folders are two cases;
+    re-running updates in place. Returns (number written, one sentence per file skipped: unreadable, or
+    refused by ``check_radiograph``): one bad file never sinks the index."""
     written, skipped = 0, []
     pairs = list(zip(paths, labels, strict=True))
     for start in range(0, len(pairs), batch):
-        images, kept = [], []
+        images, ids, metadatas = [], [], []
         for path, label in pairs[start : start + batch]:
             try:
-                images.append(_prepared(Path(path)))
+                prepared, case_id, _ = _checked(Path(path))
             except BadInputError as error:
                 skipped.append(str(error))
                 continue
-            kept.append((Path(path), label))
-        if kept:
-            metadatas = [{"label": label or "", "source": path.name} for path, label in kept]
-            written += collection.upsert(
-                [path.name for path, _ in kept], _features(images, extractor), metadatas
-            )
+            if case_id in ids:  # the same bytes twice in one batch: one case
+                continue
+            images.append(prepared)
+            ids.append(case_id)
+            metadatas.append({"label": label or ""})
+        if ids:
+            written += collection.upsert(ids, _features(images, extractor), metadatas)
     return written, skipped
 
 
-def similar_cases(collection: Any, image: Path, extractor: Callable, *, k: int = 5) -> list[SimilarCase]:
-    """The ``k`` most similar indexed radiographs to ``image`` (itself excluded when it is indexed)."""
-    query = embed_radiographs([Path(image)], extractor)[0]
-    hits = collection.query(query, k=k + 1)
+def similar_cases(collection: Any, image: Path, extractor: Callable, *, k: int = 5) -> SimilarResult:
+    """The ``k`` most similar indexed radiographs to ``image``; the image itself (same content, whatever its
+    name) is left out when it is indexed.
+
+    Raises:
+        BadInputError: ``image`` is unreadable or not a radiograph (colour photo, thumbnail, blank).
+    """
+    prepared, query_id, warnings = _checked(Path(image))
+    hits = collection.query(_features([prepared], extractor)[0], k=k + 1)
     cases = [
-        SimilarCase(
-            hit.id, hit.similarity, hit.metadata.get("label") or None, hit.metadata.get("source", hit.id)
-        )
+        SimilarCase(hit.id, hit.similarity, hit.metadata.get("label") or None)
         for hit in hits
-        if hit.id != Path(image).name
+        if hit.id != query_id
     ]
-    return cases[:k]
+    return SimilarResult(query_id, cases[:k], warnings)
 
 
 def evaluate_search(

@@ -53,9 +53,11 @@ class Tooth:
 
 @dataclass
 class DentalResult:
-    """Everything one analysis produced; ``to_json`` is what the CLI prints and the tab renders."""
+    """Everything one analysis produced; ``to_json`` is what the CLI prints and the tab renders. ``input``
+    identifies the upload by content hash, format and bit depth: never by file name, which in clinics often
+    is the patient's name."""
 
-    source: str
+    input: dict[str, Any]
     grey: np.ndarray  # (H, W) float32 in [0, 1], for overlays
     teeth_map: np.ndarray  # (H, W) uint8, pixel = FDI number, 0 background
     teeth: list[Tooth]
@@ -73,7 +75,7 @@ class DentalResult:
         return {
             "draft": True,
             "notice": DRAFT_NOTICE,
-            "source": self.source,
+            "input": self.input,
             "input_size_hw": list(self.teeth_map.shape),
             "spacing_mm": list(self.spacing_mm) if self.spacing_mm else None,
             "teeth_count": len(self.teeth),
@@ -100,11 +102,9 @@ def _spec_path(weights: Path) -> Path:
     return weights.with_suffix(".json")
 
 
-def _scaled_box(rows: slice, cols: slice, sx: float, sy: float) -> list[int]:
-    return [int(cols.start * sx), int(rows.start * sy), int(cols.stop * sx) - 1, int(rows.stop * sy) - 1]
-
-
-def tooth_instances(indices: np.ndarray, probability: np.ndarray) -> tuple[np.ndarray, list[tuple[int, float]]]:
+def tooth_instances(
+    indices: np.ndarray, probability: np.ndarray
+) -> tuple[np.ndarray, list[tuple[int, float]]]:
     """Instance-id map (0 = none) keeping the largest component per class, and (class, confidence) per id.
 
     A kept component smaller than ``MIN_TOOTH_FRACTION`` of the image's median tooth is dropped as noise.
@@ -230,29 +230,46 @@ def segment_teeth(
 def segment_caries(
     net: LoadedNetwork, grey: np.ndarray, *, mirror_average: bool = True
 ) -> tuple[np.ndarray, list[dict[str, Any]]]:
-    """Caries class map at the input size + a list of regions (class, box, area, confidence)."""
+    """Caries class map at the input size + a list of regions (class, box, area, confidence).
+
+    Regions are the connected components of that input-size map (as for teeth), so every box and area matches
+    ``caries.png`` pixel for pixel; a region's confidence is the mean probability of the network-size pixels
+    its pixels were resized from (nearest neighbour, the same mapping ``resize_labels`` uses).
+    """
     from scipy import ndimage
 
     unit = normalise_radiograph(grey)
     indices, probability = predict_classes(net, unit, mirror_average=mirror_average)
+    full = resize_labels(indices, unit.shape)
+    source_rows = _nearest_source(indices.shape[0], unit.shape[0])
+    source_cols = _nearest_source(indices.shape[1], unit.shape[1])
     regions = []
-    sy, sx = unit.shape[0] / indices.shape[0], unit.shape[1] / indices.shape[1]
     for label in range(1, int(net.spec["n_classes"])):
-        components, _ = ndimage.label(indices == label)
+        components, _ = ndimage.label(full == label)
         for number, box in enumerate(ndimage.find_objects(components), start=1):
             if box is None:
                 continue
             mask = components[box] == number
             rows, cols = box
+            sampled = probability[np.ix_(source_rows[rows], source_cols[cols])]
             regions.append(
                 {
                     "class": CARIES_NAMES[label] if label < len(CARIES_NAMES) else str(label),
-                    "box_xyxy": _scaled_box(rows, cols, sx, sy),
-                    "area_px": int(mask.sum() * sx * sy),
-                    "confidence": round(float(probability[box][mask].mean()), 4),
+                    "box_xyxy": [cols.start, rows.start, cols.stop - 1, rows.stop - 1],
+                    "area_px": int(mask.sum()),
+                    "confidence": round(float(sampled[mask].mean()), 4),
                 }
             )
-    return resize_labels(indices, unit.shape), regions
+    return full, regions
+
+
+def _nearest_source(source: int, target: int) -> np.ndarray:
+    """For each of ``target`` output pixels, the source pixel Pillow's NEAREST resize copies from (asked of
+    Pillow itself, on a ramp: its rounding at exact pixel boundaries is its own)."""
+    from PIL import Image
+
+    ramp = Image.fromarray(np.arange(source, dtype=np.int32)[None])  # mode "I"
+    return np.asarray(ramp.resize((target, 1), Image.NEAREST), dtype=np.int64)[0]
 
 
 def analyse_radiograph(
@@ -287,7 +304,7 @@ def analyse_radiograph(
         "mirror_average": mirror_average,
     }
     result = DentalResult(
-        source=meta["source"],
+        input={"sha256_12": meta["sha256_12"], "format": meta["format"], "bit_depth": meta["bit_depth"]},
         grey=normalise_radiograph(grey),
         teeth_map=teeth_map,
         teeth=teeth,
@@ -298,5 +315,7 @@ def analyse_radiograph(
     if caries_weights is not None:
         caries_net = load_network(Path(caries_weights), device)
         result.caries_map, result.caries = segment_caries(caries_net, grey, mirror_average=mirror_average)
+        for region in result.caries:
+            region["area_mm2"] = round(region["area_px"] * spacing[0] * spacing[1], 2) if spacing else None
         result.model["caries_weights"] = caries_net.weights.name
     return result

@@ -33,6 +33,7 @@ import copy  # noqa: E402
 import json  # noqa: E402
 import math  # noqa: E402
 import random  # noqa: E402
+import re  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 from concurrent.futures import ThreadPoolExecutor  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
@@ -42,6 +43,7 @@ from typing import Any  # noqa: E402
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
+from data_connectors.errors import BadInputError  # noqa: E402
 from domains.dental.labels import (  # noqa: E402
     CARIES_CLASSES,
     CARIES_CODE_TO_INDEX,
@@ -130,11 +132,27 @@ def dataset_names(task: str, root: Path) -> list[str]:
     return sorted(p.stem for p in (root / "images_1024").glob("*.png") if p.stem in colours)
 
 
+def name_groups(names: list[str]) -> list[str]:
+    """The stratum of each name: the prefix before ``-`` when it is a real category (UFBA ``cateN``, or prefixes
+    shared by 3+ names on average), else one group for all. Per-patient prefixes (``P001-pano``) would
+    otherwise make groups of one, which hold nothing out."""
+    prefixes = [name.split("-")[0] if "-" in name else None for name in names]
+    if names and all(prefix is not None for prefix in prefixes):
+        ufba = all(re.fullmatch(r"cate\d+", prefix) for prefix in prefixes)
+        if ufba or len(names) >= 3 * len(set(prefixes)):
+            return prefixes
+    return ["all"] * len(names)
+
+
 def split_names(names: list[str], val_fraction: float, seed: int) -> tuple[list[str], list[str]]:
-    """Seeded split, stratified by the name prefix before ``-`` (UFBA ``cateN``): (train, held-out)."""
+    """Seeded split, stratified by :func:`name_groups` (UFBA ``cateN``): (train, held-out).
+
+    Raises:
+        BadInputError: too few names to leave images on both sides.
+    """
     groups: dict[str, list[str]] = {}
-    for name in names:
-        groups.setdefault(name.split("-")[0] if "-" in name else "all", []).append(name)
+    for name, group in zip(names, name_groups(names), strict=True):
+        groups.setdefault(group, []).append(name)
     rng = random.Random(seed)
     held_out: list[str] = []
     for members in groups.values():
@@ -142,7 +160,13 @@ def split_names(names: list[str], val_fraction: float, seed: int) -> tuple[list[
         rng.shuffle(shuffled)
         held_out += shuffled[: max(1, round(len(shuffled) * val_fraction))] if len(shuffled) >= 3 else []
     held = set(held_out)
-    return [n for n in names if n not in held], sorted(held_out)
+    train = [n for n in names if n not in held]
+    if not train or not held:
+        raise BadInputError(
+            f"{len(names)} labelled image(s) cannot be split into training and held-out images "
+            f"({val_fraction:.0%} held out); at least 3 are needed, more for a meaningful score."
+        )
+    return train, sorted(held_out)
 
 
 def load_samples(

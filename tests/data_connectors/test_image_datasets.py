@@ -114,7 +114,7 @@ def test_yolo_boxes_polygons_and_bad_lines(tmp_path: Path) -> None:
     record = index.records[0]
     assert record.split == "train" and len(record.annotations) == 2
     assert record.annotations[0].box_xyxy == pytest.approx((90, 40, 110, 60))
-    assert record.annotations[1].polygon[0] == pytest.approx((20, 10))
+    assert record.annotations[1].polygons[0][0] == pytest.approx((20, 10))
     assert len(index.skipped) == 2  # the two malformed lines, with their line numbers
     assert index.counts() == {"caries": 1, "healthy": 1}
 
@@ -122,3 +122,27 @@ def test_yolo_boxes_polygons_and_bad_lines(tmp_path: Path) -> None:
 def test_not_a_folder(tmp_path: Path) -> None:
     with pytest.raises(BadInputError, match="not a folder"):
         read_mask_folder(tmp_path / "nope", tmp_path)
+
+
+def test_coco_multi_polygon_rle_and_malformed_annotation(tmp_path: Path) -> None:
+    """All parts of a multi-polygon object are drawn; an RLE mask falls back to its box; ``bbox: []`` is skipped."""
+    _png(tmp_path / "a.png", (50, 100))
+    document = {
+        "images": [{"id": 1, "file_name": "a.png", "height": 50, "width": 100}],
+        "categories": [{"id": 1, "name": "caries"}],
+        "annotations": [
+            {"image_id": 1, "category_id": 1, "bbox": [10, 10, 80, 10],
+             "segmentation": [[10, 10, 20, 10, 20, 20, 10, 20], [80, 10, 90, 10, 90, 20, 80, 20]]},
+            {"image_id": 1, "category_id": 1, "bbox": [40, 30, 10, 10],
+             "segmentation": {"counts": "abc", "size": [50, 100]}},
+            {"image_id": 1, "category_id": 1, "bbox": []},
+        ],
+    }  # fmt: skip
+    (tmp_path / "_annotations.coco.json").write_text(json.dumps(document))
+    index = read_image_dataset(tmp_path)
+    record = index.records[0]
+    assert len(record.annotations) == 2 and len(record.annotations[0].polygons) == 2
+    assert len(index.skipped) == 1 and "annotation 3 is malformed" in index.skipped[0]
+    mask = rasterise(record, ["caries"])
+    assert mask[15, 15] == 1 and mask[15, 85] == 1 and mask[15, 50] == 0  # both parts, not the box between
+    assert mask[35, 45] == 1  # the RLE annotation's box

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from data_connectors.errors import BadInputError, UnsupportedFileError
-from data_connectors.images import read_image, to_grey, to_unit_range
+from data_connectors.images import content_id, read_image, to_grey, to_unit_range
 
 
 def _ramp(dtype: type, high: int) -> np.ndarray:
@@ -177,3 +177,58 @@ def test_png_dpi_is_spacing_only_when_not_a_screen_default(tmp_path: Path, dpi: 
         assert meta["spacing_mm"] is None
     else:
         assert meta["spacing_mm"] == pytest.approx((spacing, spacing), rel=1e-3)
+
+
+def test_exif_mirrored_jpeg_is_read_as_viewers_show_it(tmp_path: Path) -> None:
+    """A JPEG stored mirrored with EXIF Orientation 2: read unmirrored, or the patient's sides would swap."""
+    shown = np.zeros((64, 96), dtype=np.uint8)
+    shown[:, :24] = 250  # bright band on the displayed left
+    exif = Image.Exif()
+    exif[0x0112] = 2
+    path = tmp_path / "mirrored.jpg"
+    Image.fromarray(shown[:, ::-1].copy()).save(path, exif=exif, quality=95)
+    array, meta = read_image(path)
+    assert array[:, :24].mean() > 200 and array[:, -24:].mean() < 50
+    assert meta["exif_orientation"] == 2 and "EXIF orientation" in meta["warnings"][0]
+
+
+def test_exif_rotated_jpeg_swaps_spacing(tmp_path: Path) -> None:
+    ramp = _ramp(np.uint8, 255)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored rotated: viewers turn it 90 degrees clockwise
+    path = tmp_path / "rotated.jpg"
+    Image.fromarray(ramp).save(path, exif=exif, quality=100, dpi=(254, 127))
+    array, meta = read_image(path)
+    assert array.shape == (96, 64) and np.abs(array - np.rot90(ramp, -1)).mean() < 2
+    assert meta["spacing_mm"] == pytest.approx((0.1, 0.2))  # (row, col) of the rotated image
+
+
+def test_exif_mirrored_16bit_tiff_keeps_16_bits(tmp_path: Path) -> None:
+    """Pillow's TIFF reader applies the orientation itself: it must not be applied twice."""
+    ramp = _ramp(np.uint16, 60000)
+    path = tmp_path / "mirrored.tif"
+    Image.fromarray(ramp[:, ::-1].copy()).save(path, tiffinfo={274: 2})
+    array, meta = read_image(path)
+    np.testing.assert_array_equal(array, ramp.astype(np.float32))
+    assert meta["bit_depth"] == 16 and meta["exif_orientation"] == 2 and meta["warnings"]
+
+
+def test_no_exif_no_warning_and_content_id(tmp_path: Path) -> None:
+    path = tmp_path / "Doe_Jane.png"
+    Image.fromarray(_ramp(np.uint8, 255)).save(path)
+    _, meta = read_image(path)
+    assert meta["exif_orientation"] == 1 and meta["warnings"] == []
+    renamed = tmp_path / "copy.png"
+    renamed.write_bytes(path.read_bytes())
+    assert read_image(renamed)[1]["sha256_12"] == meta["sha256_12"] == content_id(path)
+    assert len(meta["sha256_12"]) == 12 and "Doe" not in meta["sha256_12"]
+
+
+def test_png_named_dcm_is_read_by_content(tmp_path: Path) -> None:
+    path = tmp_path / "pano.dcm"
+    Image.fromarray(_ramp(np.uint8, 255)).save(path, format="PNG")
+    array, meta = read_image(path)
+    assert meta["format"] == "PNG" and array.shape == (64, 96)
+    (tmp_path / "notes.dcm").write_text("patient notes")
+    with pytest.raises(BadInputError, match="holds no DICOM image"):
+        read_image(tmp_path / "notes.dcm")

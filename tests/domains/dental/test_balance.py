@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -16,10 +17,13 @@ from PIL import Image
 from data_connectors.errors import BadInputError
 from domains.dental.balance import (
     PATCH,
+    _mean_sd,
     _oversample,
+    _scores,
     balance_dataset,
     evaluate_balance,
     image_patches,
+    lesion_source,
     train_classifier,
 )
 from domains.dental.phantom import make_phantom
@@ -88,23 +92,60 @@ def test_balance_any_labelled_layout(
     if layout != "dc1000":
         data = tmp_path / layout
         (_as_coco if layout == "coco" else _as_masks)(phantom_caries_dataset, data)
-    if layout == "masks":  # one unreadable radiograph: reported, the others balanced
+    if layout == "masks":  # one unreadable radiograph and one unreadable mask: reported, the others balanced
         (data / "images" / "000.png").write_bytes(b"\x89PNG\r\n\x1a\n truncated")
+        (data / "masks" / "001.png").write_bytes(b"not a png at all")
+    stale = tmp_path / "out" / "train" / "healthy" / "syn_99999.png"  # left by an earlier run
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b"old")
     report = balance_dataset(data, tmp_path / "out", target_per_class=15, gan_minutes=0.02,
                              progress=lambda message: None)  # fmt: skip
-    assert report["classes"] == classes
-    skipped = report["skipped_images"]
-    assert (len(skipped), "000.png" in "".join(skipped)) == ((1, True) if layout == "masks" else (0, False))
+    assert report["classes"] == classes and not stale.exists()
+    skipped = "".join(report["skipped_images"])
+    expected = (2, True, True) if layout == "masks" else (0, False, False)
+    assert (len(report["skipped_images"]), "000.png" in skipped, "001.png" in skipped) == expected
+    written = json.loads((tmp_path / "out" / "balance.json").read_text())
+    assert written["skipped_images"] == expected[0]  # the count only: skip reasons name files
     assert all(report["counts_after"][name] >= 15 for name in classes if report["counts_before"][name])
     with (tmp_path / "out" / "manifest.csv").open() as handle:
         rows = list(csv.DictReader(handle))
     synthetic = [row for row in rows if row["synthetic"] == "1"]
     assert synthetic and all(row["split"] == "train" and "syn_" in row["file"] for row in synthetic)
+    real = [row for row in rows if row["synthetic"] == "0"]
+    assert all(re.fullmatch(r"[0-9a-f]{12}", row["source"]) for row in real)  # content hash, not file name
+    assert all(re.fullmatch(r"real_[0-9a-f]{12}_\d{5}\.png", Path(row["file"]).name) for row in real)
+    assert {str(p.relative_to(tmp_path / "out")) for p in (tmp_path / "out").glob("*/*/*.png")} == {
+        row["file"] for row in rows
+    }
     assert {row["class"] for row in rows} <= set(classes)
     if layout == "dc1000":
         evaluation = evaluate_balance(tmp_path / "out", seeds=2, epochs=1, progress=lambda message: None)
         assert set(evaluation["results"]) == {"original", "classical", "classical+synthetic"}
         assert set(evaluation["results"]["original"]["per_class"]) == set(classes)
+
+
+def test_macro_f1_leaves_out_classes_absent_from_the_test_split() -> None:
+    import torch
+
+    labels = np.array([0] * 10 + [1] * 5 + [2] * 5)  # no class-3 patch among the test patches
+
+    class Perfect(torch.nn.Module):
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return torch.nn.functional.one_hot(torch.from_numpy(labels), 4).float()
+
+    images = np.zeros((20, PATCH, PATCH), dtype=np.uint8)
+    scores = _scores(Perfect(), images, labels, ["healthy", "a", "b", "c"], "cpu")
+    assert scores["macro_f1"] == 1.0 and scores["absent_classes"] == ["c"]
+    assert scores["per_class"]["c"] == {"precision": None, "recall": None, "f1": None}
+    assert _mean_sd([None, None]) is None and _mean_sd([0.5, None, 0.7])["mean"] == 0.6
+
+
+def test_lesion_source_takes_a_coco_json_file(phantom_caries_dataset: Path, tmp_path: Path) -> None:
+    _as_coco(phantom_caries_dataset, tmp_path / "export")
+    source = lesion_source(tmp_path / "export" / "train" / "_annotations.coco.json")
+    assert source.classes == ["healthy", "deep", "medium", "shallow"] and len(source.names) == 8
+    grey, labels = source.load(source.names[0])
+    assert grey.shape[1] == 1024 and labels.max() > 0
 
 
 def test_class_folders_cannot_be_balanced(tmp_path: Path) -> None:

@@ -6,9 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 from PIL import Image
 
+from data_connectors.errors import BadInputError
+from domains.dental import DRAFT_NOTICE
 from domains.dental.phantom import make_phantom
 from domains.dental.search import category_of, evaluate_search, index_cases, similar_cases
 from rag.image_collections import ImageCollection
@@ -36,12 +39,56 @@ def test_index_and_query(tmp_path: Path) -> None:
     assert written == 6 and len(skipped) == 1 and "cate1-broken.png" in skipped[0]  # the other 6 are indexed
     assert index_cases(store, paths, _fake_extractor, labels)[0] == 6
     assert store.count() == 6  # upsert: idempotent
-    cases = similar_cases(store, paths[0], _fake_extractor, k=2)
+    result = similar_cases(store, paths[0], _fake_extractor, k=2)
+    assert len(result.cases) == 2 and all(c.label == "cate1" for c in result.cases)
+    assert result.query_id not in [c.id for c in result.cases]
+    document = result.to_json()
+    assert document["draft"] is True and document["notice"] == DRAFT_NOTICE
+    assert "cate1-00000" not in str(document)  # ids are content hashes, never file names
+
+
+def _phantom_file(path: Path, seed: int) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(make_phantom(seed, (64, 128))[0]).save(path)
+    return path
+
+
+def test_cases_are_identified_by_content_not_name(tmp_path: Path) -> None:
+    """Same names in two folders are two cases; a renamed copy of an indexed image is recognised as itself."""
+    store = ImageCollection("dental-test", data_dir=tmp_path / "data", create=True)
+    for folder, seed in (("clinicA", 0), ("clinicB", 10)):
+        paths = [_phantom_file(tmp_path / folder / f"cate1-{i:03d}.png", seed + i) for i in range(3)]
+        assert index_cases(store, paths, _fake_extractor, [category_of(p.name) for p in paths])[0] == 3
+    assert store.count() == 6
+    copy = tmp_path / "upload.png"
+    copy.write_bytes((tmp_path / "clinicB" / "cate1-002.png").read_bytes())
+    from_copy = similar_cases(store, copy, _fake_extractor, k=5)
+    assert len(from_copy.cases) == 5 and from_copy.query_id not in [c.id for c in from_copy.cases]
+    same_name = similar_cases(store, tmp_path / "clinicA" / "cate1-002.png", _fake_extractor, k=5)
+    assert from_copy.query_id in [c.id for c in same_name.cases]  # clinicB's file of the same name is found
+
+
+def test_non_radiographs_are_refused_or_skipped(tmp_path: Path) -> None:
+    store = ImageCollection("dental-test", data_dir=tmp_path / "data", create=True)
+    good = _phantom_file(tmp_path / "cate1-000.png", 0)
+    photo = tmp_path / "face.png"
+    colour = np.zeros((200, 300, 3), dtype=np.uint8)
+    colour[..., 0], colour[..., 1] = 220, 140
+    Image.fromarray(colour).save(photo)
+    thumb = tmp_path / "thumb.png"
+    Image.fromarray(make_phantom(1, (40, 60))[0]).save(thumb)
+    written, skipped = index_cases(store, [good, photo, thumb], _fake_extractor, ["cate1", None, None])
     assert (
-        len(cases) == 2
-        and all(c.label == "cate1" for c in cases)
-        and paths[0].name not in [c.id for c in cases]
+        written == 1 and len(skipped) == 2 and "colour photograph" in skipped[0] and "thumbnail" in skipped[1]
     )
+    for query, reason in ((photo, "colour photograph"), (thumb, "thumbnail")):
+        with pytest.raises(BadInputError, match=reason):
+            similar_cases(store, query, _fake_extractor)
+
+
+def test_labels_never_come_from_free_file_names() -> None:
+    assert category_of("cate8-00123.jpg") == "cate8"
+    assert category_of("Doe_Jane_DOB1984-03-02.png") is None and category_of("pano.png") is None
 
 
 def test_precision_at_k() -> None:

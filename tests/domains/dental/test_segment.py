@@ -202,3 +202,61 @@ def test_caries_model_gives_a_map_at_the_input_size(
     assert document["model"]["caries_weights"] == "caries_unet.pt"
     for region in document["caries"]:
         assert region["class"] in {"caries-1", "caries-2", "caries-3"} and region["area_px"] > 0
+
+
+def test_outputs_never_carry_the_file_name(tmp_path: Path, tiny_teeth_weights: Path) -> None:
+    """teeth.json identifies the upload by content hash: clinics name files after patients."""
+    from data_connectors.images import content_id
+
+    image = _save(tmp_path / "Doe_Jane_DOB1984-03-02.png", make_phantom(3, (128, 256))[0])
+    files = write_outputs(analyse_radiograph(image, teeth_weights=tiny_teeth_weights), tmp_path / "out")
+    text = Path(files["json"]).read_text()
+    assert "Doe" not in text and "1984" not in text
+    assert json.loads(text)["input"] == {"sha256_12": content_id(image), "format": "PNG", "bit_depth": 8}
+
+
+def test_grey_non_panoramic_gets_a_warning(tmp_path: Path, tiny_teeth_weights: Path) -> None:
+    """A grey photograph-like image (no left-right symmetry) is analysed with a warning; a phantom is not."""
+    scene = np.tile(np.linspace(20, 230, 320, dtype=np.float32), (200, 1))
+    scene[40:160, 200:300] = 40  # a dark object on one side only
+    noisy = np.clip(scene + np.random.default_rng(0).normal(0, 5, scene.shape), 0, 255).astype(np.uint8)
+    result = analyse_radiograph(_save(tmp_path / "grey.png", noisy), teeth_weights=tiny_teeth_weights)
+    assert any("not left-right symmetric" in w for w in result.warnings)
+    assert result.quality["mirror_symmetry"] < 0.3
+    phantom = analyse_radiograph(
+        _save(tmp_path / "p.png", make_phantom(2)[0]), teeth_weights=tiny_teeth_weights
+    )
+    assert not any("symmetric" in w for w in phantom.warnings)
+
+
+def test_caries_regions_match_the_caries_map(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Boxes and areas come from the input-size map the user gets as caries.png, not network-size estimates."""
+    from scipy import ndimage
+
+    import domains.dental.segment as segment
+
+    indices = np.zeros((512, 512), dtype=np.uint8)
+    indices[100:103, 200:203] = 1
+    indices[300:310, 50:57] = 3
+    probability = np.full(indices.shape, 0.9, dtype=np.float32)
+    monkeypatch.setattr(
+        segment, "predict_classes", lambda net, unit, mirror_average=True: (indices, probability)
+    )
+    spec = {"n_classes": 4}
+    net = LoadedNetwork(None, spec, "cpu", Path("caries_unet.pt"))
+    grey = np.random.default_rng(0).random((411, 937), dtype=np.float32)
+    caries_map, regions = segment.segment_caries(net, grey)
+    assert caries_map.shape == (411, 937) and len(regions) == 2
+    for region in regions:
+        mask = ndimage.label(caries_map == segment.CARIES_NAMES.index(region["class"]))[0] > 0
+        rows, cols = np.nonzero(mask)
+        assert region["box_xyxy"] == [cols.min(), rows.min(), cols.max(), rows.max()]
+        assert region["area_px"] == mask.sum() and region["confidence"] == pytest.approx(0.9)
+
+
+def test_out_that_is_a_file_is_one_sentence(tmp_path: Path, tiny_teeth_weights: Path) -> None:
+    (tmp_path / "afile").write_text("x")
+    image = _save(tmp_path / "p.png", make_phantom(7, (128, 256))[0])
+    result = _cli(["dental", "segment", str(image), "--out", str(tmp_path / "afile"), "--weights",
+                   str(tiny_teeth_weights), "--device", "cpu"])  # fmt: skip
+    assert isinstance(result.exception, BadInputError) and "is a file" in str(result.exception)

@@ -46,6 +46,20 @@ def test_split_is_seeded_and_stratified(phantom_dataset: Path) -> None:
     assert {name.split("-")[0] for name in held} == {"cate1", "cate2"}
 
 
+def test_split_of_per_patient_names_and_too_few_names() -> None:
+    """``P001-pano`` prefixes are patients, not categories: one group, so a held-out split exists."""
+    from data_connectors.errors import BadInputError
+
+    names = [f"P{i:03d}-pano" for i in range(20)]
+    train_names, held = split_names(names, 0.3, seed=0)
+    assert len(held) == 6 and len(train_names) == 14
+    assert (
+        len(split_names([f"caries-{i}" for i in range(9)] + [f"sound-{i}" for i in range(9)], 0.3, 0)[1]) == 6
+    )
+    with pytest.raises(BadInputError, match="cannot be split"):
+        split_names(["a", "b"], 0.3, seed=0)
+
+
 def test_tiny_training_run_writes_files(tiny_teeth_weights: Path) -> None:
     spec = json.loads(tiny_teeth_weights.with_suffix(".json").read_text())
     metrics = spec["metrics"]
