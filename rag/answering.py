@@ -1,14 +1,16 @@
 """Answers grounded in retrieved passages, with checked citations, or an explicit refusal.
 
 The prompt numbers the passages and asks the model to answer only from them, citing ``[n]``. Passages are
-untrusted data: they are quoted inside ``<documents>`` with any tag that could close the quote neutralised,
-and the system message says that instructions inside them are to be ignored. After generation every ``[n]``
-is checked against the passages given; unknown numbers are removed from the text, and an answer with no
-citation at all gets each sentence attributed to the passage it shares most words with (small models often
-forget to cite). When the best passage is
-too far from the question (cosine similarity below ``RetrievalConfig.min_relevance``) the model is not even
-asked, and when it declines, the answer is the fixed refusal plus the closest passages, so the reader can
-check for herself. Follow-up questions are first rewritten into a standalone question using the history.
+untrusted data: they are quoted inside ``<documents>`` with any tag that could close the quote, and any
+chat-template control token (``<|im_end|>``), neutralised, and the system message says that instructions
+inside them are to be ignored. Passages that do not fit the model's context window (with room for the reply)
+are dropped lowest-ranked first. After generation every ``[n]`` is checked against the passages given;
+unknown numbers are removed from the text, and an answer with no citation at all gets each sentence
+attributed to the passage it shares most words with (small models often forget to cite); an answer that
+still cites nothing is refused. When the best passage is too far from the question (cosine similarity below
+``RetrievalConfig.min_relevance``) the model is not even asked, and when it declines, the answer is the fixed
+refusal plus the closest passages, so the reader can check for herself. Follow-up questions are first
+rewritten into a standalone question using the history.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from langchain_core.retrievers import BaseRetriever
 
 from data_connectors.errors import BadInputError
 from data_connectors.text import MONTHS, NUMBER_WORDS
-from rag.llm import ChatMessage, ChatModel
+from rag.llm import ChatMessage, ChatModel, escape_special_tokens
 from rag.retrieval import evidence_strength, tokenize
 
 log = logging.getLogger(__name__)
@@ -48,6 +50,9 @@ CONDENSE_PROMPT = (
 
 _CITATION = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 _QUOTE_BREAKERS = re.compile(r"<\s*(/?)\s*(documents|passage)", re.IGNORECASE)
+# Chatty openers of a condensed question ("Sure! Here is the standalone question:"), not the question itself.
+_PREAMBLE = re.compile(r"^(?:sure|here|okay|ok|certainly|of course)\b", re.IGNORECASE)
+_QUESTION_LABEL = re.compile(r"^(?:standalone question|question)\s*:\s*", re.IGNORECASE)
 _DECLINES = re.compile(
     r"could not find|couldn't find|cannot find|can't find|not (?:mentioned|stated|specified|provided|found|"
     r"contained|available|included) in the (?:passages|documents|context)|"
@@ -68,6 +73,7 @@ _QUANTITY_QUESTION = re.compile(
 _DATE_MONTHS = tuple(month for month in MONTHS if month != "may")
 _HISTORY_TURNS = 6
 _CLOSEST = 3
+_MIN_PASSAGE_CHARS = 200  # shortest cut of a passage worth quoting when even one whole passage does not fit
 
 
 @dataclass(frozen=True)
@@ -94,19 +100,23 @@ class Citation:
 
 @dataclass(frozen=True)
 class Answer:
-    """The final answer. ``dropped_citations`` lists [n] the model wrote that match no passage (removed)."""
+    """The final answer. ``dropped_citations`` lists [n] the model wrote that match no passage (removed);
+    ``dropped_passages`` counts the lowest-ranked retrieved passages left out of the prompt because they did
+    not fit the model's context window."""
 
     answer: str
     refused: bool
     citations: list[Citation]
     question: str = ""
     dropped_citations: list[int] = field(default_factory=list)
+    dropped_passages: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "answer": self.answer,
             "refused": self.refused,
             "citations": [citation.to_dict() for citation in self.citations],
+            "dropped_passages": self.dropped_passages,
         }
 
 
@@ -117,8 +127,8 @@ AnswerEvent = str | Answer  # text deltas as generated, then exactly one Answer
 
 
 def _quote(text: str) -> str:
-    """Passage text that cannot close or open the quoting tags."""
-    return _QUOTE_BREAKERS.sub(lambda m: f"&lt;{m.group(1)}{m.group(2)}", text)
+    """Untrusted text that cannot close or open the quoting tags nor form a chat-template control token."""
+    return escape_special_tokens(_QUOTE_BREAKERS.sub(lambda m: f"&lt;{m.group(1)}{m.group(2)}", text))
 
 
 def _page(metadata: Mapping[str, Any]) -> int | None:
@@ -148,12 +158,12 @@ def build_messages(
     for n, passage in enumerate(passages, start=1):
         citation = citation_for(n, passage)
         where = f' page="{citation.page}"' if citation.page is not None else ""
-        name = Path(citation.source).name.replace('"', "'")
+        name = _quote(Path(citation.source).name.replace('"', "'"))
         body = _quote(passage.page_content[:max_chars])
         quoted.append(f'<passage n="{n}" source="{name}"{where}>\n{body}\n</passage>')
     user = (
         "<documents>\n" + "\n".join(quoted) + "\n</documents>\n\n"
-        f"Question: {question}\n"
+        f"Question: {_quote(question)}\n"
         "Answer in full sentences from the passages above only, each sentence ending with its [n]."
     )
     return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
@@ -240,23 +250,33 @@ def grounding_problem(text: str, question: str, passages: Sequence[Document]) ->
     return None
 
 
+def standalone_line(reply: str) -> str:
+    """The question in a condensing reply: chatty preamble lines ("Sure! Here is the standalone question:")
+    are skipped, and the last line that ends with "?" wins over other lines ("" when nothing is left)."""
+    lines = [_QUESTION_LABEL.sub("", line.strip()).strip().strip('"').strip() for line in reply.splitlines()]
+    lines = [line for line in lines if line and not line.endswith(":") and not _PREAMBLE.match(line)]
+    return next((line for line in reversed(lines) if line.endswith("?")), lines[0] if lines else "")
+
+
 def condense_question(question: str, history: Sequence[ChatMessage], chat_model: ChatModel) -> str:
-    """A standalone version of a follow-up question (the question itself when there is no history)."""
+    """A standalone version of a follow-up question (the question itself when there is no history); when the
+    model's reply holds no usable question, the last user turn followed by the question."""
     turns = [turn for turn in history if turn.get("role") in ("user", "assistant")][-_HISTORY_TURNS:]
     if not turns:
         return question
-    conversation = "\n".join(f"{turn['role']}: {turn['content'][:500]}" for turn in turns)
+    conversation = "\n".join(f"{turn['role']}: {_quote(turn['content'][:500])}" for turn in turns)
     reply = chat_model.generate(
         [
             {"role": "system", "content": CONDENSE_PROMPT},
-            {"role": "user", "content": f"Conversation:\n{conversation}\n\nLast question: {question}"},
+            {
+                "role": "user",
+                "content": f"Conversation:\n{conversation}\n\nLast question: {_quote(question)}",
+            },
         ],
         max_new_tokens=96,
         temperature=0.0,
     )
-    lines = [line.strip() for line in reply.strip().splitlines() if line.strip()]
-    standalone = re.sub(r"^(standalone question|question)\s*:\s*", "", lines[0], flags=re.I) if lines else ""
-    standalone = standalone.strip().strip('"')
+    standalone = standalone_line(reply)
     if not standalone or len(standalone) > 3 * len(question) + 200:
         last_user = next((t["content"] for t in reversed(turns) if t["role"] == "user"), "")
         return f"{last_user} {question}".strip()
@@ -276,6 +296,10 @@ class Answerer:
         min_relevance: refuse without asking the model when the best passage's ``dense_score`` is lower;
             None takes the retriever's ``config.min_relevance``.
         max_passage_chars: each passage is cut to this length in the prompt.
+        max_new_tokens: reply length; None takes the chat model's ``config.max_new_tokens``.
+
+    When the chat model has a ``config``, the prompt is kept within its ``context_window`` minus the reply
+    length: lowest-ranked passages are dropped first, then the one left is shortened.
     """
 
     def __init__(
@@ -300,9 +324,47 @@ class Answerer:
         self.max_passage_chars = max_passage_chars
         self.max_new_tokens = max_new_tokens
 
-    def _refusal(self, question: str, passages: Sequence[Document]) -> Answer:
+    def _refusal(self, question: str, passages: Sequence[Document], dropped_passages: int = 0) -> Answer:
         closest = [citation_for(n, p) for n, p in enumerate(passages[:_CLOSEST], start=1)]
-        return Answer(REFUSAL, refused=True, citations=closest, question=question)
+        return Answer(
+            REFUSAL, refused=True, citations=closest, question=question, dropped_passages=dropped_passages
+        )
+
+    def _fitted_prompt(
+        self, question: str, passages: Sequence[Document]
+    ) -> tuple[list[ChatMessage], list[Document]]:
+        """The prompt with the most passages (best first, then shortened) that leaves room for the reply
+        in the model's context window, and the passages it quotes.
+
+        Raises:
+            BadInputError: the question alone does not fit the context window.
+        """
+        config = self.chat_model.config
+        if config is None:  # an unknown window: nothing to budget against
+            return build_messages(question, passages, max_chars=self.max_passage_chars), list(passages)
+        reply = self.max_new_tokens or config.max_new_tokens
+        room = config.context_window - reply
+
+        def prompt(kept: int, max_chars: int = self.max_passage_chars) -> list[ChatMessage] | None:
+            messages = build_messages(question, passages[:kept], max_chars=max_chars)
+            return messages if self.chat_model.prompt_tokens(messages) <= room else None
+
+        fitted = prompt(len(passages))
+        if fitted is not None:
+            return fitted, list(passages)
+        low, high = 1, len(passages) - 1  # the most passages that fit, by bisection (fewer never take more)
+        while low < high:
+            middle = (low + high + 1) // 2
+            low, high = (middle, high) if prompt(middle) is not None else (low, middle - 1)
+        max_chars = self.max_passage_chars
+        while (fitted := prompt(low, max_chars)) is None and max_chars > _MIN_PASSAGE_CHARS:
+            max_chars = max(max_chars // 2, _MIN_PASSAGE_CHARS)
+        if fitted is None:
+            raise BadInputError(
+                f"The question and a {reply}-token reply do not fit the model's {config.context_window}-token "
+                "context window; shorten the question, lower llm.max_new_tokens or raise llm.context_window."
+            )
+        return fitted, list(passages[:low])
 
     def stream(
         self,
@@ -314,7 +376,7 @@ class Answerer:
         """Yield the answer's text as the model writes it, then the checked ``Answer``.
 
         Raises:
-            BadInputError: the question is empty.
+            BadInputError: the question is empty, or too long for the model's context window.
         """
         if not isinstance(question, str) or not question.strip():
             raise BadInputError("The question is empty; type what you want to find in the documents.")
@@ -328,27 +390,41 @@ class Answerer:
             yield REFUSAL
             yield self._refusal(standalone, passages)
             return
-        messages = build_messages(standalone, passages, max_chars=self.max_passage_chars)
+        messages, quoted = self._fitted_prompt(standalone, passages)
+        left_out = len(passages) - len(quoted)
+        if left_out:
+            log.info(
+                "left %d of %d passages out of the prompt to fit the context window", left_out, len(passages)
+            )
         text = ""
         for delta in self.chat_model.stream(messages, max_new_tokens=self.max_new_tokens):
             text += delta
             yield delta
-        cleaned, cited, dropped = check_citations(text, len(passages))
+        cleaned, cited, dropped = check_citations(text, len(quoted))
         if dropped:
             log.warning("removed citations to passages that do not exist: %s", dropped)
         if declined(cleaned, cited):
-            yield self._refusal(standalone, passages)
+            yield self._refusal(standalone, quoted, left_out)
             return
-        problem = grounding_problem(cleaned, standalone, passages)
+        problem = grounding_problem(cleaned, standalone, quoted)
         if problem:
             log.info("refused after generation: the draft was not grounded in the passages")
-            yield self._refusal(standalone, passages)
+            yield self._refusal(standalone, quoted, left_out)
             return
         if not cited:
-            cleaned, cited, _ = check_citations(attribute_sentences(cleaned, passages), len(passages))
-        citations = [citation_for(n, passages[n - 1]) for n in sorted(cited)]
+            cleaned, cited, _ = check_citations(attribute_sentences(cleaned, quoted), len(quoted))
+        if not cited:  # no passage holds the answer's words: an unsupported answer is not given
+            log.info("refused after generation: no passage supports any sentence of the draft")
+            yield self._refusal(standalone, quoted, left_out)
+            return
+        citations = [citation_for(n, quoted[n - 1]) for n in sorted(cited)]
         yield Answer(
-            cleaned, refused=False, citations=citations, question=standalone, dropped_citations=dropped
+            cleaned,
+            refused=False,
+            citations=citations,
+            question=standalone,
+            dropped_citations=dropped,
+            dropped_passages=left_out,
         )
 
     def ask(

@@ -2,9 +2,10 @@
 
 Each Document (a page, a section, a table row) is chunked on its own, so a chunk never spans two pages,
 sections or rows. Inside it the text is cut into sentences (table rows: lines), those are packed greedily up
-to ``chunk_tokens``, preferring to end a chunk at a paragraph break once it is half full, and the next
-chunk starts with the previous chunk's last whole sentences up to ``overlap_tokens``. Only a sentence longer
-than the budget is cut further (at line breaks, then words, then characters).
+to ``chunk_tokens`` (and ``chunk_tokens * MAX_CHARS_PER_TOKEN`` characters), preferring to end a chunk at a
+paragraph break once it is half full, and the next chunk starts with the previous chunk's last whole
+sentences up to ``overlap_tokens``. Only a sentence longer than the budget is cut further (at line breaks,
+then words, then characters).
 
 langchain-text-splitters' recursive splitter overlaps by whatever unit it last merged (often whole
 paragraphs, so often not at all) and returns no offsets, so the packing here is done directly on spans.
@@ -24,6 +25,10 @@ TokenCounter = Callable[[str], int]
 
 MODEL_MAX_TOKENS = 256  # MiniLM's max_seq_length
 _SPECIAL_TOKENS = 2  # [CLS] and [SEP] take two of those positions
+# Chunks are also capped in characters: WordPiece reads a word of a script it lacks (Thai) or of over 100
+# characters as one [UNK] token, so 200 such "tokens" can be 20,000+ characters that embed as noise and flood
+# the LLM prompt. Text the model can read averages 4-5 characters per token, so this cap binds only on [UNK].
+MAX_CHARS_PER_TOKEN = 6
 _ROW_TYPES = frozenset({"csv", "xlsx"})
 _LOCATOR_KEYS = ("page", "sheet", "row", "section")
 
@@ -78,9 +83,10 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
 def _fit(
     text: str, start: int, end: int, levels: list[re.Pattern[str]], count: TokenCounter, budget: int
 ) -> list[tuple[int, int, int]]:
-    """(start, end, tokens) pieces of at most ``budget`` tokens, cut at the first level where they fit."""
+    """(start, end, tokens) pieces of at most ``budget`` tokens and ``budget * MAX_CHARS_PER_TOKEN``
+    characters, cut at the first level where they fit."""
     tokens = count(text[start:end])
-    if tokens <= budget:
+    if tokens <= budget and end - start <= budget * MAX_CHARS_PER_TOKEN:
         return [(start, end, tokens)]
     if levels:
         pieces = _pieces(text, start, end, levels[0])
@@ -100,7 +106,8 @@ def _spans(text: str, rows: bool, count: TokenCounter, budget: int) -> list[_Spa
     if start >= end:
         return []
     tokens = count(text[start:end])
-    if tokens <= budget:  # the common case for rows and short sections: one chunk, one count
+    # The common case for rows and short sections: one chunk, one count.
+    if tokens <= budget and end - start <= budget * MAX_CHARS_PER_TOKEN:
         return [_Span(start, end, tokens, True)]
     unit = _LINE_BREAK if rows else _SENTENCE_END
     fallback = [_SENTENCE_END, _WHITESPACE] if rows else [_LINE_BREAK, _WHITESPACE]
@@ -118,10 +125,15 @@ def _pack(
     text: str, spans: list[_Span], count: TokenCounter, config: ChunkingConfig
 ) -> Iterable[tuple[int, int]]:
     """Index ranges [i, j) of spans per chunk: greedy fill, paragraph-aware ends, whole-sentence overlap."""
+    max_chars = config.chunk_tokens * MAX_CHARS_PER_TOKEN
     i = 0
     while i < len(spans):
         j, total = i, 0
-        while j < len(spans) and total + spans[j].tokens <= config.chunk_tokens:
+        while (
+            j < len(spans)
+            and total + spans[j].tokens <= config.chunk_tokens
+            and spans[j].end - spans[i].start <= max_chars
+        ):
             if j > i and spans[j].opens_paragraph and total >= config.chunk_tokens // 2:
                 break
             total += spans[j].tokens
@@ -133,7 +145,12 @@ def _pack(
         if j >= len(spans):
             return
         back, carried, room = j, 0, min(config.overlap_tokens, config.chunk_tokens - spans[j].tokens)
-        while back - 1 > i and carried + spans[back - 1].tokens <= room:  # leave room for new text
+        while (  # the overlap's size, in tokens and characters, leaving room for the next span
+            back - 1 > i
+            and carried + spans[back - 1].tokens <= room
+            and spans[j - 1].end - spans[back - 1].start <= config.overlap_tokens * MAX_CHARS_PER_TOKEN
+            and spans[j].end - spans[back - 1].start <= max_chars
+        ):
             back -= 1
             carried += spans[back].tokens
         i = back

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shutil
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -29,6 +30,17 @@ from genai_models.runtime import resolve_device
 log = logging.getLogger(__name__)
 
 ChatMessage = dict[str, str]  # {"role": "system"|"user"|"assistant", "content": "..."}
+
+# Strings that chat templates and tokenisers turn into control tokens (ChatML, Llama 2/3, Gemma, Mistral,
+# DeepSeek): inside a message's content they would end the message and open a new, e.g. system, one.
+_SPECIAL_TOKEN = re.compile(
+    r"<[|\uff5c][^<>\n]{0,64}?[|\uff5c]>"  # <|im_start|>, <|eot_id|>, DeepSeek's fullwidth bars
+    r"|</?s>|<(?:unk|pad|bos|eos|start_of_turn|end_of_turn)>|\[/?INST\]|<</?SYS>>",
+    re.IGNORECASE,
+)
+# Chat-template tokens around each message (role header, end marker) when the exact template is not used.
+_TEMPLATE_TOKENS_PER_MESSAGE = 8
+_CHARS_PER_TOKEN_ESTIMATE = 3  # below the ~4 of English text, so estimated prompts err on the long side
 
 
 class LLMConfig(BaseModel):
@@ -56,9 +68,23 @@ class LLMConfig(BaseModel):
 
 
 class ChatModel(ABC):
-    """A chat model: implement ``stream``; ``generate`` joins it."""
+    """A chat model: implement ``stream``; ``generate`` joins it.
+
+    ``config`` (None when unknown) gives the context window and default reply length that callers budget
+    prompts against; backends with a tokenizer override ``count_tokens`` to count exactly.
+    """
 
     name: str = "chat-model"
+    config: LLMConfig | None = None
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens in ``text``, estimated from its length (backends with a tokenizer count exactly)."""
+        return -(-len(text) // _CHARS_PER_TOKEN_ESTIMATE)
+
+    def prompt_tokens(self, messages: Sequence[ChatMessage]) -> int:
+        """Tokens the prompt of ``messages`` takes: their contents plus the chat template's markers."""
+        content = sum(self.count_tokens(message["content"]) for message in messages)
+        return content + _TEMPLATE_TOKENS_PER_MESSAGE * (len(messages) + 1)  # +1: the reply's header
 
     @abstractmethod
     def stream(
@@ -79,6 +105,7 @@ class ChatModel(ABC):
 
 
 def _check_messages(messages: Sequence[ChatMessage]) -> list[ChatMessage]:
+    """Valid messages, with special-token strings in their content neutralised (see ``escape_special_tokens``)."""
     if not messages:
         raise BadInputError("A chat request needs at least one message.")
     checked = []
@@ -89,8 +116,38 @@ def _check_messages(messages: Sequence[ChatMessage]) -> list[ChatMessage]:
                 f"Message {index} must be {{'role': 'system'|'user'|'assistant', 'content': str}}, "
                 f"got role={role!r} and content of type {type(content).__name__}."
             )
-        checked.append({"role": role, "content": content})
+        checked.append({"role": role, "content": escape_special_tokens(content)})
     return checked
+
+
+def _until_stop(pieces: Iterable[str], stop: Sequence[str]) -> Iterator[str]:
+    """``pieces`` up to the first stop marker, which is never emitted, not even in part: text that may be the
+    start of a marker split across pieces (``"\\n\\nQues"`` of ``"\\n\\nQuestion:"``) is held back until the
+    next piece shows whether it is one."""
+    markers = [marker for marker in stop if marker]
+    produced, emitted = "", 0
+    for piece in pieces:
+        produced += piece
+        # A marker cannot start before ``emitted``: any text that could begin one was held back.
+        cut = min((at for marker in markers if (at := produced.find(marker, emitted)) >= 0), default=-1)
+        if cut >= 0:
+            if cut > emitted:
+                yield produced[emitted:cut]
+            return
+        held = max(
+            (
+                size
+                for marker in markers
+                for size in range(1, len(marker))
+                if produced.endswith(marker[:size])
+            ),
+            default=0,
+        )
+        if len(produced) - held > emitted:
+            yield produced[emitted : len(produced) - held]
+            emitted = len(produced) - held
+    if len(produced) > emitted:  # the reply ended on the start of a marker that never came
+        yield produced[emitted:]
 
 
 def requantized(gguf_path: Path, fmt: str, cache_dir: Path) -> Path:
@@ -157,6 +214,7 @@ class LlamaCppChat(ChatModel):
         return len(self._llama.tokenize(text.encode(), add_bos=False, special=False))
 
     def stream(self, messages, *, max_new_tokens=None, temperature=None, stop=None):
+        """llama.cpp applies ``stop`` itself and holds back text that may be the start of a stop marker."""
         messages = _check_messages(messages)
         with self._lock:
             chunks = self._llama.create_chat_completion(
@@ -263,17 +321,8 @@ class TransformersChat(ChatModel):
         with self._lock:
             worker = threading.Thread(target=generate, daemon=True)
             worker.start()
-            produced, emitted = "", 0
             try:
-                for text in streamer:
-                    produced += text
-                    cut = min((produced.find(m) for m in stop or () if m in produced), default=-1)
-                    end = cut if cut >= 0 else len(produced)
-                    if end > emitted:
-                        yield produced[emitted:end]
-                        emitted = end
-                    if cut >= 0:
-                        break
+                yield from _until_stop(streamer, stop or ())
             finally:
                 halt.set()
                 worker.join()
@@ -310,6 +359,13 @@ class OpenAIChat(ChatModel):
 
 
 # PUBLIC API
+
+
+def escape_special_tokens(text: str) -> str:
+    """``text`` with every string a tokenizer would read as a chat control token (``<|im_start|>``,
+    ``</s>``, ``[INST]`` ...) broken by HTML-escaping its brackets, so quoted or typed text can never end its
+    message and open a new one; escaped text no longer matches, so escaping twice changes nothing."""
+    return _SPECIAL_TOKEN.sub(lambda m: m.group().replace("<", "&lt;").replace("[", "&#91;"), text)
 
 
 def llama_cpp_available() -> bool:

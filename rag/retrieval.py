@@ -2,14 +2,15 @@
 
 Dense search finds paraphrases; BM25 finds exact terms (policy numbers, drug names, clause titles) that a
 small embedding model blurs. Reciprocal rank fusion (RRF) adds ``1 / (rrf_k + rank)`` from each list, so the
-two scales never need calibrating against each other. Near-duplicate passages (overlapping chunks, a
-paragraph repeated across files) are dropped so the top-k say k different things. A cross-encoder reranker
-runs only when the user configures a local model folder; none ships with the toolkit.
+two scales never need calibrating against each other. Near-duplicate passages (overlapping chunks of one
+file, a paragraph repeated word for word across files) are dropped so the top-k say k different things; files
+made from one template (invoices, plans, claims) differ only in their facts and are all kept. A cross-encoder
+reranker runs only when the user configures a local model folder; none ships with the toolkit.
 
 The BM25 side index is built from the texts stored in the collection itself, lazily and once per
 collection ``version`` (see ``rag.vectorstore``), so it can never disagree with Chroma. It is a sparse
-matrix of precomputed BM25Okapi term weights (the formula of ``rank_bm25``): a query is a sum of a few
-columns, milliseconds at 100k chunks, where ``rank_bm25`` loops over every document in Python.
+matrix of precomputed BM25 term weights (``rank_bm25``'s BM25Okapi with Lucene's idf): a query is a sum of a
+few columns, milliseconds at 100k chunks, where ``rank_bm25`` loops over every document in Python.
 """
 
 from __future__ import annotations
@@ -43,6 +44,9 @@ _STOPWORD_TEXT = (
     "you your"
 )
 _STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+# Metadata retrieval writes on every passage: values stored under these names (e.g. by an ingest's extra
+# metadata before they were reserved) are dropped so they can never pose as a ranking or evidence score.
+_SCORE_KEYS = frozenset({"score", "dense_score", "bm25_score", "rerank_score"})
 
 
 class RetrievalConfig(BaseModel):
@@ -57,7 +61,9 @@ class RetrievalConfig(BaseModel):
     fetch_k: int = Field(30, ge=1, le=1000, description="candidates taken from each side before fusion")
     rrf_k: int = Field(60, ge=1, description="reciprocal rank fusion constant")
     min_relevance: float = Field(0.43, ge=-1.0, le=1.0, description="refuse below this cosine similarity")
-    dedup_jaccard: float = Field(0.8, gt=0.0, le=1.0, description="drop a passage this similar to a kept one")
+    dedup_jaccard: float = Field(
+        0.8, gt=0.0, le=1.0, description="drop a chunk this similar to a kept chunk of the same file"
+    )
     reranker: str | None = Field(None, description="local sentence-transformers CrossEncoder folder")
 
     @model_validator(mode="after")
@@ -76,15 +82,19 @@ def tokenize(text: str) -> list[str]:
 
 
 class SparseBM25:
-    """BM25Okapi (k1, b and the epsilon idf floor as in ``rank_bm25``) as a sparse term-weight matrix.
+    """BM25 as a sparse term-weight matrix: ``rank_bm25``'s BM25Okapi term frequency part (k1, b) with
+    Lucene's idf ``log(1 + (N - df + 0.5) / (df + 0.5))``.
+
+    Why Lucene's idf: Okapi's ``log((N - df + 0.5) / (df + 0.5))`` is negative for a term in more than half
+    the documents, and ``rank_bm25``'s floor for it (a fraction of the mean idf) is negative too in a small
+    collection of similar files, so the one invoice that holds the asked-for number scored below zero. Lucene's
+    idf is positive for every term: a document scores above zero exactly when it holds a query term.
 
     Args:
         corpus: tokenised documents (see ``tokenize``).
     """
 
-    def __init__(
-        self, corpus: Sequence[Sequence[str]], *, k1: float = 1.5, b: float = 0.75, epsilon: float = 0.25
-    ):
+    def __init__(self, corpus: Sequence[Sequence[str]], *, k1: float = 1.5, b: float = 0.75):
         from scipy import sparse
 
         if k1 < 0 or not 0 <= b <= 1:
@@ -110,9 +120,7 @@ class SparseBM25:
             shape=(size, terms),
         )
         document_frequency = np.bincount(tf.indices, minlength=terms).astype(np.float64)
-        idf = np.log(size - document_frequency + 0.5) - np.log(document_frequency + 0.5)
-        if terms:
-            idf[idf < 0] = epsilon * idf.mean()
+        idf = np.log1p((size - document_frequency + 0.5) / (document_frequency + 0.5))
         average_length = lengths.mean() if size and lengths.mean() > 0 else 1.0
         norm = k1 * (1 - b + b * lengths / average_length)
         weights = tf.copy()
@@ -185,12 +193,44 @@ def _chroma_where(filters: Filters) -> dict[str, Any] | None:
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
 
-def _words(text: str) -> frozenset[str]:
-    return frozenset(_WORD.findall(text.lower()))
+def _check_filter_keys(filters: Filters) -> None:
+    """Raises BadInputError for a key Chroma would read as an operator (``$contains``) or a field (``#id``)."""
+    for key in filters:
+        if not isinstance(key, str) or not key or key.startswith(("$", "#")):
+            raise BadInputError(
+                f"Filter key {key!r} is not a metadata name; filter on a stored key such as claim_id=C-1 "
+                "(keys cannot be empty or start with '$' or '#')."
+            )
 
 
-def _near_duplicate(words: frozenset[str], kept: list[frozenset[str]], threshold: float) -> bool:
-    return any(len(words & other) / max(len(words | other), 1) >= threshold for other in kept)
+@dataclass(frozen=True)
+class _Kept:
+    """What de-duplication compares of a passage already kept."""
+
+    source: str
+    text: str  # lower-cased, whitespace collapsed
+    words: frozenset[str]
+
+
+def _kept(document: Document) -> _Kept:
+    text = " ".join(document.page_content.lower().split())
+    return _Kept(str(document.metadata.get("source", "")), text, frozenset(_WORD.findall(text)))
+
+
+def _near_duplicate(candidate: _Kept, kept: list[_Kept], threshold: float) -> bool:
+    """The same text from any file, or an overlapping chunk of the same file (word-set Jaccard >= threshold).
+
+    Other files are never compared by overlap: files made from one template (the Gold and the Silver plan,
+    forty claim letters) share most of their words and differ only in the facts asked about.
+    """
+    return any(
+        candidate.text == other.text
+        or (
+            candidate.source == other.source
+            and len(candidate.words & other.words) / max(len(candidate.words | other.words), 1) >= threshold
+        )
+        for other in kept
+    )
 
 
 @lru_cache(maxsize=2)
@@ -255,6 +295,7 @@ class HybridRetriever(BaseRetriever):
         index = side_index(self.store, self.collection)
         scores = index.bm25.scores(tokenize(query))
         rows = index.rows_matching(filters)
+        # Every idf is positive, so a score above zero means the row holds at least one query term.
         candidates = np.flatnonzero(scores > 0) if rows is None else rows[scores[rows] > 0]
         if candidates.size > self.config.fetch_k:
             top = np.argpartition(-scores[candidates], self.config.fetch_k - 1)[: self.config.fetch_k]
@@ -282,14 +323,16 @@ class HybridRetriever(BaseRetriever):
         if conflicts:
             raise BadInputError(f"Filter(s) {', '.join(conflicts)} conflict with this retriever's scope.")
         scope = {**self.filters, **(filters or {})}
+        _check_filter_keys(scope)
         mode = self.config.mode
         dense = self._dense(query, scope) if mode in ("dense", "hybrid") else []
         lexical = self._bm25(query, scope) if mode in ("bm25", "hybrid") else []
         found: dict[str, Document] = {}
         for side, hits in (("dense_score", dense), ("bm25_score", lexical)):
             for chunk_id, text, metadata, score in hits:
+                stored = {key: value for key, value in metadata.items() if key not in _SCORE_KEYS}
                 document = found.setdefault(
-                    chunk_id, Document(id=chunk_id, page_content=text, metadata=metadata)
+                    chunk_id, Document(id=chunk_id, page_content=text, metadata=stored)
                 )
                 document.metadata[side] = round(score, 6)
         if mode == "hybrid":
@@ -302,15 +345,15 @@ class HybridRetriever(BaseRetriever):
         else:
             hits = dense or lexical
             ranking, scores = [h[0] for h in hits], {h[0]: h[3] for h in hits}
-        passages, kept_words = [], []
+        passages, kept = [], []
         limit = self.config.fetch_k if self.config.reranker else self.config.k
         for chunk_id in ranking:
-            words = _words(found[chunk_id].page_content)
-            if _near_duplicate(words, kept_words, self.config.dedup_jaccard):
+            candidate = _kept(found[chunk_id])
+            if _near_duplicate(candidate, kept, self.config.dedup_jaccard):
                 continue
             found[chunk_id].metadata["score"] = round(scores[chunk_id], 6)
             passages.append(found[chunk_id])
-            kept_words.append(words)
+            kept.append(candidate)
             if len(passages) == limit:
                 break
         if self.config.reranker and passages:

@@ -34,7 +34,14 @@ _READERS: dict[str, tuple[str, Reader]] = {
     ".csv": ("csv", read_csv),
     ".xlsx": ("xlsx", read_xlsx),
 }
-_RESERVED_KEYS = frozenset({"source", "sha256", "title", "doc_type", "page", "row", "section", "sheet"})
+_READER_KEYS = frozenset({"source", "sha256", "title", "doc_type", "page", "row", "section", "sheet"})
+# Set on every chunk by rag's chunking and retrieval (data_connectors cannot import rag, so they are listed
+# here): a user's value under one of them would break offsets or pose as a relevance score.
+_INDEX_KEYS = frozenset(
+    {"chunk_id", "chunk_index", "char_start", "char_end", "row_split"}
+    | {"score", "dense_score", "bm25_score", "rerank_score"}
+)
+_RESERVED_KEYS = _READER_KEYS | _INDEX_KEYS
 _MAX_REASON_CHARS = 300
 
 
@@ -48,13 +55,18 @@ def _validate_extra(extra_metadata: Mapping[str, str] | None) -> dict[str, str]:
     for key, value in extra.items():
         if key in _RESERVED_KEYS:
             raise BadInputError(
-                f"metadata key {key!r} is set by the reader and cannot be overridden; "
+                f"metadata key {key!r} is set by the reader or the index and cannot be overridden; "
                 f"use a key other than {', '.join(sorted(_RESERVED_KEYS))}"
             )
         if not isinstance(key, str) or not key or not isinstance(value, str):
             raise BadInputError(
                 f"extra metadata must map non-empty strings to strings, got {key!r}: {value!r}; "
                 "pass it as key=value"
+            )
+        if key.startswith(("$", "#")):
+            raise BadInputError(
+                f"metadata key {key!r} starts with {key[0]!r}, which the vector store reserves for its "
+                "operators and fields; use a key that starts with a letter, e.g. claim_id"
             )
     return extra
 
@@ -167,7 +179,8 @@ def load_documents(
     ``row`` and ``sheet``; ``extra_metadata`` (e.g. ``claim_id``) is added to every Document.
 
     Raises:
-        BadInputError: ``max_file_mb`` is not positive or ``extra_metadata`` overrides a reader's key.
+        BadInputError: ``max_file_mb`` is not positive, or ``extra_metadata`` overrides a key of the reader
+            or the index, or has a key starting with ``$`` or ``#``.
         Unreadable files never raise: they are listed in ``LoadResult.failed`` with their reason.
     """
     if not max_file_mb > 0:

@@ -1,4 +1,9 @@
-"""HTML and Markdown (headings become sections) and plain text (one Part)."""
+"""HTML and Markdown (headings become sections) and plain text (one Part).
+
+Only text a reader sees is indexed: HTML elements hidden from display (``hidden``, ``aria-hidden="true"``,
+``display: none``, ``visibility: hidden``) are dropped, since invisible text can carry instructions aimed at
+the LLM, and Markdown YAML front matter is metadata (its ``title:`` becomes the title), not body text.
+"""
 
 from __future__ import annotations
 
@@ -27,8 +32,10 @@ _BLOCK_TAGS = frozenset(
     }
 )  # fmt: skip
 _SPACES = re.compile(r"[ \t\r\n\f\v]+")
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 
-_FENCE = re.compile(r"^\s{0,3}(```|~~~)")
+_FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})(.*)$")
+_FRONT_MATTER_TITLE = re.compile(r"^title\s*:\s*(.*?)\s*$", re.IGNORECASE)
 _ATX_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
 _SETEXT_UNDERLINE = re.compile(r"^\s{0,3}(=+|-+)\s*$")
 _NOT_SETEXT_TEXT = ("|", "-", "*", "+", ">", "#", "`", "~")
@@ -38,6 +45,15 @@ _MD_INLINE = re.compile(r"[*`]+|(?<!\w)_+|_+(?!\w)|<[^>]+>|\[([^\]]*)\]\([^)]*\)
 def _clean_md_heading(text: str) -> str:
     """``**§ 164.404 Notification**`` -> ``§ 164.404 Notification`` (links keep their label)."""
     return _SPACES.sub(" ", _MD_INLINE.sub(lambda m: m.group(1) or "", text)).strip()
+
+
+def _hidden(tag) -> bool:
+    """The element is not displayed, so a reader never sees its text."""
+    return (
+        tag.has_attr("hidden")
+        or str(tag.get("aria-hidden", "")).strip().lower() == "true"
+        or bool(_HIDDEN_STYLE.search(str(tag.get("style", ""))))
+    )
 
 
 def _html_table(table) -> list[str]:
@@ -89,7 +105,7 @@ class _HtmlSections:
 
     def visit(self, tag) -> None:
         name = tag.name.lower()
-        if name in _DROPPED_TAGS:
+        if name in _DROPPED_TAGS or _hidden(tag):
             return
         if name in _HEADING_TAGS:
             heading = _SPACES.sub(" ", tag.get_text(" ")).strip()
@@ -120,7 +136,8 @@ class _HtmlSections:
 
 
 def read_html(data: bytes) -> ParsedFile:
-    """Scripts, styles and other non-content elements are dropped; ``<title>`` is the title."""
+    """Scripts, styles, hidden elements and other non-content elements are dropped; ``<title>`` is the
+    title."""
     from bs4 import BeautifulSoup
 
     if b"\x00" in data:
@@ -128,7 +145,11 @@ def read_html(data: bytes) -> ParsedFile:
     soup = BeautifulSoup(data, "html.parser")
     title_tag = soup.find("title")
     title = _SPACES.sub(" ", title_tag.get_text()).strip() if title_tag else ""
-    headings = [tag for tag in soup.find_all(list(_HEADING_TAGS)) if tag.get_text(strip=True)]
+    headings = [
+        tag
+        for tag in soup.find_all(list(_HEADING_TAGS))
+        if tag.get_text(strip=True) and not any(_hidden(element) for element in (tag, *tag.parents))
+    ]
     levels = [_HEADING_TAGS[tag.name] for tag in headings]
     walker = _HtmlSections(headings[0] if _first_is_title(levels) else None)
     walker.walk(soup.body or soup)
@@ -144,19 +165,41 @@ def _front_matter_end(lines: list[str]) -> int:
     return closing + 1 if closing is not None else 0
 
 
+def _front_matter_title(lines: list[str]) -> str | None:
+    """The top-level ``title:`` of the front matter lines (quotes removed), if it has one."""
+    for line in lines:
+        match = _FRONT_MATTER_TITLE.match(line)
+        if match and match.group(1).strip("\"'").strip():
+            return match.group(1).strip("\"'").strip()
+    return None
+
+
+def _closes(fence: str, line: str) -> bool:
+    """``line`` closes a code block opened by ``fence``: the same character, at least as many, nothing after."""
+    match = _FENCE.match(line)
+    return (
+        bool(match)
+        and match.group(1)[0] == fence[0]
+        and len(match.group(1)) >= len(fence)
+        and not (match.group(2).strip())
+    )
+
+
 def _markdown_headings(lines: list[str]) -> dict[int, tuple[int, str]]:
     """Line index -> (level, heading) for ATX and setext headings outside code fences; a setext underline
     maps to level 0 so it is dropped with its heading."""
     headings: dict[int, tuple[int, str]] = {}
-    in_fence = False
+    fence = ""  # the opening fence (``` or ~~~, or longer) while inside a code block
     body_start = _front_matter_end(lines)
     for i, line in enumerate(lines):
         if i < body_start:
             continue
-        if _FENCE.match(line):
-            in_fence = not in_fence
+        if fence:
+            fence = "" if _closes(fence, line) else fence
             continue
-        if in_fence:
+        opening = _FENCE.match(line)
+        if opening:
+            fence = opening.group(1)
             continue
         atx = _ATX_HEADING.match(line)
         underline = _SETEXT_UNDERLINE.match(line) if i and i - 1 not in headings else None
@@ -175,11 +218,17 @@ def _first_is_title(levels: list[int]) -> bool:
 
 
 def read_markdown(data: bytes) -> ParsedFile:
-    """Headings open sections (a lone first ``# Title`` is the title, not a section); the body stays as is."""
+    """Headings open sections (a lone first ``# Title`` is the title, not a section); the body stays as is.
+    YAML front matter is left out of the text; its ``title:``, when present, is the title."""
     lines = decode_text(data).split("\n")
+    body_start = _front_matter_end(lines)
     headings = _markdown_headings(lines)
     real = [(i, level, heading) for i, (level, heading) in sorted(headings.items()) if level]
-    title_line = real[0][0] if _first_is_title([level for _, level, _ in real]) else None
+    declared = _front_matter_title(lines[1 : body_start - 1]) if body_start else None
+    first = real[0][2] if real else None
+    # A lone first H1 is the title, unless the front matter names another one: then it is a section.
+    is_title = _first_is_title([level for _, level, _ in real]) and declared in (None, first)
+    title_line = real[0][0] if is_title else None
     parts: list[Part] = []
     stack: list[tuple[int, str]] = []
     body: list[str] = []
@@ -190,7 +239,7 @@ def read_markdown(data: bytes) -> ParsedFile:
             parts.append(with_section(text, stack))
         body.clear()
 
-    for i, line in enumerate(lines):
+    for i, line in enumerate(lines[body_start:], body_start):
         if i not in headings:
             body.append(line)
         elif headings[i][0]:
@@ -198,7 +247,7 @@ def read_markdown(data: bytes) -> ParsedFile:
             if i != title_line:
                 push_heading(stack, *headings[i])
     flush()
-    return ParsedFile(parts=parts, title=real[0][2] if real else None)
+    return ParsedFile(parts=parts, title=declared or first)
 
 
 def read_text(data: bytes) -> ParsedFile:

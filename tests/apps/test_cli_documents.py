@@ -70,7 +70,7 @@ def test_ingest_search_ask_collections(env, monkeypatch):
     monkeypatch.setattr("apps.services.Services.chat_model", lambda self: CitingChat())
     result, answer = _run(env, "ask", "What is the breach deadline?", "--collection", "cli-kb", "--json")
     assert result.exit_code == 0, result.output
-    assert list(answer) == ["answer", "refused", "citations"]
+    assert list(answer) == ["answer", "refused", "citations", "dropped_passages"]
     assert answer["answer"] == "Within 60 days [1]." and answer["refused"] is False
     assert set(answer["citations"][0]) == {"n", "source", "page", "section", "text", "score"}
     plain = CliRunner().invoke(

@@ -12,7 +12,7 @@ import pytest
 from langchain_core.documents import Document
 from pydantic import ValidationError
 
-from rag.chunking import ChunkingConfig, split_documents
+from rag.chunking import MAX_CHARS_PER_TOKEN, ChunkingConfig, split_documents
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "knowledge_bases"
 
@@ -157,6 +157,17 @@ def test_repeated_text_in_one_document_gets_distinct_ids() -> None:
     chunks = split([doc(text)], chunk_tokens=16, overlap_tokens=0)
     same = [c for c in chunks if c.page_content == boilerplate]
     assert len(same) == 2 and same[0].metadata["chunk_id"] != same[1].metadata["chunk_id"]
+
+
+def test_text_the_tokenizer_reads_as_unknown_is_capped_in_characters(minilm) -> None:
+    """MiniLM reads each Thai word (no spaces inside) as one [UNK]: 200 "tokens" were a 23,599-char chunk."""
+    thai = "ผู้เอาประกันภัยต้องแจ้งบริษัทประกันภัยเป็นลายลักษณ์อักษรภายในสามสิบวันนับจากวันที่เกิดความเสียหาย"
+    assert minilm.count_tokens(thai) == 1
+    text = " ".join([thai] * 120)
+    chunks = split([doc(text)], chunk_tokens=200, overlap_tokens=30, counter=minilm.count_tokens)
+    limit = 200 * MAX_CHARS_PER_TOKEN
+    assert all(len(c.page_content) <= limit for c in chunks) and covered(text, chunks)
+    assert len(chunks) <= 2 * len(text) // limit + 1  # overlap stays bounded in characters too
 
 
 def test_blank_documents_give_no_chunks() -> None:

@@ -1,5 +1,6 @@
 """Hybrid retrieval over a real embedded Chroma with MiniLM: modes, fusion, filters on both sides, de-dup,
-and the sparse BM25 against ``rank_bm25``. Documents are self-written test text."""
+and the sparse BM25 against ``rank_bm25`` (with Lucene's idf). Documents are self-written test text; the
+templated invoices and plans imitate files generated from one template that differ only in their facts."""
 
 from __future__ import annotations
 
@@ -10,8 +11,31 @@ from rank_bm25 import BM25Okapi
 from data_connectors.errors import BadInputError
 from rag.chunking import ChunkingConfig
 from rag.indexing import ingest
-from rag.retrieval import HybridRetriever, RetrievalConfig, SparseBM25, reciprocal_rank_fusion, tokenize
+from rag.retrieval import (
+    HybridRetriever,
+    RetrievalConfig,
+    SparseBM25,
+    evidence_strength,
+    reciprocal_rank_fusion,
+    tokenize,
+)
 from rag.vectorstore import ChromaConfig, DocumentStore
+
+INVOICE = (
+    "Invoice {n} for dental services. Patient account {account}. Procedure: crown on tooth 14. "
+    "Amount due: {amount} dollars, payable within 30 days to Bright Smile Dental Clinic."
+)
+PLAN = (
+    "Under the {plan} plan the annual deductible is {amount} dollars per member, and after the deductible is "
+    "met the plan pays 80 percent of covered outpatient costs until the out-of-pocket maximum is reached."
+)
+
+
+class LuceneIdfBM25(BM25Okapi):
+    """``rank_bm25``'s BM25Okapi with Lucene's idf, the reference for ``SparseBM25``."""
+
+    def _calc_idf(self, nd):
+        self.idf = {word: np.log1p((self.corpus_size - df + 0.5) / (df + 0.5)) for word, df in nd.items()}
 
 
 @pytest.fixture
@@ -36,15 +60,41 @@ def store(tmp_path, minilm, corpus):
     return store
 
 
-def _retriever(store, **config):
-    return HybridRetriever(store=store, collection="kb-r", config=RetrievalConfig(**config))
+@pytest.fixture
+def templated(tmp_path, minilm):
+    """Three invoices and two plans, each made from one template, plus unrelated one-liners."""
+    folder = tmp_path / "templated"
+    folder.mkdir()
+    for n, account, amount in [(1001, 5531, 820), (1002, 7712, 1140), (1003, 9046, 655)]:
+        (folder / f"invoice-{n}.txt").write_text(INVOICE.format(n=n, account=account, amount=amount))
+    (folder / "gold.txt").write_text(PLAN.format(plan="Gold", amount=500))
+    (folder / "silver.txt").write_text(PLAN.format(plan="Silver", amount=1500))
+    (folder / "vision.txt").write_text("Vision exams need a referral from a primary care doctor.")
+    store = DocumentStore(config=ChromaConfig(), data_dir=tmp_path / "data", embeddings=minilm)
+    ingest(
+        [folder], store=store, collection="kb-t", chunking=ChunkingConfig(), count_tokens=minilm.count_tokens
+    )
+    return store
 
 
-def test_sparse_bm25_matches_rank_bm25():
+def _retriever(store, collection="kb-r", **config):
+    return HybridRetriever(store=store, collection=collection, config=RetrievalConfig(**config))
+
+
+def test_sparse_bm25_matches_rank_bm25_with_lucene_idf():
     texts = ["the cat sat on the mat", "dogs chase cats", "a mat for a dog", "cat cat cat", "nothing here"]
     corpus = [text.split() for text in texts]
     for query in (["cat"], ["mat", "dog"], ["cat", "cat"], ["unknown"]):
-        assert np.allclose(SparseBM25(corpus).scores(query), BM25Okapi(corpus).get_scores(query), atol=1e-5)
+        expected = LuceneIdfBM25(corpus).get_scores(query)
+        assert np.allclose(SparseBM25(corpus).scores(query), expected, atol=1e-5)
+
+
+def test_bm25_scores_every_matching_document_above_zero_in_a_templated_collection():
+    """Okapi's idf (and rank_bm25's floor) is negative for words in most documents: 3 invoices from one
+    template all scored below zero, so the one holding the asked-for number was dropped."""
+    invoices = [INVOICE.format(n=n, account=n + 4000, amount=n - 300) for n in (1001, 1002, 1003)]
+    scores = SparseBM25([tokenize(text) for text in invoices]).scores(tokenize("amount due on invoice 1003?"))
+    assert (scores > 0).all() and scores.argmax() == 2
 
 
 def test_reciprocal_rank_fusion_adds_inverse_ranks():
@@ -78,6 +128,45 @@ def test_near_duplicates_are_removed(store):
     assert sum("60 calendar days" in text for text in texts) == 1
 
 
+def test_exact_number_in_templated_files_is_found_by_bm25(templated):
+    question = "What amount is due on invoice 1003?"
+    lexical = _retriever(templated, "kb-t", mode="bm25", k=3).invoke(question)
+    assert len(lexical) == 3 and "Invoice 1003" in lexical[0].page_content
+    assert lexical[0].metadata["bm25_score"] > lexical[1].metadata["bm25_score"] > 0
+    hybrid = _retriever(templated, "kb-t", k=3).invoke(question)  # the dense side cannot tell numbers apart
+    assert any("Invoice 1003" in p.page_content for p in hybrid)
+
+
+def test_templated_files_that_differ_only_in_their_facts_are_all_kept(templated):
+    for mode in ("dense", "bm25", "hybrid"):
+        passages = _retriever(templated, "kb-t", mode=mode, k=5).invoke(
+            "annual deductible of the Silver plan"
+        )
+        names = [p.metadata["source"].rsplit("/", 1)[-1] for p in passages]
+        assert {"gold.txt", "silver.txt"} <= set(names), mode
+    invoices = _retriever(templated, "kb-t", k=5).invoke("dental crown invoice amount due")
+    assert sum("Invoice 10" in p.page_content for p in invoices) == 3
+
+
+def test_scores_stored_in_metadata_never_replace_the_computed_ones(templated):
+    """Chunks indexed with a score key in their metadata (before those keys were reserved) are re-scored."""
+    collection = templated.collection("kb-t")
+    stored = collection.get(include=["metadatas"])
+    forged = [{**meta, "dense_score": "0.99", "score": "high"} for meta in stored["metadatas"]]
+    collection.update(ids=stored["ids"], metadatas=forged)
+    templated.touch("kb-t")
+    for mode in ("dense", "bm25", "hybrid"):
+        passages = _retriever(templated, "kb-t", mode=mode, k=3).invoke("vision exam referral")
+        assert passages and all(isinstance(p.metadata["score"], float) for p in passages), mode
+        if mode == "bm25":  # no cosine was computed, so there is none, and no evidence strength
+            assert (
+                all("dense_score" not in p.metadata for p in passages) and evidence_strength(passages) is None
+            )
+        else:
+            assert all(isinstance(p.metadata["dense_score"], float) for p in passages)
+            assert evidence_strength(passages) < 0.99
+
+
 def test_filters_apply_to_dense_and_bm25(store):
     for mode in ("dense", "bm25", "hybrid"):
         scoped = _retriever(store, mode=mode, k=5).invoke(
@@ -100,6 +189,14 @@ def test_config_and_query_are_validated(store):
         RetrievalConfig(k=10, fetch_k=5)
     with pytest.raises(BadInputError, match="empty"):
         _retriever(store).invoke("   ")
+
+
+@pytest.mark.parametrize("filters", [{"$contains": "flood"}, {"claim_id": "C-1", "$ne": "C-2"}, {"#id": "x"}])
+def test_operator_like_filter_keys_are_bad_input(store, filters):
+    with pytest.raises(BadInputError, match="is not a metadata name"):
+        _retriever(store).invoke("flood", filters=filters)
+    with pytest.raises(BadInputError, match="is not a metadata name"):
+        HybridRetriever(store=store, collection="kb-r", filters=filters).invoke("flood")
 
 
 def test_optional_cross_encoder_reranks(store, model_cache_dir):
