@@ -147,13 +147,14 @@ def list_runs(runs_dir: Path | str) -> list[str]:
 
 def resolve_run(runs_dir: Path | str, name: str) -> Path:
     """``runs_dir/name`` as a resolved path, refusing anything that escapes ``runs_dir`` (``..``, absolute
-    paths, symlinks pointing outside) or is not a run folder."""
+    paths, symlinks pointing outside) or is not a run folder. Messages leave the folder's path out: the hub
+    shows them to members, who must not learn the server's layout."""
     root = Path(runs_dir).expanduser().resolve()
     path = (root / (name or "")).resolve()
     if not path.is_relative_to(root) or path == root:
-        raise BadInputError(f"Run {name!r} is not inside the runs folder {root}; pick a run from the list.")
+        raise BadInputError(f"Run {name!r} is not inside the runs folder; pick a run from the list.")
     if not (path / "run.json").is_file():
-        raise BadInputError(f"Run {name!r} does not exist under {root}; train one with `genai models train`.")
+        raise BadInputError(f"Run {name!r} does not exist in the runs folder; train one with `genai models train`.")
     return path
 
 
