@@ -17,17 +17,21 @@ import hashlib
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from itertools import accumulate
 
 from langchain_core.documents import Document
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 TokenCounter = Callable[[str], int]
+CharCounter = Callable[[int, int], int]  # non-whitespace characters of text[start:end]
 
 MODEL_MAX_TOKENS = 256  # MiniLM's max_seq_length
 _SPECIAL_TOKENS = 2  # [CLS] and [SEP] take two of those positions
 # Chunks are also capped in characters: WordPiece reads a word of a script it lacks (Thai) or of over 100
 # characters as one [UNK] token, so 200 such "tokens" can be 20,000+ characters that embed as noise and flood
 # the LLM prompt. Text the model can read averages 4-5 characters per token, so this cap binds only on [UNK].
+# Whitespace is not counted: column-aligned contracts and PDF layouts hold long runs of spaces that cost no
+# tokens, and counting them split such chunks for nothing.
 MAX_CHARS_PER_TOKEN = 6
 _ROW_TYPES = frozenset({"csv", "xlsx"})
 _LOCATOR_KEYS = ("page", "sheet", "row", "section")
@@ -80,34 +84,46 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
     return start + len(piece) - len(piece.lstrip()), end - len(piece) + len(piece.rstrip())
 
 
+def _non_space_counter(text: str) -> CharCounter:
+    """Non-whitespace characters between two offsets of ``text``, in constant time (a prefix sum)."""
+    prefix = [0, *accumulate(not character.isspace() for character in text)]
+    return lambda start, end: prefix[end] - prefix[start]
+
+
 def _fit(
-    text: str, start: int, end: int, levels: list[re.Pattern[str]], count: TokenCounter, budget: int
+    text: str,
+    start: int,
+    end: int,
+    levels: list[re.Pattern[str]],
+    count: TokenCounter,
+    chars: CharCounter,
+    budget: int,
 ) -> list[tuple[int, int, int]]:
     """(start, end, tokens) pieces of at most ``budget`` tokens and ``budget * MAX_CHARS_PER_TOKEN``
-    characters, cut at the first level where they fit."""
+    non-whitespace characters, cut at the first level where they fit."""
     tokens = count(text[start:end])
-    if tokens <= budget and end - start <= budget * MAX_CHARS_PER_TOKEN:
+    if tokens <= budget and chars(start, end) <= budget * MAX_CHARS_PER_TOKEN:
         return [(start, end, tokens)]
     if levels:
         pieces = _pieces(text, start, end, levels[0])
         if len(pieces) > 1:
-            return [fit for a, b in pieces for fit in _fit(text, a, b, levels[1:], count, budget)]
-        return _fit(text, start, end, levels[1:], count, budget)
+            return [fit for a, b in pieces for fit in _fit(text, a, b, levels[1:], count, chars, budget)]
+        return _fit(text, start, end, levels[1:], count, chars, budget)
     if end - start <= 1:
         return [(start, end, tokens)]  # a single character is as small as text gets
     middle = (start + end) // 2
     halves = [_trim(text, a, b) for a, b in ((start, middle), (middle, end)) if text[a:b].strip()]
-    return [fit for a, b in halves for fit in _fit(text, a, b, [], count, budget)]
+    return [fit for a, b in halves for fit in _fit(text, a, b, [], count, chars, budget)]
 
 
-def _spans(text: str, rows: bool, count: TokenCounter, budget: int) -> list[_Span]:
+def _spans(text: str, rows: bool, count: TokenCounter, chars: CharCounter, budget: int) -> list[_Span]:
     """Sentence spans (line spans for table rows) marked where a paragraph begins."""
     start, end = len(text) - len(text.lstrip()), len(text.rstrip())
     if start >= end:
         return []
     tokens = count(text[start:end])
     # The common case for rows and short sections: one chunk, one count.
-    if tokens <= budget and end - start <= budget * MAX_CHARS_PER_TOKEN:
+    if tokens <= budget and chars(start, end) <= budget * MAX_CHARS_PER_TOKEN:
         return [_Span(start, end, tokens, True)]
     unit = _LINE_BREAK if rows else _SENTENCE_END
     fallback = [_SENTENCE_END, _WHITESPACE] if rows else [_LINE_BREAK, _WHITESPACE]
@@ -115,14 +131,14 @@ def _spans(text: str, rows: bool, count: TokenCounter, budget: int) -> list[_Spa
     for p_start, p_end in _pieces(text, 0, len(text), _PARAGRAPH_BREAK):
         first = True
         for u_start, u_end in _pieces(text, p_start, p_end, unit):
-            for start, end, tokens in _fit(text, u_start, u_end, fallback, count, budget):
+            for start, end, tokens in _fit(text, u_start, u_end, fallback, count, chars, budget):
                 spans.append(_Span(start, end, tokens, first))
                 first = False
     return spans
 
 
 def _pack(
-    text: str, spans: list[_Span], count: TokenCounter, config: ChunkingConfig
+    text: str, spans: list[_Span], count: TokenCounter, chars: CharCounter, config: ChunkingConfig
 ) -> Iterable[tuple[int, int]]:
     """Index ranges [i, j) of spans per chunk: greedy fill, paragraph-aware ends, whole-sentence overlap."""
     max_chars = config.chunk_tokens * MAX_CHARS_PER_TOKEN
@@ -132,7 +148,7 @@ def _pack(
         while (
             j < len(spans)
             and total + spans[j].tokens <= config.chunk_tokens
-            and spans[j].end - spans[i].start <= max_chars
+            and chars(spans[i].start, spans[j].end) <= max_chars
         ):
             if j > i and spans[j].opens_paragraph and total >= config.chunk_tokens // 2:
                 break
@@ -148,8 +164,8 @@ def _pack(
         while (  # the overlap's size, in tokens and characters, leaving room for the next span
             back - 1 > i
             and carried + spans[back - 1].tokens <= room
-            and spans[j - 1].end - spans[back - 1].start <= config.overlap_tokens * MAX_CHARS_PER_TOKEN
-            and spans[j].end - spans[back - 1].start <= max_chars
+            and chars(spans[back - 1].start, spans[j - 1].end) <= config.overlap_tokens * MAX_CHARS_PER_TOKEN
+            and chars(spans[back - 1].start, spans[j].end) <= max_chars
         ):
             back -= 1
             carried += spans[back].tokens
@@ -165,8 +181,9 @@ def _chunk_id(metadata: dict, text: str, repeat: int) -> str:
 def _split_one(document: Document, count: TokenCounter, config: ChunkingConfig) -> list[Document]:
     text = document.page_content
     rows = document.metadata.get("doc_type") in _ROW_TYPES
-    spans = _spans(text, rows, count, config.chunk_tokens)
-    ranges = list(_pack(text, spans, count, config))
+    chars = _non_space_counter(text)
+    spans = _spans(text, rows, count, chars, config.chunk_tokens)
+    ranges = list(_pack(text, spans, count, chars, config))
     chunks: list[Document] = []
     seen: dict[str, int] = {}
     for index, (i, j) in enumerate(ranges):

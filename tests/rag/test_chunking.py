@@ -170,6 +170,15 @@ def test_text_the_tokenizer_reads_as_unknown_is_capped_in_characters(minilm) -> 
     assert len(chunks) <= 2 * len(text) // limit + 1  # overlap stays bounded in characters too
 
 
+def test_runs_of_spaces_do_not_count_against_the_character_cap() -> None:
+    """Column-aligned contracts (CUAD) hold long runs of spaces that cost no tokens: one 30-word sentence with
+    40 spaces between words stays one chunk although it is far longer than 40 * MAX_CHARS_PER_TOKEN."""
+    text = (" " * 40).join(f"w{i}" for i in range(29)) + " end."
+    assert len(text) > 40 * MAX_CHARS_PER_TOKEN
+    chunks = split([doc(text)], chunk_tokens=40, overlap_tokens=10)
+    assert [c.page_content for c in chunks] == [text]
+
+
 def test_blank_documents_give_no_chunks() -> None:
     assert split([doc("   \n\n  ")]) == []
 
