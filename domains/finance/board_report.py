@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from data_connectors.errors import BadInputError
-from data_connectors.tables import read_table
+from data_connectors.tables import parse_money, read_table
 from rag.llm import ChatModel
 
 REQUIRED_ITEMS = (
@@ -148,17 +148,27 @@ def load_statements(path: Path | str) -> pd.DataFrame:
     """Line items x periods (numbers) from a ``statement, line_item, <period>...`` table.
 
     Raises:
-        BadInputError: columns or required line items are missing, fewer than two periods, or non-numbers.
+        BadInputError: columns or required line items are missing, fewer than two periods, non-numbers or
+            an ambiguous figure ("1.234"; 1,234.56, 1.234,56 and "(1,200)" negatives are read), or periods
+            whose order cannot be told.
     """
-    raw = read_table(path, required=("line_item",), what="financial statements")
+    raw = read_table(path, required=("line_item",), what="financial statements", text_columns="all")
     periods = [c for c in raw.columns if c not in {"statement", "line_item"}]
     if len(periods) < 2:
         raise BadInputError(
             f"The statements need at least two period columns to compute growth, found {periods}."
         )
     values = raw.assign(line_item=raw["line_item"].map(_canonical)).set_index("line_item")[periods]
-    values = values.apply(
-        lambda column: pd.to_numeric(column.astype(str).str.replace(",", ""), errors="coerce")
+    values = pd.DataFrame(
+        {
+            period: [
+                parse_money(value, what=f"{item} figure for {period}")
+                for item, value in values[period].items()
+            ]
+            for period in periods
+        },
+        index=values.index,
+        dtype=float,
     )
     if values.isna().any().any():
         bad = values[values.isna().any(axis=1)].index.tolist()[:5]
@@ -177,18 +187,33 @@ def load_statements(path: Path | str) -> pd.DataFrame:
     return values[~values.index.duplicated()][_chronological(periods)]
 
 
+def _year(period: str) -> int | None:
+    """The year a period name carries: FY2023, 2024-Q1, H2 2024, FY23 and '23 (two digits: 20xx)."""
+    if year := re.search(r"(?<!\d)(?:19|20)\d{2}(?!\d)", period):
+        return int(year.group())
+    if short := re.search(r"(?:\b(?:FY|CY)\s?'?|')(\d{2})(?!\d)", period, re.IGNORECASE):
+        return 2000 + int(short.group(1))
+    return None
+
+
 def _chronological(periods: list[str]) -> list[str]:
-    """Periods oldest first when every name carries a year (FY2023, 2024-Q1, H2 2024): growth is computed
-    against the previous column, so a newest-first file would invert it. Otherwise the file's order."""
+    """Periods oldest first: growth is computed against the previous column, so a newest-first file would
+    invert it.
+
+    Raises:
+        BadInputError: a period name carries no year, or two periods have the same year and part, so
+            the order cannot be told (the file's order is not assumed).
+    """
     keys = []
     for period in periods:
-        year = re.search(r"(?:19|20)\d{2}", str(period))
+        year = _year(str(period))
         part = re.search(r"(?<![A-Za-z])[QH]([1-4])(?!\d)", str(period))  # 2024-Q1, H2 2024
-        if year is None:
-            return periods
-        keys.append((int(year.group()), int(part.group(1)) if part else 0))
-    if len(set(keys)) < len(keys):
-        return periods
+        keys.append((year, int(part.group(1)) if part else 0))
+    if any(year is None for year, _ in keys) or len(set(keys)) < len(keys):
+        raise BadInputError(
+            f"Cannot tell the order of the periods {periods}; name each period column with its year "
+            "(FY2023, FY23, 2024-Q1, H2 2024)."
+        )
     return [period for _, period in sorted(zip(keys, periods, strict=True))]
 
 

@@ -27,9 +27,11 @@ import pandas as pd
 from langchain_core.embeddings import Embeddings
 
 from data_connectors.errors import BadInputError
-from data_connectors.tables import read_table
+from data_connectors.tables import parse_money, read_table
 from domains.finance.contract_terms import (
     add_duration,
+    ambiguous_dates,
+    date_order,
     duration_days,
     find_dates,
     find_durations,
@@ -55,6 +57,7 @@ class ExtractedField:
     char_end: int
     method: str  # "pattern", "pattern+retrieval", "retrieval", plus "+llm" when the LLM chose the value
     score: float
+    review: str | None = None  # why a person must confirm the value (a date that reads two ways)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -63,6 +66,7 @@ class ExtractedField:
             "char_start": self.char_start,
             "char_end": self.char_end,
             "method": self.method,
+            **({"review": self.review} if self.review else {}),
         }
 
 
@@ -81,6 +85,7 @@ class ContractAnalysis:
     source: str
     fields: dict[str, ExtractedField]
     deadlines: list[Deadline] = field(default_factory=list)
+    date_order: str | None = None  # day-first / month-first, as the contract's numeric dates show
 
     def value(self, category: str) -> Value:
         found = self.fields.get(category)
@@ -120,13 +125,13 @@ class FieldSpec:
 # ---------------------------------------------------------------- value normalisers
 
 
-def _first_date(text: str, _analysis: ContractAnalysis) -> Value:
-    dates = find_dates(text)
+def _first_date(text: str, analysis: ContractAnalysis) -> Value:
+    dates = find_dates(text, order=analysis.date_order)
     return dates[0].value if dates else None
 
 
 def _effective_date(text: str, analysis: ContractAnalysis) -> Value:
-    dates = find_dates(text)
+    dates = find_dates(text, order=analysis.date_order)
     if dates:
         return dates[0].value
     if re.search(
@@ -140,7 +145,8 @@ def _effective_date(text: str, analysis: ContractAnalysis) -> Value:
 
 def _expiration_date(text: str, analysis: ContractAnalysis) -> Value:
     after = re.search(r"\b(?:until|through|expir\w*|end(?:s|ing)? on|terminat\w* on)\b", text, re.IGNORECASE)
-    dates = [d for d in find_dates(text) if after is None or d.start >= after.start()] or find_dates(text)
+    every = find_dates(text, order=analysis.date_order)
+    dates = [d for d in every if after is None or d.start >= after.start()] or every
     if dates:
         return dates[-1].value if after else dates[0].value
     durations = find_durations(text)
@@ -237,11 +243,19 @@ def _interest_rate(text: str, _analysis: ContractAnalysis) -> Value:
 
 
 def _amount(text: str, _analysis: ContractAnalysis) -> Value:
-    money = re.search(r"(?:\$|USD|EUR|€|£)\s?(\d[\d,]*(?:\.\d+)?)(?:\s*(million|billion))?", text)
+    """The first money amount: $25,000,000, EUR 2.500.000,00, €2.5 million; an ambiguous one ("€1.234")
+    is left out rather than guessed."""
+    money = re.search(
+        r"(?:\$|USD|EUR|€|£)\s?(\d(?:\d|[.,](?=\d))*)(?:\s*(million|billion))?", text, re.IGNORECASE
+    )
     if not money:
         return None
+    try:
+        amount = parse_money(money.group(1))
+    except BadInputError:
+        return None
     scale = {"million": 1e6, "billion": 1e9}.get((money.group(2) or "").lower(), 1.0)
-    return f"{float(money.group(1).replace(',', '')) * scale:.2f}"
+    return f"{amount * scale:.2f}" if amount is not None else None
 
 
 def _covenant(text: str, _analysis: ContractAnalysis) -> Value:
@@ -697,7 +711,7 @@ class ContractExtractor:
             for scores in pattern_scores
         ]
         similarities = self._similarities(clauses, {i for shortlist in shortlists for i in shortlist})
-        analysis = ContractAnalysis(source=source, fields={})
+        analysis = ContractAnalysis(source=source, fields={}, date_order=date_order(text))
         for row, spec in enumerate(self.specs):  # preamble fields come first, so later ones can use them
             scored = [
                 (
@@ -715,11 +729,24 @@ class ContractExtractor:
             clause = clauses[best]
             method = "pattern+retrieval" if similarities else "pattern"
             value: Value = spec.normalise(clause.text, analysis) if spec.normalise else "Yes"
-            if value is None and self.chat_model is not None:
+            unclear = ambiguous_dates(clause.text, order=analysis.date_order) if spec.kind == "date" else []
+            review = (
+                f"{unclear[0].value} reads as {' or '.join(unclear[0].alternatives)}; confirm which"
+                if unclear
+                else None
+            )
+            if value is None and self.chat_model is not None and review is None:
                 value = _llm_value(self.chat_model, spec, clause.text)
                 method += "+llm"
             analysis.fields[spec.name] = ExtractedField(
-                spec.name, value, clause.text, clause.start, clause.end, method, round(float(score), 3)
+                spec.name,
+                value,
+                clause.text,
+                clause.start,
+                clause.end,
+                method,
+                round(float(score), 3),
+                review,
             )
         analysis.deadlines = contract_deadlines(analysis, clauses)
         return analysis
@@ -764,7 +791,7 @@ def contract_deadlines(analysis: ContractAnalysis, clauses: list[Clause]) -> lis
     for clause in clauses:
         if not MILESTONE_WORDS.search(clause.text):
             continue
-        for found in find_dates(clause.text):
+        for found in find_dates(clause.text, order=analysis.date_order):
             if found.value in known:
                 continue
             description = re.sub(r"\s+", " ", clause.text)[:160]

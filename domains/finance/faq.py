@@ -24,7 +24,10 @@ NO_ACCOUNT_ACCESS = (
 _PERSONAL_DATA = re.compile(
     r"\b(?:my|our)\s+(?:\w+\s+){0,2}?(?:balance|transactions?|statements?|spending|deposits?|payments?|"
     r"transfers?|credit limit|account number|iban|loan|mortgage|overdraft|savings|salary|card number|"
-    r"interest (?:earned|paid))\b",
+    r"interest (?:earned|paid))\b"
+    # "the balance on my account", "transactions from my card"
+    r"|\b(?:balance|transactions?|spending|deposits?|payments?|transfers?)\s+(?:on|in|of|for|from|to)\s+"
+    r"(?:my|our)\b",
     re.IGNORECASE,
 )
 _DATA_REQUEST = re.compile(
@@ -38,11 +41,22 @@ _PROCEDURE = re.compile(
     re.IGNORECASE,
 )
 _SELF_AMOUNT = re.compile(
-    r"\bhow much (?:money )?(?:do|did|have) i (?:have|owe|spend|spent|pay|paid|got)\b", re.IGNORECASE
+    r"\bhow much (?:money )?(?:do|did|have) i (?:have|owe|spend|spent|pay|paid|got)\b"
+    r"|\bhow much (?:money |cash )?(?:is|'s|is there|is left|remains?|do i have)\s+(?:left\s+)?(?:in|on)\s+"
+    r"(?:my|our)\b",
+    re.IGNORECASE,
 )
+_NOT_A_CONDITION = r"(?<!\bif )(?<!\bwhen )(?<!\bonce )(?<!\bunless )"  # "if you have $1,500 ..." is FAQ
+_AMOUNT = r"(?:[$€£]\s?\d[\d,.]*|\d[\d,.]*\s?(?:USD|EUR|GBP|dollars|euros|pounds)\b)"
 _INVENTED_ACCOUNT_DATA = re.compile(
     r"\byour (?:current |available )?(?:balance|account|credit limit|last (?:payment|transaction))\b[^.]{0,40}"
-    r"(?:\d|\$|€|£)",
+    r"(?:(?<!\[)\d|\$|€|£)"  # a citation marker [1] is no amount
+    # "There is $2,431.18 available in your checking account" (not "keep $1,500 in your account to ...")
+    rf"|{_NOT_A_CONDITION}\b(?:there (?:is|are)|there's|you(?:'ve| have)(?: got)?|it (?:shows|holds))\s+(?:only |about |around |"
+    rf"currently |now )*{_AMOUNT}[^.]{{0,40}}?\b(?:in|on)\s+your\b"
+    # "You have $2,431.18"
+    rf"|{_NOT_A_CONDITION}\byou (?:currently |now |still )?have\s+"
+    rf"(?:only |about |around )?{_AMOUNT}",
     re.IGNORECASE,
 )
 

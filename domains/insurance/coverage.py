@@ -33,6 +33,35 @@ _COVER_CONTEXT = re.compile(
 )
 _QUALIFIER = re.compile(r"\b(?:whether or not|except|unless|other than|when|while|if)\b", re.I)
 _CONDITION = re.compile(r"\b(?:when|while|if|where)\b", re.I)
+# A carve-out inside a cover clause: "We cover storm, but not damage caused by flood".
+_CARVE_OUT = re.compile(r"\b(?:except|but not|other than|excluding|apart from|save for)\b", re.I)
+# Words a condition shares with almost any claim: they cannot show that the condition is met.
+_GENERIC = {
+    "dwelli",
+    "home",
+    "house",
+    "proper",
+    "premis",
+    "buildi",
+    "insure",
+    "damage",
+    "consec",
+    "immedi",
+    "period",
+    "policy",
+    "person",
+    "occurr",
+    "happen",
+    "months",
+    "weeks",
+}
+# Distinctive condition terms and the words a description may use for them instead.
+_SYNONYMS = (
+    ("vacant", "unoccupied", "empty", "uninhabited", "nobody lived", "no one lived", "no-one lived"),
+    ("unheated", "heating off", "heating was off", "no heating"),
+    ("renovation", "renovating", "construction", "building work"),
+)
+_NEGATED = r"(?:not|never|n't|no longer)\s+(?:\w+\s+){0,2}"
 _NOTICE = re.compile(
     r"\b(?:notify|tell|inform|report|contact)\w*\b[^.\n]{0,120}?\b(\d{1,3}|thirty|fourteen|seven|sixty)\s+days\b",
     re.I,
@@ -124,7 +153,23 @@ def _context_of(document: Document, unit: str, previous: str) -> str | None:
     return None
 
 
-def _excludes(unit: str, loss: str, described: set[str]) -> int:
+def _condition_met(condition: str, subject: str, description: str) -> bool:
+    """Whether the description states the condition's distinctive term ("vacant" in "when the dwelling has
+    been vacant for more than 60 days") or a synonym, not negated ("was not vacant"). Words any claim shares
+    ("dwelling") do not count: an occupied home's vandalism claim does not meet a vacancy condition."""
+    terms = {w for w in re.findall(r"[a-z]{5,}", condition.lower()) if w not in _STOP}
+    terms = {w for w in terms if w[:6] not in _GENERIC and w[:6] not in _stems(subject)}
+    lowered = description.lower()
+    for term in terms:
+        words = next((group for group in _SYNONYMS if any(w.startswith(term[:6]) for w in group)), (term,))
+        for word in words:
+            for match in re.finditer(rf"\b{re.escape(word[:6])}\w*", lowered):
+                if not re.search(rf"\b{_NEGATED}$", lowered[: match.start()]):
+                    return True
+    return False
+
+
+def _excludes(unit: str, loss: str, described: set[str], description: str) -> int:
     """Strength with which an exclusion unit applies to the claim (0: it does not).
 
     The excluded subject is the part before qualifiers ("whether or not driven by wind", "except ..."); a
@@ -134,7 +179,7 @@ def _excludes(unit: str, loss: str, described: set[str]) -> int:
     """
     subject = _QUALIFIER.split(unit, maxsplit=1)[0]
     condition = _CONDITION.split(unit, maxsplit=1)
-    if len(condition) > 1 and not (_stems(condition[1]) & described):
+    if len(condition) > 1 and not _condition_met(condition[1], subject, description):
         return 0
     named = bool(loss) and re.search(rf"\b{re.escape(loss)}\b", subject.lower()) is not None
     shared = len(described & _stems(subject))
@@ -154,7 +199,8 @@ def _scan(
     """(exclusion hits, cover hits), each (strength, document, unit), strongest first."""
     perils = _peril_words(record)
     loss = str(record.loss_type.value or "").lower()
-    described = _stems(str(record.description.value or ""))
+    description = str(record.description.value or "")
+    described = _stems(description)
     exclusions, covers = [], []
     for document in passages:
         context_line = ""
@@ -164,14 +210,20 @@ def _scan(
                 context_line = (
                     unit if _EXCLUSION_CONTEXT.search(unit) or _COVER_CONTEXT.search(unit) else context_line
                 )
-            if context == "exclusion" and (strength := _excludes(unit, loss, described)):
+            if context == "exclusion" and (strength := _excludes(unit, loss, described, description)):
                 exclusions.append((strength, document, unit))
-            elif context == "cover" and any(
-                re.search(rf"\b{re.escape(w)}\b", unit.lower()) for w in perils if w
-            ):
-                covers.append((len(described & _stems(unit)) + 2, document, unit))
+            elif context == "cover":
+                covered, *carved_out = _CARVE_OUT.split(unit, maxsplit=1)
+                if _names_peril(covered, perils):
+                    covers.append((len(described & _stems(unit)) + 2, document, unit))
+                elif carved_out and _names_peril(carved_out[0], perils):  # "... but not flood"
+                    exclusions.append((len(described & _stems(carved_out[0])) + 2, document, unit))
     key = lambda item: -item[0]  # noqa: E731
     return sorted(exclusions, key=key), sorted(covers, key=key)
+
+
+def _names_peril(text: str, perils: tuple[str, ...]) -> bool:
+    return any(re.search(rf"\b{re.escape(w)}\b", text.lower()) for w in perils if w)
 
 
 def _notice_days(passages: Sequence[Document]) -> int | None:

@@ -18,6 +18,8 @@ from typing import Literal
 from langchain_core.documents import Document
 from pydantic import BaseModel, Field, ValidationError
 
+from data_connectors.errors import BadInputError
+from data_connectors.tables import DateOrder, parse_money, slash_date_order
 from rag.llm import ChatModel
 
 Method = Literal["label", "pattern", "llm", "missing"]
@@ -27,7 +29,9 @@ _DATE = (
     r"(\d{4}-\d{2}-\d{2}|\d{1,2}[/.]\d{1,2}[/.]\d{4}|\d{1,2}(?:st|nd|rd|th)?\s+[A-Za-z]{3,9}\.?,?\s+\d{4}|"
     r"[A-Za-z]{3,9}\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4})"
 )
-_AMOUNT = r"((?:USD|EUR|GBP|US\$|[$€£])?\s?\d{1,3}(?:[,\s]\d{3})*(?:\.\d{1,2})?|(?:USD|EUR|GBP|US\$|[$€£])?\s?\d+(?:\.\d{1,2})?)"
+# The whole number, never a prefix of it: digits, a separator only between digits, a space only before a group
+# of three ("12 500,00"); parse_money decides which separator is the decimal one.
+_AMOUNT = r"((?:USD|EUR|GBP|US\$|[$€£])?\s?\d(?:\d|[.,](?=\d)|\s(?=\d{3}(?!\d)))*)"
 _LABELS: dict[str, tuple[str, str]] = {
     # field -> (label alternatives, value pattern)
     "claimant": (
@@ -105,6 +109,9 @@ class FieldValue(BaseModel):
     source: str | None = None  # file name
     line: int | None = None
     quote: str | None = None
+    # Readings the text allows when it does not decide between them (03/04/2026 in a document with no
+    # day-first or month-first cue, "1.234"): the value is then None and a handler must confirm one.
+    alternatives: list[str] = Field(default_factory=list)
 
 
 class Inconsistency(BaseModel):
@@ -145,26 +152,40 @@ FIELDS = (
 # ---------------------------------------------------------------- parsing values
 
 
-def parse_date(text: str) -> date | None:
-    """ISO, day-first numeric (DD/MM/YYYY), "12 March 2026" or "March 12, 2026"; None if not a date."""
+def date_readings(text: str, *, order: DateOrder | None = None) -> list[date]:
+    """Every valid reading of ``text`` as a date (ISO, numeric, "12 March 2026", "March 12, 2026"): one, or
+    two for a numeric date such as 03/04/2026 when ``order`` is unknown and both readings are valid."""
     text = text.strip().rstrip(".,")
     if match := re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", text):
-        parts = tuple(map(int, match.groups()))
+        candidates = [tuple(map(int, match.groups()))]
     elif match := re.fullmatch(r"(\d{1,2})[/.](\d{1,2})[/.](\d{4})", text):
-        day, month, year = map(int, match.groups())
-        parts = (year, month, day)
+        first, second, year = map(int, match.groups())
+        candidates = [
+            (year, second, first) if reading == "day-first" else (year, first, second)
+            for reading in ([order] if order else ["day-first", "month-first"])
+        ]
     elif match := re.fullmatch(r"(\d{1,2})(?:st|nd|rd|th)?\s+([A-Za-z]{3,9})\.?,?\s+(\d{4})", text):
-        month = _month(match.group(2))
-        parts = (int(match.group(3)), month, int(match.group(1))) if month else ()
+        candidates = [(int(match.group(3)), _month(match.group(2)), int(match.group(1)))]
     elif match := re.fullmatch(r"([A-Za-z]{3,9})\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})", text):
-        month = _month(match.group(1))
-        parts = (int(match.group(3)), month, int(match.group(2))) if month else ()
+        candidates = [(int(match.group(3)), _month(match.group(1)), int(match.group(2)))]
     else:
-        return None
-    try:
-        return date(*parts) if parts else None
-    except ValueError:
-        return None
+        return []
+    readings = []
+    for year, month, day in candidates:
+        if month is None:
+            continue
+        try:
+            readings.append(date(year, month, day))
+        except ValueError:
+            continue
+    return list(dict.fromkeys(readings))
+
+
+def parse_date(text: str, *, order: DateOrder | None = None) -> date | None:
+    """The date ``text`` states; None if it is no date, or a numeric date that reads two ways (03/04/2026)
+    when ``order`` is not given: such a date is never guessed."""
+    readings = date_readings(text, order=order)
+    return readings[0] if len(readings) == 1 else None
 
 
 def _month(name: str) -> int | None:
@@ -172,13 +193,21 @@ def _month(name: str) -> int | None:
     return _MONTHS.index(key) + 1 if key in _MONTHS else None
 
 
-def parse_amount(text: str) -> float | None:
-    digits = re.sub(r"(?:USD|EUR|GBP|US\$|[$€£])", "", text).strip()
-    digits = re.sub(r"[,\s](?=\d{3}\b)", "", digits)
+def amount_readings(text: str) -> list[float]:
+    """The amount ``text`` states (see ``data_connectors.tables.parse_money``), or both readings of an
+    ambiguous one ("1.234": 1234 or 1.234)."""
     try:
-        return round(float(digits), 2)
-    except ValueError:
-        return None
+        amount = parse_money(text)
+    except BadInputError:
+        digits = re.sub(r"[^\d.]", "", text)
+        return [float(digits.replace(".", "")), float(digits)]
+    return [round(amount, 2)] if amount is not None else []
+
+
+def parse_amount(text: str) -> float | None:
+    """The amount ``text`` states; None if it is no amount or an ambiguous one ("1.234")."""
+    readings = amount_readings(text)
+    return readings[0] if len(readings) == 1 else None
 
 
 def normalise_loss_type(text: str) -> str | None:
@@ -189,17 +218,29 @@ def normalise_loss_type(text: str) -> str | None:
     return None
 
 
-def _convert(name: str, raw: str) -> str | float | date | None:
+def _convert(
+    name: str, raw: str, order: DateOrder | None = None
+) -> tuple[str | float | date | None, list[str]]:
+    """(value, alternatives): the value, or None and the readings when a date or amount reads two ways."""
     raw = raw.strip().strip("*").strip()
-    if name.startswith("date"):
-        return parse_date(raw)
-    if name in ("amount_claimed", "invoice_total", "coverage_limit"):
-        return parse_amount(raw)
+    if name.startswith("date") or name in ("amount_claimed", "invoice_total", "coverage_limit"):
+        readings = date_readings(raw, order=order) if name.startswith("date") else amount_readings(raw)
+        if len(readings) > 1:
+            return None, [str(reading) for reading in readings]
+        return (readings[0] if readings else None), []
     if name == "loss_type":
-        return normalise_loss_type(raw) or raw.lower()
+        return normalise_loss_type(raw) or raw.lower(), []
     if name == "claimant":
-        return re.split(r"\s{2,}|\s+\(|\s+-\s+", raw)[0].strip() or None
-    return raw or None
+        return re.split(r"\s{2,}|\s+\(|\s+-\s+", raw)[0].strip() or None, []
+    return raw or None, []
+
+
+def _date_order(text: str) -> DateOrder | None:
+    """The document's own cue for numeric dates: another date in it with a part over 12 (15/03/2026)."""
+    try:
+        return slash_date_order([text])
+    except BadInputError:  # both orders in one document: no cue
+        return None
 
 
 # ---------------------------------------------------------------- extraction passes
@@ -266,21 +307,23 @@ def _source_name(document: Document) -> str:
 def _labelled(documents: list[Document]) -> dict[str, list[FieldValue]]:
     found: dict[str, list[FieldValue]] = {name: [] for name in (*FIELDS, "invoice_total", "coverage_limit")}
     for document in documents:
+        order = _date_order(document.page_content)
         for number, line in enumerate(_label_lines(document.page_content), start=1):
             for name, (labels, value) in _LABELS.items():
                 match = re.match(rf"^\W*(?:{labels})\W*?\s*[:\-–]\s*\**\s*{value}", line, re.IGNORECASE)
                 if match is None:
                     continue
-                converted = _convert(name, match.group(1))
-                if converted is not None:
+                converted, alternatives = _convert(name, match.group(1), order)
+                if converted is not None or alternatives:
                     found[name].append(
                         FieldValue(
                             value=converted,
-                            confidence=0.95,
+                            confidence=0.95 if converted is not None else 0.3,
                             method="label",
                             source=_source_name(document),
                             line=number,
                             quote=line.strip()[:200],
+                            alternatives=alternatives,
                         )
                     )
                 break
@@ -347,7 +390,7 @@ def _ask_llm(chat_model: ChatModel, documents: list[Document], missing: list[str
         raw = values.get(name) if isinstance(values, dict) else None
         if raw in (None, ""):
             continue
-        converted = _convert(name, str(raw))
+        converted, _ = _convert(name, str(raw))
         # A value the model invented is not in the documents: keep only values the text supports.
         if converted is None or (isinstance(converted, str) and converted.lower()[:20] not in corpus):
             continue
@@ -366,11 +409,16 @@ def _inconsistencies(
     issues = []
     for name in ("claimant", "policy_number", "date_of_loss", "amount_claimed"):
         values = {}
+        chosen = record[name].value
         for candidate in found[name]:
+            if candidate.value is None and (chosen is None or str(chosen) in candidate.alternatives):
+                continue  # an ambiguous reading that another document settles, or one left to confirm
             key = (
-                str(candidate.value).lower()
-                if not isinstance(candidate.value, float)
+                " or ".join(candidate.alternatives)
+                if candidate.value is None
                 else f"{candidate.value:.2f}"
+                if isinstance(candidate.value, float)
+                else str(candidate.value).lower()
             )
             values.setdefault(key, candidate.source or "")
         if len(values) > 1:
@@ -404,7 +452,10 @@ def extract_claim(
 ) -> ClaimRecord:
     """Fields of one claim from its documents (claim form, invoices, reports), each with confidence and source."""
     found = _labelled(documents)
-    record = {name: (values[0] if values else FieldValue()) for name, values in found.items()}
+    record = {
+        name: next((v for v in values if v.value is not None), values[0]) if values else FieldValue()
+        for name, values in found.items()
+    }
     _pattern_fallbacks(documents, record)
     missing = [name for name in FIELDS if record[name].method == "missing"]
     if chat_model is not None and missing and documents:

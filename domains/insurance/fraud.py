@@ -59,12 +59,13 @@ def claim_features(record: ClaimRecord, history: PolicyHistory, *, limit: float 
     """The claim as one row of ``ANOMALY_FEATURES`` (unknown values become neutral defaults)."""
     amount = float(record.amount_claimed.value) if isinstance(record.amount_claimed.value, float) else 0.0
     limit = limit or history.policy_limit
+    age = _days(record.date_of_loss.value, history.policy_start)
     return {
         "amount": amount,
         "amount_to_limit": amount / limit if limit else 0.5,
         "days_to_report": float(_days(record.date_reported.value, record.date_of_loss.value) or 0),
         "prior_claims": float(history.prior_claims),
-        "policy_age_days": float(_days(record.date_of_loss.value, history.policy_start) or 365),
+        "policy_age_days": float(age if age is not None else 365),  # a loss on day 0 is 0 days, not unknown
     }
 
 
@@ -76,8 +77,8 @@ def assess_fraud(
     notice_days: int | None,
     anomaly: AnomalyResult | None = None,
 ) -> FraudAssessment:
-    """Explainable indicators: late reporting, amount vs limit, prior claims, inconsistencies, new policy,
-    anomaly. Score = sum of fired weights, capped at 1; level low < 0.3 <= medium < 0.6 <= high."""
+    """Explainable indicators: late reporting, a report dated before the loss, amount vs limit, prior claims,
+    inconsistencies, new policy, anomaly. Score = sum of fired weights, capped at 1; level low < 0.3 <= medium < 0.6 <= high."""
     notice = notice_days or DEFAULT_NOTICE_DAYS
     delay = _days(record.date_reported.value, record.date_of_loss.value)
     amount = record.amount_claimed.value if isinstance(record.amount_claimed.value, float) else None
@@ -92,6 +93,14 @@ def assess_fraud(
             detail=f"reported {delay} days after the loss; the policy asks for notice within {notice} days"
             if delay is not None
             else "dates of loss or report missing",
+        ),
+        Indicator(
+            name="reported before the loss",
+            fired=delay is not None and delay < 0,
+            weight=0.3,  # impossible dates: misread, mistyped or altered, a handler must check them
+            detail=f"the report date is {-delay} days before the date of loss"
+            if delay is not None and delay < 0
+            else "report date is not before the loss",
         ),
         Indicator(
             name="amount near or over the limit",

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Literal
 
+import pandas as pd
 from langchain_core.documents import Document
 from pydantic import BaseModel, Field
 
@@ -22,10 +23,10 @@ from data_connectors.audit import AuditLog
 from data_connectors.documents import load_documents
 from data_connectors.errors import BadInputError
 from data_connectors.privacy import DEFAULT_REDACTOR, protect_logger
-from data_connectors.tables import read_table
+from data_connectors.tables import parse_money, parse_timestamps, read_table
 from domains.insurance import DRAFT_NOTICE
 from domains.insurance.coverage import CoverageDecision, check_coverage
-from domains.insurance.extraction import ClaimRecord, extract_claim
+from domains.insurance.extraction import ClaimRecord, Inconsistency, extract_claim
 from domains.insurance.fraud import (
     AnomalyResult,
     FraudAssessment,
@@ -62,10 +63,15 @@ class TriageResult(BaseModel):
 
 
 class PolicyRegister:
-    """The insurer's policy records (policy_number, policy_start, coverage_limit, prior_claims) from a CSV."""
+    """The insurer's policy records (policy_number, policy_start, coverage_limit, prior_claims) from a CSV.
 
-    def __init__(self, rows: dict[str, PolicyHistory]) -> None:
+    A row with a value that cannot be read is kept as ``unreadable``, not dropped: a dropped row would make
+    the policy look like one without prior claims, where a claim on it needs a handler to check the row.
+    """
+
+    def __init__(self, rows: dict[str, PolicyHistory], unreadable: Iterable[str] = ()) -> None:
         self.rows = rows
+        self.unreadable = {str(number).strip().upper() for number in unreadable}
 
     @classmethod
     def from_csv(cls, path: Path) -> PolicyRegister:
@@ -74,23 +80,60 @@ class PolicyRegister:
                 f"Policy register {path} does not exist; pass a CSV with policy_number, "
                 "policy_start, coverage_limit, prior_claims."
             )
-        table = read_table(path, required=("policy_number",), what="policy register")
-        rows, skipped = {}, []
-        for number, row in enumerate(table.astype(object).fillna("").astype(str).to_dict("records"), start=2):
+        table = read_table(
+            path, required=("policy_number",), what="policy register", text_columns=("policy_number",)
+        )
+        # Dates are read for the whole column (15/06/2021 makes 01/06/2021 day-first); one that still reads
+        # two ways makes its row unreadable rather than guessed.
+        starts = parse_timestamps(
+            table.get("policy_start", pd.Series(index=table.index, dtype=object)), ambiguous="coerce"
+        )
+        rows, unreadable, lines = {}, [], []
+        records = table.astype(object).fillna("").astype(str).to_dict("records")
+        for index, row in enumerate(records):
+            number = row["policy_number"].strip().upper()
             try:
-                rows[row["policy_number"].strip().upper()] = PolicyHistory(
-                    prior_claims=int(float(row.get("prior_claims") or 0)),
-                    policy_start=date.fromisoformat(row["policy_start"]) if row.get("policy_start") else None,
-                    policy_limit=float(row["coverage_limit"]) if row.get("coverage_limit") else None,
-                )
+                rows[number] = _history(row, starts.iloc[index])
             except ValueError:
-                skipped.append(number)
-        if skipped:  # line numbers only: the rows hold policy numbers
-            log.warning("policy register %s: lines %s have unreadable values and were skipped", path, skipped)
-        return cls(rows)
+                unreadable.append(number)
+                lines.append(index + 2)
+        if lines:  # line numbers only: the rows hold policy numbers
+            log.warning(
+                "policy register %s: lines %s have unreadable values; claims on them need review", path, lines
+            )
+        return cls(rows, unreadable)
 
     def lookup(self, policy_number: object) -> PolicyHistory:
         return self.rows.get(str(policy_number or "").strip().upper(), PolicyHistory())
+
+    def problem(self, policy_number: object) -> str | None:
+        """Why the register cannot vouch for the policy (not in it, or its row unreadable), else None."""
+        key = str(policy_number or "").strip().upper()
+        if not key:
+            return None  # a missing policy number is reported as a missing field
+        if key in self.unreadable:
+            return f"the policy register's row for {key} has unreadable values; check the register"
+        if key not in self.rows:
+            return f"policy {key} is not in the policy register"
+        return None
+
+
+def _history(row: dict[str, str], start: pd.Timestamp) -> PolicyHistory:
+    """One register row; ValueError when a value is present but unreadable (numbers may carry separators and
+    a currency: "175,000", "$175000")."""
+    if row.get("policy_start", "").strip() and pd.isna(start):
+        raise ValueError("unreadable policy_start")
+    values = {}
+    for column in ("prior_claims", "coverage_limit"):
+        raw = row.get(column, "").strip()
+        values[column] = parse_money(raw, what=column) if raw else None
+        if raw and values[column] is None:
+            raise ValueError(f"unreadable {column}")
+    return PolicyHistory(
+        prior_claims=int(values["prior_claims"] or 0),
+        policy_start=None if pd.isna(start) else start.date(),
+        policy_limit=values["coverage_limit"],
+    )
 
 
 # ---------------------------------------------------------------- helpers
@@ -131,27 +174,73 @@ def _policy_passages(record: ClaimRecord, retrieve: Retrieve, claim_id: str) -> 
     return list(passages.values())
 
 
+def _policy_checks(
+    record: ClaimRecord, register: PolicyRegister | None
+) -> tuple[PolicyHistory, float | None, list[str]]:
+    """(history, limit, problems): the insurer's record of the policy and why it cannot vouch for the claim
+    (no register, policy unknown or unreadable, loss before the policy started). The register's limit wins
+    over the one the claimant wrote on the form; a differing form limit is recorded as an inconsistency."""
+    if register is None:
+        return PolicyHistory(), None, ["no policy register was given, so the policy could not be checked"]
+    history = register.lookup(record.policy_number.value)
+    problems = [problem] if (problem := register.problem(record.policy_number.value)) else []
+    loss, start = record.date_of_loss.value, history.policy_start
+    if isinstance(loss, date) and start is not None and loss < start:
+        problems.append(f"the loss ({loss}) precedes the policy start ({start}) in the policy register")
+    stated = record.coverage_limit.value
+    limit = history.policy_limit if history.policy_limit is not None else stated
+    if (
+        isinstance(stated, float)
+        and history.policy_limit is not None
+        and abs(stated - history.policy_limit) > 0.005
+    ):
+        record.inconsistencies.append(
+            Inconsistency(
+                field="coverage_limit",
+                values=[f"{stated:.2f}", f"{history.policy_limit:.2f}"],
+                sources=[record.coverage_limit.source or "", "policy register"],
+                detail=f"the claim states a coverage limit of {stated:,.2f} but the policy register holds "
+                f"{history.policy_limit:,.2f}",
+            )
+        )
+    return history, limit, problems
+
+
 def _recommend(
-    record: ClaimRecord, coverage: CoverageDecision, fraud: FraudAssessment, limit: float | None
+    record: ClaimRecord,
+    coverage: CoverageDecision,
+    fraud: FraudAssessment,
+    limit: float | None,
+    policy_problems: Sequence[str] = (),
 ) -> tuple[Decision, list[str]]:
     amount = record.amount_claimed.value
     if coverage.status == "excluded":
         return "deny", [f"Excluded by the policy wording: {coverage.reason}"]
-    reasons = []
+    reasons = list(policy_problems)
     if coverage.status == "needs review":
         reasons.append(coverage.reason)
     reasons += [f"{i.name}: {i.detail}" for i in fraud.indicators if i.fired]
     if isinstance(amount, float) and limit and amount > limit:
         reasons.append(f"amount {amount:,.2f} exceeds the limit {limit:,.2f}")
     required = ("policy_number", "date_of_loss", "date_reported", "amount_claimed")
-    missing = [name for name in required if record.value(name) is None]
+    ambiguous = [
+        name for name in required if record.value(name) is None and getattr(record, name).alternatives
+    ]
+    reasons += [
+        f"{name.replace('_', ' ')} reads two ways ({' or '.join(getattr(record, name).alternatives)}) in "
+        f'"{getattr(record, name).quote}"; confirm which'
+        for name in ambiguous
+    ]
+    missing = [name for name in required if record.value(name) is None and name not in ambiguous]
     if missing:
         reasons.append(f"missing field(s): {', '.join(missing)}")
     blocking = (
         coverage.status != "covered"
+        or policy_problems
         or record.inconsistencies
         or fraud.score >= 0.3
         or missing
+        or ambiguous
         or (isinstance(amount, float) and limit and amount > limit)
     )
     if blocking:
@@ -206,13 +295,12 @@ def triage_claim(
         )
     passages = _policy_passages(record, retrieve_policy, claim_id)
     coverage = check_coverage(record, passages, evidence=documents, chat_model=chat_model)
-    history = (register or PolicyRegister({})).lookup(record.policy_number.value)
-    limit = record.value("coverage_limit") or history.policy_limit
+    history, limit, policy_problems = _policy_checks(record, register)
     anomaly_result = anomaly(claim_features(record, history, limit=limit)) if anomaly is not None else None
     fraud = assess_fraud(
         record, history, limit=limit, notice_days=coverage.notice_days, anomaly=anomaly_result
     )
-    decision, reasons = _recommend(record, coverage, fraud, limit)
+    decision, reasons = _recommend(record, coverage, fraud, limit, policy_problems)
     log.info("triage %s: %s (coverage %s, fraud %.2f)", claim_id, decision, coverage.status, fraud.score)
     return TriageResult(
         claim_id=claim_id,

@@ -2,8 +2,10 @@
 
 The LLM writes a product description, e-mail or social post from a facts block (name, price, features,
 description of each product) and what we know about the audience (segment, recent purchases). Small models
-happily invent prices and specs, so every number in the draft is checked against the facts: a draft with
-unknown numbers is regenerated once with the offending numbers named, and what is still wrong is returned
+happily invent prices, specs and offers, so every number in the draft is checked against the facts
+(percentages against the facts' percentages only: "9% off" is not grounded by a "9 bar" pump), and every
+promotion ("half price", "free shipping", "was ...", "sale") must appear in the facts too: a draft with
+unknown numbers or offers is regenerated once with the offending numbers named, and what is still wrong is returned
 in ``issues`` for a person to fix, never silently published.
 """
 
@@ -39,6 +41,13 @@ SYSTEM_PROMPT = (
     "sizes or features; copy prices and numbers exactly as written in the facts."
 )
 _NUMBER = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+)(?:[.,](\d+))?(?!\d)")
+_PERCENT = re.compile(r"(?<![\w.])(\d+(?:[.,]\d+)?)\s?(?:%|percent\b|per cent\b)", re.IGNORECASE)
+_PROMOTION = re.compile(
+    r"\b(?:half[- ]price|free (?:shipping|delivery|gift|returns)|(?:was|now only|save|saving)\s+[$€£]?\d|"
+    r"save|savings?|sale|discount(?:ed|s)?|clearance|coupon|promo(?:tion)?(?: code)?|voucher|"
+    r"buy one,? get one|bogo|limited[- ]time|today only|this weekend only|lowest price|price drop|% off)",
+    re.IGNORECASE,
+)
 
 
 class ContentOptions(BaseModel):
@@ -81,6 +90,19 @@ def _numbers(text: str) -> set[float]:
     return found
 
 
+def _percents(text: str) -> set[float]:
+    return {round(float(match.group(1).replace(",", ".")), 2) for match in _PERCENT.finditer(text)}
+
+
+def _promotions(text: str) -> list[str]:
+    """Offer wording in ``text``, lower case, digits dropped ("was 331.99" -> "was")."""
+    terms = (
+        re.sub(r"[\s$€£\d]+$", "", match.group(0).lower()) or match.group(0)
+        for match in _PROMOTION.finditer(text)
+    )
+    return list(dict.fromkeys(re.sub(r"[- ]+", " ", term).strip() for term in terms))
+
+
 def _facts_block(facts: list[dict]) -> str:
     lines = []
     for fact in facts:
@@ -120,11 +142,25 @@ def product_facts(catalogue: pd.DataFrame, product_ids: Iterable[str]) -> list[d
 
 
 def check_grounding(text: str, facts: list[dict], *, catalogue_names: Iterable[str] = ()) -> list[str]:
-    """Issues with ``text`` against ``facts``: numbers not found in any fact, no product named, and other
-    catalogue products named (small models swap names between products)."""
-    allowed = set().union(*(_numbers(" ".join(str(value) for value in fact.values())) for fact in facts))
-    allowed |= {round(float(fact["price"]), 2) for fact in facts}
-    issues = [f"number {value:g} is not in the catalogue facts" for value in sorted(_numbers(text) - allowed)]
+    """Issues with ``text`` against ``facts``: numbers not found in any fact (percentages only among the
+    facts' percentages), offers the facts do not state, no product named, and other catalogue products
+    named (small models swap names between products)."""
+    facts_text = " ".join(" ".join(str(value) for value in fact.values()) for fact in facts)
+    allowed = _numbers(_PERCENT.sub(" ", facts_text)) | {round(float(fact["price"]), 2) for fact in facts}
+    issues = [
+        f"percentage {value:g}% is not in the catalogue facts"
+        for value in sorted(_percents(text) - _percents(facts_text))
+    ]
+    issues += [
+        f"number {value:g} is not in the catalogue facts"
+        for value in sorted(_numbers(_PERCENT.sub(" ", text)) - allowed)
+    ]
+    offered = {re.sub(r"[- ]+", " ", term) for term in _promotions(facts_text)}
+    issues += [
+        f'the offer "{term}" is not in the catalogue facts'
+        for term in _promotions(text)
+        if term not in offered
+    ]
     if not any(str(fact["name"]).lower() in text.lower() for fact in facts):
         issues.append("no product is named as in the catalogue")
     featured = {str(fact["name"]).lower() for fact in facts}

@@ -26,6 +26,7 @@ from data_connectors.tables import parse_timestamps, read_table
 CATALOGUE_COLUMNS = ("product_id", "name", "category", "price", "features", "description")
 HISTORY_COLUMNS = ("customer_id", "segment", "product_id", "event", "timestamp")
 EVENTS = ("purchase", "view")
+ID_COLUMNS = ("customer_id", "product_id", "segment")  # read as text: "000123" keeps its leading zeros
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,7 @@ def load_catalogue(path: Path | str) -> pd.DataFrame:
     Raises:
         BadInputError: columns are missing, ids repeat, or prices are not numbers.
     """
-    catalogue = read_table(path, required=CATALOGUE_COLUMNS, what="catalogue")
+    catalogue = read_table(path, required=CATALOGUE_COLUMNS, what="catalogue", text_columns=ID_COLUMNS)
     catalogue["product_id"] = as_ids(catalogue["product_id"])
     duplicated = catalogue["product_id"][catalogue["product_id"].duplicated()].unique().tolist()
     if duplicated:
@@ -96,11 +97,10 @@ def load_catalogue(path: Path | str) -> pd.DataFrame:
 
 
 def as_ids(values: pd.Series) -> pd.Series:
-    """Identifiers as text. A numeric ID column with one blank cell is read as floats (101 -> "101.0", so no
-    ID would match the catalogue): whole numbers are turned back into "101"."""
-    if pd.api.types.is_float_dtype(values) and (values.dropna() % 1 == 0).all():
-        values = values.astype("Int64")
-    return values.astype(str)
+    """Identifiers as text without surrounding spaces; blank cells stay missing. The loaders read ID columns
+    as text (``ID_COLUMNS``), so "000123" keeps its zeros and a column with a blank cell is not turned into
+    floats ("101.0"); nothing here converts numbers back, which would lose the zeros."""
+    return values.astype(str).str.strip()
 
 
 def load_history(path: Path | str) -> pd.DataFrame:
@@ -109,7 +109,7 @@ def load_history(path: Path | str) -> pd.DataFrame:
     Raises:
         BadInputError: columns are missing, an event is not purchase/view, or a timestamp does not parse.
     """
-    history = read_table(path, required=HISTORY_COLUMNS, what="history")
+    history = read_table(path, required=HISTORY_COLUMNS, what="history", text_columns=ID_COLUMNS)
     for column in ("customer_id", "segment", "product_id"):
         history[column] = as_ids(history[column])
     history["event"] = history["event"].astype(str).str.strip().str.lower()

@@ -79,3 +79,47 @@ def test_newest_first_file_same_figure_twice_and_growth_from_a_loss(tmp_path):
     flipped.to_csv(tmp_path / "conflict.csv", index=False)
     with pytest.raises(BadInputError, match=r"\['net_income'\] appear more than once with different values"):
         load_statements(tmp_path / "conflict.csv")
+
+
+def _sample_with(tmp_path, name, edit):
+    import pandas as pd
+
+    table = pd.read_csv(STATEMENTS)
+    periods = [c for c in table.columns if c.startswith("FY")]
+    table[periods] = table[periods].astype(object)
+    table = edit(table, periods)
+    table.to_csv(tmp_path / name, index=False)
+    return tmp_path / name, periods
+
+
+def test_european_and_accounting_figures(tmp_path):
+    def edit(table, periods):
+        table.loc[table.line_item == "net_income", periods[-1]] = "18.765,40"
+        table.loc[table.line_item == "net_income", periods[-2]] = "(1,200)"
+        return table
+
+    path, periods = _sample_with(tmp_path, "eu.csv", edit)
+    items = load_statements(path)
+    assert items.loc["net_income", periods[-1]] == 18765.40 and items.loc["net_income", periods[-2]] == -1200
+    path, _ = _sample_with(
+        tmp_path, "dot.csv", lambda t, p: t.assign(**{p[0]: t[p[0]].replace(182400, "182.400")})
+    )
+    with pytest.raises(BadInputError, match=r"revenue figure for FY2021 '182\.400' is ambiguous"):
+        load_statements(path)
+
+
+def test_two_digit_years_newest_first_and_unknown_order(tmp_path):
+    def short(table, periods):
+        return table[["statement", "line_item", *periods[::-1]]].rename(
+            columns={p: "FY" + p[-2:] for p in periods}
+        )
+
+    path, _ = _sample_with(tmp_path, "fy.csv", short)
+    metrics = compute_metrics(load_statements(path))
+    assert list(metrics.columns) == ["FY21", "FY22", "FY23", "FY24"]
+    assert metrics.loc["revenue_growth", "FY22"] == pytest.approx((201750 / 182400 - 1) * 100)
+    path, _ = _sample_with(
+        tmp_path, "named.csv", lambda t, p: t.rename(columns=dict(zip(p, "ABCD", strict=True)))
+    )
+    with pytest.raises(BadInputError, match=r"Cannot tell the order of the periods \['A', 'B', 'C', 'D'\]"):
+        load_statements(path)

@@ -171,3 +171,31 @@ def test_purchase_orders_need_columns(tmp_path):
     pd.DataFrame({"po_number": [1]}).to_csv(path, index=False)
     with pytest.raises(BadInputError, match="lacks column"):
         load_purchase_orders(path)
+
+
+def test_business_days_from_a_weekend_and_european_amounts():
+    assert add_duration(date(2026, 11, 28), "P1B").isoformat() == "2026-11-30"  # Saturday + 1 = Monday
+    assert add_duration(date(2026, 11, 29), "P1B", sign=-1).isoformat() == "2026-11-27"  # Sunday - 1 = Friday
+    assert add_duration(date(2026, 11, 25), "P2B", sign=-1).isoformat() == "2026-11-23"  # weekdays unchanged
+    text = (
+        "LOAN AGREEMENT\n\nThe Lender agrees to make a term loan to the Borrower in the aggregate principal "
+        "amount of EUR 2.500.000,00 on the Closing Date.\n"
+    )
+    assert (
+        ContractExtractor(fields=["Principal Amount"]).extract(text).value("Principal Amount") == "2500000.00"
+    )
+
+
+def test_numeric_dates_follow_the_contract_or_are_left_for_review():
+    assert [f.value for f in find_dates("from 05/08/2014 until 25/08/2014")] == ["2014-08-05", "2014-08-25"]
+    assert [f.value for f in find_dates("from 05/08/2014 until 08/25/2014")] == ["2014-05-08", "2014-08-25"]
+    assert find_dates("signed on 05/08/2014.") == []  # reads two ways: not guessed
+    text = (
+        "SUPPLY AGREEMENT\n\nThis Agreement is made and entered into as of 05/08/2014 by and between Acme "
+        "Corp. and Beta Ltd.\n"
+    )
+    found = ContractExtractor(fields=["Agreement Date"]).extract(text).fields["Agreement Date"]
+    assert (
+        found.value is None and found.review == "05/08/2014 reads as 2014-08-05 or 2014-05-08; confirm which"
+    )
+    assert found.to_dict()["review"] == found.review

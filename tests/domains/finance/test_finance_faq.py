@@ -83,3 +83,31 @@ def test_cli_ask_shows_only_the_checked_answer(monkeypatch):
     result = CliRunner().invoke(app, ["finance", "ask", "Does freezing a card change anything?"])
     assert result.exit_code == 0, result.output
     assert NO_ACCOUNT_ACCESS in result.stdout and "1,234" not in result.stdout
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How much is in my account?",
+        "What's the balance on my account?",
+        "Can you tell me how much money is in my checking account?",
+    ],
+)
+def test_more_ways_of_asking_for_account_data(question):
+    assert asks_for_account_data(question)
+
+
+@pytest.mark.parametrize(
+    ("reply", "replaced"),
+    [
+        ("You have $2,431.18 in your account [1].", True),
+        ("There is $1,500 available in your checking account [1].", True),
+        ("You have 2,431.18 USD [1].", True),
+        ("If you have $1,500 in your account, the monthly fee is waived [1].", False),
+        ("Keep $1,500 in your checking account to avoid the $12 fee [1].", False),
+    ],
+)
+def test_invented_amounts_near_your_account_are_replaced(reply, replaced):
+    assistant, _ = _assistant(reply)
+    answer = assistant.ask("Is there a monthly fee on checking accounts?")
+    assert (answer.answer == NO_ACCOUNT_ACCESS) is replaced

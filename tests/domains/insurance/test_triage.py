@@ -29,6 +29,8 @@ def policy_passages() -> list[Document]:
 
 @pytest.fixture(scope="module")
 def register() -> PolicyRegister:
+    """The sample register (samples/claims/policies.csv), which also holds the policies of the two claims kept
+    with the policy wording (CLM-1001/1002, samples/knowledge_bases/insurance/claims)."""
     return PolicyRegister.from_csv(CLAIMS / "policies.csv")
 
 
@@ -70,10 +72,13 @@ def test_values_parse_in_common_formats():
     assert (
         parse_date("March 5, 2026")
         == parse_date("5 March 2026")
-        == parse_date("05/03/2026")
+        == parse_date("05/03/2026", order="day-first")
+        == parse_date("03/05/2026", order="month-first")
         == date(2026, 3, 5)
     )
     assert parse_date("31/02/2026") is None
+    assert parse_date("05/03/2026") is None  # reads two ways: never guessed
+    assert parse_date("25/03/2026") == parse_date("03/25/2026") == date(2026, 3, 25)  # one valid reading
     assert parse_amount("$12,345.60") == 12345.6 and parse_amount("EUR 900") == 900.0
 
 
@@ -186,3 +191,89 @@ def test_anomaly_model_leaves_out_a_feature_the_portfolio_cannot_vary(tmp_path):
     young, old = (scorer({**typical, "policy_age_days": days}) for days in (30.0, 3000.0))
     assert young.score == old.score  # the policy's age plays no part
     assert "policy_age_days" in train_claims_anomaly(CLAIMS / "portfolio.csv", epochs=3).features
+
+
+def _claim_copy(tmp_path: Path, name: str, replace: dict[str, str]) -> Path:
+    """CLM-1003 (approved in the ground truth) with some of its text replaced."""
+    folder = tmp_path / name
+    folder.mkdir()
+    for source in (CLAIMS / "CLM-1003").iterdir():
+        text = source.read_text()
+        for old, new in replace.items():
+            text = text.replace(old, new)
+        (folder / source.name).write_text(text)
+    return folder
+
+
+def _register(tmp_path: Path, rows: str) -> PolicyRegister:
+    (tmp_path / "register.csv").write_text("policy_number,policy_start,coverage_limit,prior_claims\n" + rows)
+    return PolicyRegister.from_csv(tmp_path / "register.csv")
+
+
+def test_the_registers_limit_wins_over_the_claim_form(tmp_path, policy_passages, register):
+    claim = _claim_copy(tmp_path, "CLM-3001", {"$175,000": "$500,000", "4,250.00": "200,000.00"})
+    result = triage_claim(claim, retrieve_policy=lambda _: policy_passages, register=register)
+    assert result.recommendation == "review"
+    assert "amount 200,000.00 exceeds the limit 175,000.00" in result.reasons
+    assert [i.field for i in result.record.inconsistencies] == ["coverage_limit"]
+
+
+@pytest.mark.parametrize(
+    ("rows", "reason"),
+    [
+        ("HO-448812,2026-06-01,175000,0\n", "precedes the policy start (2026-06-01)"),
+        ("HO-100000,2021-06-01,175000,0\n", "policy HO-448812 is not in the policy register"),
+        ("HO-448812,2021-06-01,lots,0\n", "row for HO-448812 has unreadable values"),
+    ],
+)
+def test_a_policy_the_register_cannot_vouch_for_is_reviewed(tmp_path, policy_passages, rows, reason):
+    result = triage_claim(
+        CLAIMS / "CLM-1003", retrieve_policy=lambda _: policy_passages, register=_register(tmp_path, rows)
+    )
+    assert result.recommendation == "review" and any(reason in r for r in result.reasons)
+    without = triage_claim(CLAIMS / "CLM-1003", retrieve_policy=lambda _: policy_passages)
+    assert without.recommendation == "review" and "no policy register" in without.reasons[0]
+
+
+def test_register_numbers_with_separators_and_day_first_dates_are_read(tmp_path):
+    register = _register(
+        tmp_path,
+        'HO-1,2021-06-01,"175,000",3\nHO-2,01/06/2021,$175000,3\nHO-3,15/06/2021,"$1,000",0\n',
+    )
+    assert register.lookup("HO-1") == PolicyHistory(
+        prior_claims=3, policy_start=date(2021, 6, 1), policy_limit=175000.0
+    )
+    assert register.lookup("HO-2").policy_start == date(2021, 6, 1)  # 15/06/2021 shows day-first
+    assert register.problem("HO-2") is None and not register.unreadable
+    ambiguous = _register(tmp_path, "HO-1,2021-06-01,1,0\nHO-2,01/06/2021,1,0\n")
+    assert ambiguous.problem("HO-2") and ambiguous.lookup("HO-2") == PolicyHistory()
+
+
+def test_fraud_indicators_for_day_zero_and_a_report_before_the_loss():
+    from domains.insurance.extraction import ClaimRecord, FieldValue
+    from domains.insurance.fraud import assess_fraud, claim_features
+
+    def record(loss: date, reported: date) -> ClaimRecord:
+        empty = FieldValue()
+        return ClaimRecord(
+            claim_id="CLM-1",
+            claimant=empty,
+            policy_number=empty,
+            date_of_loss=FieldValue(value=loss, method="label"),
+            date_reported=FieldValue(value=reported, method="label"),
+            amount_claimed=FieldValue(value=100.0, method="label"),
+            loss_type=empty,
+            description=empty,
+        )
+
+    history = PolicyHistory(policy_start=date(2026, 3, 2), policy_limit=10000.0)
+    assert (
+        claim_features(record(date(2026, 3, 2), date(2026, 3, 2)), history, limit=None)["policy_age_days"]
+        == 0
+    )
+    backwards = assess_fraud(
+        record(date(2026, 3, 2), date(2026, 1, 5)), PolicyHistory(), limit=None, notice_days=30
+    )
+    fired = {i.name: i.detail for i in backwards.indicators if i.fired}
+    assert fired == {"reported before the loss": "the report date is 56 days before the date of loss"}
+    assert backwards.score >= 0.3

@@ -36,7 +36,11 @@ def test_grounding_accepts_catalogue_numbers_and_flags_invented_ones():
     assert check_grounding(good, FACTS) == []
     assert check_grounding("Alba Eco Espresso Machine, now 249,99 EUR", FACTS) == []  # decimal comma
     issues = check_grounding("The Alba Eco Espresso Machine for 199.00 with 20% off!", FACTS)
-    assert issues == ["number 20 is not in the catalogue facts", "number 199 is not in the catalogue facts"]
+    assert issues == [
+        "percentage 20% is not in the catalogue facts",
+        "number 199 is not in the catalogue facts",
+        'the offer "% off" is not in the catalogue facts',
+    ]
     assert check_grounding("A great machine.", FACTS) == ["no product is named as in the catalogue"]
 
 
@@ -121,3 +125,28 @@ def test_segment_content_flags_a_product_the_segment_was_not_shown(sample_tables
     writer = ContentWriter(ScriptedChat([f"Try the {outsider}."] * 2), recommender)
     result = writer.for_segment("outdoor", ContentOptions(length="short"))
     assert not result.grounded and any(f"{outsider} is named" in issue for issue in result.issues)
+
+
+def test_percentages_and_offers_need_their_own_facts():
+    """A "9 bar" pump does not ground "9% off", and offers the facts do not state are flagged (facts written
+    here)."""
+    facts = [
+        {
+            "product_id": "P1",
+            "name": "Alba Pump",
+            "category": "Coffee",
+            "price": 331.99,
+            "features": "9 bar pump",
+            "description": "Espresso machine.",
+        },
+    ]
+    assert check_grounding("Alba Pump: 9% off today, was 331.99!", facts) == [
+        "percentage 9% is not in the catalogue facts",
+        'the offer "% off" is not in the catalogue facts',
+        'the offer "was" is not in the catalogue facts',
+    ]
+    issues = check_grounding("Alba Pump: half price, free shipping, sale and a discount code!", facts)
+    assert [i.split('"')[1] for i in issues] == ["half price", "free shipping", "sale", "discount"]
+    on_offer = [{**facts[0], "description": "Free shipping in the summer sale, 10% off."}]
+    assert check_grounding("Alba Pump: 10% off in our sale with free shipping.", on_offer) == []
+    assert check_grounding("Alba Pump with a 9 bar pump for 331.99.", facts) == []

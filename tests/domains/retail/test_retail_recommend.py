@@ -150,3 +150,19 @@ def test_minilm_blend_beats_global_popularity(sample_tables, services):
         hits += target.product_id in [i.product_id for i in recommender.recommend(target.customer_id).items]
         popular += target.product_id in recommender.popular(10, exclude=bought)
     assert hits > popular
+
+
+def test_ids_with_leading_zeros_match_the_customers_history(tmp_path):
+    """Zero-padded ids ("000123", "00001"), as many shops export them (tables written here)."""
+    rows = [f"{i:05d},Item {i},Cat,{10 + i}.00,f,d" for i in range(1, 7)]
+    (tmp_path / "catalogue.csv").write_text(
+        "product_id,name,category,price,features,description\n" + "\n".join(rows) + "\n"
+    )
+    (tmp_path / "history.csv").write_text(
+        "customer_id,segment,product_id,event,timestamp\n000123,home,00001,purchase,2025-01-01T10:00:00\n"
+        "000123,home,00002,purchase,2025-01-02T10:00:00\n000456,home,00003,purchase,2025-01-02T10:00:00\n"
+    )
+    catalogue, history = load_catalogue(tmp_path / "catalogue.csv"), load_history(tmp_path / "history.csv")
+    assert catalogue["product_id"].tolist()[0] == "00001"
+    result = Recommender(catalogue, history, embeddings=None).recommend("000123", 3)
+    assert not result.cold_start and {"00001", "00002"}.isdisjoint(i.product_id for i in result.items)

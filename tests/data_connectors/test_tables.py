@@ -1,0 +1,59 @@
+"""Shared table readers: id columns as text, numeric dates decided from the whole column, money in
+European, US and accounting formats (tiny tables written here)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from data_connectors.errors import BadInputError
+from data_connectors.tables import parse_money, parse_timestamps, read_table
+
+
+def test_text_columns_keep_leading_zeros_and_blank_cells(tmp_path):
+    (tmp_path / "t.csv").write_text("customer_id,amount\n000123,5\n,6\n")
+    table = read_table(tmp_path / "t.csv", text_columns=("customer_id",))
+    assert table["customer_id"].tolist()[0] == "000123" and pd.isna(table["customer_id"].iloc[1])
+    assert table["amount"].tolist() == [5, 6]
+
+
+def test_numeric_dates_are_read_in_the_order_the_whole_column_shows():
+    day_first = parse_timestamps(pd.Series(["03/04/2025", "20/04/2025", None], name="loss_date"))
+    assert day_first.dt.strftime("%Y-%m-%d").tolist()[:2] == ["2025-04-03", "2025-04-20"]
+    month_first = parse_timestamps(pd.Series(["03/04/2025", "04/20/2025"], name="loss_date"))
+    assert month_first.iloc[0] == pd.Timestamp("2025-03-04")
+    iso = parse_timestamps(pd.Series(["2025-03-30T10:00:00+00:00", "2025-03-30T11:50:00+01:00"]))
+    assert iso.iloc[1] == pd.Timestamp("2025-03-30T10:50:00Z")
+    with pytest.raises(BadInputError, match=r"Column loss_date .*03/04/2025.*ISO dates \(YYYY-MM-DD\)"):
+        parse_timestamps(pd.Series(["03/04/2025", "05/06/2025"], name="loss_date"))
+    with pytest.raises(BadInputError, match="mixes day-first and month-first"):
+        parse_timestamps(pd.Series(["20/04/2025", "04/20/2025"], name="loss_date"))
+    coerced = parse_timestamps(pd.Series(["03/04/2025", "2025-01-01"], name="d"), ambiguous="coerce")
+    assert pd.isna(coerced.iloc[0]) and coerced.iloc[1] == pd.Timestamp("2025-01-01")
+
+
+@pytest.mark.parametrize(
+    ("text", "amount"),
+    [
+        ("18.765,40", 18765.40),
+        ("1,234.56", 1234.56),
+        ("€2.500.000,00", 2500000.0),
+        ("(1,200)", -1200.0),
+        ("-$1,200.50", -1200.5),
+        ("EUR 12 500,00", 12500.0),
+        ("1,234", 1234.0),  # one comma and three digits: thousands, the accounting convention
+        ("12,5", 12.5),
+        ("0.125", 0.125),
+        ("12500.00", 12500.0),
+        (175000, 175000.0),
+        ("n/a", None),
+        ("", None),
+    ],
+)
+def test_money_formats(text, amount):
+    assert parse_money(text) == amount
+
+
+def test_a_dot_before_three_digits_is_refused_not_guessed():
+    with pytest.raises(BadInputError, match=r"The net_income '1\.234' is ambiguous"):
+        parse_money("1.234", what="net_income")

@@ -1,0 +1,70 @@
+"""Coverage rules: a conditional exclusion applies only when the description meets its distinctive condition,
+and a carve-out inside a cover clause excludes the carved-out peril. Wording: the sample policy
+(samples/knowledge_bases/insurance) and one-sentence clauses written here."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from langchain_core.documents import Document
+
+from data_connectors.documents import load_documents
+from domains.insurance.coverage import check_coverage
+from domains.insurance.extraction import ClaimRecord, FieldValue
+
+POLICY = (
+    Path(__file__).resolve().parents[3] / "samples/knowledge_bases/insurance/homeowners-policy-wording.docx"
+)
+
+
+def _record(loss: str, description: str) -> ClaimRecord:
+    empty = FieldValue()
+    return ClaimRecord(
+        claim_id="CLM-9",
+        claimant=empty,
+        policy_number=empty,
+        date_of_loss=empty,
+        date_reported=empty,
+        amount_claimed=empty,
+        loss_type=FieldValue(value=loss, method="label"),
+        description=FieldValue(value=description, method="label"),
+    )
+
+
+@pytest.fixture(scope="module")
+def policy() -> list[Document]:
+    return load_documents([POLICY]).documents
+
+
+@pytest.mark.parametrize(
+    ("description", "status"),
+    [
+        ("Vandals smashed two windows of the dwelling overnight while we were asleep inside.", "covered"),
+        ("The dwelling was not vacant: vandals smashed two windows while we slept.", "covered"),
+        ("The dwelling had been vacant since January when vandals smashed two windows.", "excluded"),
+        ("Nobody lived in the dwelling for four months; vandals smashed two windows.", "excluded"),
+    ],
+)
+def test_vacancy_exclusion_needs_a_vacant_home(policy, description, status):
+    decision = check_coverage(_record("vandalism", description), policy)
+    assert decision.status == status
+    if status == "excluded":
+        assert "Vacancy" in decision.citations[0].section
+
+
+@pytest.mark.parametrize(
+    "clause",
+    [
+        "We cover loss or damage caused by storm, but not damage caused by flood.",
+        "We will pay for accidental damage to the buildings except damage caused by flood.",
+        "We cover water damage to the home other than flood.",
+    ],
+)
+def test_a_carve_out_in_a_cover_clause_excludes_the_peril(clause):
+    wording = [Document(clause, metadata={"source": "p.md", "section": "Cover"})]
+    flood = _record("flood", "The river overflowed and flood water entered the ground floor.")
+    assert check_coverage(flood, wording).status == "excluded"
+    storm = _record("storm", "A storm tore tiles off the roof.")
+    expected = "covered" if "storm" in clause else "needs review"
+    assert check_coverage(storm, wording).status == expected
