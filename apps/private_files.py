@@ -46,30 +46,12 @@ _MAX_PATH = 4096  # longer strings cannot be opened as files, so they name none
 # ---------------------------------------------------------------- helpers
 
 
-def _file_inputs(value: Any) -> Iterator[str]:
-    """The ``path`` of every Gradio ``FileData`` object inside a decoded JSON document."""
-    from gradio_client.utils import is_file_obj_with_meta
-
-    if is_file_obj_with_meta(value):
-        yield value["path"]
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _file_inputs(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _file_inputs(item)
-
-
-def _strings(value: Any) -> Iterator[str]:
-    """Every string inside a decoded JSON document."""
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _strings(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _strings(item)
+def _nodes(value: Any) -> Iterator[Any]:
+    """Every value inside a decoded JSON document, containers included."""
+    yield value
+    children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    for item in children:
+        yield from _nodes(item)
 
 
 def _header(scope_or_message: Scope, name: bytes) -> bytes:
@@ -216,13 +198,15 @@ class PrivateFilesMiddleware:
             document = json.loads(body)
         except ValueError:
             return None  # not JSON: a form (login) or a body Gradio rejects on its own
-        for file_input in _file_inputs(document):
+        from gradio_client.utils import is_file_obj_with_meta
+
+        for file_input in (node["path"] for node in _nodes(document) if is_file_obj_with_meta(node)):
             if self.ledger.cached(file_input) is None or not self.ledger.may_read(user, file_input):
                 return f"File not allowed: {file_input}."
         session = document.get("session_hash") if isinstance(document, dict) else None
         if isinstance(session, str) and not self.ledger.claim_session(user, session):
             return "This queue session belongs to another user."
-        for text in _strings(document):
+        for text in (node for node in _nodes(document) if isinstance(node, str)):
             if "/" not in text:
                 continue
             for candidate in (text, text.partition("file=")[2]):
