@@ -102,6 +102,35 @@ class APIError(Exception):
 # ---------------------------------------------------------------- helpers
 
 
+class _BoundedBody:
+    """ASGI middleware: a ``/v1/`` request body over ``MAX_BODY_BYTES`` is answered 413 before the app sees
+    it, whether it declares its length or streams in chunks (then at most the limit is read, and replayed)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        from apps.private_files import read_body, replay
+
+        if scope["type"] != "http" or not scope["path"].startswith("/v1/"):
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length", b"")
+        too_large = declared.isdigit() and int(declared) > MAX_BODY_BYTES
+        body = None if too_large else await read_body(receive, limit=MAX_BODY_BYTES)
+        if body is None:
+            error = APIError(
+                413,
+                f"The request body is above the {MAX_BODY_BYTES:,}-byte limit; send at most {MAX_MESSAGES} "
+                f"messages of {MAX_MESSAGE_CHARS:,} characters.",
+                kind="invalid_request_error",
+                code="request_too_large",
+            )
+            await JSONResponse(error.body(), status_code=error.status)(scope, receive, send)
+            return
+        await self.app(scope, replay(body, receive), send)
+
+
 def _caller(services: Services, request: Request, *, keyless: bool) -> User:
     """The user behind the bearer key (``keyless``: the local operator, no key needed on loopback)."""
     if keyless:
@@ -297,20 +326,7 @@ def install_api(app: FastAPI, services: Services, *, require_keys: bool = False)
             status_code=400,
         )
 
-    @app.middleware("http")
-    async def bounded_body(request: Request, call_next):
-        declared = request.headers.get("content-length", "")
-        if request.url.path.startswith("/v1/") and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-            error = APIError(
-                413,
-                f"The request body has {int(declared):,} bytes, above the {MAX_BODY_BYTES:,}-byte limit; send "
-                f"at most {MAX_MESSAGES} messages of {MAX_MESSAGE_CHARS:,} characters.",
-                kind="invalid_request_error",
-                code="request_too_large",
-            )
-            return JSONResponse(error.body(), status_code=error.status)
-        return await call_next(request)
-
+    app.add_middleware(_BoundedBody)
     app.add_exception_handler(APIError, api_error)
     app.add_exception_handler(RequestValidationError, invalid_request)
     app.include_router(router)

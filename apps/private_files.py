@@ -70,27 +70,33 @@ async def _refuse(send: Send, detail: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-async def _read_body(receive: Receive) -> bytes:
-    chunks = []
+async def read_body(receive: Receive, *, limit: int | None = None) -> bytes | None:
+    """A request's whole body, declared length or chunked alike; None once it passes ``limit`` bytes (the rest
+    is not read)."""
+    chunks, size = [], 0
     while True:
         message = await receive()
         chunks.append(message.get("body", b""))
+        size += len(chunks[-1])
+        if limit is not None and size > limit:
+            return None
         if not message.get("more_body"):
             return b"".join(chunks)
 
 
-def _replay(body: bytes) -> Receive:
-    """A ``receive`` that hands the already-read body to the app once, then waits like the original."""
+def replay(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that hands the already-read body to the app once, then passes on the original's messages
+    (a streaming reply listens there for the client's disconnect)."""
     sent = False
 
-    async def receive() -> Message:
+    async def replaying() -> Message:
         nonlocal sent
         if not sent:
             sent = True
             return {"type": "http.request", "body": body, "more_body": False}
-        return {"type": "http.disconnect"}
+        return await receive()
 
-    return receive
+    return replaying
 
 
 # PUBLIC API
@@ -166,12 +172,12 @@ class PrivateFilesMiddleware:
             await self.app(scope, receive, send)
             return
         if scope["method"] == "POST" and path != _UPLOAD_ROUTE:
-            body = await _read_body(receive)
+            body = await read_body(receive) or b""
             problem = self._check_inputs(user, body)
             if problem:
                 await _refuse(send, problem)
                 return
-            receive = _replay(body)
+            receive = replay(body, receive)
         session = parse_qs(scope.get("query_string", b"").decode()).get("session_hash", [None])[0]
         if session and not self.ledger.claim_session(user, session):
             await _refuse(send, "This queue session belongs to another user.")

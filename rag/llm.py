@@ -33,10 +33,11 @@ ChatMessage = dict[str, str]  # {"role": "system"|"user"|"assistant", "content":
 
 # Strings that chat templates and tokenisers turn into control tokens (ChatML, Llama 2/3, Gemma, Mistral,
 # DeepSeek): inside a message's content they would end the message and open a new, e.g. system, one.
+# Case-sensitive, as tokenisers are; "<s>" only where it cannot be a generic type ("List<s>"), and the harmless
+# <unk>/<pad> are left alone, so ordinary text keeps its look.
 _SPECIAL_TOKEN = re.compile(
     r"<[|\uff5c][^<>\n]{0,64}?[|\uff5c]>"  # <|im_start|>, <|eot_id|>, DeepSeek's fullwidth bars
-    r"|</?s>|<(?:unk|pad|bos|eos|start_of_turn|end_of_turn)>|\[/?INST\]|<</?SYS>>",
-    re.IGNORECASE,
+    r"|(?<!\w)<s>|</s>|<(?:bos|eos|start_of_turn|end_of_turn)>|\[/?INST\]|<</?SYS>>"
 )
 # Chat-template tokens around each message (role header, end marker) when the exact template is not used.
 _TEMPLATE_TOKENS_PER_MESSAGE = 8

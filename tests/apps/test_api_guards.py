@@ -135,6 +135,15 @@ def test_a_huge_body_is_refused_from_its_length_before_it_is_read(api) -> None:
     )
     assert refused.status_code == 413 and refused.json()["error"]["code"] == "request_too_large"
 
+    def chunked():  # no Content-Length: the limit must hold while the body streams in
+        for start in range(0, len(body), 64 * 1024):
+            yield body[start : start + 64 * 1024].encode()
+
+    streamed = make_client().post(
+        "/v1/chat/completions", content=chunked(), headers={"content-type": "application/json"}
+    )
+    assert streamed.status_code == 413 and streamed.json()["error"]["code"] == "request_too_large"
+
 
 def test_audit_log_keeps_a_bounded_redacted_question(tmp_path: Path) -> None:
     audit = AuditLog(create_database_engine(f"sqlite:///{tmp_path / 'toolkit.sqlite'}"))

@@ -77,6 +77,14 @@ def test_bad_messages_are_rejected_with_a_reason(model_cache_dir) -> None:
         chat.generate([{"role": "robot", "content": "hi"}])
 
 
+@pytest.mark.parametrize(
+    "ordinary",
+    ["List<s> items = new ArrayList<>();", "html <S>old</S> price", "a <pad> or <unk> token", "[inst] lower"],
+)
+def test_ordinary_text_that_only_resembles_control_tokens_is_kept(ordinary: str) -> None:
+    assert escape_special_tokens(ordinary) == ordinary
+
+
 def test_chat_template_tokens_in_message_text_are_escaped_before_tokenizing(model_cache_dir) -> None:
     """With the real SmolLM2 vocabulary: forged ChatML markers in a message become plain text tokens."""
     chat = load_chat_model(LLMConfig(model="smollm2-135m", device="cpu"), model_cache_dir)
