@@ -17,7 +17,9 @@ from data_connectors.errors import BadInputError, UnsupportedFileError
 
 TABLE_SUFFIXES = (".csv", ".tsv", ".xlsx", ".xls", ".json", ".jsonl")
 _CURRENCY = re.compile(r"\b(?:USD|EUR|GBP|CHF|CAD|AUD|JPY)\b|US\$|[$€£¥]", re.IGNORECASE)
-_SLASH_DATE = re.compile(r"(\d{1,2})[/.](\d{1,2})[/.](\d{4})(.*)")
+# Numeric day/month dates: 03/04/2025, 03.04.2025, 03-04-2025, 03/04/25 (not ISO 2025-04-03: the year leads).
+_NUMERIC_DATE = r"(?<![\d/.\-])(\d{1,2})([/.\-])(\d{1,2})\2(\d{4}|\d{2})(?!\d)"
+_SLASH_DATE = re.compile(_NUMERIC_DATE + r"(.*)")
 DateOrder = Literal["day-first", "month-first"]
 
 
@@ -25,7 +27,12 @@ def _read(
     path: Path, sheet: str | int | None, text_columns: list[str] | Literal["all"]
 ) -> pd.DataFrame | dict[str, pd.DataFrame]:
     suffix = path.suffix.lower()
-    dtype = str if text_columns == "all" else dict.fromkeys(text_columns, str) or None
+    if text_columns != "all":
+        dtype = dict.fromkeys(text_columns, str) or None
+    elif suffix in {".xlsx", ".xls", ".json", ".jsonl"}:  # typed cells: a number there is a number, not text
+        dtype = None
+    else:
+        dtype = str
     if suffix == ".csv":
         return pd.read_csv(path, dtype=dtype)
     if suffix == ".tsv":
@@ -56,8 +63,9 @@ def read_table(
     """Read ``path`` and check it has the ``required`` columns (column names are stripped of spaces).
 
     ``text_columns`` are read as text, not numbers: identifiers such as "000123" keep their leading zeros
-    (blank cells stay missing); ``"all"`` reads every column as text, for figures a caller parses itself
-    (``parse_money``: pandas would read "1.234" as 1.234 without asking).
+    (blank cells stay missing); ``"all"`` reads every column of a CSV/TSV as text, for figures a caller parses
+    itself (``parse_money``: pandas would read "1.234" as 1.234 without asking), while the typed cells of an
+    Excel or JSON file keep their type (a number cell is a number, not text to re-parse).
 
     Raises:
         FileNotFoundError: ``path`` does not exist.
@@ -90,7 +98,7 @@ def read_table(
 
 
 def slash_date_order(texts: Iterable[str]) -> DateOrder | None:
-    """Whether the numeric dates (03/04/2025, 03.04.2025) in ``texts`` are day-first or month-first, decided
+    """Whether the numeric dates (03/04/2025, 03.04.25, 03-04-2025) in ``texts`` are day-first or month-first, decided
     from all of them together: a first part over 12 means day-first, a second part over 12 month-first.
     None when no date decides it (every part is 12 or less, or there are none).
 
@@ -99,9 +107,9 @@ def slash_date_order(texts: Iterable[str]) -> DateOrder | None:
     """
     firsts, seconds = set(), set()
     for text in texts:
-        for match in re.finditer(r"(?<![\d/.])(\d{1,2})[/.](\d{1,2})[/.]\d{4}(?!\d)", str(text)):
+        for match in re.finditer(_NUMERIC_DATE, str(text)):
             firsts.add(int(match.group(1)))
-            seconds.add(int(match.group(2)))
+            seconds.add(int(match.group(3)))
     day_first, month_first = max(firsts, default=0) > 12, max(seconds, default=0) > 12
     if day_first and month_first:
         raise BadInputError(
@@ -113,15 +121,19 @@ def slash_date_order(texts: Iterable[str]) -> DateOrder | None:
 
 def _iso_from_slash(text: str, order: DateOrder | None) -> str | None:
     """ "03/04/2025 10:00" as "2025-04-03 10:00" (day-first); the text unchanged when it is no such date,
-    None when the order is unknown and the two readings differ."""
+    None when the order is unknown and the two readings differ. Two-digit years follow pandas (and C's
+    strptime): 00-68 are 2000-2068, 69-99 are 1969-1999."""
     match = _SLASH_DATE.fullmatch(text)
     if match is None:
         return text
-    first, second, year, rest = int(match.group(1)), int(match.group(2)), match.group(3), match.group(4)
+    first, second, rest = int(match.group(1)), int(match.group(3)), match.group(5)
+    year = int(match.group(4))
+    if len(match.group(4)) == 2:
+        year += 2000 if year <= 68 else 1900
     if order is None and first != second:
         return None
     day, month = (first, second) if order == "day-first" else (second, first)
-    return f"{year}-{month:02d}-{day:02d}{rest}"
+    return f"{year:04d}-{month:02d}-{day:02d}{rest}"
 
 
 def parse_timestamps(values: pd.Series, *, ambiguous: Literal["raise", "coerce"] = "raise") -> pd.Series:
@@ -180,7 +192,9 @@ def parse_money(value: object, *, what: str = "amount") -> float | None:
     negative = text.startswith("(") and text.endswith(")")
     text = text.strip("()").strip()
     if text.startswith("-"):
-        negative, text = not negative, text[1:]
+        if negative:  # "(-5)": two signs, no convention says which is meant
+            return None
+        negative, text = True, text[1:]
     text = re.sub(r"(?<=\d)[\s\u00a0'’](?=\d{3}(?!\d))", "", text.strip())
     if not re.fullmatch(r"\d[\d.,]*\d|\d", text):
         return None

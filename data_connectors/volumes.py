@@ -476,7 +476,10 @@ def _deidentified_header(source: Any) -> Any:
     from pydicom.dataset import Dataset
 
     dataset = Dataset()
+    inverted = str(source.get("PhotometricInterpretation", "")).strip() == "MONOCHROME1"
     for keyword in KEPT_SOURCE_TAGS:
+        if inverted and keyword in ("WindowCenter", "WindowWidth"):
+            continue  # the reader inverted these pixels: the source's window would point at the wrong values
         if keyword in source:
             setattr(dataset, keyword, copy.deepcopy(source.data_element(keyword).value))
     for keyword in EMPTIED_TAGS:

@@ -80,8 +80,11 @@ class PolicyRegister:
                 f"Policy register {path} does not exist; pass a CSV with policy_number, "
                 "policy_start, coverage_limit, prior_claims."
             )
-        table = read_table(
-            path, required=("policy_number",), what="policy register", text_columns=("policy_number",)
+        table = read_table(  # as text, so parse_money (not pandas) reads "12.500" and "175,000"
+            path,
+            required=("policy_number",),
+            what="policy register",
+            text_columns=("policy_number", "coverage_limit", "prior_claims"),
         )
         # Dates are read for the whole column (15/06/2021 makes 01/06/2021 day-first); one that still reads
         # two ways makes its row unreadable rather than guessed.

@@ -30,6 +30,19 @@ def test_numeric_dates_are_read_in_the_order_the_whole_column_shows():
         parse_timestamps(pd.Series(["20/04/2025", "04/20/2025"], name="loss_date"))
     coerced = parse_timestamps(pd.Series(["03/04/2025", "2025-01-01"], name="d"), ambiguous="coerce")
     assert pd.isna(coerced.iloc[0]) and coerced.iloc[1] == pd.Timestamp("2025-01-01")
+    dashes = parse_timestamps(pd.Series(["03-04-2025", "13-04-2025"]))  # pandas read these value by value
+    assert dashes.tolist() == [pd.Timestamp("2025-04-03"), pd.Timestamp("2025-04-13")]
+    short_years = parse_timestamps(pd.Series(["01/02/25", "13/02/25", "01/02/99"]))
+    assert short_years.dt.strftime("%Y-%m-%d").tolist() == ["2025-02-01", "2025-02-13", "1999-02-01"]
+
+
+def test_typed_excel_numbers_stay_numbers_when_read_as_text(tmp_path):
+    pd.DataFrame({"line_item": ["revenue"], "FY2021": [182.405]}).to_excel(tmp_path / "s.xlsx", index=False)
+    table = read_table(tmp_path / "s.xlsx", text_columns="all")
+    assert parse_money(table["FY2021"].iloc[0]) == 182.405  # a typed number is not the ambiguous text "182.405"
+    (tmp_path / "s.csv").write_text("line_item,FY2021\nrevenue,182.405\n")
+    with pytest.raises(BadInputError, match="ambiguous"):
+        parse_money(read_table(tmp_path / "s.csv", text_columns="all")["FY2021"].iloc[0])
 
 
 @pytest.mark.parametrize(
@@ -48,6 +61,7 @@ def test_numeric_dates_are_read_in_the_order_the_whole_column_shows():
         (175000, 175000.0),
         ("n/a", None),
         ("", None),
+        ("(-5)", None),
     ],
 )
 def test_money_formats(text, amount):

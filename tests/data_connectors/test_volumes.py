@@ -252,10 +252,17 @@ def test_monochrome1_is_inverted_on_read(tmp_path: Path, phantom) -> None:
     for path in write_series(image, affine, tmp_path / "m1"):
         dataset = pydicom.dcmread(path)
         dataset.PhotometricInterpretation = "MONOCHROME1"
+        dataset.WindowCenter, dataset.WindowWidth = 134, 100
         dataset.save_as(path)
     volume = read_volume(tmp_path / "m1")
     _assert_same_geometry(volume, image.max() + image.min() - image, affine)
     assert "MONOCHROME1" in volume.meta["warnings"][0]
+    written = pydicom.dcmread(
+        write_dicom_series(volume, volume.meta["dicom_headers"], tmp_path / "out", description="x")[0]
+    )
+    assert (
+        written.PhotometricInterpretation == "MONOCHROME2" and "WindowCenter" not in written
+    )  # viewer windows
 
 
 def test_dicom_messages_never_name_the_files(tmp_path: Path) -> None:

@@ -224,6 +224,7 @@ def test_the_registers_limit_wins_over_the_claim_form(tmp_path, policy_passages,
         ("HO-448812,2026-06-01,175000,0\n", "precedes the policy start (2026-06-01)"),
         ("HO-100000,2021-06-01,175000,0\n", "policy HO-448812 is not in the policy register"),
         ("HO-448812,2021-06-01,lots,0\n", "row for HO-448812 has unreadable values"),
+        ("HO-448812,2021-06-01,12.500,0\n", "row for HO-448812 has unreadable values"),  # 12500 or 12.5?
     ],
 )
 def test_a_policy_the_register_cannot_vouch_for_is_reviewed(tmp_path, policy_passages, rows, reason):

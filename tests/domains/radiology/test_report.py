@@ -129,6 +129,20 @@ def test_notes_that_ask_about_a_finding_do_not_license_stating_it(
     assert any("findings not supported" in p for p in check_draft(draft, facts, notes))
 
 
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Intensities were normalised before stripping.",
+        "The mask was refined by morphological dilation.",
+        "The mask excludes the skull and the meninges.",
+    ],
+)
+def test_technique_wording_is_not_taken_for_a_finding(strip_report: StripReport, sentence: str) -> None:
+    facts = build_facts(strip_report, 62, "male")
+    draft = f"Indication: headaches. Technique: brain MRI. {sentence} Measurements: 1502.4 mL. Quality control: none."
+    assert check_draft(draft, facts, NOTES) == []
+
+
 def test_template_passes_its_own_check(strip_report: StripReport) -> None:
     facts = build_facts(strip_report, 62, "male")
     assert (
