@@ -92,19 +92,36 @@ class BankAssistant:
     def stream(
         self, question: str, *, history: Sequence[ChatMessage] = (), filters: Mapping[str, Any] | None = None
     ) -> Iterator[AnswerEvent]:
-        """Text deltas, then one ``Answer`` (refused=True for account-data questions and unknowns)."""
+        """Text deltas, then one ``Answer`` (refused=True for account-data questions and unknowns). With the
+        account-data guard on, text is passed on a whole checked sentence at a time, so an invented balance
+        never reaches the screen before the refusal replaces it."""
         if self.guard_account_data and asks_for_account_data(question):
             yield NO_ACCOUNT_ACCESS
             yield Answer(NO_ACCOUNT_ACCESS, refused=True, citations=[], question=question)
             return
-        draft = ""  # the model's own text: the answerer may already have refused it as ungrounded
+        draft, shown = (
+            "",
+            0,
+        )  # the model's own text (the answerer may still refuse it) and how much was passed on
         for event in self.answerer.stream(question, history=history, filters=filters):
             if isinstance(event, str):
                 draft += event
+                if not self.guard_account_data:
+                    yield event
+                elif not _INVENTED_ACCOUNT_DATA.search(draft):
+                    # Whole sentences only, each checked first: an invented balance is never on screen.
+                    ends = [draft.rfind(mark, shown) + len(mark) for mark in (". ", "! ", "? ", "\n")]
+                    end = max((e for e in ends if e > shown), default=shown)
+                    if end > shown:
+                        yield draft[shown:end]
+                        shown = end
             elif self.guard_account_data and _INVENTED_ACCOUNT_DATA.search(f"{draft} {event.answer}"):
                 yield Answer(NO_ACCOUNT_ACCESS, refused=True, citations=[], question=event.question)
                 return
-            yield event
+            else:
+                if self.guard_account_data and shown < len(draft) and not event.refused:
+                    yield draft[shown:]
+                yield event
 
     def ask(
         self, question: str, *, history: Sequence[ChatMessage] = (), filters: Mapping[str, Any] | None = None

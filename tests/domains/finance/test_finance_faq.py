@@ -51,6 +51,20 @@ def test_invented_account_data_is_replaced():
     assert answer.refused and answer.answer == NO_ACCOUNT_ACCESS
 
 
+def test_an_invented_balance_is_never_streamed_before_it_is_replaced():
+    class PiecewiseChat(ScriptedChat):
+        def stream(self, messages, **options):
+            self.requests.append(list(messages))
+            yield from ["Freezing is instant. ", "Your account ", "shows $2,431.18 ", "according to [1]."]
+
+    assistant = BankAssistant(
+        Answerer(retriever=FixedRetriever(passages=[PASSAGE]), chat_model=PiecewiseChat([]))
+    )
+    events = list(assistant.stream("Does freezing a card change anything?"))
+    shown = "".join(e for e in events if isinstance(e, str))
+    assert shown == "Freezing is instant. " and events[-1].answer == NO_ACCOUNT_ACCESS
+
+
 def test_faq_answer_keeps_citations():
     assistant, _ = _assistant("Open the app and choose Cards > Freeze card [1].")
     answer = assistant.ask("How can I freeze my card?")
