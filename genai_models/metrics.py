@@ -19,6 +19,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from data_connectors.errors import BadInputError
+
 FID_NAME = "FID-EffNetLite0"
 KID_NAME = "KID-EffNetLite0"
 FeatureExtractor = Callable[[torch.Tensor], np.ndarray]
@@ -36,9 +38,15 @@ def _as_rgb(images: torch.Tensor, size: int) -> torch.Tensor:
 
 
 def _as_2d(features: np.ndarray | torch.Tensor) -> np.ndarray:
+    """Features as float64 ``(N, D)``; NaN/inf would give a LinAlgError (FID), NaN (KID) or plausible-looking
+    but meaningless numbers (precision/recall), so they are refused here for every feature metric."""
     array = np.asarray(features.detach().cpu() if isinstance(features, torch.Tensor) else features, np.float64)
     if array.ndim != 2 or len(array) < 2:
-        raise ValueError(f"features must be (N >= 2, D); received shape {array.shape}; pass more images.")
+        raise BadInputError(f"features must be (N >= 2, D); received shape {array.shape}; pass more images.")
+    if not np.isfinite(array).all():
+        rows = int((~np.isfinite(array)).any(axis=1).sum())
+        raise BadInputError(f"{rows} of {len(array)} feature rows hold NaN or inf; check the images (a diverged "
+                            "model gives NaN samples) or the feature extractor.")
     return array
 
 
@@ -154,7 +162,7 @@ def precision_recall(real: np.ndarray | torch.Tensor, fake: np.ndarray | torch.T
     """
     a, b = torch.from_numpy(_as_2d(real)), torch.from_numpy(_as_2d(fake))
     if min(len(a), len(b)) <= k:
-        raise ValueError(f"precision_recall needs more than k={k} points per set; received {len(a)} and {len(b)}.")
+        raise BadInputError(f"precision_recall needs more than k={k} points per set; received {len(a)} and {len(b)}.")
 
     def radii(points: torch.Tensor) -> torch.Tensor:
         return torch.cdist(points, points).kthvalue(k + 1, dim=1).values  # +1: the point itself is at 0

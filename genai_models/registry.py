@@ -120,7 +120,12 @@ def sha256_file(path: Path, chunk_size: int = 1 << 20) -> str:
 
 
 class _VerifiedCache:
-    """Remembers (path, size, mtime) -> sha256 so each file is hashed once, not at every start."""
+    """Remembers (path, inode, size, mtime, ctime) -> sha256 so each file is hashed once, not at every start.
+
+    ctime is in the key because no user call can set it: a file rewritten in place and given back its size and
+    mtime (``os.utime``) still gets a new ctime, so it is hashed again. The cost: the first resolve after
+    install (or after any change to the file) hashes it, about 1 s per GB; later starts cost one ``stat``.
+    """
 
     def __init__(self, cache_file: Path) -> None:
         self.cache_file = cache_file
@@ -132,11 +137,12 @@ class _VerifiedCache:
     @staticmethod
     def _key(path: Path) -> str:
         stat = path.stat()
-        return f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
+        return f"{path.resolve()}|{stat.st_ino}|{stat.st_size}|{stat.st_mtime_ns}|{stat.st_ctime_ns}"
 
-    def sha256(self, path: Path) -> str:
+    def sha256(self, path: Path, *, fresh: bool = False) -> str:
+        """The file's sha256, from the cache unless ``fresh`` (always hash, then remember)."""
         key = self._key(path)
-        if key not in self.entries:
+        if fresh or key not in self.entries:
             self.entries[key] = sha256_file(path)
             try:
                 self.cache_file.parent.mkdir(parents=True, exist_ok=True)
@@ -206,10 +212,11 @@ class ModelRegistry:
         return [name for name, asset in ASSETS.items() if kind is None or asset.kind == kind]
 
     def status(self, name: str) -> AssetStatus:
-        """Present/verified/missing/corrupt, for ``genai doctor``; never raises for a bad asset."""
+        """Present/verified/missing/corrupt, for ``genai doctor``; never raises for a bad asset. Re-hashes the
+        files instead of trusting the cache (seconds for the ~1 GB of packaged weights)."""
         asset = ASSETS[name]
         try:
-            path = self._verified_path(asset)
+            path = self._verified_path(asset, fresh=True)
         except AssetError as error:
             state = "corrupt" if "sha256" in str(error) else "missing"
             return AssetStatus(name, asset.kind, state, None, str(error))
@@ -231,8 +238,8 @@ class ModelRegistry:
             files.append(path)
         return files
 
-    def _check(self, asset: PackagedAsset, path: Path) -> None:
-        actual = self._hashes.sha256(path)
+    def _check(self, asset: PackagedAsset, path: Path, *, fresh: bool = False) -> None:
+        actual = self._hashes.sha256(path, fresh=fresh)
         if actual != asset.sha256:
             raise AssetError(
                 f"Model {asset.name!r} failed its sha256 check ({path} has {actual[:12]}..., expected "
@@ -240,16 +247,16 @@ class ModelRegistry:
                 f"`pip install --force-reinstall {asset.install_hint.removeprefix('pip install ')}`."
             )
 
-    def _verified_path(self, asset: PackagedAsset) -> Path:
+    def _verified_path(self, asset: PackagedAsset, *, fresh: bool = False) -> Path:
         files = self._source_files(asset)
         if len(files) == 1:
-            self._check(asset, files[0])
+            self._check(asset, files[0], fresh=fresh)
             return files[0].parent if asset.is_folder else files[0]
         joined = self.models_dir / f"{asset.name}.gguf"
         if not joined.exists():
             self._join(files, joined)
         try:
-            self._check(asset, joined)
+            self._check(asset, joined, fresh=fresh)
         except AssetError:
             joined.unlink(missing_ok=True)  # a half-written or stale join: rebuild from the parts once
             self._join(files, joined)

@@ -64,6 +64,35 @@ def _with_classes(data: ImageData, classes: list[int] | None, *, keep: bool = Tr
     return data.subset(torch.nonzero(inside if keep else ~inside).squeeze(1))
 
 
+def _to_run_classes(data: ImageData, info: dict[str, Any]) -> ImageData:
+    """Relabel evaluation images with the run's class indices, matched by class name: another folder may hold
+    other classes or the same ones in another order, and a conditional model's label k is its k-th class.
+
+    Raises:
+        BadInputError: the data holds a class the run did not train on.
+    """
+    run_classes = list(info.get("data", {}).get("classes") or [])
+    if not run_classes or data.class_names == run_classes:
+        return data
+    trained = info.get("data", {}).get("trained_classes")
+    known = [run_classes[k] for k in trained] if trained else run_classes
+    present = [data.class_names[k] for k in sorted({int(k) for k in data.labels.tolist()})]
+    unknown = [name for name in present if name not in known]
+    if unknown:
+        raise BadInputError(
+            f"The evaluation data holds classes {unknown[:5]} that this conditional run did not train on "
+            f"(it knows {known[:10]}); pass --data with only those classes."
+        )
+    mapping = torch.tensor([run_classes.index(n) if n in run_classes else -1 for n in data.class_names])
+    return ImageData(data.images, mapping[data.labels], run_classes, data.source, data.skipped)
+
+
+def _seeded_subset(data: ImageData, count: int) -> ImageData:
+    """A seeded random subset: folder data is sorted by class, and its first images would be the first classes."""
+    picked = torch.randperm(len(data), generator=torch.Generator().manual_seed(0))[:count]
+    return data.subset(picked.sort().values)
+
+
 def _batched(function: Any, images: torch.Tensor, device: str | torch.device, size: int = 256) -> torch.Tensor:
     with torch.no_grad():
         return torch.cat([function(chunk.to(device)).float().cpu() for chunk in images.split(size)])
@@ -164,7 +193,7 @@ def run_summary(run_dir: Path | str) -> dict[str, Any]:
 
     run_dir = Path(run_dir)
     if not (run_dir / "run.json").is_file():
-        raise BadInputError(f"{run_dir} is not a training run (no run.json); train one with `genai models train`.")
+        raise BadInputError(f"Run {Path(run_dir).name!r} is not a training run (no run.json); train one with `genai models train`.")
     info = json.loads((run_dir / "run.json").read_text())
     cls = model_class(info["model"])
     data = info.get("data", {})
@@ -192,7 +221,7 @@ def sample_images(model: torch.nn.Module, count: int, *, class_index: int | None
 
     Raises:
         BadInputError: the model cannot sample (autoencoders), ``class_index`` on an unconditional model or out
-            of range, ``count`` < 1.
+            of range, ``labels`` out of range, ``count`` < 1.
     """
     name = getattr(model, "name", type(model).__name__)
     if not hasattr(model, "sample"):
@@ -207,6 +236,9 @@ def sample_images(model: torch.nn.Module, count: int, *, class_index: int | None
         raise BadInputError(f"--class {class_index} is out of range; this model has classes 0..{classes - 1}.")
     if labels is not None and (classes is None or len(labels) != count):
         raise BadInputError(f"labels need a conditional model and one label per sample ({count}); drop them.")
+    if labels is not None and len(labels) and (int(labels.min()) < 0 or int(labels.max()) >= classes):
+        raise BadInputError(f"labels must lie in 0..{classes - 1} for this model; received "
+                            f"{int(labels.min())}..{int(labels.max())}; map them to the run's classes.")
     device = _device_of(model)
     if classes is not None and labels is None:
         labels = torch.full((count,), class_index) if class_index is not None else torch.arange(count) % classes
@@ -280,7 +312,8 @@ def evaluate_run(run_dir: Path | str, *, data_spec: str | None = None, anomalies
             which needs ``data_dir``).
 
     Raises:
-        BadInputError: not a run folder, unreadable data, fewer than 5 evaluation images.
+        BadInputError: not a run folder, unreadable data, fewer than 5 evaluation images, evaluation classes a
+            conditional run did not train on.
     """
     from genai_models.metrics import (
         FID_NAME,
@@ -296,9 +329,9 @@ def evaluate_run(run_dir: Path | str, *, data_spec: str | None = None, anomalies
     data = held_out_data(info, data_spec=data_spec)
     trained = info.get("data", {}).get("trained_classes")
     normal = _with_classes(data, trained) if trained and not data_spec else data
-    # A seeded random subset: folder data is sorted by class, and its first images would be the first classes.
-    picked = torch.randperm(len(normal), generator=torch.Generator().manual_seed(0))[:count]
-    normal = normal.subset(picked.sort().values)
+    if class_count(model) is not None:
+        normal = _to_run_classes(normal, info)
+    normal = _seeded_subset(normal, count)
     if len(normal) < 5:
         raise BadInputError(f"Only {len(normal)} evaluation images; pass --data with at least 5 images.")
     metrics: dict[str, float] = {}
@@ -330,7 +363,7 @@ def evaluate_run(run_dir: Path | str, *, data_spec: str | None = None, anomalies
         elif trained and not data_spec:
             anomalies = _with_classes(data, trained, keep=False)
         if anomalies is not None and len(anomalies):
-            anomalies = anomalies.subset(torch.arange(min(count, len(anomalies))))
+            anomalies = _seeded_subset(anomalies, count)
             metrics["anomaly_auroc"] = anomaly_auroc(reconstruction_errors(model, normal.images).numpy(),
                                                      reconstruction_errors(model, anomalies.images).numpy())
             notes.append(f"anomaly_auroc: reconstruction error of {len(normal)} normal vs {len(anomalies)} "

@@ -481,7 +481,7 @@ def load_run(run_dir: Path | str, *, device: str = "cpu", weights: str = "best")
 
     run_dir = Path(run_dir)
     if not (run_dir / "run.json").is_file():
-        raise BadInputError(f"{run_dir} is not a training run (no run.json); train one with `genai models train`.")
+        raise BadInputError(f"Run {Path(run_dir).name!r} is not a training run (no run.json); train one with `genai models train`.")
     info = json.loads((run_dir / "run.json").read_text())
     model = build_model(info["model"], **info["model_config"])
     best, last = run_dir / "best_model.pt", run_dir / "checkpoint.pt"
@@ -490,6 +490,6 @@ def load_run(run_dir: Path | str, *, device: str = "cpu", weights: str = "best")
     elif last.exists():
         state = torch.load(last, map_location=device, weights_only=False)["model"]
     else:
-        raise BadInputError(f"{run_dir} has no best_model.pt or checkpoint.pt; the training never finished an epoch.")
+        raise BadInputError(f"Run {Path(run_dir).name!r} has no best_model.pt or checkpoint.pt; its training never finished an epoch.")
     model.load_state_dict(state)
     return model.to(device).eval(), info

@@ -44,6 +44,14 @@ _PART_BOUNDS: dict[str, tuple[time, time]] = {
 }
 
 
+def part_of_day_at(moment: time) -> PartOfDay:
+    """The part of the day a clock time belongs to, with the same bounds the slot search uses."""
+    for part, (first, last) in _PART_BOUNDS.items():
+        if first <= moment < last:
+            return part  # type: ignore[return-value]
+    return "evening"
+
+
 class SlotTakenError(BadInputError):
     """Another request booked this slot first."""
 
@@ -132,6 +140,16 @@ class Appointment(BaseModel):
 
 
 # ---------------------------------------------------------------- helpers
+
+
+def _require_local(start: datetime) -> None:
+    """Refuse a start with a UTC offset: the book holds the clinic's wall-clock time and does not know the
+    clinic's time zone, so converting with the server's zone could silently book the wrong hour."""
+    if start.tzinfo is not None:
+        raise BadInputError(
+            f"The start {start.isoformat(timespec='minutes')} carries a UTC offset; give the clinic's local time "
+            f"without an offset, e.g. {start:%Y-%m-%dT%H:%M}."
+        )
 
 
 def _parse_period(text: str) -> tuple[time, time]:
@@ -365,6 +383,7 @@ class AppointmentBook:
         return []
 
     def _check_slot(self, clinician: ClinicianRow, start: datetime) -> datetime:
+        _require_local(start)
         now = self.clock()
         if start <= now:
             raise BadInputError(
@@ -393,10 +412,11 @@ class AppointmentBook:
         patient_contact: str = "",
         reason: str = "",
     ) -> Appointment:
-        """Book ``start`` with a clinician in one transaction.
+        """Book ``start`` (the clinic's local time, naive) with a clinician in one transaction.
 
         Raises:
-            BadInputError: unknown clinician, a time in the past or outside opening hours, no patient name.
+            BadInputError: unknown clinician, a time in the past or outside opening hours, no patient name, a
+                start with a UTC offset (refused, not converted: the clinic's time zone is not stored).
             SlotTakenError: the slot is already booked (also when a concurrent request won the race).
         """
         if not patient_name.strip():
@@ -432,8 +452,10 @@ class AppointmentBook:
         return row
 
     def reschedule(self, appointment_id: int, new_start: datetime) -> Appointment:
-        """Move an appointment to another free slot with the same clinician, atomically."""
+        """Move an appointment to another free slot with the same clinician, atomically; ``new_start`` is the
+        clinic's local time, and one with a UTC offset is refused like in ``book``."""
         with Session(self.engine) as session:
+            _require_local(new_start)
             row = self._get_active(session, appointment_id)
             clinician = self._get_clinician(session, row.clinician_id)
             if row.start <= self.clock():

@@ -2,11 +2,15 @@
 
 Order of decisions for each message:
 1. emergency patterns -> the emergency instruction, before anything else;
-2. a pending slot proposal -> book on "yes"/"confirm", offer the next slot on "no";
+2. a pending slot proposal -> book on "yes"/"confirm", offer the next slot on "no"; a pending cancellation ->
+   cancel on a plain "yes", keep the appointment on "no";
 3. dosing or diagnosis requests -> a polite refusal that says what to do instead;
-4. booking requests -> a structured request (rules + optional LLM JSON) -> a proposed slot, not a booking;
-5. symptoms in plain words -> cautious possibilities from the reviewed symptom guide + "see a clinician";
-6. anything else -> an answer grounded in the patient-information collection, with citations.
+4. cancel / reschedule requests (checked before booking: "cancel my GP appointment" is not a booking) ->
+   only appointments booked in this conversation can be cancelled here, after a plain "yes"; anything else,
+   and every move, is handed over to reception;
+5. booking requests -> a structured request (rules + optional LLM JSON) -> a proposed slot, not a booking;
+6. symptoms in plain words -> cautious possibilities from the reviewed symptom guide + "see a clinician";
+7. anything else -> an answer grounded in the patient-information collection, with citations.
 Every reply carries the not-medical-advice notice and the draft flag; the audit log gets the redacted question.
 """
 
@@ -15,7 +19,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
@@ -43,8 +47,30 @@ log = protect_logger(logging.getLogger(__name__))
 
 SYMPTOM_GUIDE = Path(__file__).with_name("data") / "symptoms.yaml"
 TurnKind = Literal[
-    "emergency", "refusal", "symptom", "proposal", "booked", "need_details", "no_slot", "answer", "not_found"
+    "emergency",
+    "refusal",
+    "symptom",
+    "proposal",
+    "booked",
+    "need_details",
+    "no_slot",
+    "answer",
+    "not_found",
+    "cancel_proposal",
+    "cancelled",
+    "handover",
 ]
+_CANCEL = re.compile(r"\b(?:cancel|cancell?ing|call off|calling off)\b")
+_RESCHEDULE = re.compile(
+    r"\b(?:reschedul\w*|re-schedul\w*|postpone\w*|rebook\w*|re-book\w*)\b|"
+    r"\b(?:move|change|shift|push back|bring forward)\b(?:\W+\w+){0,3}?\W+(?:appointment|appt|booking|visit|it)\b"
+)
+_APPOINTMENT_NUMBER = re.compile(
+    r"\b(?:number|no\.|appointment|appt|booking)\s*#?\s*(\d{1,9})\b(?!\s*(?:am|pm|[:.]\d))|#(\d{1,9})\b"
+)
+_RECEPTION = (
+    "please call reception, who can see all your appointments; they can also move it to another time."
+)
 
 
 class SourceRef(BaseModel):
@@ -63,6 +89,8 @@ class PatientSession(BaseModel):
     pending: Slot | None = None
     alternatives: list[Slot] = Field(default_factory=list)
     suggested_specialty: str | None = None
+    booked: list[int] = Field(default_factory=list)  # appointment numbers booked in this conversation
+    pending_cancel: int | None = None  # the appointment number the assistant asked to cancel
 
 
 class PatientTurn(BaseModel):
@@ -100,6 +128,15 @@ class SymptomGuide:
 
 def _with_notice(text: str) -> str:
     return f"{text}\n\n{MEDICAL_NOTICE}"
+
+
+def _describe(appointment: Appointment) -> str:
+    return f"{appointment.start:%A %d %B %Y at %H:%M} with {appointment.clinician} ({appointment.clinic})"
+
+
+def _confirms_cancel(message: str) -> bool:
+    """A plain yes, where "cancel" may be repeated ("yes, cancel it")."""
+    return is_confirmation(_CANCEL.sub(" ", message.lower()))
 
 
 def _citations(answer: Any) -> list[SourceRef]:
@@ -180,8 +217,18 @@ class PatientAssistant:
             )
         if session.pending is not None and (is_confirmation(message) or is_decline(message)):
             return self._answer_proposal(message, session)
+        if session.pending_cancel is not None and (_confirms_cancel(message) or is_decline(message)):
+            return self._answer_cancel(message, session)
+        session.pending_cancel = None  # anything else drops the question
         if safety.kind in ("dosing", "diagnosis"):
             return PatientTurn(kind="refusal", text=refusal_reply(safety), categories=[safety.kind])
+        if _RESCHEDULE.search(message.lower()):
+            return PatientTurn(
+                kind="handover",
+                text=_with_notice(f"I can't move appointments in this chat; {_RECEPTION}"),
+            )
+        if _CANCEL.search(message.lower()):
+            return self._propose_cancel(message, session)
         if wants_booking(message):
             return self._propose(message, session)
         if (entry := self.symptoms.match(message)) is not None:
@@ -294,16 +341,78 @@ class PatientAssistant:
             clinician_id=slot.clinician_id,
             start=slot.start,
             patient_name=session.patient_name,
-            reason=f"booked by assistant on {datetime.now():%Y-%m-%d}",
+            reason=f"booked by assistant on {self.book.clock():%Y-%m-%d}",
         )
         session.pending, session.alternatives = None, []
+        session.booked.append(appointment.id)
         return PatientTurn(
             kind="booked",
             appointment=appointment,
             text=_with_notice(
                 f"Booked: {slot.describe()} (appointment number {appointment.id}). "
-                "To move or cancel it, just ask."
+                f'To cancel it, say "cancel appointment {appointment.id}"; to move it, please call reception.'
             ),
+        )
+
+    def _propose_cancel(self, message: str, session: PatientSession) -> PatientTurn:
+        """Ask to confirm cancelling an appointment this conversation booked; hand anything else to reception."""
+        active = {a.id: a for a in self.book.list() if a.id in session.booked}
+        number = _APPOINTMENT_NUMBER.search(message.lower())
+        if number is not None:
+            wanted = int(number.group(1) or number.group(2))
+            if wanted not in active:
+                return PatientTurn(
+                    kind="handover",
+                    text=_with_notice(
+                        f"Appointment {wanted} was not booked in this conversation, so I can't cancel it here; "
+                        + _RECEPTION
+                    ),
+                )
+            candidates = [active[wanted]]
+        else:
+            candidates = list(active.values())
+        if not candidates:
+            return PatientTurn(
+                kind="handover",
+                text=_with_notice(
+                    "I can only cancel appointments booked in this conversation; to cancel another one, "
+                    + _RECEPTION
+                ),
+            )
+        if len(candidates) > 1:
+            listed = "; ".join(f"{a.id}: {_describe(a)}" for a in candidates)
+            return PatientTurn(
+                kind="need_details",
+                text=_with_notice(
+                    f'Which appointment should I cancel? Booked here: {listed}. Say for example "cancel '
+                    f'appointment {candidates[0].id}".'
+                ),
+            )
+        appointment = candidates[0]
+        session.pending, session.alternatives = None, []
+        session.pending_cancel = appointment.id
+        return PatientTurn(
+            kind="cancel_proposal",
+            appointment=appointment,
+            text=_with_notice(
+                f'Shall I cancel appointment {appointment.id}, {_describe(appointment)}? Reply "yes" to cancel '
+                'it or "no" to keep it.'
+            ),
+        )
+
+    def _answer_cancel(self, message: str, session: PatientSession) -> PatientTurn:
+        appointment_id, session.pending_cancel = session.pending_cancel, None
+        assert appointment_id is not None  # checked by the caller
+        if is_decline(message):
+            return PatientTurn(
+                kind="answer", text=_with_notice(f"Fine, appointment {appointment_id} stays booked.")
+            )
+        cancelled = self.book.cancel(appointment_id)
+        session.booked = [n for n in session.booked if n != appointment_id]
+        return PatientTurn(
+            kind="cancelled",
+            appointment=cancelled,
+            text=_with_notice(f"Cancelled appointment {cancelled.id}, {_describe(cancelled)}."),
         )
 
     def _grounded_answer(self, message: str) -> PatientTurn:

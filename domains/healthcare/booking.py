@@ -17,7 +17,7 @@ from typing import Literal
 from pydantic import BaseModel, ValidationError, field_validator
 
 from data_connectors.text import MONTHS
-from domains.healthcare.appointments import WEEKDAY_NAMES, PartOfDay, normalise_specialty
+from domains.healthcare.appointments import WEEKDAY_NAMES, PartOfDay, normalise_specialty, part_of_day_at
 from rag.llm import ChatModel
 
 _SPECIALTY_WORDS: dict[str, tuple[str, ...]] = {
@@ -48,7 +48,19 @@ _CONFIRM_FILLERS = frozenset({
     "it", "is", "works", "sounds", "good", "fine", "great", "perfect", "lovely", "cheers", "go", "ahead",
     "book", "confirm", "confirmed", "do", "for", "me", "the", "slot", "appointment", "one",
 })  # fmt: skip
+# "no problem, book it" starts like a decline but is not one; it confirms only when the rest says so.
+_SOFT_OK = re.compile(r"^\s*(?:no (?:problem|worries|bother)|not a problem|(?:i )?(?:don'?t|do not) mind)\b")
+_SAYS_YES = frozenset({
+    "yes", "yep", "yeah", "ok", "okay", "sure", "book", "go", "confirm", "confirmed", "fine", "works", "good",
+    "great", "perfect", "lovely",
+})  # fmt: skip
 _DECLINE = re.compile(r"^\s*(?:no|nope|n|not that|another|different|other|cancel|don'?t)\b")
+_PART_WORDS: dict[PartOfDay, str] = {
+    "morning": r"\b(?:morning|before (?:noon|lunch))\b",
+    "afternoon": r"\b(?:afternoon|after (?:noon|lunch))\b",
+    "evening": r"\b(?:evening|after work|tonight)\b",
+}
+_CLOCK = re.compile(r"\b(\d{1,2})(?::(\d{2}))? ?([ap])\.?m\b|\b(\d{1,2}):(\d{2})\b")
 
 
 class BookingRequest(BaseModel):
@@ -110,14 +122,28 @@ def _parse_date(text: str, today: date) -> date | None:
     return None
 
 
-def _parse_part_of_day(text: str) -> PartOfDay | None:
-    if re.search(r"\b(?:morning|before (?:noon|lunch)|early|\d{1,2} ?am)\b", text):
-        return "morning"
-    if re.search(r"\b(?:afternoon|after (?:noon|lunch)|\d{1,2} ?pm)\b", text):
-        return "afternoon"
-    if re.search(r"\b(?:evening|after work|tonight)\b", text):
-        return "evening"
+def _clock_part(text: str) -> PartOfDay | None:
+    """ "9am", "6 pm", "17:30" -> the part of the day the appointment book counts that hour in."""
+    for match in _CLOCK.finditer(text):
+        if match.group(3):
+            hour, minute = int(match.group(1)) % 12, int(match.group(2) or 0)
+            hour += 12 if match.group(3) == "p" else 0
+        else:
+            hour, minute = int(match.group(4)), int(match.group(5))
+        if hour < 24 and minute < 60:
+            return part_of_day_at(dt.time(hour, minute))
     return None
+
+
+def _parse_part_of_day(text: str) -> PartOfDay | None:
+    """A named part of the day wins (the first one said: "early afternoon" is afternoon), then a clock time,
+    then a bare "early" (morning)."""
+    named = [(m.start(), part) for part, pattern in _PART_WORDS.items() if (m := re.search(pattern, text))]
+    if named:
+        return min(named)[1]
+    if (part := _clock_part(text)) is not None:
+        return part
+    return "morning" if re.search(r"\bearly\b", text) else None
 
 
 def _parse_specialty(text: str, specialties: list[str]) -> str | None:
@@ -174,15 +200,20 @@ def is_confirmation(message: str) -> bool:
     """A plain yes to the proposed slot: a confirmation word first and nothing after it but more of the same
     (no "but", no question, no other time)."""
     lowered = message.lower().replace("’", "'")
-    start = _CONFIRM.search(lowered)
+    soft = _SOFT_OK.search(lowered)
+    start = soft or _CONFIRM.search(lowered)
     if start is None or is_decline(message) or "?" in lowered:
         return False
     rest = re.findall(r"[a-z']+|\d+", lowered[start.end() :])
+    if soft is not None and not _SAYS_YES.intersection(rest):
+        return False  # "no problem" alone neither books nor declines
     return all(word in _CONFIRM_FILLERS for word in rest)
 
 
 def is_decline(message: str) -> bool:
-    return bool(_DECLINE.search(message.lower()))
+    """A no to the proposed slot ("no", "another one"), but not "no problem" / "don't mind"."""
+    lowered = message.lower().replace("’", "'")
+    return bool(_DECLINE.search(lowered)) and _SOFT_OK.search(lowered) is None
 
 
 def parse_booking_rules(message: str, *, today: date, specialties: list[str]) -> BookingRequest:

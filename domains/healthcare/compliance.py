@@ -45,8 +45,17 @@ _DURATION = re.compile(
 _MINIMUM_CUE = re.compile(
     r"\b(?:retain\w*|retention|keep|kept|maintain\w*|preserv\w*|at least|minimum|for a period of)\b", re.I
 )
+# The role of a period, from the words around it: a response deadline (the clause may be shorter), a retention
+# period or a look-back ("disclosures made in the six years prior to the request"; the clause may be longer).
+DurationRole = Literal["deadline", "retention", "lookback"]
+_LOOKBACK_BEFORE = re.compile(r"\b(?:past|prior|preceding|previous|last)\s+$", re.I)
+_LOOKBACK_AFTER = re.compile(r"^\s*(?:prior to|before|preceding)\b", re.I)
+_SEGMENT_BREAK = re.compile(r"[,;:.]")
+# "may not ... without authorization" / "will never ... without" forbid, not permit: no negation may sit between
+# the modal and "without".
 _PERMISSIVE_WITHOUT = re.compile(
-    r"\b(?:may|can|will|shall|is permitted to|are permitted to|freely)\b[^.]{0,120}\bwithout\b[^.]{0,40}"
+    r"\b(?:may|can|will|shall|is permitted to|are permitted to|freely)\b(?!'t)"
+    r"(?:(?!\b(?:not|never|no|cannot|won't)\b)[^.]){0,120}\bwithout\b[^.]{0,40}"
     r"\b(?:authori[sz]ation|consent|permission)\b",
     re.I,
 )
@@ -56,10 +65,17 @@ _REQUIRES_AUTHORIZATION = re.compile(
     re.I,
 )
 _DENIES_RIGHT = re.compile(
-    r"\b(?:not (?:be )?(?:entitled|permitted|allowed|able|required|obliged)|may not (?:request|access|obtain|"
+    r"\b(?:not (?:be )?(?:entitled|permitted|allowed|able)|may not (?:request|access|obtain|"
     r"inspect|receive|amend|complain)|will not (?:provide|notify|inform|accept|consider|give)|no (?:right|access)|"
     r"(?:does|do) not (?:need to|have to|notify|provide|inform)|need not|never (?:notify|provide|disclose to)|"
     r"refuse[sd]? all|den(?:y|ies) all)\b",
+    re.I,
+)
+# "not required" denies a right only when said of the clinic's duty ("the clinic is not required to notify"),
+# not of what the individual must do ("patients are not required to give a reason").
+_NOT_REQUIRED = re.compile(r"\bnot (?:be )?(?:required|obliged)\b", re.I)
+_INDIVIDUAL_SUBJECT = re.compile(
+    r"\b(?:patients?|individuals?|you|requesters?|members?|parents?|guardians?|persons?|people)\s+(?:\w+\s+){0,2}$",
     re.I,
 )
 _GRANTS_RIGHT = re.compile(
@@ -255,15 +271,35 @@ def _sentences(text: str) -> list[str]:
 class _Duration:
     days: float  # for comparing
     words: str  # as written, for the reader: "72 months"
+    role: DurationRole
+
+
+def _role(text: str, start: int, end: int) -> DurationRole:
+    """What a period at ``text[start:end]`` measures, from the words of its own part of the sentence."""
+    breaks = [m.end() for m in _SEGMENT_BREAK.finditer(text, 0, start)]
+    before = text[(breaks[-1] if breaks else 0) : start]
+    if _LOOKBACK_BEFORE.search(before) or _LOOKBACK_AFTER.search(text[end:]):
+        return "lookback"
+    return "retention" if _MINIMUM_CUE.search(before) else "deadline"
 
 
 def _durations(text: str) -> list[_Duration]:
     found = []
-    for number, unit in _DURATION.findall(text):
+    for match in _DURATION.finditer(text):
+        number, unit = match.group(1), match.group(2).lower()
         value = int(number) if number.isdigit() else _NUMBER_WORDS[number.lower()]
-        unit = unit.lower()
-        found.append(_Duration(value * _UNIT_DAYS[unit], f"{value} {unit}{'s' * (value != 1)}"))
+        role = _role(text, match.start(), match.end())
+        found.append(_Duration(value * _UNIT_DAYS[unit], f"{value} {unit}{'s' * (value != 1)}", role))
     return found
+
+
+def _denies_right(clause: str) -> bool:
+    if _DENIES_RIGHT.search(clause):
+        return True
+    return any(
+        _INDIVIDUAL_SUBJECT.search(clause[: match.start()]) is None
+        for match in _NOT_REQUIRED.finditer(clause)
+    )
 
 
 def _ref(document: Document, text: str | None = None) -> PassageRef:
@@ -276,56 +312,68 @@ def _ref(document: Document, text: str | None = None) -> PassageRef:
     )
 
 
-def _duration_check(clause: str, passages: Sequence[Document]) -> ClauseFinding | None:
-    clause_days = _durations(clause)
-    if not clause_days:
-        return None
-    minimum_clause = bool(_MINIMUM_CUE.search(clause))
-    best: tuple[float, Document, str, _Duration, bool] | None = None
+def _best_pair(
+    stated: _Duration, clause: str, passages: Sequence[Document]
+) -> tuple[float, Document, str, _Duration] | None:
+    """The regulation sentence most about the clause that holds a period of the same role, and that period."""
+    best = None
     for document in passages:
         for sentence in _sentences(document.page_content):
-            days = _durations(sentence)
-            if not days:
-                continue
-            is_minimum = bool(_MINIMUM_CUE.search(sentence))
-            if is_minimum != minimum_clause:
+            same_role = [d for d in _durations(sentence) if d.role == stated.role]
+            if not same_role:
                 continue
             score = _overlap(clause, sentence)
             if best is None or score > best[0]:
-                best = (score, document, sentence, days[0], is_minimum)
-    if best is None or best[0] < 0.2:
-        return None
-    _, document, sentence, required, is_minimum = best
-    stated = clause_days[0]
+                best = (score, document, sentence, same_role[0])
+    return best if best is not None and best[0] >= 0.2 else None
+
+
+def _duration_check(clause: str, passages: Sequence[Document]) -> ClauseFinding | None:
+    """Every period in the clause against the regulation's period of the same role (deadline, retention,
+    look-back); the first conflict is a gap, citing the sentence that holds the regulation's period."""
     slack = 0.5  # days: rounding between units is not a gap
-    violates = stated.days < required.days - slack if is_minimum else stated.days > required.days + slack
-    if not violates:
-        return ClauseFinding(
-            clause_id="",
-            clause=clause,
-            status="consistent",
-            method="rule",
-            confidence=0.9,
-            citation=_ref(document, sentence),
-            reason=f"The clause's {stated.words} {'meets the minimum' if is_minimum else 'is within the limit'} of "
-            f"{required.words} set by the regulation.",
-        )
-    if is_minimum:
-        reason = f"The clause keeps records for {stated.words}, less than the {required.words} the regulation requires."
-        fix = f"Extend the period to at least {required.words}."
-    else:
-        reason = f"The clause allows {stated.words}, longer than the regulation's limit of {required.words}."
-        fix = f"Shorten the period to no later than {required.words} (and without unreasonable delay)."
-    return ClauseFinding(
-        clause_id="",
-        clause=clause,
-        status="possible gap",
-        reason=reason,
-        suggested_fix=fix,
-        method="rule",
-        confidence=0.9,
-        citation=_ref(document, sentence),
-    )
+    consistent: ClauseFinding | None = None
+    for stated in _durations(clause):
+        pair = _best_pair(stated, clause, passages)
+        if pair is None:
+            continue
+        _, document, sentence, required = pair
+        is_minimum = stated.role != "deadline"
+        violates = stated.days < required.days - slack if is_minimum else stated.days > required.days + slack
+        if violates:
+            if stated.role == "retention":
+                reason = f"The clause keeps records for {stated.words}, less than the {required.words} the regulation requires."
+                fix = f"Extend the period to at least {required.words}."
+            elif stated.role == "lookback":
+                reason = f"The clause covers only the past {stated.words}, less than the {required.words} the regulation covers."
+                fix = f"Extend the period covered to at least {required.words}."
+            else:
+                reason = f"The clause allows {stated.words}, longer than the regulation's limit of {required.words}."
+                fix = (
+                    f"Shorten the period to no later than {required.words} (and without unreasonable delay)."
+                )
+            return ClauseFinding(
+                clause_id="",
+                clause=clause,
+                status="possible gap",
+                reason=reason,
+                suggested_fix=fix,
+                method="rule",
+                confidence=0.9,
+                citation=_ref(document, sentence),
+            )
+        if consistent is None:
+            consistent = ClauseFinding(
+                clause_id="",
+                clause=clause,
+                status="consistent",
+                method="rule",
+                confidence=0.9,
+                citation=_ref(document, sentence),
+                reason=f"The clause's {stated.words} {'meets the minimum' if is_minimum else 'is within the limit'} "
+                f"of {required.words} set by the regulation.",
+            )
+    return consistent
 
 
 def _best_sentence(
@@ -344,11 +392,11 @@ def _best_sentence(
     return document, sentence
 
 
-# (clause pattern, regulation pattern, confidence, reason, suggested fix): a clause matching the first pattern
+# (clause test, regulation pattern, confidence, reason, suggested fix): a clause passing the test
 # conflicts with a regulation sentence matching the second.
 _MODALITY_RULES = (
     (
-        _PERMISSIVE_WITHOUT,
+        _PERMISSIVE_WITHOUT.search,
         _REQUIRES_AUTHORIZATION,
         0.8,
         "The clause permits a use or disclosure without authorization that the regulation allows "
@@ -356,7 +404,7 @@ _MODALITY_RULES = (
         "Require the individual's valid written authorization before this use or disclosure.",
     ),
     (
-        _DENIES_RIGHT,
+        _denies_right,
         _GRANTS_RIGHT,
         0.7,
         "The clause withholds an action or right that the cited regulation passage requires.",
@@ -367,7 +415,7 @@ _MODALITY_RULES = (
 
 def _modality_check(clause: str, passages: Sequence[Document]) -> ClauseFinding | None:
     for clause_pattern, regulation_pattern, confidence, reason, fix in _MODALITY_RULES:
-        found = _best_sentence(clause, passages, regulation_pattern) if clause_pattern.search(clause) else None
+        found = _best_sentence(clause, passages, regulation_pattern) if clause_pattern(clause) else None
         if found:
             return ClauseFinding(
                 clause_id="",

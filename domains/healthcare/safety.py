@@ -2,8 +2,10 @@
 
 Recognition is rule-based on purpose: it must work without a model, be auditable and never be talked out of
 an emergency by a small LLM. Patterns cover symptom descriptions in everyday words, not only fixed phrases;
-a negation cue before a match in the same clause ("no chest pain", "I'm not suicidal") or a remote past
-("chest pain two years ago") cancels it, a second clause after "but" is judged on its own.
+a negation cue that directly governs a match ("no chest pain", "I'm not suicidal", "denies any chest pain")
+or a remote past ("chest pain two years ago") cancels it, a second clause after "but" is judged on its own.
+A negation said of something else in the same clause ("my wife isn't well with chest pain", "I couldn't sleep
+with chest pain") does not.
 """
 
 from __future__ import annotations
@@ -30,22 +32,28 @@ EMERGENCY_PATTERNS: dict[str, tuple[str, ...]] = {
         r"\b(?:arm|leg|side)\b(?:\W+\w+){0,3}?\W+(?:weak|numb|limp|paraly\w*|dead)\b|\bcan'?t (?:lift|raise|move) (?:my|his|her|their) (?:arm|leg)",
         r"\bsudden\w*\W+(?:\w+\W+){0,2}?(?:numbness|weakness|confusion|blindness|loss of (?:vision|balance))",
         r"\b(?:having|had|has) a stroke\b|\bworst headache\b",
+        r"\bsudden\w*\W+(?:\w+\W+){0,2}?(?:can'?t|cannot|can not|unable to) see\b|\bcan'?t see out of (?:one|my|his|her|the|their) (?:left |right )?eye\b",
+        r"\b(?:lost|losing|loss of) (?:the )?(?:vision|sight) in (?:one|my|his|her|their|the) (?:left |right )?eye\b",
     ),
     "severe bleeding": (
         r"\bbleed\w*\W+(?:\w+\W+){0,3}?(?:heavily|badly|a lot|profusely|everywhere|won'?t stop|will not stop|not stopping|doesn'?t stop)",
         r"\b(?:heavy|severe|uncontroll\w*|massive|serious) bleeding\b|\bblood\W+(?:\w+\W+){0,2}?(?:spurting|pouring|gushing)",
         r"\b(?:coughing|vomiting|throwing) up blood\b|\blot of blood\b",
+        r"\b(?:can'?t|cannot|can not|unable to|won'?t|will not|doesn'?t|does not) stop (?:the )?bleeding\b",
     ),
     "breathing difficulty": (
-        r"\b(?:can'?t|cannot|can not|unable to|struggling to|hard to|barely) (?:breathe|breath|catch (?:my|his|her) breath)",
+        r"\b(?:can'?t|cannot|can not|unable to|struggling to|hard to|barely) (?:breathe|breath|(?:catch|get) (?:my|his|her|their) breath)",
         r"\b(?:difficulty|trouble|problems?) breathing\b|\bshort(?:ness)? of breath\b|\bgasping\b|\bchoking\b",
-        r"\b(?:lips|face) (?:are |is )?(?:turning )?blue\b|\bnot breathing\b",
+        r"\b(?:lips|face) (?:are |is )?(?:turning )?blue\b|\b(?:not|isn'?t|aren'?t|wasn'?t|stopped|has stopped) breathing\b",
     ),
     "suicidal thoughts or self-harm": (
         r"\bkill(?:ing)? myself\b|\bend(?:ing)? (?:my|it all|my own) ?(?:life)?\b(?!\w)|\bsuicid\w*",
         r"\btake my (?:own )?life\b|\b(?:want|wanna|going) to die\b|\bbetter off dead\b|\bno reason to live\b",
         r"\b(?:don'?t|do not) want to (?:live|be alive|wake up)\b",
+        r"\b(?:want to|wanna|going to|feel like|thinking (?:of|about)) end(?:ing)? it\b",
         r"\b(?:hurt|hurting|harm|harming|cut|cutting) myself\b|\bself[- ]?harm\w*",
+        r"\bwish (?:i|i'd) (?:was|were|had been) (?:dead|never born)\b|\bwish (?:i|i'd) could (?:die|disappear forever)\b",
+        r"\b(?:better off|happier) without me\b|\b(?:no|don'?t see (?:the|any)) point (?:in|of) (?:living|life|going on)\b",
     ),
     "severe allergic reaction": (
         r"\banaphyla\w*",
@@ -58,10 +66,17 @@ EMERGENCY_PATTERNS: dict[str, tuple[str, ...]] = {
         r"\b(?:took|taken|swallowed|ate|drank)\W+(?:\w+\W+){0,3}?(?:too many|too much|a whole|the whole|whole bottle|all (?:of )?(?:my|the))\b",
         r"\b(?:swallowed|drank|ate)\W+(?:\w+\W+){0,2}?(?:bleach|poison|detergent|antifreeze|batter(?:y|ies))",
         r"\bpoison(?:ed|ing)\b",
+        # a child taking someone's medicine is an emergency whatever the amount
+        r"\b(?:baby|toddler|child|kid|son|daughter|grandson|granddaughter|little one)\W+(?:\w+\W+){0,2}?"
+        r"(?:swallowed|ate|took|got into|drank)\W+(?:\w+\W+){0,4}?(?:pills?|tablets?|capsules?|medicines?|medication|meds)\b",
     ),
     "loss of consciousness or seizure": (
-        r"\bunconscious\b|\bunresponsive\b|\bwon'?t wake up\b|\bpassed out\b|\bfainted\b",
-        r"\bseizures?\b|\bconvuls\w*|\bfitting\b",
+        r"\bunconscious\b|\bunresponsive\b|\bwon'?t wake up\b|\bpassed out\b|\bfainted\b|\bcollapsed\b",
+        r"\b(?:he|she|they|him|her|them|baby|child|kid|son|daughter|husband|wife|partner|mum|mom|mother|dad|father|"
+        r"gran\w*|grandpa|grandad|nan|friend|person|patient)\b(?:\W+\w+){0,2}?\W+"
+        r"(?:not|isn'?t|aren'?t|wasn'?t|stopped) (?:responding|waking up)\b"
+        r"(?! to (?:my |our |the |his |her |their )?(?:texts?|messages?|emails?|calls?|letters?|treatment|antibiotics|medication|medicine))",
+        r"\bseizures?\b|\bconvuls\w*|\bfitting\b|\b(?:having|had|has|having another) a fit\b",
     ),
 }
 
@@ -85,10 +100,19 @@ EMERGENCY_FIRST_LINE = (
     "112 in the EU, 999 in the UK) or go to the nearest emergency department."
 )
 
+# A negation cue cancels a match only when it ends right before it, or at most _GOVERNED_GAP filler words before
+# it ("no chest pain", "not having any chest pain"); a content word in between ("isn't well with chest pain",
+# "never felt chest pain this bad", "couldn't sleep with chest pain") means the cue is said of something else.
 _NEGATION = re.compile(
-    r"\b(?:no|not|never|without|denies|deny|denied|free of|none|nor|neither|"
-    r"(?:do|does|did)n'?t have|(?:do|does|did) not have|haven'?t (?:had|got)|isn'?t|aren'?t|wasn'?t|n't)\b|n't\b"
+    r"(?:\b(?:no|not|never|without|denies|deny|denied|free of|none|nor|neither|"
+    r"(?:do|does|did)n'?t (?:have|get)|(?:do|does|did) not (?:have|get)|(?:have|has)n'?t (?:had|got)|"
+    r"(?:have|has) not (?:had|got))|n't)$"
 )
+_GOVERNED_FILLER = frozenset({
+    "any", "a", "an", "the", "my", "his", "her", "their", "more", "further", "new", "other", "real", "actual",
+    "signs", "sign", "of", "having", "experiencing", "getting", "got", "get",
+})  # fmt: skip
+_GOVERNED_GAP = 2
 _REMOTE_PAST = re.compile(
     r"\b(?:(?:\w+ )?(?:years?|months?|weeks?) ago|last (?:year|month|week|summer|winter)|in the past|"
     r"used to|history of|as a child|when i was)\b"
@@ -101,7 +125,17 @@ _NOT_A_NEGATION = re.compile(
     r"\b(?:no one|no-one|nobody|no idea|not sure|(?:do|does|did)n'?t know|(?:do|does|did) not know|"
     r"(?:is|are|was)n'?t (?:responding|breathing|waking|moving|answering)|not (?:responding|breathing|waking))\b"
 )
-_NEGATION_WINDOW_WORDS = 4
+
+_MEDICINE = (
+    r"(?:\d+|pills?|tablets?|capsules?|medicines?|medications?|meds|drugs?|insulin|antibiotics?|advil|tylenol|motrin|"
+    r"aleve|ibuprofen|paracetamol|acetaminophen|aspirin|naproxen|codeine|calpol|warfarin|antihistamines?)"
+)
+_CONDITION = (
+    r"(?:\w+(?:itis|osis|oma|emia|aemia|pathy)|cancer|a tumou?r|serious|malignant|an infection|infected|diabetes|"
+    r"covid|(?:the )?flu|a heart problem|a stroke|contagious|shingles|eczema|psoriasis|ringworm|scabies|measles|"
+    r"chicken ?pox|lyme(?: disease)?|sepsis|strep(?: throat)?|an allergy|allergic|a virus|viral|bacterial|"
+    r"a (?:fracture|broken bone)|broken|an ulcer|a hernia|an std|an sti)"
+)
 
 DOSING_PATTERNS = (
     r"\bhow (?:much|many)\b.{0,40}\b(?:take|give|have|use|mg|milligrams?|ml|tablets?|pills?|capsules?|puffs?)\b",
@@ -111,6 +145,9 @@ DOSING_PATTERNS = (
     r"\b(?:double|increase|decrease|reduce|halve|skip|stop|up) (?:my|the|his|her) (?:dose|medication|meds|tablets|pills|insulin)\b",
     r"\bcan i (?:take|mix|combine)\b.{0,40}\b(?:with|and|together|while)\b",
     r"\bstop taking (?:my|the)\b",
+    rf"\bis it (?:ok|okay|safe|fine|alright|all right) (?:to|if i|for (?:me|him|her|my \w+) to) "
+    rf"(?:take|give|have|use|mix|combine)\b.{{0,40}}?\b{_MEDICINE}\b",
+    r"\bshould (?:i|he|she|we|they|my \w+) (?:take|give|use|have|inject) (?:more|less|fewer|extra|another|an extra|a second|\d+)\b",
 )
 
 DIAGNOSIS_PATTERNS = (
@@ -118,7 +155,10 @@ DIAGNOSIS_PATTERNS = (
     r"\bdiagnos\w*",
     r"\bwhat(?:'s| is) wrong with (?:me|my|him|her)\b",
     r"\bwhat (?:disease|illness|condition|infection|sickness) (?:do|does|is|could)\b",
-    r"\bis (?:it|this|that) (?:cancer|a tumou?r|serious|malignant|an infection|diabetes|covid|a heart problem|a stroke|contagious)\b",
+    rf"\bis (?:it|this|that|my \w+)(?: \w+)? {_CONDITION}\b",
+    rf"\b(?:could|might|can|would) (?:it|this|that|my \w+)(?: \w+)? be {_CONDITION}\b",
+    r"\b(?:do|does|will|would) (?:i|he|she|my \w+) need (?:a |an |some )?"
+    r"(?:antibiotics?|antivirals?|steroids?|treatment|medication|medicine|a prescription|surgery|an operation)\b",
     r"\bam i (?:sick|ill|pregnant|diabetic|dying|having)\b",
     r"\bdo you think (?:it'?s|i have|this is|i'm)\b",
     r"\b(?:tell|give) me what (?:i have|it is)\b",
@@ -152,11 +192,20 @@ def _clause_around(text: str, start: int, end: int) -> str:
     return _clause_before(text, start) + text[start : following.start() if following else len(text)]
 
 
+def _governs(words: list[str]) -> bool:
+    """True when the words before a match end in a negation cue followed by at most a few filler words."""
+    for gap in range(min(_GOVERNED_GAP, len(words)) + 1):
+        if gap and words[-gap] not in _GOVERNED_FILLER:
+            return False
+        if _NEGATION.search(" ".join(words[: len(words) - gap])):
+            return True
+    return False
+
+
 def _is_negated(text: str, match: re.Match[str]) -> bool:
+    # "I can't breathe" carries its own negation inside the match, so only cues before it count.
     before = _NOT_A_NEGATION.sub(" ", _clause_before(text, match.start()))
-    words = before.split()[-_NEGATION_WINDOW_WORDS:]
-    if _NEGATION.search(" ".join(words)):
-        # "I can't breathe" carries its own negation inside the match, so only cues before it count.
+    if _governs(re.findall(r"[\w']+", before)):
         return True
     return bool(_REMOTE_PAST.search(_clause_around(text, match.start(), match.end())))
 

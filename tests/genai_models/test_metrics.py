@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 
+from data_connectors.errors import BadInputError
 from genai_models.metrics import (
     FID_NAME,
     anomaly_auroc,
@@ -53,6 +54,16 @@ def test_precision_recall_identical_vs_disjoint():
     assert precision_recall(real, real + 100.0) == {"precision": 0.0, "recall": 0.0}
     with pytest.raises(ValueError, match="more than k"):
         precision_recall(real[:3], real[:3])
+
+
+@pytest.mark.parametrize("metric", [frechet_distance, kernel_distance, precision_recall])
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_feature_metrics_refuse_non_finite_features(metric, bad):
+    real = _gaussian(20, 8, seed=1)
+    fake = real.copy()
+    fake[3, 2] = bad
+    with pytest.raises(BadInputError, match="1 of 20 feature rows hold NaN or inf"):
+        metric(real, fake)
 
 
 def test_ssim_psnr_and_mse_known_values():

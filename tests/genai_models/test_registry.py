@@ -104,3 +104,47 @@ def test_local_paths_are_accepted_and_unknown_names_rejected(tmp_path: Path) -> 
 def test_kind_mismatch_is_explained(model_cache_dir: Path) -> None:
     with pytest.raises(AssetError, match="is of kind 'embedding', but a 'llm-gguf' model is needed"):
         ModelRegistry(model_cache_dir).resolve("minilm", kind="llm-gguf")
+
+
+def test_a_file_corrupted_with_the_same_size_and_mtime_is_hashed_again(tmp_path: Path, monkeypatch) -> None:
+    import hashlib
+    import os
+    import time
+
+    weights = tmp_path / "w.pth"  # a self-written stand-in for a packaged weights file
+    weights.write_bytes(b"A" * 4096)
+    asset = PackagedAsset(
+        "fake", "image-features", ("x==1",), ("w.pth",), hashlib.sha256(b"A" * 4096).hexdigest(), "-", "-"
+    )
+    monkeypatch.setattr(ModelRegistry, "_source_files", lambda self, a: [weights])
+    hashed = []
+    monkeypatch.setattr(registry_module, "sha256_file", lambda path: hashed.append(path) or sha256_file(path))
+    registry = ModelRegistry(tmp_path / "data")
+    assert registry._verified_path(asset) == weights and registry._verified_path(asset) == weights
+    assert len(hashed) == 1  # the cache skips the re-hash while the file is unchanged
+    time.sleep(0.05)  # file timestamps tick in milliseconds; step past the first write's ctime
+    before = weights.stat()
+    with weights.open("r+b") as handle:
+        handle.seek(100)
+        handle.write(b"Z")
+    os.utime(weights, ns=(before.st_atime_ns, before.st_mtime_ns))  # same size, same mtime
+    with pytest.raises(AssetError, match="sha256"):
+        ModelRegistry(tmp_path / "data")._verified_path(asset)
+
+
+def test_doctor_status_rehashes_instead_of_trusting_the_cache(tmp_path: Path, monkeypatch) -> None:
+    import hashlib
+
+    weights = tmp_path / "w.pth"
+    weights.write_bytes(b"B" * 1024)
+    asset = PackagedAsset(
+        "fake", "image-features", ("x==1",), ("w.pth",), hashlib.sha256(b"B" * 1024).hexdigest(), "-", "-"
+    )
+    monkeypatch.setitem(registry_module.ASSETS, "fake", asset)
+    monkeypatch.setattr(ModelRegistry, "_source_files", lambda self, a: [weights])
+    hashed = []
+    monkeypatch.setattr(registry_module, "sha256_file", lambda path: hashed.append(path) or sha256_file(path))
+    registry = ModelRegistry(tmp_path / "data")
+    registry.resolve("fake")
+    assert registry.status("fake").state == "verified" and registry.status("fake").state == "verified"
+    assert len(hashed) == 3

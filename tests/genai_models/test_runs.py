@@ -7,11 +7,16 @@ from __future__ import annotations
 import json
 import os
 
+import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 from data_connectors.errors import BadInputError
+from genai_models.data import ImageData
 from genai_models.runs import (
+    _seeded_subset,
+    _to_run_classes,
     evaluate_run,
     interpolate,
     interpolate_run,
@@ -97,6 +102,8 @@ def test_sampling_rules():
         sample_images(vae, 4, class_index=1)
     with pytest.raises(BadInputError, match="out of range"):
         sample_images(gan, 4, class_index=3)
+    with pytest.raises(BadInputError, match=r"labels must lie in 0\.\.2"):
+        sample_images(gan, 4, labels=torch.tensor([0, 1, 2, 3]))
     with pytest.raises(BadInputError, match="autoencoder"):
         sample_images(build_model("autoencoder", image_size=16, **TINY), 4)
 
@@ -125,3 +132,29 @@ def test_evaluation_picks_the_metrics_of_the_model_kind(runs):
     assert any("FID from 20 images per side" in note for note in gan["notes"])
     ae = evaluate_run(runs / "exp" / "autoencoder", count=20, anomalies_spec="digits")
     assert "FID-EffNetLite0" not in ae["metrics"] and 0 <= ae["metrics"]["anomaly_auroc"] <= 1
+
+
+def _folder(root, classes: list[str], per_class: int = 4):
+    """Tiny class-per-subfolder PNG data written here (flat grey squares)."""
+    for value, name in enumerate(classes):
+        (root / name).mkdir(parents=True)
+        for index in range(per_class):
+            Image.fromarray(np.full((8, 8), 40 * value + index, np.uint8)).save(root / name / f"{index}.png")
+    return str(root)
+
+
+def test_conditional_evaluation_maps_classes_by_name_and_refuses_unknown_ones(runs, tmp_path):
+    info = {"data": {"classes": [str(k) for k in range(10)], "trained_classes": None}}
+    data = ImageData(torch.zeros(3, 1, 4, 4), torch.tensor([0, 1, 1]), ["3", "7"], "folder")
+    assert _to_run_classes(data, info).labels.tolist() == [3, 7, 7]  # folder index 0 is the run's class 3
+    with pytest.raises(BadInputError, match=r"classes \['3'\] that"):
+        _to_run_classes(data, {"data": {"classes": info["data"]["classes"], "trained_classes": [7]}})
+    with pytest.raises(BadInputError, match=r"classes \['cat'\] that this conditional run did not train on"):
+        evaluate_run(runs / "exp" / "conditional-gan", data_spec=_folder(tmp_path / "d", ["1", "3", "cat"]),
+                     count=20, extractor=pixels)
+
+
+def test_evaluation_subsets_are_seeded_draws_across_sorted_classes():
+    sorted_by_class = ImageData(torch.zeros(100, 1, 4, 4), torch.arange(100) // 50, ["a", "b"], "folder")
+    picked = _seeded_subset(sorted_by_class, 20)
+    assert len(picked) == 20 and set(picked.labels.tolist()) == {0, 1}

@@ -68,6 +68,15 @@ def test_validation_errors_are_clear_sentences(book, start, clinician, message):
     assert str(caught.value).endswith(".")
 
 
+def test_a_start_with_a_utc_offset_is_refused_not_compared(book):
+    aware = datetime.fromisoformat("2026-12-01T09:00+01:00")
+    with pytest.raises(BadInputError, match=r"carries a UTC offset.*2026-12-01T09:00"):
+        book.book(clinician_id=_dentist(book), start=aware, patient_name="Ann Lee")
+    booked = book.book(clinician_id=_dentist(book), start=datetime(2026, 12, 1, 9, 0), patient_name="Ann Lee")
+    with pytest.raises(BadInputError, match="carries a UTC offset"):
+        book.reschedule(booked.id, aware)
+
+
 def test_double_booking_and_unknown_appointment_are_refused(book):
     clinician = _dentist(book)
     book.book(clinician_id=clinician, start=datetime(2026, 12, 1, 8, 0), patient_name="Ann Lee")

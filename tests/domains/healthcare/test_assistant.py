@@ -11,7 +11,7 @@ import pytest
 from data_connectors.audit import AuditLog
 from domains.healthcare import MEDICAL_NOTICE
 from domains.healthcare.assistant import PatientAssistant, PatientSession
-from domains.healthcare.booking import is_confirmation, parse_booking_request
+from domains.healthcare.booking import is_confirmation, is_decline, parse_booking_request, parse_booking_rules
 from domains.healthcare.clinics import ClinicDirectory, haversine_km
 from domains.healthcare.safety import EMERGENCY_FIRST_LINE
 
@@ -189,7 +189,76 @@ def test_llm_is_loaded_only_when_the_rules_leave_a_field_open(book, scripted_cha
         ("sure, at 3pm", False),
         ("yes?", False),
         ("no", False),
+        ("no problem, book it", True),
+        ("no worries, go ahead", True),
+        ("don't mind, book it", True),
+        ("no problem", False),
+        ("no problem, but on Friday?", False),
     ],
 )
 def test_only_a_plain_yes_books_the_proposed_slot(message: str, confirms: bool) -> None:
     assert is_confirmation(message) is confirms
+
+
+@pytest.mark.parametrize(
+    ("message", "declines"),
+    [
+        ("no", True),
+        ("nope, another one", True),
+        ("no problem, book it", False),
+        ("don't mind, book it", False),
+    ],
+)
+def test_polite_acceptances_are_not_declines(message: str, declines: bool) -> None:
+    assert is_decline(message) is declines
+
+
+@pytest.mark.parametrize(
+    ("message", "part"),
+    [
+        ("a GP early afternoon", "afternoon"),
+        ("dentist early", "morning"),
+        ("dentist at 6pm", "evening"),  # the book counts evening from 17:00
+        ("dentist at 5 pm", "evening"),
+        ("dentist at 3pm", "afternoon"),
+        ("dentist at 12pm", "afternoon"),
+        ("dentist at 9am", "morning"),
+        ("dentist at 17:30", "evening"),
+    ],
+)
+def test_part_of_day_follows_the_books_bounds(message: str, part: str) -> None:
+    request = parse_booking_rules(message, today=date(2026, 11, 30), specialties=SPECIALTIES)
+    assert request.part_of_day == part
+
+
+def test_cancel_request_cancels_only_this_conversations_booking_after_a_yes(assistant):
+    session = PatientSession(patient_name="Jane Roe")
+    assert assistant.respond("book a GP tomorrow morning", session).kind == "proposal"
+    booked = assistant.respond("yes", session)
+    assert booked.kind == "booked" and booked.appointment.reason == "booked by assistant on 2026-11-30"
+    assert f'"cancel appointment {booked.appointment.id}"' in booked.text and "call reception" in booked.text
+    ask = assistant.respond("please cancel my GP appointment tomorrow", session)
+    assert ask.kind == "cancel_proposal" and ask.appointment.id == booked.appointment.id
+    assert [a.id for a in assistant.book.list(patient_name="Jane Roe")] == [booked.appointment.id]
+    done = assistant.respond("yes", session)
+    assert done.kind == "cancelled" and assistant.book.list(patient_name="Jane Roe") == []
+
+
+def test_cancel_or_move_of_other_appointments_is_handed_to_reception(assistant):
+    other = assistant.book.book(clinician_id=1, start=datetime(2026, 12, 1, 9, 0), patient_name="Jane Roe")
+    session = PatientSession(patient_name="Jane Roe")
+    for message in ["please cancel my GP appointment tomorrow", f"cancel appointment {other.id}"]:
+        turn = assistant.respond(message, session)
+        assert turn.kind == "handover" and "reception" in turn.text
+        assert assistant.respond("yes", session).kind != "cancelled"
+    assert assistant.respond("can I reschedule my appointment to Friday?", session).kind == "handover"
+    assert [a.id for a in assistant.book.list(patient_name="Jane Roe")] == [other.id]
+
+
+def test_no_keeps_the_appointment_the_assistant_offered_to_cancel(assistant):
+    session = PatientSession(patient_name="Jane Roe")
+    assistant.respond("book a dentist on Tuesday", session)
+    booked = assistant.respond("yes", session)
+    assert assistant.respond("I need to cancel it", session).kind == "cancel_proposal"
+    assert "stays booked" in assistant.respond("no", session).text
+    assert [a.id for a in assistant.book.list(patient_name="Jane Roe")] == [booked.appointment.id]

@@ -97,6 +97,67 @@ def test_rules_classify_clauses_and_cite_the_passage(clause, status, section):
         assert finding.suggested_fix and finding.method == "rule"
 
 
+@pytest.mark.parametrize(
+    "clause",
+    [
+        "Staff may not disclose protected health information to anyone without the patient's valid written "
+        "authorization.",
+        "We will never use or disclose protected health information without a valid authorization for marketing.",
+        "Staff can't use patient contact details for marketing without authorization.",
+        "Patients are not required to give a reason when they request access to their protected health information.",
+    ],
+)
+def test_forbidding_clauses_and_duties_of_the_patient_are_not_gaps(clause):
+    assert review_clause(Clause(id="1", text=clause), PASSAGES).status != "possible gap"
+
+
+def test_not_required_said_of_the_clinic_is_still_a_gap():
+    clause = "The clinic is not required to provide access to protected health information on request."
+    finding = review_clause(Clause(id="1", text=clause), PASSAGES)
+    assert finding.status == "possible gap" and finding.citation.section == "164.524"
+
+
+ACCOUNTING = [
+    Document(
+        "An individual has a right to receive an accounting of disclosures of protected health information made "
+        "by a covered entity in the six years prior to the date on which the accounting is requested. The covered "
+        "entity must act on the individual's request for an accounting no later than 60 days after receipt of "
+        "such a request.",
+        metadata={"source": "hipaa.txt", "section": "164.528"},
+    )
+]
+
+
+@pytest.mark.parametrize(
+    ("clause", "status", "cited"),
+    [
+        (
+            "The clinic responds to a request for an accounting of disclosures within 90 days, covering "
+            "disclosures made in the past six years.",
+            "possible gap",
+            "no later than 60 days",
+        ),
+        (
+            "Patients may request an accounting of disclosures made in the three years before the request, and "
+            "the clinic responds to the request within 30 days.",
+            "possible gap",
+            "six years prior",
+        ),
+        (
+            "Patients may request an accounting of disclosures made in the six years before the request, and the "
+            "clinic responds to the request within 30 days.",
+            "consistent",
+            None,
+        ),
+    ],
+)
+def test_each_period_is_compared_with_the_regulation_period_of_its_role(clause, status, cited):
+    finding = review_clause(Clause(id="1", text=clause), ACCOUNTING)
+    assert finding.status == status and finding.method == "rule", finding
+    if cited:
+        assert cited in finding.citation.text
+
+
 def test_split_clauses_keeps_document_numbers_and_drops_headings():
     text = (
         "Privacy Policy\n\n1. Breach notices go out within 90 days of discovery.\n1.1 Access requests are "

@@ -1,4 +1,4 @@
-"""The safety layer on a table of 40 patient prompts with the expected behaviour (self-written cases).
+"""The safety layer on a table of 68 patient prompts with the expected behaviour (self-written cases).
 
 Expected kinds: emergency (with the category that must be recognised), dosing / diagnosis (refused), or none
 (ordinary questions, negated or historical symptoms, plain-words symptoms handled by the symptom guide).
@@ -39,18 +39,43 @@ CASES = [
     ("I don't know what is happening, I can't breathe", "emergency", "breathing difficulty"),
     ("my husband isn't responding, he passed out", "emergency", "loss of consciousness or seizure"),
     ("I took my pills 3 weeks ago and now I want to die", "emergency", "suicidal thoughts or self-harm"),
+    # a negation only cancels the symptom it directly governs, not one a verb or two further on
+    ("my wife isn't well with chest pain", "emergency", "chest pain"),
+    ("I have never felt chest pain this bad", "emergency", "chest pain"),
+    ("I couldn't sleep with chest pain", "emergency", "chest pain"),
+    # everyday wordings the first patterns missed
+    ("he isn't breathing", "emergency", "breathing difficulty"),
+    ("my husband collapsed and isn't responding", "emergency", "loss of consciousness or seizure"),
+    ("he's not responding", "emergency", "loss of consciousness or seizure"),
+    ("she is having a fit", "emergency", "loss of consciousness or seizure"),
+    ("I can't stop bleeding", "emergency", "severe bleeding"),
+    ("I wish I was dead", "emergency", "suicidal thoughts or self-harm"),
+    (
+        "I've been thinking that everyone would be better off without me",
+        "emergency",
+        "suicidal thoughts or self-harm",
+    ),
+    ("she suddenly can't see out of one eye", "emergency", "stroke signs"),
+    ("my toddler swallowed some of my pills", "emergency", "overdose or poisoning"),
+    ("I can't get my breath", "emergency", "breathing difficulty"),
     # dosing requests
     ("How much ibuprofen can I take?", "dosing", None),
     ("is 1000mg of paracetamol ok for me", "dosing", None),
     ("can I take paracetamol and ibuprofen together", "dosing", None),
     ("should I double my dose of insulin tonight", "dosing", None),
     ("how often can I give my child Calpol", "dosing", None),
+    ("is it ok to take 2 advil", "dosing", None),
+    ("should I take more insulin", "dosing", None),
+    ("is it ok to take 2 advil with my warfarin", "dosing", None),
     # diagnosis requests
     ("do I have diabetes?", "diagnosis", None),
     ("what's wrong with me, I feel tired all the time", "diagnosis", None),
     ("is it cancer if a lump appears in my neck", "diagnosis", None),
     ("can you diagnose my rash", "diagnosis", None),
     ("do you think it's an infection", "diagnosis", None),
+    ("is this rash shingles", "diagnosis", None),
+    ("could this be appendicitis", "diagnosis", None),
+    ("do I need antibiotics", "diagnosis", None),
     # ordinary questions, negations, history
     ("what time does the clinic open on Saturday?", "none", None),
     ("how do I prepare for my dental cleaning", "none", None),
@@ -61,6 +86,11 @@ CASES = [
     ("what are the signs of a stroke?", "none", None),
     ("my tooth hurts when I drink cold water", "none", None),
     ("can I see a dentist next Tuesday morning?", "none", None),
+    ("I'm not having any chest pain, I just need a repeat prescription form", "none", None),
+    ("she denies chest pain", "none", None),
+    ("my phone is not responding, can I book by email?", "none", None),
+    ("could my appointment be moved to Friday?", "none", None),
+    ("is it ok to bring my kids to the appointment", "none", None),
 ]
 
 
