@@ -62,8 +62,11 @@ def build(services: Services) -> None:
             return no_run(request), None, None, gr.update(choices=[ALL_CLASSES], value=ALL_CLASSES)
         summary = run_summary(_run(name))
         result = summary["result"] or {}
+        data = str(summary["data"])
+        if "/" in data and not services.access.user(request).is_admin:  # a server folder: its name only
+            data = data.rstrip("/").rsplit("/", 1)[-1]
         lines = [
-            f"**{summary['model']}** ({summary['kind']}), data `{summary['data']}`, trained on "
+            f"**{summary['model']}** ({summary['kind']}), data `{data}`, trained on "
             f"{summary['device']}",
             f"{result.get('epochs_completed', '?')} epochs, {result.get('steps', '?')} steps "
             f"({result.get('stopped_reason', 'unfinished')}); best {result.get('monitor')} = "

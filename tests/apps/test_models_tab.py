@@ -25,3 +25,10 @@ def test_the_runs_folder_is_shown_to_admins_only(tmp_path: Path) -> None:
     services.users.add("root", "root-password-1", admin=True)
     assert str(tmp_path) not in no_run(SimpleNamespace(username="alice"))
     assert str(tmp_path) in no_run(SimpleNamespace(username="root"))
+    # A run trained from a server folder: members see the folder's name, admins the path.
+    run = tmp_path / "models" / "runs" / "xray-vae"
+    run.mkdir(parents=True)
+    (run / "run.json").write_text(json.dumps({"model": "vae", "data": {"spec": "/srv/hospital-a/xrays"}}))
+    show = next(fn.fn for fn in blocks.fns.values() if fn.fn.__name__ == "show")
+    assert "`xrays`" in show("xray-vae", SimpleNamespace(username="alice"))[0]
+    assert "/srv/hospital-a/xrays" in show("xray-vae", SimpleNamespace(username="root"))[0]
