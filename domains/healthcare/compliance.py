@@ -272,6 +272,7 @@ class _Duration:
     days: float  # for comparing
     words: str  # as written, for the reader: "72 months"
     role: DurationRole
+    context: str  # its own part of the sentence (between commas, semicolons ...): what the period is about
 
 
 def _role(text: str, start: int, end: int) -> DurationRole:
@@ -289,7 +290,12 @@ def _durations(text: str) -> list[_Duration]:
         number, unit = match.group(1), match.group(2).lower()
         value = int(number) if number.isdigit() else _NUMBER_WORDS[number.lower()]
         role = _role(text, match.start(), match.end())
-        found.append(_Duration(value * _UNIT_DAYS[unit], f"{value} {unit}{'s' * (value != 1)}", role))
+        before = [m.end() for m in _SEGMENT_BREAK.finditer(text, 0, match.start())]
+        after = _SEGMENT_BREAK.search(text, match.end())
+        context = text[(before[-1] if before else 0) : after.start() if after else len(text)]
+        found.append(
+            _Duration(value * _UNIT_DAYS[unit], f"{value} {unit}{'s' * (value != 1)}", role, context)
+        )
     return found
 
 
@@ -315,17 +321,20 @@ def _ref(document: Document, text: str | None = None) -> PassageRef:
 def _best_pair(
     stated: _Duration, clause: str, passages: Sequence[Document]
 ) -> tuple[float, Document, str, _Duration] | None:
-    """The regulation sentence most about the clause that holds a period of the same role, and that period."""
-    best = None
+    """The regulation period of the same role whose own part of its sentence is most about the clause (then the
+    whole sentence), with that sentence: "no later than 60 days after the end of each calendar year" is not
+    about a request for access, although its sentence shares "protected health information" with it."""
+    best, best_score = None, (0.0, 0.0)
     for document in passages:
         for sentence in _sentences(document.page_content):
-            same_role = [d for d in _durations(sentence) if d.role == stated.role]
-            if not same_role:
+            whole = _overlap(clause, sentence)
+            if whole < 0.2:
                 continue
-            score = _overlap(clause, sentence)
-            if best is None or score > best[0]:
-                best = (score, document, sentence, same_role[0])
-    return best if best is not None and best[0] >= 0.2 else None
+            for required in _durations(sentence):
+                score = (_overlap(clause, required.context), whole)
+                if required.role == stated.role and (best is None or score > best_score):
+                    best, best_score = (whole, document, sentence, required), score
+    return best
 
 
 def _duration_check(clause: str, passages: Sequence[Document]) -> ClauseFinding | None:
