@@ -41,12 +41,15 @@ app = typer.Typer(
 
 @app.command()
 def doctor(config: ConfigOption = None, as_json: JsonOption = False) -> None:
-    """Report versions, device, packaged models (verified/missing/corrupt), data directory and settings."""
+    """Report versions, device, packaged and configured models, data directory and settings; exit 1 when a
+    check fails (also with --json, after the report)."""
     from apps.doctor import doctor_report
 
     report = doctor_report(make_services(config))
     if as_json:
         print_json(report)
+        if not report["ok"]:
+            raise typer.Exit(1)
         return
     device = report["cuda_device"] or f"CPU ({report['cpu_threads']} threads)"
     typer.echo(f"python {report['python']}  torch {report['torch']}  device {device}")
@@ -55,6 +58,9 @@ def doctor(config: ConfigOption = None, as_json: JsonOption = False) -> None:
     typer.echo(f"data dir: {data['path']} ({'writable' if data['writable'] else data['detail']})")
     for asset in report["assets"]:
         typer.echo(f"  {asset['state']:<9} {asset['name']:<20} {asset['detail']}")
+    for check in report["configured_models"]:
+        state = "ok" if check["ok"] else "unusable"
+        typer.echo(f"configured {check['role']}: {state:<9} {check['model']}  {check['detail']}")
     llm = report["settings"]["llm"]
     typer.echo(f"llm: backend={llm['backend']} model={llm['model']} engine={llm['engine']}")
     if not report["ok"]:

@@ -213,13 +213,16 @@ def delete(
     config: ConfigOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Delete a knowledge base and its ingest records (the source files are untouched)."""
+    """Delete a knowledge base and its ingest records (the source files are untouched); asks first unless
+    --yes (with --json, --yes is required: stdout carries only the JSON document)."""
+    if as_json and not yes:
+        fail(f"--json cannot ask for confirmation; add --yes to delete knowledge base {name!r}.")
     with _bad_input():
         from rag.indexing import delete_knowledge_base
 
         store = make_services(config).document_store
         store.collection(name)
-        if not yes and not typer.confirm(f"Delete knowledge base {name!r}?"):
+        if not yes and not typer.confirm(f"Delete knowledge base {name!r}?", err=True):
             raise typer.Exit(1)
         chunks = delete_knowledge_base(store, name)
     if as_json:

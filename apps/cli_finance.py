@@ -7,19 +7,42 @@ from typing import Annotated
 
 import typer
 
-from apps.cli_common import ConfigOption, JsonOption, make_services, print_json
+from apps.cli_common import ConfigOption, JsonOption, guarded, make_services, print_json
+from data_connectors.errors import BadInputError
 
 app = typer.Typer(help="Finance: transaction anomaly flags, board reports with charts, FAQ and document Q&A.")
 
+PLOT_FORMATS = (".png", ".pdf", ".svg")
+
+
+def _check_plot_path(plot: Path) -> None:
+    """Fail before training, not after: matplotlib only learns the format and folder when it saves.
+
+    Raises:
+        BadInputError: the suffix is not a plot format, the path is a folder, or its folder does not exist.
+    """
+    if plot.suffix.lower() not in PLOT_FORMATS:
+        raise BadInputError(
+            f"--plot {plot}: the file must end in {', '.join(PLOT_FORMATS)}, got {plot.suffix or 'no suffix'!r}."
+        )
+    if plot.is_dir() or not plot.parent.is_dir():
+        raise BadInputError(
+            f"--plot {plot}: {'that is a folder' if plot.is_dir() else 'its folder does not exist'}; "
+            "give a file path in an existing folder."
+        )
+
 
 @app.command()
+@guarded
 def anomalies(
     transactions: Annotated[
         Path, typer.Argument(help="CSV/XLSX: simulator layout, Time,V1..V28,Amount,Class, or any")
     ],
     alert_rate: Annotated[float, typer.Option(help="share of rows to alert on", min=0.0001, max=0.5)] = 0.01,
     epochs: Annotated[int, typer.Option(help="autoencoder training epochs", min=1)] = 20,
-    plot: Annotated[Path | None, typer.Option(help="write score/PR plot PNG here")] = None,
+    plot: Annotated[
+        Path | None, typer.Option(help="write the score/PR plot here (.png, .pdf or .svg)")
+    ] = None,
     limit: Annotated[int, typer.Option(help="alerts to print (JSON has all)", min=0)] = 20,
     config: ConfigOption = None,
     as_json: JsonOption = False,
@@ -27,6 +50,8 @@ def anomalies(
     """Autoencoder alerts (with the features that made each unusual) beside an Isolation Forest baseline."""
     from domains.finance.anomalies import detect_anomalies, load_transactions, plot_report
 
+    if plot is not None:
+        _check_plot_path(plot)
     services = make_services(config)
     from genai_models.runtime import resolve_device
 
@@ -56,6 +81,7 @@ def anomalies(
 
 
 @app.command("board-report")
+@guarded
 def board_report(
     statements: Annotated[Path, typer.Argument(help="CSV/XLSX: statement,line_item,<period>...")],
     out: Annotated[Path, typer.Option(help="output folder")] = Path("board-report"),
@@ -67,8 +93,9 @@ def board_report(
     as_json: JsonOption = False,
 ) -> None:
     """Ratios and growth, charts, a narrative whose numbers all come from the table, HTML + PDF."""
-    from domains.finance.board_report import build_board_report
+    from domains.finance.board_report import DRAFT_NOTICE, build_board_report, output_folder
 
+    output_folder(out)  # a bad --out fails now, not after the LLM has written the narrative
     services = make_services(config)
     report = build_board_report(statements, out, chat_model=services.chat_model() if llm else None)
     document = report.to_dict()
@@ -78,6 +105,7 @@ def board_report(
     if as_json:
         print_json(document)
         return
+    typer.echo(DRAFT_NOTICE)
     typer.echo(report.narrative)
     typer.echo(
         f"(narrative: {report.narrative_source}) wrote {report.files['html']} and {report.files['pdf']}"
@@ -89,6 +117,7 @@ def board_report(
 
 
 @app.command()
+@guarded
 def ask(
     question: Annotated[str, typer.Argument(help="the question")],
     collection: Annotated[

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from apps.cli_common import ConfigOption, JsonOption, make_services, print_json
+from apps.cli_common import ConfigOption, JsonOption, guarded, make_services, print_json
+from data_connectors.errors import BadInputError
 
 if TYPE_CHECKING:
     from apps.services import Services
@@ -42,7 +43,6 @@ def _recommender(services: Services, catalogue: Path, history: Path, *, content:
 def _options(kind: str, tone: str, length: str, language: str):
     from pydantic import ValidationError
 
-    from data_connectors.errors import BadInputError
     from domains.retail.content import ContentOptions
 
     try:
@@ -53,6 +53,7 @@ def _options(kind: str, tone: str, length: str, language: str):
 
 
 @app.command()
+@guarded
 def recommend(
     customer: Annotated[str, typer.Option(help="customer id (unknown ids get popular-in-segment items)")],
     k: Annotated[int, typer.Option("-k", "--top", help="how many products", min=1, max=100)] = 10,
@@ -74,6 +75,7 @@ def recommend(
 
 
 @app.command()
+@guarded
 def content(
     customer: Annotated[str | None, typer.Option(help="write for this customer")] = None,
     segment: Annotated[str | None, typer.Option(help="write for a whole segment")] = None,
@@ -111,6 +113,7 @@ def content(
 
 
 @app.command()
+@guarded
 def batch(
     out: Annotated[Path, typer.Option(help="CSV to write (one row per customer)")],
     segment: Annotated[str | None, typer.Option(help="only customers of this segment")] = None,
@@ -134,7 +137,10 @@ def batch(
     recommender = _recommender(services, catalogue, history)
     customers = recommender.history[["customer_id", "segment"]].drop_duplicates("customer_id")
     if segment is not None:
+        known = ", ".join(sorted(customers["segment"].dropna().unique()))
         customers = customers[customers["segment"] == segment]
+        if customers.empty:  # the same message as `recommend` and `content --segment`
+            raise BadInputError(f"Unknown segment {segment!r}; known segments are {known}.")
     ids = customers["customer_id"].head(limit).tolist()
     writer = ContentWriter(services.chat_model(), recommender)
     with tqdm(total=len(ids), desc="content", unit="piece", disable=as_json) as bar:

@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from apps.services import Services
-from genai_models.registry import ASSETS
+from genai_models.registry import ASSETS, AssetError
 
 REDACTED = "***"
 _SECRET_KEY = re.compile(  # a name that ends in one of these words (``max_new_tokens`` is no secret)
@@ -38,6 +38,24 @@ def _writable(services: Services) -> tuple[bool, str]:
     except OSError as error:
         return False, str(error)
     return True, "ok"
+
+
+def _configured_models(services: Services) -> list[dict[str, Any]]:
+    """Whether the LLM and embedding model in the settings resolve (packaged and verified, or an existing
+    local path), without loading either; a remote (OpenAI-compatible) LLM is the server's to check."""
+    settings = services.settings
+    wanted = [("embeddings", settings.embeddings.model, "embedding")]
+    if settings.llm.backend == "local":
+        wanted.insert(0, ("llm", settings.llm.model, "llm-gguf"))
+    checks = []
+    for role, model, kind in wanted:
+        try:
+            path = services.registry.resolve(model, kind=kind if model in ASSETS else None)
+        except AssetError as error:
+            checks.append({"role": role, "model": model, "ok": False, "detail": str(error)})
+        else:
+            checks.append({"role": role, "model": model, "ok": True, "detail": str(path)})
+    return checks
 
 
 def redact_secrets(value: Any, key: str = "") -> Any:
@@ -74,18 +92,23 @@ def _redact_url(url: str) -> str:
 
 
 def doctor_report(services: Services) -> dict[str, Any]:
-    """Versions, device, every registry asset (verified/missing/corrupt), data dir, settings in force."""
+    """Versions, device, every registry asset (verified/missing/corrupt), the configured models, data dir,
+    settings in force; ``ok`` only when all of them are usable."""
     from rag.llm import llama_cpp_available
 
     writable, detail = _writable(services)
     assets = [services.registry.status(name).__dict__ for name in ASSETS]
+    configured = _configured_models(services)
     return {
         "python": platform.python_version(),
         **_device_report(),
         "llama_cpp": llama_cpp_available(),
         "data_dir": {"path": str(services.settings.data_dir), "writable": writable, "detail": detail},
         "assets": assets,
-        "ok": writable and all(asset["state"] == "verified" for asset in assets),
+        "configured_models": configured,
+        "ok": writable
+        and all(asset["state"] == "verified" for asset in assets)
+        and all(check["ok"] for check in configured),
         "settings": redact_secrets(services.settings.public_dict()),
     }
 
@@ -99,6 +122,8 @@ def health_markdown(report: dict[str, Any]) -> str:
         f"**Python** {report['python']} · **torch** {report['torch']} · **device** {device} · "
         f"**llama.cpp** {'yes' if report['llama_cpp'] else 'no'} · "
         f"**data directory** {'writable' if report['data_dir']['writable'] else 'NOT writable'}",
+        "**configured models** "
+        + " · ".join(f"{c['role']} {'ok' if c['ok'] else 'NOT usable'}" for c in report["configured_models"]),
         "",
         "| asset | kind | state |",
         "|---|---|---|",
@@ -123,6 +148,9 @@ def doctor_markdown(report: dict[str, Any]) -> str:
         "|---|---|",
     ]
     lines += [f"| {a['name']} | {a['detail']} |" for a in report["assets"]]
+    lines += [
+        f"| configured {c['role']} `{c['model']}` | {c['detail']} |" for c in report["configured_models"]
+    ]
     llm = report["settings"]["llm"]
     lines += ["", f"**LLM** backend `{llm['backend']}`, model `{llm['model']}`, engine `{llm['engine']}`"]
     lines += ["", "```json", json.dumps(report["settings"], indent=2), "```"]

@@ -20,7 +20,7 @@ SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 def build(services: Services) -> None:
     from apps.hub import llm_chat_interface, llm_event
     from domains.finance.anomalies import detect_anomalies, load_transactions, plot_report
-    from domains.finance.board_report import build_board_report
+    from domains.finance.board_report import DRAFT_NOTICE, build_board_report
     from domains.finance.contracts import ContractExtractor, read_contract_text, upcoming_deadlines
     from domains.finance.faq import BankAssistant
 
@@ -88,7 +88,7 @@ def build(services: Services) -> None:
         charts = [
             result.files[name] for name in ("revenue_profit", "margins", "liquidity_leverage", "cash_flow")
         ]
-        note = f"{result.narrative}\n\n*narrative: {result.narrative_source}; draft for the CFO's review*"
+        note = f"{result.narrative}\n\n*narrative: {result.narrative_source}; {DRAFT_NOTICE}*"
         return note, table, charts, [result.files["html"], result.files["pdf"]]
 
     def chat(

@@ -60,6 +60,8 @@ SYSTEM_PROMPT = (
     "table, written exactly as shown there; do not compute new numbers, round, or add figures. Three to five "
     "sentences: growth, profitability, liquidity and leverage, cash flow."
 )
+# Every rendering of the report (HTML, PDF, text, JSON, CLI, hub tab) carries this: a human signs it off.
+DRAFT_NOTICE = "Draft for the CFO's review; figures computed from the statements."
 _NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
 
 
@@ -75,6 +77,8 @@ class BoardReport:
 
     def to_dict(self) -> dict:
         return {
+            "draft": True,
+            "notice": DRAFT_NOTICE,
             "periods": self.periods,
             "metrics": {METRICS[m][0]: self.display.loc[m].to_dict() for m in self.display.index},
             "narrative": self.narrative,
@@ -85,7 +89,7 @@ class BoardReport:
 
     def text(self) -> str:
         """The report as plain text (for indexing into a knowledge base for directors' questions)."""
-        lines = ["Board report", "", self.narrative, "", "Key figures by period:"]
+        lines = ["Board report", DRAFT_NOTICE, "", self.narrative, "", "Key figures by period:"]
         for metric in self.display.index:
             values = ", ".join(f"{period}: {self.display.loc[metric, period]}" for period in self.periods)
             lines.append(f"{METRICS[metric][0]}: {values}")
@@ -346,7 +350,7 @@ def write_html(report: BoardReport, charts: dict[str, object], path: Path) -> Pa
         "<!doctype html><html><head><meta charset='utf-8'><title>Board report</title><style>"
         "body{font-family:sans-serif;max-width:960px;margin:2em auto}table.figures td{text-align:right;"
         "padding:2px 10px}figure{display:inline-block;margin:0}img{width:460px}</style></head><body>"
-        f"<h1>Board report</h1><p><em>Draft for the CFO's review; figures computed from the statements.</em></p>"
+        f"<h1>Board report</h1><p><em>{html.escape(DRAFT_NOTICE)}</em></p>"
         f"<h2>Summary</h2><p>{html.escape(report.narrative)}</p><h2>Key figures</h2>{table}"
         f"<h2>Charts</h2>{images}</body></html>",
         encoding="utf-8",
@@ -364,9 +368,7 @@ def write_pdf(report: BoardReport, charts: dict[str, object], path: Path) -> Pat
     with PdfPages(path) as pdf:
         page = plt.figure(figsize=(8.27, 11.69))
         page.text(0.08, 0.95, "Board report", fontsize=18, weight="bold")
-        page.text(
-            0.08, 0.925, "Draft for the CFO's review; figures computed from the statements.", fontsize=8
-        )
+        page.text(0.08, 0.925, DRAFT_NOTICE, fontsize=8)
         page.text(0.08, 0.9, "\n".join(textwrap.wrap(report.narrative, 95)), fontsize=9, va="top")
         axis = page.add_axes([0.08, 0.05, 0.84, 0.55])
         axis.axis("off")
@@ -384,19 +386,37 @@ def write_pdf(report: BoardReport, charts: dict[str, object], path: Path) -> Pat
     return path
 
 
+def output_folder(out_dir: Path | str) -> Path:
+    """``out_dir``, created if missing: checked before any work, so a bad folder fails at once, not after the
+    narrative and charts are made.
+
+    Raises:
+        BadInputError: ``out_dir`` is an existing file, or it cannot be created.
+    """
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise BadInputError(f"The output folder {out} is an existing file; give a folder path instead.")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise BadInputError(
+            f"Cannot create the output folder {out} ({error.strerror or error}); give a writable folder path."
+        ) from None
+    return out
+
+
 def build_board_report(
     statements: Path | str, out_dir: Path | str, *, chat_model: ChatModel | None = None
 ) -> BoardReport:
     """Compute, narrate, chart and export (report.html, report.pdf, metrics.csv, report.txt, PNG charts)."""
     import matplotlib.pyplot as plt
 
+    out = output_folder(out_dir)
     items = load_statements(statements)
     metrics = compute_metrics(items)
     display = display_table(metrics)
     narrative, source, issues = write_narrative(chat_model, display)
     report = BoardReport(list(metrics.columns), metrics, display, narrative, source, issues)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     charts = draw_charts(metrics)
     for name, figure in charts.items():
         figure.savefig(out / f"{name}.png", dpi=110)

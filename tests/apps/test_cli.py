@@ -39,6 +39,23 @@ def test_doctor_json_reports_every_asset(model_cache_dir: Path) -> None:
     assert report["data_dir"]["writable"] is True
     assert report["settings"]["llm"]["backend"] == "local"
     assert report["torch"].startswith("2.")
+    assert [(check["role"], check["ok"]) for check in report["configured_models"]] == [
+        ("llm", True),
+        ("embeddings", True),
+    ]
+
+
+def test_doctor_fails_when_the_configured_model_is_missing(model_cache_dir: Path) -> None:
+    missing = "/nonexistent/model.gguf"
+    result = genai("doctor", "--json", data_dir=model_cache_dir, GENAI_LLM__MODEL=missing)
+    assert result.returncode == 1, result.stderr
+    report = json.loads(result.stdout)  # the whole report still comes out
+    assert report["ok"] is False
+    llm = report["configured_models"][0]
+    assert (llm["role"], llm["model"], llm["ok"]) == ("llm", missing, False)
+    assert "Unknown model" in llm["detail"]
+    text = genai("doctor", data_dir=model_cache_dir, GENAI_LLM__MODEL=missing)
+    assert text.returncode == 1 and "configured llm: unusable" in text.stdout
 
 
 def test_bad_input_exits_2_with_one_line(model_cache_dir: Path) -> None:

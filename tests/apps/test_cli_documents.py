@@ -82,6 +82,9 @@ def test_ingest_search_ask_collections(env, monkeypatch):
     assert listed == {"collections": ["cli-kb"]}
     _, stats = _run(env, "collections", "stats", "cli-kb", "--json")
     assert (stats["chunks"], stats["files"]) == (2, 2)
+    declined = CliRunner().invoke(app, ["collections", "delete", "cli-kb"], input="n\n", env=env[0])
+    assert declined.exit_code == 1  # the question goes to stderr (the runner echoes the typed "n" to stdout)
+    assert "Delete knowledge base 'cli-kb'?" in declined.stderr and "Delete" not in declined.stdout
     _, deleted = _run(env, "collections", "delete", "cli-kb", "--yes", "--json")
     assert deleted == {"deleted": "cli-kb", "chunks": 2}
 
@@ -98,6 +101,7 @@ def test_ingest_search_ask_collections(env, monkeypatch):
         (["ask", "q", "--collection", "missing-kb", "--json"], "does not exist"),
         (["collections", "stats", "missing-kb"], "does not exist"),
         (["collections", "delete", "missing-kb", "--yes"], "does not exist"),
+        (["collections", "delete", "cli-kb", "--json"], "add --yes"),
     ],
 )
 def test_bad_input_exits_2_with_one_line(env, args, message):

@@ -102,6 +102,73 @@ def test_finance_anomalies_and_board_report(run, tmp_path):
         "--json",
     )
     assert board["narrative_source"] == "template" and Path(board["files"]["pdf"]).is_file()
+    assert board["draft"] is True and "CFO's review" in board["notice"]
+
+
+def _invoke(*args: str, **env: str):
+    from apps.cli import app
+
+    return CliRunner().invoke(app, list(args), env=env)
+
+
+def test_board_report_text_says_it_is_a_draft(model_cache_dir, tmp_path):
+    from domains.finance.board_report import DRAFT_NOTICE
+
+    statements = str(SAMPLES / "finance" / "financial_statements.csv")
+    result = _invoke(
+        "finance",
+        "board-report",
+        statements,
+        "--out",
+        str(tmp_path),
+        "--no-llm",
+        GENAI_DATA_DIR=str(model_cache_dir),
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0] == DRAFT_NOTICE
+
+
+def test_finance_bad_output_paths_exit_2_before_any_work(model_cache_dir, tmp_path, monkeypatch):
+    def never(*args, **kwargs):
+        raise AssertionError("the bad path must be caught before this runs")
+
+    monkeypatch.setattr("domains.finance.anomalies.detect_anomalies", never)
+    monkeypatch.setattr("domains.finance.board_report.build_board_report", never)
+    taken = tmp_path / "x.txt"
+    taken.write_text("a file, not a folder")
+    data = {"GENAI_DATA_DIR": str(model_cache_dir)}
+    finance = SAMPLES / "finance"
+    cases = [
+        (["board-report", str(finance / "financial_statements.csv"), "--out", str(taken)], "existing file"),
+        (["anomalies", str(finance / "transactions.csv"), "--plot", str(tmp_path / "plot.txt")], "'.txt'"),
+        (
+            ["anomalies", str(finance / "transactions.csv"), "--plot", str(tmp_path / "no" / "p.png")],
+            "folder",
+        ),
+    ]
+    for args, message in cases:
+        result = _invoke(
+            "finance", *args, "--no-llm" if args[0] == "board-report" else "--epochs=1", "--json", **data
+        )
+        assert result.exit_code == 2, (args, result.output, result.exception)
+        assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1 and not result.stdout
+
+
+def test_retail_batch_unknown_segment_exits_2(model_cache_dir, tmp_path):
+    result = _invoke(
+        "retail",
+        "batch",
+        "--out",
+        str(tmp_path / "b.csv"),
+        "--segment",
+        "outdor",
+        "--json",
+        GENAI_DATA_DIR=str(model_cache_dir),
+        GENAI_DEVICE="cpu",
+    )
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert "Unknown segment 'outdor'; known segments are" in result.stderr and "outdoor" in result.stderr
+    assert not result.stdout and not (tmp_path / "b.csv").exists()
 
 
 def test_bad_input_exits_2(tmp_path):

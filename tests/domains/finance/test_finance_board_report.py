@@ -7,6 +7,7 @@ import pytest
 
 from data_connectors.errors import BadInputError
 from domains.finance.board_report import (
+    DRAFT_NOTICE,
     build_board_report,
     compute_metrics,
     display_table,
@@ -45,8 +46,22 @@ def test_template_fallback_and_exports(tmp_path):
     html = (tmp_path / "report.html").read_text()
     assert "data:image/png;base64," in html and "Current ratio" in html
     assert (tmp_path / "report.pdf").read_bytes().startswith(b"%PDF")
-    assert "Revenue growth: FY2021: n/a" in (tmp_path / "report.txt").read_text()
-    assert report.to_dict()["metrics"]["Net margin"]["FY2024"] == "11.6%"
+    text = (tmp_path / "report.txt").read_text()
+    assert "Revenue growth: FY2021: n/a" in text
+    document = report.to_dict()
+    assert document["metrics"]["Net margin"]["FY2024"] == "11.6%"
+    # a draft everywhere it goes: JSON, the text indexed for Q&A, HTML
+    assert document["draft"] is True and document["notice"] == DRAFT_NOTICE
+    assert text.splitlines()[1] == DRAFT_NOTICE and "Draft for the CFO&#x27;s review" in html
+
+
+def test_output_folder_that_is_a_file_fails_before_any_work(tmp_path):
+    taken = tmp_path / "report.txt"
+    taken.write_text("not a folder")
+    chat = ScriptedChat(["never asked"])
+    with pytest.raises(BadInputError, match="is an existing file"):
+        build_board_report(STATEMENTS, taken, chat_model=chat)
+    assert chat.requests == []
 
 
 def test_statements_need_items(tmp_path):
