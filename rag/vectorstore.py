@@ -142,10 +142,10 @@ class DocumentStore:
                 metadata={"version": uuid.uuid4().hex},
             )
         if name not in self.collections():
-            known = ", ".join(self.collections()) or "none yet"
+            # The other names are not listed: the hub and the API show this to people who may not use them.
             raise CollectionNotFoundError(
-                f"Knowledge base {name!r} does not exist (known: {known}); create it with "
-                f"`genai ingest PATH --collection {name}`."
+                f"Knowledge base {name!r} does not exist; create it with `genai ingest PATH --collection {name}` "
+                "(`genai collections list` shows the existing ones)."
             )
         return self.client.get_collection(name, embedding_function=None)
 

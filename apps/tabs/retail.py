@@ -24,12 +24,8 @@ def build(services: Services) -> None:
         return Recommender(load_catalogue(catalogue), load_history(history), embeddings=services.embeddings())
 
     def files(catalogue: str | None, history: str | None) -> Recommender:
-        try:
-            return recommender(
-                catalogue or str(SAMPLE / "catalogue.csv"), history or str(SAMPLE / "history.csv")
-            )
-        except ValueError as error:
-            raise gr.Error(str(error)) from None
+        """The recommender for the uploaded (or sample) files; bad files raise ValueError for the handler."""
+        return recommender(catalogue or str(SAMPLE / "catalogue.csv"), history or str(SAMPLE / "history.csv"))
 
     def recommend(customer: str, k: float, segment: str, catalogue: str | None, history: str | None):
         try:

@@ -14,3 +14,17 @@ def test_tabs_build(services):
             with gr.Tab(tab.TITLE):
                 tab.build(services)
     assert blocks.fns  # handlers were wired
+
+
+def test_a_bad_upload_is_one_plain_sentence(services, tmp_path):
+    import pytest
+
+    from apps.tabs import retail
+
+    (tmp_path / "empty.csv").write_text("")
+    with gr.Blocks() as blocks:
+        retail.build(services)
+    recommend = next(fn.fn for fn in blocks.fns.values() if fn.fn.__name__ == "recommend")
+    with pytest.raises(gr.Error) as refused:
+        recommend("C0001", 5, "", str(tmp_path / "empty.csv"), None)
+    assert refused.value.message.startswith("Cannot parse catalogue empty.csv")  # no quotes around it

@@ -56,6 +56,9 @@ def _round_trip(store: DocumentStore) -> None:
         "doc_types": {"md": 1, "txt": 1},
     }
     assert sorted(store.chunks("kb-one").ids) == ["a", "b"]
+    with pytest.raises(CollectionNotFoundError) as missing:
+        store.vector_store("kb-other")
+    assert "kb-one" not in str(missing.value)  # the hub shows this to people who may not use kb-one
     store.delete("kb-one")
     assert store.collections() == []
     with pytest.raises(CollectionNotFoundError, match="genai ingest"):
