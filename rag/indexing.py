@@ -165,6 +165,10 @@ def ingest(
     )
     vector_store = store.vector_store(collection, create=True)
     manager = record_manager(store, collection)
+    if store.collection(collection).count() == 0:
+        # Records of an empty collection are stale (its Chroma folder was deleted or replaced): dropped, or
+        # index() would call every file "unchanged" and leave the collection empty.
+        manager.delete_keys(manager.list_keys())
     store.touch(collection)
     result = index(
         _report_progress(chunks, progress, every=batch_size),

@@ -133,6 +133,14 @@ def test_delete_knowledge_base_drops_records(store, corpus):
         store.collection("kb-test")
 
 
+def test_a_replaced_chroma_folder_is_filled_again(store, corpus):
+    first = _ingest(store, [corpus])
+    store.client.delete_collection("kb-test")  # as if the Chroma folder were deleted behind our back
+    again = _ingest(store, [corpus])
+    assert again.added == first.added and again.unchanged == 0
+    assert store.collection("kb-test").count() == first.chunks
+
+
 def test_server_mode_ingest_is_incremental(tmp_path, minilm, chroma_server, corpus):
     server = DocumentStore(config=chroma_server, data_dir=tmp_path / "data", embeddings=minilm)
     assert _ingest(server, [corpus]).added == 3
