@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import csv
 import json
-import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -284,14 +283,16 @@ def balance_dataset(
     """Write ``out/{train,test}/<class>/*.png`` (real + ``syn_*`` synthetic in train only), ``manifest.csv``,
     ``balance.json`` (counts before/after, FID-EffNetLite0 per class) and ``samples_<class>.png`` grids.
 
-    ``out/train`` and ``out/test`` belong to this function and are emptied first, so a re-run never leaves
-    files of an earlier run beside the new manifest; so are the grids and ``evaluation.json`` of an earlier
-    run (when ``out`` holds its ``balance.json``). Patch files and the manifest name each source radiograph
+    A re-run into the same ``out`` first removes exactly what the earlier run's ``manifest.csv`` lists (and its
+    grids and ``evaluation.json``), so no stale patch sits beside the new manifest; an ``out`` that overlaps
+    the dataset, or holds ``train``/``test`` folders without a manifest, is refused, so nothing else is
+    ever deleted. Patch files and the manifest name each source radiograph
     by its content hash, never by its file name. The returned report lists the skipped images with their
     reasons; ``balance.json`` keeps only their number.
 
     Raises:
-        BadInputError: ``root`` is not a labelled dataset (see ``lesion_source``), or ``target_per_class`` < 1.
+        BadInputError: ``root`` is not a labelled dataset (see ``lesion_source``), ``target_per_class`` < 1, or
+            ``out`` overlaps the dataset or holds split folders no balance run wrote.
     """
     import torch
 
@@ -299,6 +300,7 @@ def balance_dataset(
         raise BadInputError(f"--target-per-class must be >= 1; received {target_per_class}.")
     root, out = Path(root), Path(out)
     source = lesion_source(root)
+    _check_out(root, out)
     classes = source.classes
     train_names, test_names = image_split(source, seed=seed)
     train = extract_patches(source, train_names, seed=seed)
@@ -361,15 +363,44 @@ def balance_dataset(
     return {**report, "skipped_images": skipped}
 
 
+def _check_out(root: Path, out: Path) -> None:
+    """Refuse an ``out`` that is, holds or lies in the dataset, or holds split folders no balance run wrote:
+    a Roboflow export has ``train/`` and ``test/`` folders of its own, and a re-run clears the run's splits.
+
+    Raises:
+        BadInputError: such an ``out``.
+    """
+    dataset = (root.parent if root.is_file() else root).resolve()
+    target = out.resolve()
+    if target == dataset or dataset in target.parents or target in dataset.parents:
+        raise BadInputError(
+            f"--out {out} overlaps the dataset {root}; write the balanced dataset to a folder outside it."
+        )
+    foreign = [split for split in ("train", "test") if (out / split).exists()]
+    if foreign and not (out / "manifest.csv").is_file():
+        raise BadInputError(
+            f"--out {out} holds {' and '.join(foreign)} folders that no balance run wrote (no manifest.csv); "
+            "pick a new or empty folder."
+        )
+
+
 def _clear_previous_run(out: Path) -> None:
-    """Remove what an earlier ``balance_dataset`` wrote into ``out``: its split folders always (they are this
-    function's), its grids and evaluation only where its ``balance.json`` shows the folder is a balance run."""
-    for split in ("train", "test"):
-        if (out / split).is_dir():
-            shutil.rmtree(out / split)
-    if (out / "balance.json").is_file():
-        for stale in [*out.glob("samples_*.png"), *out.glob("real_*.png"), out / "evaluation.json"]:
-            stale.unlink(missing_ok=True)
+    """Remove what an earlier ``balance_dataset`` wrote into ``out`` and nothing else: the patch files its
+    ``manifest.csv`` lists (then the class and split folders left empty), its grids and its evaluation."""
+    manifest = out / "manifest.csv"
+    if not manifest.is_file():
+        return
+    with manifest.open(newline="") as handle:
+        listed = [out / row["file"] for row in csv.DictReader(handle) if row.get("file")]
+    for path in listed:
+        if path.resolve().parent.parent.parent == out.resolve():  # out/<split>/<class>/<file> only
+            path.unlink(missing_ok=True)
+    for folder in sorted({path.parent for path in listed}, reverse=True):
+        for empty in (folder, folder.parent):
+            if empty.is_dir() and empty.resolve() != out.resolve() and not any(empty.iterdir()):
+                empty.rmdir()
+    for stale in [*out.glob("samples_*.png"), *out.glob("real_*.png"), out / "evaluation.json", manifest]:
+        stale.unlink(missing_ok=True)
 
 
 def _fid_and_grids(

@@ -95,12 +95,17 @@ def test_balance_any_labelled_layout(
     if layout == "masks":  # one unreadable radiograph and one unreadable mask: reported, the others balanced
         (data / "images" / "000.png").write_bytes(b"\x89PNG\r\n\x1a\n truncated")
         (data / "masks" / "001.png").write_bytes(b"not a png at all")
-    stale = tmp_path / "out" / "train" / "healthy" / "syn_99999.png"  # left by an earlier run
+    stale = tmp_path / "out" / "train" / "healthy" / "syn_99999.png"  # left by an earlier run, in its manifest
     stale.parent.mkdir(parents=True)
     stale.write_bytes(b"old")
+    (tmp_path / "out" / "manifest.csv").write_text(
+        "file,split,class,synthetic,source\ntrain/healthy/syn_99999.png,train,healthy,1,gan\n"
+    )
+    notes = tmp_path / "out" / "notes.txt"  # the user's own file: never touched
+    notes.write_text("mine")
     report = balance_dataset(data, tmp_path / "out", target_per_class=15, gan_minutes=0.02,
                              progress=lambda message: None)  # fmt: skip
-    assert report["classes"] == classes and not stale.exists()
+    assert report["classes"] == classes and not stale.exists() and notes.read_text() == "mine"
     skipped = "".join(report["skipped_images"])
     expected = (2, True, True) if layout == "masks" else (0, False, False)
     assert (len(report["skipped_images"]), "000.png" in skipped, "001.png" in skipped) == expected
@@ -166,3 +171,21 @@ def test_shipped_weights_on_real_radiograph(shared_data: Path, tmp_path: Path) -
     image = shared_data / "dental" / "ufba425" / "images" / "cate1-00002.jpg"
     result = analyse_radiograph(image)
     assert result.teeth_map.shape == (512, 512) and len(result.teeth) >= 20
+
+
+def test_an_out_folder_that_could_hold_user_data_is_refused(phantom_caries_dataset: Path, tmp_path: Path) -> None:
+    """A Roboflow export has train/ and test/ folders of its own: balancing into it, into a folder holding it,
+    or into a folder with foreign split folders must refuse before anything is deleted."""
+    data = tmp_path / "export"
+    _as_coco(phantom_caries_dataset, data)
+    (data / "train").mkdir(exist_ok=True)
+    before = sorted(p for p in tmp_path.rglob("*") if p.is_file())
+    foreign = tmp_path / "elsewhere"
+    (foreign / "test").mkdir(parents=True)
+    (foreign / "test" / "scan.png").write_bytes(b"user data")
+    for out, message in ((data, "overlaps the dataset"), (tmp_path, "overlaps the dataset"),
+                         (data / "train", "overlaps the dataset"), (foreign, "no balance run wrote")):  # fmt: skip
+        with pytest.raises(BadInputError, match=message):
+            balance_dataset(data, out, target_per_class=5, progress=lambda message: None)
+    assert sorted(p for p in tmp_path.rglob("*") if p.is_file() and "elsewhere" not in str(p)) == before
+    assert (foreign / "test" / "scan.png").read_bytes() == b"user data"
