@@ -46,8 +46,15 @@ _SELF_AMOUNT = re.compile(
     r"(?:my|our)\b",
     re.IGNORECASE,
 )
-_NOT_A_CONDITION = r"(?<!\bif )(?<!\bwhen )(?<!\bonce )(?<!\bunless )"  # "if you have $1,500 ..." is FAQ
-_AMOUNT = r"(?:[$€£]\s?\d[\d,.]*|\d[\d,.]*\s?(?:USD|EUR|GBP|dollars|euros|pounds)\b)"
+# "if you have $1,500 ...", "as long as you have $1,500 ..." state a product's terms, not a balance.
+_NOT_A_CONDITION = (
+    r"(?<!\bif )(?<!\bwhen )(?<!\bonce )(?<!\bunless )(?<!\bas long as )(?<!\bprovided )(?<!\bprovided that )"
+)
+# A non-zero amount: "$0 liability", "$0 minimum opening deposit" are product terms.
+_AMOUNT = (
+    r"(?:[$€£]\s?(?!0(?:[.,]0+)?\b)\d[\d,.]*"
+    r"|(?!0(?:[.,]0+)?\s)\d[\d,.]*\s?(?:USD|EUR|GBP|dollars|euros|pounds)\b)"
+)
 _INVENTED_ACCOUNT_DATA = re.compile(
     r"\byour (?:current |available )?(?:balance|account|credit limit|last (?:payment|transaction))\b[^.]{0,40}"
     r"(?:(?<!\[)\d|\$|€|£)"  # a citation marker [1] is no amount
@@ -55,8 +62,9 @@ _INVENTED_ACCOUNT_DATA = re.compile(
     rf"|{_NOT_A_CONDITION}\b(?:there (?:is|are)|there's|you(?:'ve| have)(?: got)?|it (?:shows|holds))\s+(?:only |about |around |"
     rf"currently |now )*{_AMOUNT}[^.]{{0,40}}?\b(?:in|on)\s+your\b"
     # "You have $2,431.18"
+    # ("each month you have 5 EUR of free transfers" is a product term: the amount must end the claim)
     rf"|{_NOT_A_CONDITION}\byou (?:currently |now |still )?have\s+"
-    rf"(?:only |about |around )?{_AMOUNT}",
+    rf"(?:only |about |around )?{_AMOUNT}(?=\s*(?:\[\d+\]\s*)?(?:[.,;!]|$|(?:in|on|left|available|remaining)\b))",
     re.IGNORECASE,
 )
 
@@ -110,8 +118,8 @@ class BankAssistant:
                     yield event
                 elif not _INVENTED_ACCOUNT_DATA.search(draft):
                     # Whole sentences only, each checked first: an invented balance is never on screen.
-                    ends = [draft.rfind(mark, shown) + len(mark) for mark in (". ", "! ", "? ", "\n")]
-                    end = max((e for e in ends if e > shown), default=shown)
+                    marks = (". ", "! ", "? ", "\n")
+                    end = max((i + len(m) for m in marks if (i := draft.rfind(m, shown)) >= 0), default=shown)
                     if end > shown:
                         yield draft[shown:end]
                         shown = end
