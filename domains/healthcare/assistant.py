@@ -7,7 +7,10 @@ Order of decisions for each message:
 3. dosing or diagnosis requests -> a polite refusal that says what to do instead;
 4. cancel / reschedule requests (checked before booking: "cancel my GP appointment" is not a booking) ->
    only appointments booked in this conversation can be cancelled here, after a plain "yes"; anything else,
-   and every move, is handed over to reception;
+   and every move of a booked appointment, is handed over to reception. "Cancel" counts only when it governs
+   an appointment ("cancel my ...", "cancel it"), and a booking asked for outside the cancel clause wins ("I
+   had to cancel my appointment last week, can I book a dentist on Tuesday?"); a move while a slot is only
+   proposed ("could we move it to Thursday?") proposes another slot;
 5. booking requests -> a structured request (rules + optional LLM JSON) -> a proposed slot, not a booking;
 6. symptoms in plain words -> cautious possibilities from the reviewed symptom guide + "see a clinician";
 7. anything else -> an answer grounded in the patient-information collection, with citations.
@@ -61,6 +64,12 @@ TurnKind = Literal[
     "handover",
 ]
 _CANCEL = re.compile(r"\b(?:cancel|cancell?ing|call off|calling off)\b")
+# "cancel" said of an appointment, up to the end of its clause: "cancel my GP appointment tomorrow", "cancel it",
+# "cancel appointment 12"; not "I had to cancel last week".
+_CANCEL_REQUEST = re.compile(
+    r"\b(?:cancel|cancell?ing|call off|calling off)\s+(?:(?:my|the|our|this|that|it|appointments?|appts?|bookings?|"
+    r"visits?|number|no\.|\w+'s)\b|#\d)[^,;.!?]*?(?=[,;.!?]|\band\b|\bbut\b|$)"
+)
 _RESCHEDULE = re.compile(
     r"\b(?:reschedul\w*|re-schedul\w*|postpone\w*|rebook\w*|re-book\w*)\b|"
     r"\b(?:move|change|shift|push back|bring forward)\b(?:\W+\w+){0,3}?\W+(?:appointment|appt|booking|visit|it)\b"
@@ -222,12 +231,17 @@ class PatientAssistant:
         session.pending_cancel = None  # anything else drops the question
         if safety.kind in ("dosing", "diagnosis"):
             return PatientTurn(kind="refusal", text=refusal_reply(safety), categories=[safety.kind])
-        if _RESCHEDULE.search(message.lower()):
+        lowered = message.lower()
+        if _RESCHEDULE.search(lowered):
+            if session.pending is not None:  # nothing is booked yet: propose another time instead
+                return self._propose(message, session)
             return PatientTurn(
                 kind="handover",
                 text=_with_notice(f"I can't move appointments in this chat; {_RECEPTION}"),
             )
-        if _CANCEL.search(message.lower()):
+        if (cancel := _CANCEL_REQUEST.search(lowered)) is not None and not wants_booking(
+            lowered[: cancel.start()] + lowered[cancel.end() :]
+        ):
             return self._propose_cancel(message, session)
         if wants_booking(message):
             return self._propose(message, session)
@@ -252,6 +266,8 @@ class PatientAssistant:
         today = self.book.clock().date()
         specialties = self.book.specialties()
         request = parse_booking_rules(message, today=today, specialties=specialties)
+        if request.specialty is None and session.pending is not None:  # "move it to Thursday" keeps the kind
+            request = request.model_copy(update={"specialty": session.pending.specialty})
         if self.chat_model is not None and None in (request.specialty, request.date, request.part_of_day):
             request = parse_booking_request(
                 message, today=today, specialties=specialties, chat_model=self.chat_model()

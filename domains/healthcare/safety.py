@@ -19,6 +19,15 @@ from domains.healthcare import MEDICAL_NOTICE
 SafetyKind = Literal["emergency", "dosing", "diagnosis", "none"]
 
 _W = r"(?:\W+\w+){0,4}?\W+"  # up to four words in between
+# Someone who can collapse or stop responding: "the cabinet collapsed" and "her rash is not responding" are not.
+_PERSON = (
+    r"\b(?:i|he|she|they|someone|somebody|baby|child|kid|toddler|son|daughter|husband|wife|partner|boyfriend|"
+    r"girlfriend|mum|mom|mother|dad|father|brother|sister|uncle|aunt|gran\w*|grandpa|grandad|nan|friend|person|"
+    r"patient|man|woman|boy|girl|neighbou?r|colleague|found (?:him|her|them))\b"
+    r"(?:\W+(?:s|is|was|has|have|had|just|still|now|suddenly|completely|totally|been|and|then)){0,3}?\W+"
+)
+_CHILD = r"\b(?:baby|toddler|child|kid|son|daughter|grandson|granddaughter|little one)\W+(?:\w+\W+){0,2}?"
+_CHILD_MEDICINE = r"(?:pills?|tablets?|capsules?|medicines?|medication|meds)\b"
 
 EMERGENCY_PATTERNS: dict[str, tuple[str, ...]] = {
     "chest pain": (
@@ -44,7 +53,8 @@ EMERGENCY_PATTERNS: dict[str, tuple[str, ...]] = {
     "breathing difficulty": (
         r"\b(?:can'?t|cannot|can not|unable to|struggling to|hard to|barely) (?:breathe|breath|(?:catch|get) (?:my|his|her|their) breath)",
         r"\b(?:difficulty|trouble|problems?) breathing\b|\bshort(?:ness)? of breath\b|\bgasping\b|\bchoking\b",
-        r"\b(?:lips|face) (?:are |is )?(?:turning )?blue\b|\b(?:not|isn'?t|aren'?t|wasn'?t|stopped|has stopped) breathing\b",
+        r"\b(?:lips|face) (?:are |is )?(?:turning )?blue\b|"
+        r"\b(?:not|isn'?t|aren'?t|wasn'?t|stopped|has stopped) breathing\b(?! (?:exercises?|techniques?|practice))",
     ),
     "suicidal thoughts or self-harm": (
         r"\bkill(?:ing)? myself\b|\bend(?:ing)? (?:my|it all|my own) ?(?:life)?\b(?!\w)|\bsuicid\w*",
@@ -66,16 +76,17 @@ EMERGENCY_PATTERNS: dict[str, tuple[str, ...]] = {
         r"\b(?:took|taken|swallowed|ate|drank)\W+(?:\w+\W+){0,3}?(?:too many|too much|a whole|the whole|whole bottle|all (?:of )?(?:my|the))\b",
         r"\b(?:swallowed|drank|ate)\W+(?:\w+\W+){0,2}?(?:bleach|poison|detergent|antifreeze|batter(?:y|ies))",
         r"\bpoison(?:ed|ing)\b",
-        # a child taking someone's medicine is an emergency whatever the amount
-        r"\b(?:baby|toddler|child|kid|son|daughter|grandson|granddaughter|little one)\W+(?:\w+\W+){0,2}?"
-        r"(?:swallowed|ate|took|got into|drank)\W+(?:\w+\W+){0,4}?(?:pills?|tablets?|capsules?|medicines?|medication|meds)\b",
+        # a child getting into medicine is an emergency whatever the amount; "my son took his tablets" is not
+        rf"{_CHILD}(?:swallowed|got into|got hold of)\W+(?:\w+\W+){{0,4}}?{_CHILD_MEDICINE}",
+        rf"{_CHILD}(?:took|ate|drank)\W+(?:\w+\W+){{0,2}}?(?:some|a handful|handful|a few|several|lots|loads|all|"
+        rf"a bottle|a packet|a box|a strip|\d+|my|our|your|\w+'s)\W+(?:\w+\W+){{0,3}}?{_CHILD_MEDICINE}",
     ),
     "loss of consciousness or seizure": (
-        r"\bunconscious\b|\bunresponsive\b|\bwon'?t wake up\b|\bpassed out\b|\bfainted\b|\bcollapsed\b",
-        r"\b(?:he|she|they|him|her|them|baby|child|kid|son|daughter|husband|wife|partner|mum|mom|mother|dad|father|"
-        r"gran\w*|grandpa|grandad|nan|friend|person|patient)\b(?:\W+\w+){0,2}?\W+"
-        r"(?:not|isn'?t|aren'?t|wasn'?t|stopped) (?:responding|waking up)\b"
-        r"(?! to (?:my |our |the |his |her |their )?(?:texts?|messages?|emails?|calls?|letters?|treatment|antibiotics|medication|medicine))",
+        r"\bunconscious\b|\bunresponsive\b|\bwon'?t wake up\b|\bpassed out\b|\bfainted\b",
+        rf"{_PERSON}collapsed\b",
+        # "not responding to the cream / to my texts" is said of a treatment or a message, "to me" is not
+        rf"{_PERSON}(?:not|isn'?t|aren'?t|wasn'?t|stopped) (?:responding|waking up)\b"
+        r"(?! to (?!(?:me|us|anyone|anybody|anything|(?:my|our|his|her|their) (?:voice|name)|voices?|touch|pain|shaking)\b))",
         r"\bseizures?\b|\bconvuls\w*|\bfitting\b|\b(?:having|had|has|having another) a fit\b",
     ),
 }
@@ -134,7 +145,7 @@ _CONDITION = (
     r"(?:\w+(?:itis|osis|oma|emia|aemia|pathy)|cancer|a tumou?r|serious|malignant|an infection|infected|diabetes|"
     r"covid|(?:the )?flu|a heart problem|a stroke|contagious|shingles|eczema|psoriasis|ringworm|scabies|measles|"
     r"chicken ?pox|lyme(?: disease)?|sepsis|strep(?: throat)?|an allergy|allergic|a virus|viral|bacterial|"
-    r"a (?:fracture|broken bone)|broken|an ulcer|a hernia|an std|an sti)"
+    r"a (?:fracture|broken bone)|an ulcer|a hernia|an std|an sti)"
 )
 
 DOSING_PATTERNS = (
@@ -157,8 +168,10 @@ DIAGNOSIS_PATTERNS = (
     r"\bwhat (?:disease|illness|condition|infection|sickness) (?:do|does|is|could)\b",
     rf"\bis (?:it|this|that|my \w+)(?: \w+)? {_CONDITION}\b",
     rf"\b(?:could|might|can|would) (?:it|this|that|my \w+)(?: \w+)? be {_CONDITION}\b",
+    r"\b(?:is|are) (?:my|his|her|their) (?:\w+ )?(?:arm|leg|wrist|ankle|foot|toe|finger|hand|rib|nose|elbow|knee|"
+    r"shoulder|collarbone|jaw|bone)s? (?:broken|fractured)\b",
     r"\b(?:do|does|will|would) (?:i|he|she|my \w+) need (?:a |an |some )?"
-    r"(?:antibiotics?|antivirals?|steroids?|treatment|medication|medicine|a prescription|surgery|an operation)\b",
+    r"(?:antibiotics?|antivirals?|steroids?|treatment|medication|medicine|surgery|an operation)\b",
     r"\bam i (?:sick|ill|pregnant|diabetic|dying|having)\b",
     r"\bdo you think (?:it'?s|i have|this is|i'm)\b",
     r"\b(?:tell|give) me what (?:i have|it is)\b",

@@ -33,8 +33,12 @@ _COVER_CONTEXT = re.compile(
 )
 _QUALIFIER = re.compile(r"\b(?:whether or not|except|unless|other than|when|while|if)\b", re.I)
 _CONDITION = re.compile(r"\b(?:when|while|if|where)\b", re.I)
-# A carve-out inside a cover clause: "We cover storm, but not damage caused by flood".
-_CARVE_OUT = re.compile(r"\b(?:except|but not|other than|excluding|apart from|save for)\b", re.I)
+# A carve-out inside a cover clause ("We cover storm, but not damage caused by flood"): the carve-out word and
+# its own phrase, up to the next comma or "against" ("other than fences and gates, against storm" carves out
+# the fences, not the storm).
+_CARVE_OUT = re.compile(
+    r"\b(?:except|but not|other than|excluding|apart from|save for)\b(?:(?!\bagainst\b)[^,;])*", re.I
+)
 # Words a condition shares with almost any claim: they cannot show that the condition is met.
 _GENERIC = {
     "dwelli",
@@ -55,13 +59,26 @@ _GENERIC = {
     "months",
     "weeks",
 }
-# Distinctive condition terms and the words a description may use for them instead.
+# Distinctive condition terms and the phrases a description may use for them instead, matched as whole
+# phrases: "nobody lived" must not match "nobody was hurt".
 _SYNONYMS = (
-    ("vacant", "unoccupied", "empty", "uninhabited", "nobody lived", "no one lived", "no-one lived"),
-    ("unheated", "heating off", "heating was off", "no heating"),
-    ("renovation", "renovating", "construction", "building work"),
+    (
+        "vacant",
+        "unoccupied",
+        "uninhabited",
+        "nobody lived",
+        "no one lived",
+        "no-one lived",
+        "stood empty",
+        "been empty",
+        "was empty",
+        "left empty",
+    ),
+    ("unheated", "heating off", "heating was off", "heating was turned off", "no heating"),
+    ("renovation", "renovating", "under construction", "building work", "building works"),
 )
-_NEGATED = r"(?:not|never|n't|no longer)\s+(?:\w+\s+){0,2}"
+# A negation right before the term, contractions included ("wasn't vacant", "was not vacant").
+_NEGATED = re.compile(r"(?:\bnot|\bnever|n't|\bno longer)\s+(?:\w+\s+){0,2}$")
 _NOTICE = re.compile(
     r"\b(?:notify|tell|inform|report|contact)\w*\b[^.\n]{0,120}?\b(\d{1,3}|thirty|fourteen|seven|sixty)\s+days\b",
     re.I,
@@ -142,9 +159,10 @@ def _ref(document: Document, text: str) -> ClauseRef:
 
 def _context_of(document: Document, unit: str, previous: str) -> str | None:
     """A unit's own cue wins ("We do cover ..." inside an Exclusions section is a write-back), then the
-    section heading or the lead-in line above it."""
+    section heading or the lead-in line above it. A carve-out's own word ("We cover the home, excluding
+    money, against storm") is no cue: the carve-out is judged in ``_scan``."""
     heading = f"{document.metadata.get('section', '')} {previous}"
-    subject = _QUALIFIER.split(unit, maxsplit=1)[0].strip() or unit
+    subject = _CARVE_OUT.sub(" ", _QUALIFIER.split(unit, maxsplit=1)[0]).strip() or unit
     for text in (subject, heading):
         if _EXCLUSION_CONTEXT.search(text):
             return "exclusion"
@@ -161,10 +179,14 @@ def _condition_met(condition: str, subject: str, description: str) -> bool:
     terms = {w for w in terms if w[:6] not in _GENERIC and w[:6] not in _stems(subject)}
     lowered = description.lower()
     for term in terms:
-        words = next((group for group in _SYNONYMS if any(w.startswith(term[:6]) for w in group)), (term,))
-        for word in words:
-            for match in re.finditer(rf"\b{re.escape(word[:6])}\w*", lowered):
-                if not re.search(rf"\b{_NEGATED}$", lowered[: match.start()]):
+        group = next((g for g in _SYNONYMS if any(w.startswith(term[:6]) for w in g if " " not in w)), ())
+        patterns = [
+            rf"\b{re.escape(term[:6])}\w*",
+            *(rf"\b{re.escape(w)}\b" for w in group if w[:6] != term[:6]),
+        ]
+        for pattern in patterns:
+            for match in re.finditer(pattern, lowered):
+                if not _NEGATED.search(lowered[: match.start()]):
                     return True
     return False
 
@@ -213,11 +235,12 @@ def _scan(
             if context == "exclusion" and (strength := _excludes(unit, loss, described, description)):
                 exclusions.append((strength, document, unit))
             elif context == "cover":
-                covered, *carved_out = _CARVE_OUT.split(unit, maxsplit=1)
+                carved_out = " ".join(m.group(0) for m in _CARVE_OUT.finditer(unit))
+                covered = _CARVE_OUT.sub(" ", unit)
                 if _names_peril(covered, perils):
                     covers.append((len(described & _stems(unit)) + 2, document, unit))
-                elif carved_out and _names_peril(carved_out[0], perils):  # "... but not flood"
-                    exclusions.append((len(described & _stems(carved_out[0])) + 2, document, unit))
+                elif _names_peril(carved_out, perils):  # "... but not flood"
+                    exclusions.append((len(described & _stems(carved_out)) + 2, document, unit))
     key = lambda item: -item[0]  # noqa: E731
     return sorted(exclusions, key=key), sorted(covers, key=key)
 

@@ -42,10 +42,12 @@ SYSTEM_PROMPT = (
 )
 _NUMBER = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+)(?:[.,](\d+))?(?!\d)")
 _PERCENT = re.compile(r"(?<![\w.])(\d+(?:[.,]\d+)?)\s?(?:%|percent\b|per cent\b)", re.IGNORECASE)
+# Offer wording. "Save" counts only with money or a percentage ("save $20", "save 15%", "save up to"), and "sale"
+# only as a word of its own: "save time", "energy-saving", "point-of-sale" and "for sale" are no offers.
 _PROMOTION = re.compile(
-    r"\b(?:half[- ]price|free (?:shipping|delivery|gift|returns)|(?:was|now only|save|saving)\s+[$€£]?\d|"
-    r"save|savings?|sale|discount(?:ed|s)?|clearance|coupon|promo(?:tion)?(?: code)?|voucher|"
-    r"buy one,? get one|bogo|limited[- ]time|today only|this weekend only|lowest price|price drop|% off)",
+    r"(?:\b(?:half[- ]price|free (?:shipping|delivery|gift|returns)|(?:was|now only|save|saving|savings of)\s+[$€£]?\d+|"
+    r"save up to|(?<![-\w])(?<!for )sale(?![-\w])|discount(?:ed|s)?|clearance|coupon|promo(?:tion)?(?: code)?|"
+    r"voucher|buy one,? get one|bogo|limited[- ]time|today only|this weekend only|lowest price|price drop)\b|% off\b)",
     re.IGNORECASE,
 )
 

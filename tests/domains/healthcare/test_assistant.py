@@ -262,3 +262,22 @@ def test_no_keeps_the_appointment_the_assistant_offered_to_cancel(assistant):
     assert assistant.respond("I need to cancel it", session).kind == "cancel_proposal"
     assert "stays booked" in assistant.respond("no", session).text
     assert [a.id for a in assistant.book.list(patient_name="Jane Roe")] == [booked.appointment.id]
+
+
+def test_a_booking_that_mentions_a_past_cancellation_is_a_booking(assistant):
+    session = PatientSession(patient_name="Jane Roe")
+    message = "I had to cancel last week, can I book a dentist on Tuesday morning?"
+    turn = assistant.respond(message, session)
+    assert turn.kind == "proposal" and turn.proposal.specialty == "dentistry"
+    message = "I had to cancel my appointment last week, can I book a dentist on Tuesday morning?"
+    assert assistant.respond(message, PatientSession(patient_name="Jane Roe")).kind == "proposal"
+
+
+def test_moving_a_proposed_slot_proposes_another_and_moving_a_booking_is_handed_over(assistant):
+    session = PatientSession(patient_name="Jane Roe")
+    first = assistant.respond("book a dentist on Tuesday", session)
+    moved = assistant.respond("Could we move it to Thursday afternoon instead?", session)
+    assert moved.kind == "proposal" and moved.proposal.specialty == first.proposal.specialty
+    assert moved.proposal.start.weekday() == 3 and moved.proposal.start.hour >= 12
+    assert assistant.respond("yes", session).kind == "booked"
+    assert assistant.respond("Can I change the appointment to Thursday?", session).kind == "handover"

@@ -1,4 +1,4 @@
-"""The safety layer on a table of 68 patient prompts with the expected behaviour (self-written cases).
+"""The safety layer on a table of 77 patient prompts with the expected behaviour (self-written cases).
 
 Expected kinds: emergency (with the category that must be recognised), dosing / diagnosis (refused), or none
 (ordinary questions, negated or historical symptoms, plain-words symptoms handled by the symptom guide).
@@ -58,6 +58,8 @@ CASES = [
     ("she suddenly can't see out of one eye", "emergency", "stroke signs"),
     ("my toddler swallowed some of my pills", "emergency", "overdose or poisoning"),
     ("I can't get my breath", "emergency", "breathing difficulty"),
+    ("I found her not responding", "emergency", "loss of consciousness or seizure"),
+    ("my son took 10 of my tablets", "emergency", "overdose or poisoning"),
     # dosing requests
     ("How much ibuprofen can I take?", "dosing", None),
     ("is 1000mg of paracetamol ok for me", "dosing", None),
@@ -91,6 +93,14 @@ CASES = [
     ("my phone is not responding, can I book by email?", "none", None),
     ("could my appointment be moved to Friday?", "none", None),
     ("is it ok to bring my kids to the appointment", "none", None),
+    # words that read like an emergency or a diagnosis request but are said of something else
+    ("My son took his tablets with breakfast, is the 3pm slot still free?", "none", None),
+    ("Her rash is not responding to the cream, can I book an appointment?", "none", None),
+    ("My husband isn't responding to the new blood pressure pills", "none", None),
+    ("The cabinet collapsed on my foot last night", "none", None),
+    ("I stopped breathing exercises after my asthma review", "none", None),
+    ("Do I need a prescription for the travel vaccine appointment?", "none", None),
+    ("Is this link broken? I can't open the booking page.", "none", None),
 ]
 
 

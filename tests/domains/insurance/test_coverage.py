@@ -10,7 +10,7 @@ import pytest
 from langchain_core.documents import Document
 
 from data_connectors.documents import load_documents
-from domains.insurance.coverage import check_coverage
+from domains.insurance.coverage import _condition_met, check_coverage
 from domains.insurance.extraction import ClaimRecord, FieldValue
 
 POLICY = (
@@ -44,6 +44,9 @@ def policy() -> list[Document]:
         ("The dwelling was not vacant: vandals smashed two windows while we slept.", "covered"),
         ("The dwelling had been vacant since January when vandals smashed two windows.", "excluded"),
         ("Nobody lived in the dwelling for four months; vandals smashed two windows.", "excluded"),
+        ("The dwelling wasn't vacant: vandals smashed two windows while we slept.", "covered"),
+        ("Vandals smashed two windows overnight. Nobody was hurt; we were asleep upstairs.", "covered"),
+        ("Vandals smashed two windows while we were home. No one was injured.", "covered"),
     ],
 )
 def test_vacancy_exclusion_needs_a_vacant_home(policy, description, status):
@@ -68,3 +71,28 @@ def test_a_carve_out_in_a_cover_clause_excludes_the_peril(clause):
     storm = _record("storm", "A storm tore tiles off the roof.")
     expected = "covered" if "storm" in clause else "needs review"
     assert check_coverage(storm, wording).status == expected
+
+
+@pytest.mark.parametrize(
+    ("description", "met"),
+    [
+        ("A pipe burst although the heating was on all week.", False),
+        ("A pipe burst while the heating was off for the winter.", True),
+        ("The house wasn't unheated when the pipe burst.", False),
+    ],
+)
+def test_a_condition_is_met_by_whole_phrases_only(description, met):
+    assert _condition_met("the dwelling is unheated", "water damage", description) is met
+
+
+@pytest.mark.parametrize(
+    "clause",
+    [
+        "We cover the buildings, other than fences and gates, against storm, fire and theft.",
+        "We cover the home and its contents, excluding money and jewellery, against loss caused by storm.",
+    ],
+)
+def test_a_carve_out_of_property_does_not_exclude_the_peril(clause):
+    wording = [Document(clause, metadata={"source": "p.md", "section": "Cover"})]
+    storm = _record("storm", "A storm tore tiles off the roof.")
+    assert check_coverage(storm, wording).status == "covered"

@@ -150,3 +150,28 @@ def test_percentages_and_offers_need_their_own_facts():
     on_offer = [{**facts[0], "description": "Free shipping in the summer sale, 10% off."}]
     assert check_grounding("Alba Pump: 10% off in our sale with free shipping.", on_offer) == []
     assert check_grounding("Alba Pump with a 9 bar pump for 331.99.", facts) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Alba Eco Espresso Machine: save time every morning.",
+        "Alba Eco Espresso Machine with an energy-saving auto shut-off.",
+        "Alba Eco Espresso Machine, a point-of-sale favourite.",
+    ],
+)
+def test_everyday_words_are_not_offers(text):
+    assert check_grounding(text, FACTS) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "offer"),
+    [
+        ("Alba Eco Espresso Machine: save up to 249.99!", "save up to"),
+        ("Alba Eco Espresso Machine: save 249.99 today.", "save"),
+        ("Alba Eco Espresso Machine, now on sale.", "sale"),
+        ("Alba Eco Espresso Machine at its sale price.", "sale"),
+    ],
+)
+def test_money_savings_and_sales_are_offers(text, offer):
+    assert check_grounding(text, FACTS) == [f'the offer "{offer}" is not in the catalogue facts']
