@@ -97,10 +97,11 @@ def read_table(
     return table
 
 
-def slash_date_order(texts: Iterable[str]) -> DateOrder | None:
-    """Whether the numeric dates (03/04/2025, 03.04.25, 03-04-2025) in ``texts`` are day-first or month-first, decided
-    from all of them together: a first part over 12 means day-first, a second part over 12 month-first.
-    None when no date decides it (every part is 12 or less, or there are none).
+def slash_date_order(texts: Iterable[str], *, free_text: bool = False) -> DateOrder | None:
+    """Whether the numeric dates (03/04/2025, 03.04.25, 03-04-2025) in ``texts`` are day-first or month-first,
+    decided from all of them together: a first part over 12 means day-first, a second part over 12 month-first.
+    None when no date decides it (every part is 12 or less, or there are none). ``free_text``: only dates with
+    a four-digit year count, as prose holds clause numbers such as 13.2.10.
 
     Raises:
         BadInputError: some dates are day-first and others month-first.
@@ -108,6 +109,8 @@ def slash_date_order(texts: Iterable[str]) -> DateOrder | None:
     firsts, seconds = set(), set()
     for text in texts:
         for match in re.finditer(_NUMERIC_DATE, str(text)):
+            if free_text and len(match.group(4)) != 4:  # prose: "Section 13.2.10" is a clause number
+                continue
             firsts.add(int(match.group(1)))
             seconds.add(int(match.group(3)))
     day_first, month_first = max(firsts, default=0) > 12, max(seconds, default=0) > 12

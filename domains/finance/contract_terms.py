@@ -70,7 +70,7 @@ def date_order(text: str) -> DateOrder | None:
     """Whether ``text`` writes numeric dates day-first or month-first, from a date with a part over 12
     (31/01/2025 or 01/31/2025); None when none decides it or the text uses both."""
     try:
-        return slash_date_order([text])
+        return slash_date_order([text], free_text=True)
     except BadInputError:
         return None
 

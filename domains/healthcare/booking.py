@@ -60,7 +60,7 @@ _PART_WORDS: dict[PartOfDay, str] = {
     "afternoon": r"\b(?:afternoon|after (?:noon|lunch))\b",
     "evening": r"\b(?:evening|after work|tonight)\b",
 }
-_CLOCK = re.compile(r"\b(\d{1,2})(?::(\d{2}))? ?([ap])\.?m\b|\b(\d{1,2}):(\d{2})\b")
+_CLOCK = re.compile(r"(?<![\d.:])(\d{1,2})(?:[:.](\d{2}))? ?([ap])\.?m\b|\b(\d{1,2}):(\d{2})\b")
 
 
 class BookingRequest(BaseModel):

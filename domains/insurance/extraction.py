@@ -238,7 +238,7 @@ def _convert(
 def _date_order(text: str) -> DateOrder | None:
     """The document's own cue for numeric dates: another date in it with a part over 12 (15/03/2026)."""
     try:
-        return slash_date_order([text])
+        return slash_date_order([text], free_text=True)
     except BadInputError:  # both orders in one document: no cue
         return None
 

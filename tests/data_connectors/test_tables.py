@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from data_connectors.errors import BadInputError
-from data_connectors.tables import parse_money, parse_timestamps, read_table
+from data_connectors.tables import parse_money, parse_timestamps, read_table, slash_date_order
 
 
 def test_text_columns_keep_leading_zeros_and_blank_cells(tmp_path):
@@ -71,3 +71,10 @@ def test_money_formats(text, amount):
 def test_a_dot_before_three_digits_is_refused_not_guessed():
     with pytest.raises(BadInputError, match=r"The net_income '1\.234' is ambiguous"):
         parse_money("1.234", what="net_income")
+
+
+def test_clause_numbers_in_prose_are_no_date_order_cue():
+    text = "Effective as of 05/08/2014. Termination is governed by Section 13.2.10 below."
+    assert slash_date_order([text]) == "day-first"  # a table column of such values would be day-first
+    assert slash_date_order([text], free_text=True) is None  # in prose, 13.2.10 is a clause number
+    assert slash_date_order(["Signed 05/08/2014, effective 05/20/2014."], free_text=True) == "month-first"

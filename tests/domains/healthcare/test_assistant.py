@@ -219,6 +219,8 @@ def test_polite_acceptances_are_not_declines(message: str, declines: bool) -> No
         ("a GP early afternoon", "afternoon"),
         ("dentist early", "morning"),
         ("dentist at 6pm", "evening"),  # the book counts evening from 17:00
+        ("dentist at 2.30pm", "afternoon"),  # a dotted time is not "30pm"
+        ("dentist at 4.45 pm on Friday", "afternoon"),
         ("dentist at 5 pm", "evening"),
         ("dentist at 3pm", "afternoon"),
         ("dentist at 12pm", "afternoon"),
