@@ -172,6 +172,14 @@ def _coco_annotation(annotation: dict[str, Any], categories: dict[int, str]) -> 
     return Annotation(category, (x, y, x + w, y + h), polygons)
 
 
+def _as_int(value: Any) -> int | None:
+    """A COCO id or size as an int; None when it is missing or not a number (``null``, ``"abc"``)."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
 def read_coco(annotation_file: str | Path, images_dir: str | Path | None = None) -> DatasetIndex:
     """COCO detection/segmentation JSON (Roboflow "COCO" export: ``_annotations.coco.json`` beside images)."""
     annotation_file = Path(annotation_file)
@@ -186,16 +194,27 @@ def read_coco(annotation_file: str | Path, images_dir: str | Path | None = None)
         ) from None
     folder = Path(images_dir) if images_dir else annotation_file.parent
     by_image: dict[int, list[dict[str, Any]]] = {}
-    for annotation in annotations:
-        by_image.setdefault(int(annotation.get("image_id", -1)), []).append(annotation)
     records, skipped = [], []
+    orphans = 0
+    for annotation in annotations:
+        image_id = _as_int(annotation.get("image_id")) if isinstance(annotation, dict) else None
+        if image_id is None:
+            orphans += 1
+            continue
+        by_image.setdefault(image_id, []).append(annotation)
+    if orphans:
+        skipped.append(f"{orphans} annotation(s) without a valid image_id were left out")
     for image in images:
+        if not isinstance(image, dict):
+            skipped.append(f"an image entry is not an object ({type(image).__name__}); it was left out")
+            continue
         path = folder / str(image.get("file_name", ""))
         if not path.is_file():
             skipped.append(f"{image.get('file_name')}: image file not found in {folder}")
             continue
-        record = ImageRecord(image=path, size_hw=(int(image.get("height", 0)), int(image.get("width", 0))))
-        for number, annotation in enumerate(by_image.get(int(image.get("id", -1)), []), start=1):
+        size_hw = (_as_int(image.get("height")) or 0, _as_int(image.get("width")) or 0)
+        record = ImageRecord(image=path, size_hw=size_hw)
+        for number, annotation in enumerate(by_image.get(_as_int(image.get("id")), []), start=1):
             try:
                 record.annotations.append(_coco_annotation(annotation, categories))
             except (ValueError, TypeError, AttributeError) as error:  # one malformed annotation is skipped

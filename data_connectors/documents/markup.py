@@ -1,8 +1,9 @@
 """HTML and Markdown (headings become sections) and plain text (one Part).
 
-Only text a reader sees is indexed: HTML elements hidden from display (``hidden``, ``aria-hidden="true"``,
-``display: none``, ``visibility: hidden``) are dropped, since invisible text can carry instructions aimed at
-the LLM, and Markdown YAML front matter is metadata (its ``title:`` becomes the title), not body text.
+Only text a reader sees is indexed: HTML elements hidden from display (``hidden``, ``display: none``,
+``visibility: hidden``) are dropped, since invisible text can carry instructions aimed at the LLM
+(``aria-hidden`` only hides from screen readers: that text is on screen and kept), and Markdown YAML front
+matter is metadata (its ``title:`` becomes the title), not body text.
 """
 
 from __future__ import annotations
@@ -35,7 +36,6 @@ _SPACES = re.compile(r"[ \t\r\n\f\v]+")
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 
 _FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})(.*)$")
-_FRONT_MATTER_TITLE = re.compile(r"^title\s*:\s*(.*?)\s*$", re.IGNORECASE)
 _ATX_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
 _SETEXT_UNDERLINE = re.compile(r"^\s{0,3}(=+|-+)\s*$")
 _NOT_SETEXT_TEXT = ("|", "-", "*", "+", ">", "#", "`", "~")
@@ -49,11 +49,7 @@ def _clean_md_heading(text: str) -> str:
 
 def _hidden(tag) -> bool:
     """The element is not displayed, so a reader never sees its text."""
-    return (
-        tag.has_attr("hidden")
-        or str(tag.get("aria-hidden", "")).strip().lower() == "true"
-        or bool(_HIDDEN_STYLE.search(str(tag.get("style", ""))))
-    )
+    return tag.has_attr("hidden") or bool(_HIDDEN_STYLE.search(str(tag.get("style", ""))))
 
 
 def _html_table(table) -> list[str]:
@@ -157,21 +153,22 @@ def read_html(data: bytes) -> ParsedFile:
     return ParsedFile(parts=walker.parts, title=title or walker.first_heading)
 
 
-def _front_matter_end(lines: list[str]) -> int:
-    """Index of the first line after a YAML front matter block (``---`` ... ``---``), else 0."""
+def _front_matter(lines: list[str]) -> tuple[int, dict]:
+    """(index of the first body line, the mapping) of a YAML front matter block (``---`` ... ``---``); (0, {})
+    when there is none. A block that is not a YAML mapping is body text: a document may open with a ``---``
+    horizontal rule."""
+    import yaml
+
     if not lines or lines[0].strip() != "---":
-        return 0
+        return 0, {}
     closing = next((i for i, line in enumerate(lines[1:], 1) if line.strip() in {"---", "..."}), None)
-    return closing + 1 if closing is not None else 0
-
-
-def _front_matter_title(lines: list[str]) -> str | None:
-    """The top-level ``title:`` of the front matter lines (quotes removed), if it has one."""
-    for line in lines:
-        match = _FRONT_MATTER_TITLE.match(line)
-        if match and match.group(1).strip("\"'").strip():
-            return match.group(1).strip("\"'").strip()
-    return None
+    if closing is None:
+        return 0, {}
+    try:
+        mapping = yaml.safe_load("\n".join(lines[1:closing]))
+    except yaml.YAMLError:
+        return 0, {}
+    return (closing + 1, mapping) if isinstance(mapping, dict) else (0, {})
 
 
 def _closes(fence: str, line: str) -> bool:
@@ -190,7 +187,7 @@ def _markdown_headings(lines: list[str]) -> dict[int, tuple[int, str]]:
     maps to level 0 so it is dropped with its heading."""
     headings: dict[int, tuple[int, str]] = {}
     fence = ""  # the opening fence (``` or ~~~, or longer) while inside a code block
-    body_start = _front_matter_end(lines)
+    body_start, _ = _front_matter(lines)
     for i, line in enumerate(lines):
         if i < body_start:
             continue
@@ -221,10 +218,11 @@ def read_markdown(data: bytes) -> ParsedFile:
     """Headings open sections (a lone first ``# Title`` is the title, not a section); the body stays as is.
     YAML front matter is left out of the text; its ``title:``, when present, is the title."""
     lines = decode_text(data).split("\n")
-    body_start = _front_matter_end(lines)
+    body_start, front_matter = _front_matter(lines)
     headings = _markdown_headings(lines)
     real = [(i, level, heading) for i, (level, heading) in sorted(headings.items()) if level]
-    declared = _front_matter_title(lines[1 : body_start - 1]) if body_start else None
+    title = front_matter.get("title")
+    declared = " ".join(title.split()) if isinstance(title, str) and title.strip() else None
     first = real[0][2] if real else None
     # A lone first H1 is the title, unless the front matter names another one: then it is a section.
     is_title = _first_is_title([level for _, level, _ in real]) and declared in (None, first)

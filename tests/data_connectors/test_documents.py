@@ -142,10 +142,23 @@ def test_html_hidden_elements_are_not_indexed(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     result = load_documents([path])
-    assert [d.page_content for d in result.documents] == ["Visible.\n\nAlso visible."]
+    # aria-hidden hides from screen readers only: that text is on screen, so it is kept.
+    assert [d.page_content for d in result.documents] == ["Visible.\n\nDecoration.\n\nAlso visible."]
     assert (
         result.documents[0].metadata["title"] == "Refunds" and "section" not in result.documents[0].metadata
     )
+
+
+def test_markdown_opening_rule_is_text_and_a_folded_yaml_title_is_read(tmp_path: Path) -> None:
+    ruled = tmp_path / "ruled.md"
+    ruled.write_text(
+        "---\nThis policy applies to all staff.\n\n---\n\n## Scope\nEveryone.\n", encoding="utf-8"
+    )
+    assert "This policy applies to all staff." in load_documents([ruled]).documents[0].page_content
+    folded = tmp_path / "folded.md"
+    folded.write_text("---\ntitle: >\n  Refund\n  policy\n---\n\nBody.\n", encoding="utf-8")
+    document = load_documents([folded]).documents[0]
+    assert document.metadata["title"] == "Refund policy" and document.page_content == "Body."
 
 
 def test_markdown_headings_become_sections_but_not_inside_code_fences(tmp_path: Path) -> None:

@@ -125,7 +125,8 @@ def test_not_a_folder(tmp_path: Path) -> None:
 
 
 def test_coco_multi_polygon_rle_and_malformed_annotation(tmp_path: Path) -> None:
-    """All parts of a multi-polygon object are drawn; an RLE mask falls back to its box; ``bbox: []`` is skipped."""
+    """All parts of a multi-polygon object are drawn; an RLE mask falls back to its box; ``bbox: []`` and an
+    annotation with a null image_id are skipped and reported."""
     _png(tmp_path / "a.png", (50, 100))
     document = {
         "images": [{"id": 1, "file_name": "a.png", "height": 50, "width": 100}],
@@ -136,13 +137,15 @@ def test_coco_multi_polygon_rle_and_malformed_annotation(tmp_path: Path) -> None
             {"image_id": 1, "category_id": 1, "bbox": [40, 30, 10, 10],
              "segmentation": {"counts": "abc", "size": [50, 100]}},
             {"image_id": 1, "category_id": 1, "bbox": []},
+            {"image_id": None, "category_id": 1, "bbox": [1, 1, 2, 2]},
         ],
     }  # fmt: skip
     (tmp_path / "_annotations.coco.json").write_text(json.dumps(document))
     index = read_image_dataset(tmp_path)
     record = index.records[0]
     assert len(record.annotations) == 2 and len(record.annotations[0].polygons) == 2
-    assert len(index.skipped) == 1 and "annotation 3 is malformed" in index.skipped[0]
+    assert len(index.skipped) == 2 and "1 annotation(s) without a valid image_id" in index.skipped[0]
+    assert "annotation 3 is malformed" in index.skipped[1]
     mask = rasterise(record, ["caries"])
     assert mask[15, 15] == 1 and mask[15, 85] == 1 and mask[15, 50] == 0  # both parts, not the box between
     assert mask[35, 45] == 1  # the RLE annotation's box
