@@ -81,6 +81,16 @@ EMERGENCY_PATTERNS: dict[str, tuple[str, ...]] = {
         rf"{_CHILD}(?:took|ate|drank)\W+(?:\w+\W+){{0,2}}?(?:some|a handful|handful|a few|several|lots|loads|all|"
         rf"a bottle|a packet|a box|a strip|\d+|my|our|your|\w+'s)\W+(?:\w+\W+){{0,3}}?{_CHILD_MEDICINE}",
     ),
+    # Red flags in babies and children (NICE NG143): any fever under 3 months, floppiness, a rash that does not
+    # fade under a glass (meningitis).
+    "seriously ill baby or child": (
+        r"\b(?:newborn|(?:[1-3]|one|two|three)[- ]?months?[- ]old|\d{1,2}[- ]?(?:days?|weeks?)[- ]old)\b"
+        r"(?:\W+(?!(?:no|not|never|without|doesn|don|didn|hasn|hadn|isn|wasn)\b)\w+){0,8}?\W+"  # "has no fever"
+        r"(?:fever|temperature|hot to (?:the )?touch)\b",
+        rf"{_CHILD}(?:\w+\W+){{0,3}}?(?:floppy|limp)\b|\b(?:floppy|limp) (?:baby|child|toddler|infant)\b",
+        r"\brash\b(?:\W+\w+){0,3}?\W+(?:doesn'?t|does not|won'?t|will not|didn'?t|did not) fade\b"
+        r"|\bnon[- ]?blanching\b",
+    ),
     "loss of consciousness or seizure": (
         r"\bunconscious\b|\bunresponsive\b|\bwon'?t wake up\b|\bpassed out\b|\bfainted\b",
         rf"{_PERSON}collapsed\b",
@@ -103,6 +113,7 @@ EMERGENCY_ACTIONS: dict[str, str] = {
     ),
     "severe allergic reaction": "Use an adrenaline auto-injector (EpiPen) if one is prescribed, then lie down with legs raised.",
     "overdose or poisoning": "Call poison control as well if you can, keep the packaging, and do not make the person vomit.",
+    "seriously ill baby or child": "Keep the child with you, note their temperature and when it started, and bring any medicines they have had.",
     "loss of consciousness or seizure": "Place the person on their side, keep them safe from injury and do not put anything in their mouth.",
 }
 
