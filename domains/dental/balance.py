@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -283,10 +284,10 @@ def balance_dataset(
     """Write ``out/{train,test}/<class>/*.png`` (real + ``syn_*`` synthetic in train only), ``manifest.csv``,
     ``balance.json`` (counts before/after, FID-EffNetLite0 per class) and ``samples_<class>.png`` grids.
 
-    A re-run into the same ``out`` first removes exactly what the earlier run's ``manifest.csv`` lists (and its
-    grids and ``evaluation.json``), so no stale patch sits beside the new manifest; an ``out`` that overlaps
-    the dataset, or holds ``train``/``test`` folders without a manifest, is refused, so nothing else is
-    ever deleted. Patch files and the manifest name each source radiograph
+    A re-run into the same ``out`` first removes the earlier run's patch files, grids, evaluation and manifest
+    (by their names, only in a folder its ``balance.json`` marks as a balance run), so no stale patch sits
+    beside the new manifest; an ``out`` that overlaps the dataset, or holds ``train``/``test`` folders without
+    a ``balance.json``, is refused, so nothing else is ever deleted. Patch files and the manifest name each source radiograph
     by its content hash, never by its file name. The returned report lists the skipped images with their
     reasons; ``balance.json`` keeps only their number.
 
@@ -318,6 +319,8 @@ def balance_dataset(
     )
     progress(f"conditional GAN trained in {time.monotonic() - started:.0f}s")
     _clear_previous_run(out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "balance.json").write_text(json.dumps({"status": "incomplete"}))  # marks the folder as this run's
     rows: list[dict[str, Any]] = []
     for split, data in (("train", train), ("test", test)):
         for index, (patch, label) in enumerate(zip(data["images"], data["labels"], strict=True)):
@@ -363,9 +366,14 @@ def balance_dataset(
     return {**report, "skipped_images": skipped}
 
 
+# The files a balance run writes: patches in out/<split>/<class>/ and grids, evaluation and manifest in out/.
+_PATCH_FILE = re.compile(r"(?:real_[0-9a-f]{12}_\d{5}|syn_\d{5})\.png")
+_RUN_FILES = ("samples_*.png", "real_*.png", "evaluation.json", "manifest.csv")
+
+
 def _check_out(root: Path, out: Path) -> None:
-    """Refuse an ``out`` that is, holds or lies in the dataset, or holds split folders no balance run wrote:
-    a Roboflow export has ``train/`` and ``test/`` folders of its own, and a re-run clears the run's splits.
+    """Refuse an ``out`` that is, holds or lies in the dataset, or holds split folders of something other than
+    a balance run (no ``balance.json``): a Roboflow export has ``train/`` and ``test/`` folders of its own.
 
     Raises:
         BadInputError: such an ``out``.
@@ -377,30 +385,38 @@ def _check_out(root: Path, out: Path) -> None:
             f"--out {out} overlaps the dataset {root}; write the balanced dataset to a folder outside it."
         )
     foreign = [split for split in ("train", "test") if (out / split).exists()]
-    if foreign and not (out / "manifest.csv").is_file():
+    if foreign and not (out / "balance.json").is_file():
         raise BadInputError(
-            f"--out {out} holds {' and '.join(foreign)} folders that no balance run wrote (no manifest.csv); "
+            f"--out {out} holds {' and '.join(foreign)} folders that no balance run wrote (no balance.json); "
             "pick a new or empty folder."
         )
 
 
 def _clear_previous_run(out: Path) -> None:
-    """Remove what an earlier ``balance_dataset`` wrote into ``out`` and nothing else: the patch files its
-    ``manifest.csv`` lists (then the class and split folders left empty), its grids and its evaluation."""
-    manifest = out / "manifest.csv"
-    if not manifest.is_file():
+    """In a folder a balance run owns (its ``balance.json``, written first as a marker), remove that run's
+    files and nothing else: patch files named as this module names them, in ``out/<split>/<class>/`` (never
+    through a symlink), the class and split folders left empty, and the run's grids, evaluation and manifest.
+    An interrupted run leaves its marker, so the next run still clears it."""
+    if not (out / "balance.json").is_file():
         return
-    with manifest.open(newline="") as handle:
-        listed = [out / row["file"] for row in csv.DictReader(handle) if row.get("file")]
-    for path in listed:
-        if path.resolve().parent.parent.parent == out.resolve():  # out/<split>/<class>/<file> only
-            path.unlink(missing_ok=True)
-    for folder in sorted({path.parent for path in listed}, reverse=True):
-        for empty in (folder, folder.parent):
-            if empty.is_dir() and empty.resolve() != out.resolve() and not any(empty.iterdir()):
-                empty.rmdir()
-    for stale in [*out.glob("samples_*.png"), *out.glob("real_*.png"), out / "evaluation.json", manifest]:
-        stale.unlink(missing_ok=True)
+    for split in ("train", "test"):
+        folder = out / split
+        if not folder.is_dir() or folder.is_symlink():
+            continue
+        for class_folder in folder.iterdir():
+            if not class_folder.is_dir() or class_folder.is_symlink():
+                continue
+            for file in class_folder.iterdir():
+                if file.is_file() and not file.is_symlink() and _PATCH_FILE.fullmatch(file.name):
+                    file.unlink()
+            if not any(class_folder.iterdir()):
+                class_folder.rmdir()
+        if not any(folder.iterdir()):
+            folder.rmdir()
+    for pattern in _RUN_FILES:
+        for stale in out.glob(pattern):
+            if stale.is_file() and not stale.is_symlink():
+                stale.unlink()
 
 
 def _fid_and_grids(

@@ -95,17 +95,19 @@ def test_balance_any_labelled_layout(
     if layout == "masks":  # one unreadable radiograph and one unreadable mask: reported, the others balanced
         (data / "images" / "000.png").write_bytes(b"\x89PNG\r\n\x1a\n truncated")
         (data / "masks" / "001.png").write_bytes(b"not a png at all")
-    stale = tmp_path / "out" / "train" / "healthy" / "syn_99999.png"  # left by an earlier run, in its manifest
+    stale = tmp_path / "out" / "train" / "healthy" / "syn_99999.png"  # left by an interrupted earlier run
     stale.parent.mkdir(parents=True)
     stale.write_bytes(b"old")
-    (tmp_path / "out" / "manifest.csv").write_text(
-        "file,split,class,synthetic,source\ntrain/healthy/syn_99999.png,train,healthy,1,gan\n"
-    )
-    notes = tmp_path / "out" / "notes.txt"  # the user's own file: never touched
+    (tmp_path / "out" / "balance.json").write_text('{"status": "incomplete"}')  # that run's marker
+    notes = tmp_path / "out" / "notes.txt"  # the user's own files: never touched
     notes.write_text("mine")
+    kept = tmp_path / "out" / "train" / "healthy" / "my-scan.png"
+    kept.write_bytes(b"mine")
     report = balance_dataset(data, tmp_path / "out", target_per_class=15, gan_minutes=0.02,
                              progress=lambda message: None)  # fmt: skip
     assert report["classes"] == classes and not stale.exists() and notes.read_text() == "mine"
+    assert kept.read_bytes() == b"mine"
+    kept.unlink()  # so the check below sees only the run's own files
     skipped = "".join(report["skipped_images"])
     expected = (2, True, True) if layout == "masks" else (0, False, False)
     assert (len(report["skipped_images"]), "000.png" in skipped, "001.png" in skipped) == expected
