@@ -50,10 +50,13 @@ _SELF_AMOUNT = re.compile(
 _NOT_A_CONDITION = (
     r"(?<!\bif )(?<!\bwhen )(?<!\bonce )(?<!\bunless )(?<!\bas long as )(?<!\bprovided )(?<!\bprovided that )"
 )
-# A non-zero amount: "$0 liability", "$0 minimum opening deposit" are product terms.
+# An amount, then not a product term: "$0 liability", "$0 minimum opening deposit", "5 EUR of free transfers",
+# "$12 fee" describe products, not a balance. Possessive quantifiers, so backtracking cannot shorten the
+# number to slip past the check.
 _AMOUNT = (
-    r"(?:[$€£]\s?(?!0(?:[.,]0+)?\b)\d[\d,.]*"
-    r"|(?!0(?:[.,]0+)?\s)\d[\d,.]*\s?(?:USD|EUR|GBP|dollars|euros|pounds)\b)"
+    r"(?:[$€£]\s?\d[\d,.]*+|\d[\d,.]*+\s?(?:USD|EUR|GBP|dollars|euros|pounds)\b)"
+    r"(?!\s+(?:of free|free\b|per\b|each\b|a (?:month|year)\b|monthly\b|liability\b|minimum\b|fees?\b|"
+    r"deposit\b|opening\b|charge\b))"
 )
 _INVENTED_ACCOUNT_DATA = re.compile(
     r"\byour (?:current |available )?(?:balance|account|credit limit|last (?:payment|transaction))\b[^.]{0,40}"
@@ -61,13 +64,10 @@ _INVENTED_ACCOUNT_DATA = re.compile(
     # "There is $2,431.18 available in your checking account" (not "keep $1,500 in your account to ...")
     rf"|{_NOT_A_CONDITION}\b(?:there (?:is|are)|there's|you(?:'ve| have)(?: got)?|it (?:shows|holds))\s+(?:only |about |around |"
     rf"currently |now )*{_AMOUNT}[^.]{{0,40}}?\b(?:in|on)\s+your\b"
-    # "You have $2,431.18"
-    # ("each month you have 5 EUR of free transfers" is a product term: the amount must end the claim)
-    rf"|{_NOT_A_CONDITION}\byou (?:currently |now |still )?have\s+"
-    rf"(?:only |about |around )?{_AMOUNT}(?=\s*(?:\[\d+\]\s*)?(?:[.,;!]|$|(?:in|on|left|available|remaining)\b))",
+    # "You have $2,431.18", "You have $120 to spend this month"
+    rf"|{_NOT_A_CONDITION}\byou (?:currently |now |still )?have\s+(?:only |about |around )?{_AMOUNT}",
     re.IGNORECASE,
 )
-
 
 # PUBLIC API
 

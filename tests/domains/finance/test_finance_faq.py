@@ -123,6 +123,9 @@ def test_more_ways_of_asking_for_account_data(question):
         ("With Zero Liability protection you have $0 liability for unauthorized card transactions [1].", False),
         ("There is $0 minimum opening deposit on your Basic Savings account [1].", False),
         ("Each month you have 5 EUR of free transfers [1].", False),
+        ("You have $0.50 in your account [1].", True),
+        ("You have $120 to spend this month [1].", True),
+        ("You have 40 EUR until payday [1].", True),
     ],
 )
 def test_invented_amounts_near_your_account_are_replaced(reply, replaced):
