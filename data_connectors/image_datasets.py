@@ -176,7 +176,7 @@ def _as_int(value: Any) -> int | None:
     """A COCO id or size as an int; None when it is missing or not a number (``null``, ``"abc"``)."""
     try:
         return int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # null, "abc", Infinity
         return None
 
 

@@ -153,22 +153,36 @@ def read_html(data: bytes) -> ParsedFile:
     return ParsedFile(parts=walker.parts, title=title or walker.first_heading)
 
 
-def _front_matter(lines: list[str]) -> tuple[int, dict]:
-    """(index of the first body line, the mapping) of a YAML front matter block (``---`` ... ``---``); (0, {})
-    when there is none. A block that is not a YAML mapping is body text: a document may open with a ``---``
-    horizontal rule."""
+_FRONT_MATTER_KEY = re.compile(r"^[\w-]+\s*:")
+_FRONT_MATTER_TITLE = re.compile(r"^title\s*:\s*(.*?)\s*$", re.IGNORECASE)
+
+
+def _front_matter(lines: list[str]) -> tuple[int, str | None]:
+    """(index of the first body line, the title) of a YAML front matter block (``---`` ... ``---``); (0, None)
+    when there is none. A block is front matter when it parses as a YAML mapping, or, when it does not parse
+    (Jekyll's unquoted ``title: Dental care: a guide``), when every line looks like ``key: value`` or continues
+    one; anything else is body text (a document may open with a ``---`` horizontal rule)."""
     import yaml
 
     if not lines or lines[0].strip() != "---":
-        return 0, {}
+        return 0, None
     closing = next((i for i, line in enumerate(lines[1:], 1) if line.strip() in {"---", "..."}), None)
     if closing is None:
-        return 0, {}
+        return 0, None
+    block = lines[1:closing]
     try:
-        mapping = yaml.safe_load("\n".join(lines[1:closing]))
-    except yaml.YAMLError:
-        return 0, {}
-    return (closing + 1, mapping) if isinstance(mapping, dict) else (0, {})
+        mapping = yaml.safe_load("\n".join(block))
+    except (yaml.YAMLError, RecursionError):
+        mapping = None
+    if isinstance(mapping, dict):
+        title = mapping.get("title")
+        title = " ".join(str(title).split()) if title is not None and str(title).strip() else None
+        return closing + 1, title
+    keyed = [line for line in block if line.strip()]
+    if not keyed or not all(_FRONT_MATTER_KEY.match(line) or line[:1].isspace() for line in keyed):
+        return 0, None
+    title = next((m.group(1).strip("\"'") for line in keyed if (m := _FRONT_MATTER_TITLE.match(line))), None)
+    return closing + 1, title or None
 
 
 def _closes(fence: str, line: str) -> bool:
@@ -218,11 +232,9 @@ def read_markdown(data: bytes) -> ParsedFile:
     """Headings open sections (a lone first ``# Title`` is the title, not a section); the body stays as is.
     YAML front matter is left out of the text; its ``title:``, when present, is the title."""
     lines = decode_text(data).split("\n")
-    body_start, front_matter = _front_matter(lines)
+    body_start, declared = _front_matter(lines)
     headings = _markdown_headings(lines)
     real = [(i, level, heading) for i, (level, heading) in sorted(headings.items()) if level]
-    title = front_matter.get("title")
-    declared = " ".join(title.split()) if isinstance(title, str) and title.strip() else None
     first = real[0][2] if real else None
     # A lone first H1 is the title, unless the front matter names another one: then it is a section.
     is_title = _first_is_title([level for _, level, _ in real]) and declared in (None, first)

@@ -159,6 +159,10 @@ def test_markdown_opening_rule_is_text_and_a_folded_yaml_title_is_read(tmp_path:
     folded.write_text("---\ntitle: >\n  Refund\n  policy\n---\n\nBody.\n", encoding="utf-8")
     document = load_documents([folded]).documents[0]
     assert document.metadata["title"] == "Refund policy" and document.page_content == "Body."
+    jekyll = tmp_path / "jekyll.md"  # not valid YAML (a second colon), still front matter
+    jekyll.write_text("---\nlayout: post\ntitle: Dental care: a guide\ndate: 2024-03-01\n---\nBrush twice.\n")
+    document = load_documents([jekyll]).documents[0]
+    assert document.metadata["title"] == "Dental care: a guide" and document.page_content == "Brush twice."
 
 
 def test_markdown_headings_become_sections_but_not_inside_code_fences(tmp_path: Path) -> None:

@@ -138,13 +138,14 @@ def test_coco_multi_polygon_rle_and_malformed_annotation(tmp_path: Path) -> None
              "segmentation": {"counts": "abc", "size": [50, 100]}},
             {"image_id": 1, "category_id": 1, "bbox": []},
             {"image_id": None, "category_id": 1, "bbox": [1, 1, 2, 2]},
+            {"image_id": float("inf"), "category_id": 1, "bbox": [1, 1, 2, 2]},
         ],
     }  # fmt: skip
     (tmp_path / "_annotations.coco.json").write_text(json.dumps(document))
     index = read_image_dataset(tmp_path)
     record = index.records[0]
     assert len(record.annotations) == 2 and len(record.annotations[0].polygons) == 2
-    assert len(index.skipped) == 2 and "1 annotation(s) without a valid image_id" in index.skipped[0]
+    assert len(index.skipped) == 2 and "2 annotation(s) without a valid image_id" in index.skipped[0]
     assert "annotation 3 is malformed" in index.skipped[1]
     mask = rasterise(record, ["caries"])
     assert mask[15, 15] == 1 and mask[15, 85] == 1 and mask[15, 50] == 0  # both parts, not the box between
