@@ -10,7 +10,8 @@ Order of decisions for each message:
    and every move of a booked appointment, is handed over to reception. "Cancel" counts only when it governs
    an appointment ("cancel my ...", "cancel it"), and a booking asked for outside the cancel clause wins ("I
    had to cancel my appointment last week, can I book a dentist on Tuesday?"); a move while a slot is only
-   proposed ("could we move it to Thursday?") proposes another slot;
+   proposed ("could we move it to Thursday?") proposes another slot; once this conversation has booked, a bare
+   "I need to cancel" / "cancel please" is a cancel request too;
 5. booking requests -> a structured request (rules + optional LLM JSON) -> a proposed slot, not a booking;
 6. symptoms in plain words -> cautious possibilities from the reviewed symptom guide + "see a clinician";
 7. anything else -> an answer grounded in the patient-information collection, with citations.
@@ -69,6 +70,12 @@ _CANCEL = re.compile(r"\b(?:cancel|cancell?ing|call off|calling off)\b")
 _CANCEL_REQUEST = re.compile(
     r"\b(?:cancel|cancell?ing|call off|calling off)\s+(?:(?:my|the|our|this|that|it|appointments?|appts?|bookings?|"
     r"visits?|number|no\.|\w+'s)\b|#\d)[^,;.!?]*?(?=[,;.!?]|\band\b|\bbut\b|$)"
+)
+# A bare "cancel" ("I need to cancel", "can I cancel?", "cancel please") asks to cancel only once this
+# conversation holds a booking; a past or negated one ("I had to cancel last week", "don't cancel") never does.
+_BARE_CANCEL = re.compile(
+    r"(?<!\bhad to )(?<!\balready )(?<!n't )(?<!\bnot )(?<!\bnever )\b(?:cancel|call off)\b"
+    r"(?!\s+(?:last|yesterday|earlier|before)\b)"
 )
 _RESCHEDULE = re.compile(
     r"\b(?:reschedul\w*|re-schedul\w*|postpone\w*|rebook\w*|re-book\w*)\b|"
@@ -242,6 +249,8 @@ class PatientAssistant:
         if (cancel := _CANCEL_REQUEST.search(lowered)) is not None and not wants_booking(
             lowered[: cancel.start()] + lowered[cancel.end() :]
         ):
+            return self._propose_cancel(message, session)
+        if session.booked and _BARE_CANCEL.search(lowered) and not wants_booking(message):
             return self._propose_cancel(message, session)
         if wants_booking(message):
             return self._propose(message, session)

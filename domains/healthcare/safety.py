@@ -23,11 +23,21 @@ _W = r"(?:\W+\w+){0,4}?\W+"  # up to four words in between
 _PERSON = (
     r"\b(?:i|he|she|they|someone|somebody|baby|child|kid|toddler|son|daughter|husband|wife|partner|boyfriend|"
     r"girlfriend|mum|mom|mother|dad|father|brother|sister|uncle|aunt|gran\w*|grandpa|grandad|nan|friend|person|"
-    r"patient|man|woman|boy|girl|neighbou?r|colleague|found (?:him|her|them))\b"
+    r"patient|man|woman|boy|girl|neighbou?r|colleague|flatmate|roommate|housemate|teacher|coworker|co-worker|boss|"
+    r"step\w+|nephew|niece|cousin|mate|fianc\w*|(?:year|month|week)s? old|found (?:him|her|them))\b"
     r"(?:\W+(?:s|is|was|has|have|had|just|still|now|suddenly|completely|totally|been|and|then)){0,3}?\W+"
 )
-_CHILD = r"\b(?:baby|toddler|child|kid|son|daughter|grandson|granddaughter|little one)\W+(?:\w+\W+){0,2}?"
+_CHILD = (
+    r"\b(?:baby|toddler|child|kid|son|daughter|grandson|granddaughter|little one|(?:year|month)s? old)\W+"
+    r"(?:\w+\W+){0,2}?"
+)
 _CHILD_MEDICINE = r"(?:pills?|tablets?|capsules?|medicines?|medication|meds)\b"
+# Things that collapse without being a person: "the cabinet collapsed" is no emergency, "a collapsed lung" is.
+_COLLAPSING_OBJECT = (
+    r"(?:cabinet|shel(?:f|ves)|roof|ceiling|wall|tent|bridge|chair|table|bed|fence|building|house|stack|pile|"
+    r"tower|deal|market|plan|company|business|price|economy|floor|sofa|shed|scaffold\w*)s?"
+)
+_COLLAPSE_FILLER = r"(?:has|had|have|is|was|were|been|just|suddenly|then)"
 
 EMERGENCY_PATTERNS: dict[str, tuple[str, ...]] = {
     "chest pain": (
@@ -79,7 +89,8 @@ EMERGENCY_PATTERNS: dict[str, tuple[str, ...]] = {
         # a child getting into medicine is an emergency whatever the amount; "my son took his tablets" is not
         rf"{_CHILD}(?:swallowed|got into|got hold of)\W+(?:\w+\W+){{0,4}}?{_CHILD_MEDICINE}",
         rf"{_CHILD}(?:took|ate|drank)\W+(?:\w+\W+){{0,2}}?(?:some|a handful|handful|a few|several|lots|loads|all|"
-        rf"a bottle|a packet|a box|a strip|\d+|my|our|your|\w+'s)\W+(?:\w+\W+){{0,3}}?{_CHILD_MEDICINE}",
+        rf"a bottle|a packet|a box|a strip|a|an|one|two|three|four|five|\d+|my|our|your|\w+'s)\W+"
+        rf"(?:\w+\W+){{0,3}}?{_CHILD_MEDICINE}",
     ),
     # Red flags in babies and children (NICE NG143): any fever under 3 months, floppiness, a rash that does not
     # fade under a glass (meningitis).
@@ -93,7 +104,10 @@ EMERGENCY_PATTERNS: dict[str, tuple[str, ...]] = {
     ),
     "loss of consciousness or seizure": (
         r"\bunconscious\b|\bunresponsive\b|\bwon'?t wake up\b|\bpassed out\b|\bfainted\b",
-        rf"{_PERSON}collapsed\b",
+        # the word before "collapsed" (fillers skipped, atomically, so backtracking cannot skip the check) is
+        # anyone but an object: "my flatmate collapsed", "my 3 year old has just collapsed", "we collapsed"
+        rf"(?<![\w'])(?!{_COLLAPSE_FILLER}\b|{_COLLAPSING_OBJECT}\b|(?:not|never|nearly|almost)\b)"
+        rf"(?>\w+(?:'s)?(?:\W+{_COLLAPSE_FILLER}\b)*)\W+collapsed\b|^collapsed\b",
         # "not responding to the cream / to my texts" is said of a treatment or a message, "to me" is not
         rf"{_PERSON}(?:not|isn'?t|aren'?t|wasn'?t|stopped) (?:responding|waking up)\b"
         r"(?! to (?!(?:me|us|anyone|anybody|anything|(?:my|our|his|her|their) (?:voice|name)|voices?|touch|pain|shaking)\b))",

@@ -33,11 +33,12 @@ _COVER_CONTEXT = re.compile(
 )
 _QUALIFIER = re.compile(r"\b(?:whether or not|except|unless|other than|when|while|if)\b", re.I)
 _CONDITION = re.compile(r"\b(?:when|while|if|where)\b", re.I)
-# A carve-out inside a cover clause ("We cover storm, but not damage caused by flood"): the carve-out word and
-# its own phrase, up to the next comma or "against" ("other than fences and gates, against storm" carves out
-# the fences, not the storm).
+# A carve-out inside a cover clause ("We cover storm, except damage from flood, theft or vandalism"): the
+# carve-out word and its whole list, up to the end of the sentence, a ";", "against" ("other than fences and
+# gates, against storm" carves out the fences, not the storm) or a new clause ", and we".
 _CARVE_OUT = re.compile(
-    r"\b(?:except|but not|other than|excluding|apart from|save for)\b(?:(?!\bagainst\b)[^,;])*", re.I
+    r"\b(?:except|but not|other than|excluding|apart from|save for)\b(?:(?!\bagainst\b|,\s*and we\b)[^;.])*",
+    re.I,
 )
 # Words a condition shares with almost any claim: they cannot show that the condition is met.
 _GENERIC = {
@@ -73,9 +74,20 @@ _SYNONYMS = (
         "been empty",
         "was empty",
         "left empty",
+        "sat empty",
+        "lay empty",
+        "nobody was living",
+        "no one was living",
     ),
     ("unheated", "heating off", "heating was off", "heating was turned off", "no heating"),
-    ("renovation", "renovating", "under construction", "building work", "building works"),
+    (
+        "renovation",
+        "renovating",
+        "under construction",
+        "construction work",
+        "building work",
+        "building works",
+    ),
 )
 # A negation right before the term, contractions included ("wasn't vacant", "was not vacant").
 _NEGATED = re.compile(r"(?:\bnot|\bnever|n't|\bno longer)\s+(?:\w+\s+){0,2}$")

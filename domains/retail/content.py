@@ -42,11 +42,13 @@ SYSTEM_PROMPT = (
 )
 _NUMBER = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+)(?:[.,](\d+))?(?!\d)")
 _PERCENT = re.compile(r"(?<![\w.])(\d+(?:[.,]\d+)?)\s?(?:%|percent\b|per cent\b)", re.IGNORECASE)
-# Offer wording. "Save" counts only with money or a percentage ("save $20", "save 15%", "save up to"), and "sale"
-# only as a word of its own: "save time", "energy-saving", "point-of-sale" and "for sale" are no offers.
+# Offer wording. "Save" counts with money, a percentage or an offer word ("save $20", "save up to", "save big",
+# "save on", "big savings"), and "sale" also hyphenated ("sale-priced", "pre-sale"): "save time",
+# "energy-saving", "point-of-sale" and "for sale" are no offers.
 _PROMOTION = re.compile(
-    r"(?:\b(?:half[- ]price|free (?:shipping|delivery|gift|returns)|(?:was|now only|save|saving|savings of)\s+[$€£]?\d+|"
-    r"save up to|(?<![-\w])(?<!for )sale(?![-\w])|discount(?:ed|s)?|clearance|coupon|promo(?:tion)?(?: code)?|"
+    r"(?:\b(?:half[- ]price|free (?:shipping|delivery|gift|returns)|(?:was|now only|save|(?<!energy-)(?<!energy )saving)\s+[$€£]?\d+|"
+    r"save (?:up to|big|on)|big savings|savings (?:on|of)|(?<!\w)(?<!point-of-)(?<!point of )(?<!for )sale(?!\w)|"
+    r"discount(?:ed|s)?|clearance|coupon|promo(?:tion)?(?: code)?|"
     r"voucher|buy one,? get one|bogo|limited[- ]time|today only|this weekend only|lowest price|price drop)\b|% off\b)",
     re.IGNORECASE,
 )

@@ -283,3 +283,22 @@ def test_moving_a_proposed_slot_proposes_another_and_moving_a_booking_is_handed_
     assert moved.proposal.start.weekday() == 3 and moved.proposal.start.hour >= 12
     assert assistant.respond("yes", session).kind == "booked"
     assert assistant.respond("Can I change the appointment to Thursday?", session).kind == "handover"
+
+
+@pytest.mark.parametrize(
+    "message", ["I need to cancel", "can I cancel?", "I'd like to cancel, please", "cancel please"]
+)
+def test_a_bare_cancel_after_a_booking_here_asks_to_cancel_it(assistant, message):
+    session = PatientSession(patient_name="Jane Roe")
+    assistant.respond("book a GP tomorrow morning", session)
+    booked = assistant.respond("yes", session)
+    turn = assistant.respond(message, session)
+    assert turn.kind == "cancel_proposal" and turn.appointment.id == booked.appointment.id
+
+
+@pytest.mark.parametrize("message", ["I had to cancel last week, it was awful", "I cancelled last time"])
+def test_a_past_cancel_after_a_booking_here_is_no_cancel_request(assistant, message):
+    session = PatientSession(patient_name="Jane Roe")
+    assistant.respond("book a GP tomorrow morning", session)
+    assistant.respond("yes", session)
+    assert assistant.respond(message, session).kind != "cancel_proposal"

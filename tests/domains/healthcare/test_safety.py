@@ -135,3 +135,45 @@ def test_refusals_say_what_to_do_instead(prompt):
     reply = refusal_reply(assess(prompt))
     assert reply.startswith("I can't") and MEDICAL_NOTICE in reply
     assert "pharmacist" in reply or "appointment" in reply
+
+
+# Regressions: "collapsed" is said of anyone but an object; a child taking "a" or "two" tablets is an emergency.
+_OTHER_PEOPLE = [
+    "flatmate",
+    "roommate",
+    "teacher",
+    "coworker",
+    "boss",
+    "stepdad",
+    "nephew",
+    "niece",
+    "cousin",
+    "mate",
+    "fiance",
+]
+COLLAPSE_AND_CHILD_MEDICINE = [
+    ("my 3 year old collapsed", "emergency"),
+    ("my 18 month old collapsed", "emergency"),
+    *((f"my {who} collapsed", "emergency") for who in _OTHER_PEOPLE),
+    ("we collapsed", "emergency"),
+    ("my dad has just collapsed", "emergency"),
+    ("I have a collapsed lung", "emergency"),
+    ("the baby ate a tablet", "emergency"),
+    ("my toddler ate a pill", "emergency"),
+    ("my daughter ate a tablet", "emergency"),
+    ("the kid ate two tablets", "emergency"),
+    ("my toddler took two pills", "emergency"),
+    ("my son took a tablet of my dad's medication", "emergency"),
+    ("my son took a pill from my bag", "emergency"),
+    ("The cabinet collapsed on my foot last night", "none"),
+    ("the cabinet has just collapsed", "none"),
+    ("the shelves collapsed in the garage", "none"),
+    ("the deal collapsed", "none"),
+    ("he never collapsed before", "none"),
+    ("My son took his tablets with breakfast", "none"),
+]
+
+
+@pytest.mark.parametrize(("prompt", "kind"), COLLAPSE_AND_CHILD_MEDICINE)
+def test_collapse_and_child_medicine_regressions(prompt, kind):
+    assert assess(prompt).kind == kind, (prompt, assess(prompt))

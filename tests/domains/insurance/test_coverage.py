@@ -96,3 +96,42 @@ def test_a_carve_out_of_property_does_not_exclude_the_peril(clause):
     wording = [Document(clause, metadata={"source": "p.md", "section": "Cover"})]
     storm = _record("storm", "A storm tore tiles off the roof.")
     assert check_coverage(storm, wording).status == "covered"
+
+
+@pytest.mark.parametrize(
+    ("clause", "loss", "description"),
+    [
+        (
+            "We cover your home against fire and storm, except damage from flood, theft or vandalism.",
+            "theft",
+            "A burglar broke in and took the TV.",
+        ),
+        (
+            "We cover your home against storm damage, but not damage caused by rising groundwater, flood or "
+            "surface water.",
+            "flood",
+            "The river flooded the ground floor.",
+        ),
+        (
+            "We cover storm damage, excluding wear and tear, flood and subsidence.",
+            "flood",
+            "The flood came in.",
+        ),
+        ("We cover escape of water, other than gradual leaks, or flood.", "flood", "Flood water came in."),
+    ],
+)
+def test_a_carve_out_list_runs_past_its_commas(clause, loss, description):
+    wording = [Document(clause, metadata={"source": "p.md", "section": "Cover"})]
+    assert check_coverage(_record(loss, description), wording).status == "excluded"
+
+
+@pytest.mark.parametrize(
+    ("condition", "description"),
+    [
+        ("the home is unoccupied for more than 60 days", "The house sat empty for four months."),
+        ("the home is unoccupied for more than 60 days", "The property lay empty over winter."),
+        ("the home is undergoing renovation", "Construction work was ongoing in the kitchen."),
+    ],
+)
+def test_vacancy_and_renovation_phrases_meet_the_condition(condition, description):
+    assert _condition_met(condition, "escape of water", description)

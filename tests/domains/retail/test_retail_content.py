@@ -158,6 +158,8 @@ def test_percentages_and_offers_need_their_own_facts():
         "Alba Eco Espresso Machine: save time every morning.",
         "Alba Eco Espresso Machine with an energy-saving auto shut-off.",
         "Alba Eco Espresso Machine, a point-of-sale favourite.",
+        "Alba Eco Espresso Machine with an energy-saving 15 bar pump.",
+        "Alba Eco Espresso Machine, the only one for sale at the counter.",
     ],
 )
 def test_everyday_words_are_not_offers(text):
@@ -171,6 +173,12 @@ def test_everyday_words_are_not_offers(text):
         ("Alba Eco Espresso Machine: save 249.99 today.", "save"),
         ("Alba Eco Espresso Machine, now on sale.", "sale"),
         ("Alba Eco Espresso Machine at its sale price.", "sale"),
+        ("Alba Eco Espresso Machine: big savings this week.", "big savings"),
+        ("Alba Eco Espresso Machine: save big on coffee.", "save big"),
+        ("Alba Eco Espresso Machine: save on every order.", "save on"),
+        ("Alba Eco Espresso Machine, sale-priced.", "sale"),
+        ("Alba Eco Espresso Machine, on-sale now.", "sale"),
+        ("Alba Eco Espresso Machine with pre-sale access.", "sale"),
     ],
 )
 def test_money_savings_and_sales_are_offers(text, offer):
