@@ -320,7 +320,10 @@ def balance_dataset(
     progress(f"conditional GAN trained in {time.monotonic() - started:.0f}s")
     _clear_previous_run(out)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "balance.json").write_text(json.dumps({"status": "incomplete"}))  # marks the folder as this run's
+    # The marker that makes the folder this tool's, written before any patch (an interrupted run keeps it).
+    (out / "balance.json").write_text(
+        json.dumps({"tool": BALANCE_TOOL, "status": "incomplete", "classes": classes})
+    )
     rows: list[dict[str, Any]] = []
     for split, data in (("train", train), ("test", test)):
         for index, (patch, label) in enumerate(zip(data["images"], data["labels"], strict=True)):
@@ -348,6 +351,7 @@ def balance_dataset(
         writer.writeheader()
         writer.writerows(rows)
     report = {
+        "tool": BALANCE_TOOL,
         "dataset": root.name,
         "classes": classes,
         "skipped_images": len(skipped),
@@ -368,12 +372,21 @@ def balance_dataset(
 
 # The files a balance run writes: patches in out/<split>/<class>/ and grids, evaluation and manifest in out/.
 _PATCH_FILE = re.compile(r"(?:real_[0-9a-f]{12}_\d{5}|syn_\d{5})\.png")
-_RUN_FILES = ("samples_*.png", "real_*.png", "evaluation.json", "manifest.csv")
+BALANCE_TOOL = "genai dental balance"
+
+
+def _balance_marker(out: Path) -> dict[str, Any] | None:
+    """The ``balance.json`` this tool wrote into ``out`` (it names the tool), else None."""
+    try:
+        marker = json.loads((out / "balance.json").read_text())
+    except (OSError, ValueError):
+        return None
+    return marker if isinstance(marker, dict) and marker.get("tool") == BALANCE_TOOL else None
 
 
 def _check_out(root: Path, out: Path) -> None:
-    """Refuse an ``out`` that is, holds or lies in the dataset, or holds split folders of something other than
-    a balance run (no ``balance.json``): a Roboflow export has ``train/`` and ``test/`` folders of its own.
+    """Refuse an ``out`` that is, holds or lies in the dataset, or is a non-empty folder this tool did not write
+    (no ``balance.json`` naming it): a Roboflow export has ``train/`` and ``test/`` folders of its own.
 
     Raises:
         BadInputError: such an ``out``.
@@ -384,20 +397,21 @@ def _check_out(root: Path, out: Path) -> None:
         raise BadInputError(
             f"--out {out} overlaps the dataset {root}; write the balanced dataset to a folder outside it."
         )
-    foreign = [split for split in ("train", "test") if (out / split).exists()]
-    if foreign and not (out / "balance.json").is_file():
+    if out.is_dir() and any(out.iterdir()) and _balance_marker(out) is None:
         raise BadInputError(
-            f"--out {out} holds {' and '.join(foreign)} folders that no balance run wrote (no balance.json); "
+            f"--out {out} is not empty and no balance run wrote it (no balance.json of {BALANCE_TOOL!r}); "
             "pick a new or empty folder."
         )
 
 
 def _clear_previous_run(out: Path) -> None:
-    """In a folder a balance run owns (its ``balance.json``, written first as a marker), remove that run's
-    files and nothing else: patch files named as this module names them, in ``out/<split>/<class>/`` (never
-    through a symlink), the class and split folders left empty, and the run's grids, evaluation and manifest.
+    """In a folder a balance run owns (its ``balance.json`` names this tool; written first as a marker), remove
+    that run's files and nothing else: patch files named as this module names them, in ``out/<split>/<class>/``
+    (never through a symlink), the class and split folders left empty, and the run's grids (one per class the
+    marker lists), evaluation and manifest.
     An interrupted run leaves its marker, so the next run still clears it."""
-    if not (out / "balance.json").is_file():
+    marker = _balance_marker(out)
+    if marker is None:
         return
     for split in ("train", "test"):
         folder = out / split
@@ -413,10 +427,11 @@ def _clear_previous_run(out: Path) -> None:
                 class_folder.rmdir()
         if not any(folder.iterdir()):
             folder.rmdir()
-    for pattern in _RUN_FILES:
-        for stale in out.glob(pattern):
-            if stale.is_file() and not stale.is_symlink():
-                stale.unlink()
+    grids = [f"{kind}_{name}.png" for name in marker.get("classes", []) for kind in ("samples", "real")]
+    for name in [*grids, "evaluation.json", "manifest.csv"]:
+        stale = out / name
+        if stale.is_file() and not stale.is_symlink():
+            stale.unlink()
 
 
 def _fid_and_grids(

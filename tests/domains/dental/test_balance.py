@@ -98,7 +98,9 @@ def test_balance_any_labelled_layout(
     stale = tmp_path / "out" / "train" / "healthy" / "syn_99999.png"  # left by an interrupted earlier run
     stale.parent.mkdir(parents=True)
     stale.write_bytes(b"old")
-    (tmp_path / "out" / "balance.json").write_text('{"status": "incomplete"}')  # that run's marker
+    (tmp_path / "out" / "balance.json").write_text(  # that run's marker
+        json.dumps({"tool": "genai dental balance", "status": "incomplete", "classes": ["healthy"]})
+    )
     notes = tmp_path / "out" / "notes.txt"  # the user's own files: never touched
     notes.write_text("mine")
     kept = tmp_path / "out" / "train" / "healthy" / "my-scan.png"
@@ -182,11 +184,12 @@ def test_an_out_folder_that_could_hold_user_data_is_refused(phantom_caries_datas
     _as_coco(phantom_caries_dataset, data)
     (data / "train").mkdir(exist_ok=True)
     before = sorted(p for p in tmp_path.rglob("*") if p.is_file())
-    foreign = tmp_path / "elsewhere"
+    foreign = tmp_path / "elsewhere"  # another tool's folder, even with a file called balance.json
     (foreign / "test").mkdir(parents=True)
     (foreign / "test" / "scan.png").write_bytes(b"user data")
+    (foreign / "balance.json").write_text('{"classes": ["cavity"]}')
     for out, message in ((data, "overlaps the dataset"), (tmp_path, "overlaps the dataset"),
-                         (data / "train", "overlaps the dataset"), (foreign, "no balance run wrote")):  # fmt: skip
+                         (data / "train", "overlaps the dataset"), (foreign, "not empty and no balance run wrote it")):  # fmt: skip
         with pytest.raises(BadInputError, match=message):
             balance_dataset(data, out, target_per_class=5, progress=lambda message: None)
     assert sorted(p for p in tmp_path.rglob("*") if p.is_file() and "elsewhere" not in str(p)) == before
