@@ -33,13 +33,14 @@ _COVER_CONTEXT = re.compile(
 )
 _QUALIFIER = re.compile(r"\b(?:whether or not|except|unless|other than|when|while|if)\b", re.I)
 _CONDITION = re.compile(r"\b(?:when|while|if|where)\b", re.I)
-# A carve-out inside a cover clause ("We cover storm, except damage from flood, theft or vandalism"): the
-# carve-out word and its whole list, up to the end of the sentence, a ";", "against" ("other than fences and
-# gates, against storm" carves out the fences, not the storm) or a new clause ", and we".
+# A carve-out inside a cover clause and its own phrase, up to the next comma, bracket, ";" or sentence end:
+# "We cover storm, but not damage caused by flood", "other than fences and gates", "except damage of more than
+# 2.5m caused by flood" (a decimal point is no sentence end).
 _CARVE_OUT = re.compile(
-    r"\b(?:except|but not|other than|excluding|apart from|save for)\b(?:(?!\bagainst\b|,\s*and we\b)[^;.])*",
-    re.I,
+    r"\b(?:except|but not|other than|excluding|apart from|save for)\b[^,;:()]*?(?=[,;:()]|\.(?:\s|$)|$)", re.I
 )
+# Text after a carve-out that carries the cover on: "..., other than fences and gates, against storm".
+_CONTINUES_COVER = re.compile(r"^\W*(?:against|for|from|in respect of|as well as|plus|while|and we)\b", re.I)
 # Words a condition shares with almost any claim: they cannot show that the condition is met.
 _GENERIC = {
     "dwelli",
@@ -247,14 +248,31 @@ def _scan(
             if context == "exclusion" and (strength := _excludes(unit, loss, described, description)):
                 exclusions.append((strength, document, unit))
             elif context == "cover":
-                carved_out = " ".join(m.group(0) for m in _CARVE_OUT.finditer(unit))
-                covered = _CARVE_OUT.sub(" ", unit)
-                if _names_peril(covered, perils):
-                    covers.append((len(described & _stems(unit)) + 2, document, unit))
-                elif _names_peril(carved_out, perils):  # "... but not flood"
+                covered, carved_out = _split_cover(unit)
+                if _names_peril(carved_out, perils):  # "... but not flood"
                     exclusions.append((len(described & _stems(carved_out)) + 2, document, unit))
+                elif _names_peril(covered, perils):
+                    covers.append((len(described & _stems(unit)) + 2, document, unit))
     key = lambda item: -item[0]  # noqa: E731
     return sorted(exclusions, key=key), sorted(covers, key=key)
+
+
+def _split_cover(unit: str) -> tuple[str, str]:
+    """(covered text, carved-out text) of a cover clause. Text after a carve-out counts as cover only when it
+    carries the cover on ("against storm", "as well as fire"); a bare list there is in neither, as it may
+    continue the cover or the carve-out ("theft other than by someone living in your home, storm, flood"
+    versus "excluding wear and tear, flood and subsidence"): a peril named only there is left for review."""
+    covered, carved, position = [], [], 0
+    for match in _CARVE_OUT.finditer(unit):
+        before = unit[position : match.start()]
+        if not carved or _CONTINUES_COVER.match(before):
+            covered.append(before)
+        carved.append(match.group(0))
+        position = match.end()
+    tail = unit[position:]
+    if not carved or _CONTINUES_COVER.match(tail):
+        covered.append(tail)
+    return " ".join(covered), " ".join(carved)
 
 
 def _names_peril(text: str, perils: tuple[str, ...]) -> bool:
