@@ -48,24 +48,32 @@ _SELF_AMOUNT = re.compile(
 )
 # "if you have $1,500 ...", "as long as you have $1,500 ..." state a product's terms, not a balance.
 _NOT_A_CONDITION = (
-    r"(?<!\bif )(?<!\bwhen )(?<!\bonce )(?<!\bunless )(?<!\bas long as )(?<!\bprovided )(?<!\bprovided that )"
+    r"(?<!\bif )(?<!\bwhen )(?<!\bonce )(?<!\bunless )(?<!\bas long as )(?<!\bso long as )(?<!\bprovided )"
+    r"(?<!\bprovided that )(?<!\bafter )(?<!\bas soon as )(?<!\bbefore )(?<!\bwhere )"
 )
-# An amount, then not a product term: "$0 liability", "$0 minimum opening deposit", "5 EUR of free transfers",
-# "$12 fee" describe products, not a balance. Possessive quantifiers, so backtracking cannot shorten the
-# number to slip past the check.
+# A non-zero amount ($2,431.18, $0.50, USD 40, 2.431,18 €) not followed, within a word, by a product term:
+# "$0 liability", "$500 overdraft protection", "5 EUR of free transfers", "$12 fee" describe products. Possessive
+# quantifiers, so backtracking cannot shorten the number to slip past the checks.
+_NONZERO = r"(?!0+(?:[.,]0+)?(?!\d|[.,]\d))"
 _AMOUNT = (
-    r"(?:[$€£]\s?\d[\d,.]*+|\d[\d,.]*+\s?(?:USD|EUR|GBP|dollars|euros|pounds)\b)"
-    r"(?!\s+(?:of free|free\b|per\b|each\b|a (?:month|year)\b|monthly\b|liability\b|minimum\b|fees?\b|"
-    r"deposit\b|opening\b|charge\b))"
+    rf"(?:[$€£]\s?{_NONZERO}\d[\d,.]*+|(?:USD|EUR|GBP)\s?{_NONZERO}\d[\d,.]*+"
+    rf"|{_NONZERO}\d[\d,.]*+\s?(?:[$€£]|(?:USD|EUR|GBP|dollars|euros|pounds)\b))"
+    r"(?!\s+(?:\w+\s+)?(?:of free|free\b|per\b|each\b|a (?:month|year)\b|monthly\b|annual\b|liability\b|"
+    r"minimum\b|fees?\b|deposit\b|opening\b|charges?\b|overdraft\b|protection\b|cash ?back\b|limit\b|coverage\b))"
+)
+_ROUGHLY = (
+    r"(?:only |about |around |exactly |just |over |roughly |nearly |approximately |currently |now |still )*"
 )
 _INVENTED_ACCOUNT_DATA = re.compile(
     r"\byour (?:current |available )?(?:balance|account|credit limit|last (?:payment|transaction))\b[^.]{0,40}"
     r"(?:(?<!\[)\d|\$|€|£)"  # a citation marker [1] is no amount
+    # "Your checking account balance is $2,431.18", "You have a balance of $2,431.18"
+    rf"|\b(?:your (?:\w+ )?account balance|a (?:current |available )?balance) (?:is|of)\s+{_ROUGHLY}{_AMOUNT}"
     # "There is $2,431.18 available in your checking account" (not "keep $1,500 in your account to ...")
-    rf"|{_NOT_A_CONDITION}\b(?:there (?:is|are)|there's|you(?:'ve| have)(?: got)?|it (?:shows|holds))\s+(?:only |about |around |"
-    rf"currently |now )*{_AMOUNT}[^.]{{0,40}}?\b(?:in|on)\s+your\b"
-    # "You have $2,431.18", "You have $120 to spend this month"
-    rf"|{_NOT_A_CONDITION}\byou (?:currently |now |still )?have\s+(?:only |about |around )?{_AMOUNT}",
+    rf"|{_NOT_A_CONDITION}\b(?:there (?:is|are)|there's|you(?:'ve| have)(?: got)?|it (?:shows|holds))\s+{_ROUGHLY}"
+    rf"{_AMOUNT}[^.]{{0,40}}?\b(?:in|on)\s+your\b"
+    # "You have $2,431.18", "You've got $1,200 left", "You have $120 to spend this month"
+    rf"|{_NOT_A_CONDITION}\byou(?:'ve| have)(?: got)?\s+{_ROUGHLY}{_AMOUNT}",
     re.IGNORECASE,
 )
 

@@ -126,6 +126,13 @@ def test_more_ways_of_asking_for_account_data(question):
         ("You have $0.50 in your account [1].", True),
         ("You have $120 to spend this month [1].", True),
         ("You have 40 EUR until payday [1].", True),
+        ("You have a balance of $2,431.18 [1].", True),
+        ("You've got $1,200 left [1].", True),
+        ("Your checking account balance is $2,431.18 [1].", True),
+        ("You have 2.431,18 € available [1].", True),
+        ("You have $500 overdraft protection [1].", False),
+        ("You have $0 annual fee on the Rewards card [1].", False),
+        ("After you have $1,500 in your account the fee is waived [1].", False),
     ],
 )
 def test_invented_amounts_near_your_account_are_replaced(reply, replaced):
