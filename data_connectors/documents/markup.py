@@ -154,6 +154,11 @@ def read_html(data: bytes) -> ParsedFile:
 
 
 _FRONT_MATTER_KEY = re.compile(r"^[\w-]+\s*:")
+# Keys that only front matter uses: a non-YAML block must name one ("Important: fast before sedation" is text).
+_KNOWN_KEYS = re.compile(
+    r"^(?:title|layout|date|tags|categories|author|authors|description|permalink|slug|draft|weight|lang)\s*:",
+    re.I,
+)
 _FRONT_MATTER_TITLE = re.compile(r"^title\s*:\s*(.*?)\s*$", re.IGNORECASE)
 
 
@@ -174,15 +179,20 @@ def _front_matter(lines: list[str]) -> tuple[int, str | None]:
         mapping = yaml.safe_load("\n".join(block))
     except (yaml.YAMLError, RecursionError):
         mapping = None
+    keyed = [line for line in block if line.strip()]
+    raw_title = next(
+        (m.group(1).strip("\"'") for line in keyed if (m := _FRONT_MATTER_TITLE.match(line))), None
+    )
     if isinstance(mapping, dict):
         title = mapping.get("title")
-        title = " ".join(str(title).split()) if title is not None and str(title).strip() else None
-        return closing + 1, title
-    keyed = [line for line in block if line.strip()]
+        # YAML 1.1 reads "12:30" as 750 and "Yes" as True: a title that is not a string is taken as written.
+        title = " ".join(title.split()) if isinstance(title, str) else raw_title
+        return closing + 1, title or None
     if not keyed or not all(_FRONT_MATTER_KEY.match(line) or line[:1].isspace() for line in keyed):
         return 0, None
-    title = next((m.group(1).strip("\"'") for line in keyed if (m := _FRONT_MATTER_TITLE.match(line))), None)
-    return closing + 1, title or None
+    if not any(_KNOWN_KEYS.match(line) for line in keyed):
+        return 0, None
+    return closing + 1, raw_title or None
 
 
 def _closes(fence: str, line: str) -> bool:

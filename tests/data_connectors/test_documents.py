@@ -163,6 +163,9 @@ def test_markdown_opening_rule_is_text_and_a_folded_yaml_title_is_read(tmp_path:
     jekyll.write_text("---\nlayout: post\ntitle: Dental care: a guide\ndate: 2024-03-01\n---\nBrush twice.\n")
     document = load_documents([jekyll]).documents[0]
     assert document.metadata["title"] == "Dental care: a guide" and document.page_content == "Brush twice."
+    timed = tmp_path / "timed.md"  # YAML 1.1 would read the title as the number 750
+    timed.write_text("---\ntitle: 12:30\n---\nBody.\n")
+    assert load_documents([timed]).documents[0].metadata["title"] == "12:30"
 
 
 def test_markdown_headings_become_sections_but_not_inside_code_fences(tmp_path: Path) -> None:
