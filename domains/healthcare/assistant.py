@@ -77,6 +77,10 @@ _BARE_CANCEL = re.compile(
     r"(?<!\bhad to )(?<!\balready )(?<!n't )(?<!\bnot )(?<!\bnever )\b(?:cancel|call off)\b"
     r"(?!\s+(?:last|yesterday|earlier|before)\b)"
 )
+# Said earlier in the same clause, these make a bare "cancel" no request: "no need to cancel", "I hope I won't
+# have to cancel", "will I be charged if I cancel?", "what happens if I need to cancel?".
+_NOT_A_CANCEL_REQUEST = re.compile(r"\b(?:don't|do not|no need to|won't|not|if|what happens)\b")
+_CANCEL_CLAUSE_BREAK = re.compile(r"[.,;:!?\n]|\b(?:but|and|so|then)\b")
 _RESCHEDULE = re.compile(
     r"\b(?:reschedul\w*|re-schedul\w*|postpone\w*|rebook\w*|re-book\w*)\b|"
     r"\b(?:move|change|shift|push back|bring forward)\b(?:\W+\w+){0,3}?\W+(?:appointment|appt|booking|visit|it)\b"
@@ -148,6 +152,17 @@ def _with_notice(text: str) -> str:
 
 def _describe(appointment: Appointment) -> str:
     return f"{appointment.start:%A %d %B %Y at %H:%M} with {appointment.clinician} ({appointment.clinic})"
+
+
+def _asks_to_cancel(lowered: str, pattern: re.Pattern[str] | None = None) -> bool:
+    """A "cancel" (``pattern``, by default a bare one) that is not negated, past or hypothetical within its
+    own clause: "please don't cancel it" and "what happens if I cancel?" ask for nothing."""
+    text = lowered.replace("’", "'")
+    for match in (pattern or _BARE_CANCEL).finditer(text):
+        starts = [m.end() for m in _CANCEL_CLAUSE_BREAK.finditer(text, 0, match.start())]
+        if not _NOT_A_CANCEL_REQUEST.search(text[(starts[-1] if starts else 0) : match.start()]):
+            return True
+    return False
 
 
 def _confirms_cancel(message: str) -> bool:
@@ -246,11 +261,14 @@ class PatientAssistant:
                 kind="handover",
                 text=_with_notice(f"I can't move appointments in this chat; {_RECEPTION}"),
             )
-        if (cancel := _CANCEL_REQUEST.search(lowered)) is not None and not wants_booking(
-            lowered[: cancel.start()] + lowered[cancel.end() :]
+        cancel = _CANCEL_REQUEST.search(lowered)
+        if (
+            cancel is not None
+            and _asks_to_cancel(lowered, _CANCEL_REQUEST)
+            and not wants_booking(lowered[: cancel.start()] + lowered[cancel.end() :])
         ):
             return self._propose_cancel(message, session)
-        if session.booked and _BARE_CANCEL.search(lowered) and not wants_booking(message):
+        if session.booked and _asks_to_cancel(lowered) and not wants_booking(message):
             return self._propose_cancel(message, session)
         if wants_booking(message):
             return self._propose(message, session)

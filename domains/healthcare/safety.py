@@ -27,17 +27,29 @@ _PERSON = (
     r"step\w+|nephew|niece|cousin|mate|fianc\w*|(?:year|month|week)s? old|found (?:him|her|them))\b"
     r"(?:\W+(?:s|is|was|has|have|had|just|still|now|suddenly|completely|totally|been|and|then)){0,3}?\W+"
 )
+# A child, for medicine taken: "N year old" only up to 12 ("my 40 year old husband took two tablets" is no child).
 _CHILD = (
-    r"\b(?:baby|toddler|child|kid|son|daughter|grandson|granddaughter|little one|(?:year|month)s? old)\W+"
-    r"(?:\w+\W+){0,2}?"
+    r"\b(?:baby|toddler|child|children|kids?|son|daughter|grandson|granddaughter|boy|girl|twins|little one|"
+    r"(?:[0-9]|1[0-2]|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)[- ]?(?:years?[- ]old|yo)|"
+    r"\d{1,2}[- ]?(?:months?|weeks?|days?)[- ]old)\W+(?:\w+\W+){0,2}?"
 )
-_CHILD_MEDICINE = r"(?:pills?|tablets?|capsules?|medicines?|medication|meds)\b"
-# Things that collapse without being a person: "the cabinet collapsed" is no emergency, "a collapsed lung" is.
-_COLLAPSING_OBJECT = (
-    r"(?:cabinet|shel(?:f|ves)|roof|ceiling|wall|tent|bridge|chair|table|bed|fence|building|house|stack|pile|"
-    r"tower|deal|market|plan|company|business|price|economy|floor|sofa|shed|scaffold\w*)s?"
+_CHILD_MEDICINE = r"(?:pills?|tablets?|capsules?|medicines?|medication|meds)\b(?! (?:computer|device|screen|case|charger)s?\b)"
+# Someone who can collapse, said right before "collapsed" (fillers and contractions aside): "my flatmate
+# collapsed", "I've collapsed twice today"; "my crown collapsed" and "nobody collapsed" are no emergency.
+_COLLAPSE_SUBJECT = (
+    r"\b(?:i|we|you|he|she|they|someone|somebody|baby|child|kid|toddler|son|daughter|husband|wife|partner|"
+    r"boyfriend|girlfriend|mum|mom|mother|dad|father|brother|sister|uncle|aunt|gran\w*|grandpa|grandad|nan|"
+    r"friend|person|patient|man|woman|boy|girl|guy|lady|neighbou?r|colleague|flatmate|roommate|housemate|teacher|"
+    r"coworker|co-worker|boss|step\w+|\w+-in-law|nephew|niece|cousin|mate|fianc\w*|guest|stranger|passenger|"
+    r"visitor|customer|runner|player|student|pupil|(?:year|month|week)s? old|found (?:him|her|them))"
+    r"(?:'(?:ve|d|s|re))?"
 )
-_COLLAPSE_FILLER = r"(?:has|had|have|is|was|were|been|just|suddenly|then)"
+_COLLAPSE_FILLER = r"(?:has|had|have|is|was|were|been|just|suddenly|then|now|also|again|completely)"
+# "collapsed" used of a thing or done to one: "I had collapsed veins", "they collapsed the tent".
+_NOT_COLLAPSING = (
+    r"(?!\s+(?:the|a|an|it|them|my|our|his|her|their|your|this|that|veins?|arch(?:es)?|bites?|dis[ck]s?|teeth|"
+    r"tooth|crowns?|fillings?|nose|bridge|implants?|gums?)\b)"
+)
 
 EMERGENCY_PATTERNS: dict[str, tuple[str, ...]] = {
     "chest pain": (
@@ -88,9 +100,12 @@ EMERGENCY_PATTERNS: dict[str, tuple[str, ...]] = {
         r"\bpoison(?:ed|ing)\b",
         # a child getting into medicine is an emergency whatever the amount; "my son took his tablets" is not
         rf"{_CHILD}(?:swallowed|got into|got hold of)\W+(?:\w+\W+){{0,4}}?{_CHILD_MEDICINE}",
-        rf"{_CHILD}(?:took|ate|drank)\W+(?:\w+\W+){{0,2}}?(?:some|a handful|handful|a few|several|lots|loads|all|"
-        rf"a bottle|a packet|a box|a strip|a|an|one|two|three|four|five|\d+|my|our|your|\w+'s)\W+"
+        rf"{_CHILD}(?:took|taken|ate|eaten|drank)\W+(?:\w+\W+){{0,2}}?(?:some|a handful|handful|a few|several|lots|"
+        rf"loads|all|a bottle|a packet|a box|a strip|two|three|four|five|\d+|my|our|your|\w+'s)\W+"
         rf"(?:\w+\W+){{0,3}}?{_CHILD_MEDICINE}",
+        # "a" / "one" must name the medicine (one adjective allowed): "took a tablet computer / a photo" is not
+        rf"{_CHILD}(?:took|taken|ate|eaten|drank)\W+(?:a|an|one)\W+(?:\w+\W+)?{_CHILD_MEDICINE}"
+        r"(?! of (?:his|her|their) )",
     ),
     # Red flags in babies and children (NICE NG143): any fever under 3 months, floppiness, a rash that does not
     # fade under a glass (meningitis).
@@ -104,10 +119,11 @@ EMERGENCY_PATTERNS: dict[str, tuple[str, ...]] = {
     ),
     "loss of consciousness or seizure": (
         r"\bunconscious\b|\bunresponsive\b|\bwon'?t wake up\b|\bpassed out\b|\bfainted\b",
-        # the word before "collapsed" (fillers skipped, atomically, so backtracking cannot skip the check) is
-        # anyone but an object: "my flatmate collapsed", "my 3 year old has just collapsed", "we collapsed"
-        rf"(?<![\w'])(?!{_COLLAPSE_FILLER}\b|{_COLLAPSING_OBJECT}\b|(?:not|never|nearly|almost)\b)"
-        rf"(?>\w+(?:'s)?(?:\W+{_COLLAPSE_FILLER}\b)*)\W+collapsed\b|^collapsed\b",
+        rf"{_COLLAPSE_SUBJECT}(?:\W+{_COLLAPSE_FILLER}\b)*\W+collapsed\b{_NOT_COLLAPSING}",
+        rf"{_COLLAPSE_SUBJECT}(?:\W+\w+){{1,4}}?\W+(?:and|then)\W+(?:just |suddenly )?collapsed\b{_NOT_COLLAPSING}",
+        r"^(?:suddenly |just )?collapsed\b(?=\W*$|\W+(?:at|in|on|while|during|after|and|twice|again|today|"
+        r"yesterday|this|last|earlier|outside|from|playing|when)\b)",
+        r"\bcollapsed lungs?\b|\blungs? (?:has |had |have )?collapsed\b",
         # "not responding to the cream / to my texts" is said of a treatment or a message, "to me" is not
         rf"{_PERSON}(?:not|isn'?t|aren'?t|wasn'?t|stopped) (?:responding|waking up)\b"
         r"(?! to (?!(?:me|us|anyone|anybody|anything|(?:my|our|his|her|their) (?:voice|name)|voices?|touch|pain|shaking)\b))",

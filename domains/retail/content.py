@@ -42,14 +42,17 @@ SYSTEM_PROMPT = (
 )
 _NUMBER = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+)(?:[.,](\d+))?(?!\d)")
 _PERCENT = re.compile(r"(?<![\w.])(\d+(?:[.,]\d+)?)\s?(?:%|percent\b|per cent\b)", re.IGNORECASE)
-# Offer wording. "Save" counts with money, a percentage or an offer word ("save $20", "save up to", "save big",
-# "save on", "big savings"), and "sale" also hyphenated ("sale-priced", "pre-sale"): "save time",
-# "energy-saving", "point-of-sale" and "for sale" are no offers.
+# Offer wording. "Save" counts with money or a percentage ("save $20", "save 15%", "save up to"), and "sale" also
+# hyphenated ("sale-priced", "pre-sale"): "save time", "save on energy bills", "energy-saving", "point-of-sale",
+# "for sale", "save 30 minutes" and "garage-sale charm" are no offers.
 _PROMOTION = re.compile(
-    r"(?:\b(?:half[- ]price|free (?:shipping|delivery|gift|returns)|(?:was|now only|save|(?<!energy-)(?<!energy )saving)\s+[$€£]?\d+|"
-    r"save (?:up to|big|on)|big savings|savings (?:on|of)|(?<!\w)(?<!point-of-)(?<!point of )(?<!for )sale(?!\w)|"
-    r"discount(?:ed|s)?|clearance|coupon|promo(?:tion)?(?: code)?|"
-    r"voucher|buy one,? get one|bogo|limited[- ]time|today only|this weekend only|lowest price|price drop)\b|% off\b)",
+    r"(?:\b(?:half[- ]price|free (?:shipping|delivery|gift|returns)|(?:was|now only|save|(?<!energy-)(?<!energy )saving)"
+    r"\s+[$€£]?\d+(?![\d.,]*\s*(?:minutes?|mins?|hours?|hrs?|days?|seconds?|weeks?|years?)\b)|save up to|only\s+[$€£]\d+|"
+    r"(?<!\w)(?<!point-of-)(?<!point of )(?<!for )(?<!garage-)(?<!garage )(?<!yard-)(?<!yard )"
+    r"(?<!bake )sale(?!\w)|discount(?:ed|s)?|clearance|coupon|promo(?:tion)?(?: code)?|voucher|"
+    r"buy (?:one|two|three|\d+),? get (?:one|two|\d+)(?: free)?|bogo|(?:two|three|four|\d+) for [$€£]\d+|"
+    r"reduced to clear|black friday|cyber monday|limited[- ]time|today only|this weekend only|lowest price|"
+    r"price drop|per ?cent off)\b|% off\b)",
     re.IGNORECASE,
 )
 

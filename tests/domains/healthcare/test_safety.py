@@ -137,7 +137,8 @@ def test_refusals_say_what_to_do_instead(prompt):
     assert "pharmacist" in reply or "appointment" in reply
 
 
-# Regressions: "collapsed" is said of anyone but an object; a child taking "a" or "two" tablets is an emergency.
+# Regressions: "collapsed" said of a person (not of a crown, a cake or a bite) and a child (N <= 12) taking "a" or
+# "two" tablets are emergencies.
 _OTHER_PEOPLE = [
     "flatmate",
     "roommate",
@@ -150,6 +151,12 @@ _OTHER_PEOPLE = [
     "cousin",
     "mate",
     "fiance",
+    "housemate",
+    "co-worker",
+    "colleague",
+    "stepmum",
+    "guest",
+    "45 year old",
 ]
 COLLAPSE_AND_CHILD_MEDICINE = [
     ("my 3 year old collapsed", "emergency"),
@@ -171,6 +178,42 @@ COLLAPSE_AND_CHILD_MEDICINE = [
     ("the deal collapsed", "none"),
     ("he never collapsed before", "none"),
     ("My son took his tablets with breakfast", "none"),
+    ("I've collapsed twice today", "emergency"),
+    ("they've collapsed at the party", "emergency"),
+    ("she'd collapsed by the time I got there", "emergency"),
+    ("Suddenly collapsed at the gym, what do I do", "emergency"),
+    ("Just collapsed at home", "emergency"),
+    ("my son has taken two of my tablets", "emergency"),
+    ("our toddler has eaten some tablets", "emergency"),
+    ("my little boy ate some of my tablets", "emergency"),
+    ("my boy ate grandma's pills", "emergency"),
+    ("my little girl took a few of my meds", "emergency"),
+    ("my twins got into the medicine", "emergency"),
+    ("my 3 year old took an allergy tablet", "emergency"),
+    *(
+        (prompt, "none")
+        for prompt in [
+            "my crown collapsed and I need a dentist",
+            "the old filling collapsed",
+            "My tooth has collapsed",
+            "my dentist says I have a collapsed bite",
+            "I have a collapsed arch",
+            "collapsed disc in my back, can I book physio",
+            "my veins have collapsed",
+            "I had collapsed veins from the IV",
+            "my knee collapsed under me",
+            "my cake collapsed",
+            "the ladder collapsed",
+            "the negotiations collapsed",
+            "thankfully nobody collapsed",
+            "I'm a 35 year old and I took two paracetamol tablets",
+            "my 40 year old husband took two tablets",
+            "my 70 year old mum took two pills",
+            "my son took a tablet computer to school",
+            "my son took a photo of his medication",
+            "my son took one tablet of his prescribed ibuprofen",
+        ]
+    ),
 ]
 
 
