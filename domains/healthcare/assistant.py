@@ -79,7 +79,14 @@ _BARE_CANCEL = re.compile(
 )
 # Said earlier in the same clause, these make a bare "cancel" no request: "no need to cancel", "I hope I won't
 # have to cancel", "will I be charged if I cancel?", "what happens if I need to cancel?".
-_NOT_A_CANCEL_REQUEST = re.compile(r"\b(?:don't|do not|no need to|won't|not|if|what happens)\b")
+# What makes a "cancel" no request, said just before it in its clause: a negation that governs it ("don't
+# cancel", "no need to cancel", "I won't have to cancel") or a hypothetical ("what happens if I cancel", "if I
+# need to cancel, is there a fee?"); "I was wondering if I could cancel" and "I won't make it, please cancel"
+# still ask.
+_NOT_A_CANCEL_REQUEST = re.compile(
+    r"(?:\b(?:don't|do not|dont|not|never|no need to|won't|will not)\s+(?:\w+\s+){0,2}"
+    r"|\bif\s+(?:i|we)\s+(?:need to |have to |had to |decide to |were to |do )?)$"
+)
 _CANCEL_CLAUSE_BREAK = re.compile(r"[.,;:!?\n]|\b(?:but|and|so|then)\b")
 _RESCHEDULE = re.compile(
     r"\b(?:reschedul\w*|re-schedul\w*|postpone\w*|rebook\w*|re-book\w*)\b|"

@@ -34,22 +34,26 @@ _CHILD = (
     r"\d{1,2}[- ]?(?:months?|weeks?|days?)[- ]old)\W+(?:\w+\W+){0,2}?"
 )
 _CHILD_MEDICINE = r"(?:pills?|tablets?|capsules?|medicines?|medication|meds)\b(?! (?:computer|device|screen|case|charger)s?\b)"
-# Someone who can collapse, said right before "collapsed" (fillers and contractions aside): "my flatmate
-# collapsed", "I've collapsed twice today"; "my crown collapsed" and "nobody collapsed" are no emergency.
-_COLLAPSE_SUBJECT = (
-    r"\b(?:i|we|you|he|she|they|someone|somebody|baby|child|kid|toddler|son|daughter|husband|wife|partner|"
-    r"boyfriend|girlfriend|mum|mom|mother|dad|father|brother|sister|uncle|aunt|gran\w*|grandpa|grandad|nan|"
-    r"friend|person|patient|man|woman|boy|girl|guy|lady|neighbou?r|colleague|flatmate|roommate|housemate|teacher|"
-    r"coworker|co-worker|boss|step\w+|\w+-in-law|nephew|niece|cousin|mate|fianc\w*|guest|stranger|passenger|"
-    r"visitor|customer|runner|player|student|pupil|(?:year|month|week)s? old|found (?:him|her|them))"
-    r"(?:'(?:ve|d|s|re))?"
+# Things that collapse without an emergency (teeth, crowns, arches, veins, furniture, deals ...): "my crown
+# collapsed", "a collapsed arch", "they collapsed the tent". Anyone else collapsing is an emergency, whoever
+# they are ("Tom collapsed", "my husband, who is 70, collapsed"), so the rule excludes things, not lists people.
+_COLLAPSING_THING = (
+    r"(?:crowns?|fillings?|teeth|tooth|bites?|arch(?:es)?|dis[ck]s?|veins?|implants?|bridges?|gums?|knees?|legs?|"
+    r"ankles?|roofs?|ceilings?|walls?|shel(?:f|ves)|cabinets?|tents?|chairs?|tables?|beds?|sofas?|ladders?|"
+    r"fences?|buildings?|houses?|sheds?|scaffolding|cakes?|souffl\w*|deals?|markets?|plans?|talks|negotiations|"
+    r"prices?|economy|compan(?:y|ies)|business(?:es)?|stacks?|piles?|towers?|floors?|boxes|box|umbrellas?|prams?|"
+    r"buggy|buggies|strollers?)"
 )
 _COLLAPSE_FILLER = r"(?:has|had|have|is|was|were|been|just|suddenly|then|now|also|again|completely)"
-# "collapsed" used of a thing or done to one: "I had collapsed veins", "they collapsed the tent".
-_NOT_COLLAPSING = (
-    r"(?!\s+(?:the|a|an|it|them|my|our|his|her|their|your|this|that|veins?|arch(?:es)?|bites?|dis[ck]s?|teeth|"
-    r"tooth|crowns?|fillings?|nose|bridge|implants?|gums?)\b)"
+# The word right before "collapsed" (fillers aside, and a filler is never that word) may not be a thing, an
+# article ("a collapsed arch"), a negation ("he never collapsed", "I haven't collapsed") or nobody.
+_NOT_A_COLLAPSER = (
+    rf"(?:{_COLLAPSING_THING}|{_COLLAPSE_FILLER}|a|an|the|my|our|his|her|their|your|its|not|never|t|nearly|almost|"
+    r"nobody|none|no|noone)"
 )
+# "collapsed" done to a thing or said of one: "they collapsed the tent", "I had collapsed veins"; time phrases
+# ("collapsed this morning", "collapsed an hour ago") are no object.
+_NOT_COLLAPSING = rf"(?!\s+(?:(?:the|a|an|it|them|my|our|his|her|their|your)\s+)?{_COLLAPSING_THING}\b)"
 
 EMERGENCY_PATTERNS: dict[str, tuple[str, ...]] = {
     "chest pain": (
@@ -101,7 +105,8 @@ EMERGENCY_PATTERNS: dict[str, tuple[str, ...]] = {
         # a child getting into medicine is an emergency whatever the amount; "my son took his tablets" is not
         rf"{_CHILD}(?:swallowed|got into|got hold of)\W+(?:\w+\W+){{0,4}}?{_CHILD_MEDICINE}",
         rf"{_CHILD}(?:took|taken|ate|eaten|drank)\W+(?:\w+\W+){{0,2}}?(?:some|a handful|handful|a few|several|lots|"
-        rf"loads|all|a bottle|a packet|a box|a strip|two|three|four|five|\d+|my|our|your|\w+'s)\W+"
+        rf"loads|all|a bottle|a packet|a box|a strip|a couple|a load|a bunch|a lot|half|two|three|four|five|\d+|"
+        rf"my|our|your|\w+'s)\W+"
         rf"(?:\w+\W+){{0,3}}?{_CHILD_MEDICINE}",
         # "a" / "one" must name the medicine (one adjective allowed): "took a tablet computer / a photo" is not
         rf"{_CHILD}(?:took|taken|ate|eaten|drank)\W+(?:a|an|one)\W+(?:\w+\W+)?{_CHILD_MEDICINE}"
@@ -119,8 +124,8 @@ EMERGENCY_PATTERNS: dict[str, tuple[str, ...]] = {
     ),
     "loss of consciousness or seizure": (
         r"\bunconscious\b|\bunresponsive\b|\bwon'?t wake up\b|\bpassed out\b|\bfainted\b",
-        rf"{_COLLAPSE_SUBJECT}(?:\W+{_COLLAPSE_FILLER}\b)*\W+collapsed\b{_NOT_COLLAPSING}",
-        rf"{_COLLAPSE_SUBJECT}(?:\W+\w+){{1,4}}?\W+(?:and|then)\W+(?:just |suddenly )?collapsed\b{_NOT_COLLAPSING}",
+        rf"(?<![\w'])(?<!\bno )(?!{_NOT_A_COLLAPSER}\b)\w+(?:'(?:ve|d|s|re))?(?:\W+{_COLLAPSE_FILLER}\b)*+\W+"
+        rf"collapsed\b{_NOT_COLLAPSING}",
         r"^(?:suddenly |just )?collapsed\b(?=\W*$|\W+(?:at|in|on|while|during|after|and|twice|again|today|"
         r"yesterday|this|last|earlier|outside|from|playing|when)\b)",
         r"\bcollapsed lungs?\b|\blungs? (?:has |had |have )?collapsed\b",

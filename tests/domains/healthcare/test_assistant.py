@@ -293,6 +293,9 @@ def test_moving_a_proposed_slot_proposes_another_and_moving_a_booking_is_handed_
         "I'd like to cancel, please",
         "cancel please",
         "I can't make it, cancel please",
+        "I was wondering if I could cancel my appointment",
+        "I won't make it tomorrow please cancel my appointment",
+        "sorry I will not be able to attend please cancel",
     ],
 )
 def test_a_bare_cancel_after_a_booking_here_asks_to_cancel_it(assistant, message):

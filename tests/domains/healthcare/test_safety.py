@@ -179,6 +179,17 @@ COLLAPSE_AND_CHILD_MEDICINE = [
     ("he never collapsed before", "none"),
     ("My son took his tablets with breakfast", "none"),
     ("I've collapsed twice today", "emergency"),
+    ("My husband collapsed this morning", "emergency"),  # a time phrase is no object
+    ("my dad collapsed an hour ago", "emergency"),
+    ("Tom collapsed at home", "emergency"),  # anyone: the rule excludes things, it does not list people
+    ("My husband, who is 70, collapsed", "emergency"),
+    ("my auntie collapsed", "emergency"),
+    ("my daughter took a couple of my pills", "emergency"),
+    ("my toddler ate a load of tablets", "emergency"),
+    ("My tooth has collapsed", "none"),
+    ("my veins have collapsed", "none"),
+    ("no one has collapsed", "none"),
+    ("they collapsed the tent", "none"),
     ("they've collapsed at the party", "emergency"),
     ("she'd collapsed by the time I got there", "emergency"),
     ("Suddenly collapsed at the gym, what do I do", "emergency"),
