@@ -72,19 +72,17 @@ _CANCEL_REQUEST = re.compile(
     r"visits?|number|no\.|\w+'s)\b|#\d)[^,;.!?]*?(?=[,;.!?]|\band\b|\bbut\b|$)"
 )
 # A bare "cancel" ("I need to cancel", "can I cancel?", "cancel please") asks to cancel only once this
-# conversation holds a booking; a past or negated one ("I had to cancel last week", "don't cancel") never does.
+# conversation holds a booking; a past one ("I had to cancel last week") never does, nor a negated one (see
+# _NOT_A_CANCEL_REQUEST, which both cancel paths apply).
 _BARE_CANCEL = re.compile(
-    r"(?<!\bhad to )(?<!\balready )(?<!n't )(?<!\bnot )(?<!\bnever )\b(?:cancel|call off)\b"
-    r"(?!\s+(?:last|yesterday|earlier|before)\b)"
+    r"(?<!\bhad to )(?<!\balready )\b(?:cancel|call off)\b(?!\s+(?:last|yesterday|earlier|before)\b)"
 )
-# Said earlier in the same clause, these make a bare "cancel" no request: "no need to cancel", "I hope I won't
-# have to cancel", "will I be charged if I cancel?", "what happens if I need to cancel?".
 # What makes a "cancel" no request, said just before it in its clause: a negation that governs it ("don't
 # cancel", "no need to cancel", "I won't have to cancel") or a hypothetical ("what happens if I cancel", "if I
 # need to cancel, is there a fee?"); "I was wondering if I could cancel" and "I won't make it, please cancel"
 # still ask.
 _NOT_A_CANCEL_REQUEST = re.compile(
-    r"(?:\b(?:don't|do not|dont|not|never|no need to|won't|will not)\s+(?:\w+\s+){0,2}"
+    r"(?:(?:\w+n't|\bdo not|\bdont|\bnot|\bnever|\bno need to|\bwill not|\bcannot)\s+(?:\w+\s+){0,2}"
     r"|\bif\s+(?:i|we)\s+(?:need to |have to |had to |decide to |were to |do )?)$"
 )
 _CANCEL_CLAUSE_BREAK = re.compile(r"[.,;:!?\n]|\b(?:but|and|so|then)\b")
