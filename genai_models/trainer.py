@@ -4,9 +4,10 @@ What it does, in order: one Adam per parameter group (two for GANs); per-step LR
 ``torch.optim.lr_scheduler`` ("cyclic" = ``CyclicLR`` triangular2 without momentum cycling, as Adam needs;
 "onecycle" = ``OneCycleLR``); bf16 autocast on CUDA; a tqdm bar with live losses; validation each epoch and
 early stopping on the model's ``monitor`` metric; a checkpoint each epoch holding model, optimizers,
-schedulers, RNG states and counters, so ``fit(resume=True)`` continues exactly where it stopped when it stopped
-at an epoch's end; a run cut by its time or step budget mid-epoch counts that epoch as done and resumes with
-the next one. The time budget counts the whole run, so a resumed run needs a larger ``max_seconds``.
+schedulers, RNG states and counters, so ``fit(resume=True)`` continues exactly where it stopped, also when a
+time or step budget cut an epoch short: the resumed run trains that epoch's remaining batches, in the same order,
+and its losses match an uninterrupted run's. The time budget counts the whole run, so a resumed run needs a
+larger ``max_seconds``.
 
 Run folder (when ``out_dir`` is given): ``run.json`` (model, data, config, result), ``checkpoint.pt`` (latest,
 for resume), ``best_model.pt`` (weights at the best validation metric), ``metrics.csv`` (long format:
@@ -236,10 +237,17 @@ class Trainer:
 
     # -- pieces
 
-    def _loader(self, dataset: Dataset, *, epoch: int, shuffle: bool) -> DataLoader:
+    def _loader(self, dataset: Dataset, *, epoch: int, shuffle: bool, skip_batches: int = 0) -> DataLoader:
+        """Batches in a seeded per-epoch order; ``skip_batches`` drops the ones a budget-cut epoch already trained."""
+        size = self.config.batch_size
+        # A loader's own generator also feeds its worker seed, so creating one never draws from the global RNG.
         generator = torch.Generator().manual_seed(self.config.seed * 1000 + epoch)
-        return DataLoader(dataset, batch_size=self.config.batch_size, shuffle=shuffle, generator=generator,
-                          drop_last=shuffle and len(dataset) > self.config.batch_size, num_workers=0)
+        if not shuffle:
+            return DataLoader(dataset, batch_size=size, shuffle=False, generator=generator, num_workers=0)
+        order = torch.randperm(len(dataset), generator=generator).tolist()
+        usable = len(order) - len(order) % size if len(order) > size else len(order)  # drop a short last batch
+        batches = [order[start:start + size] for start in range(0, usable, size)]
+        return DataLoader(dataset, batch_sampler=batches[skip_batches:], generator=generator, num_workers=0)
 
     def _autocast(self):
         return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16)
@@ -286,13 +294,15 @@ class Trainer:
                 writer.writeheader()
             writer.writerows(rows)
 
-    def _truncate_metrics(self, before_epoch: int) -> None:
-        """On resume, drop rows of epochs that the checkpoint does not contain (an interrupted epoch)."""
+    def _truncate_metrics(self, epoch: int, step: int) -> None:
+        """On resume, keep only rows the checkpoint covers: whole epochs before ``epoch`` and training losses up to
+        ``step`` (a budget-cut epoch's validation rows go; it validates again when it ends)."""
         path = self.out_dir / "metrics.csv"
         if not path.exists():
             return
         with path.open() as handle:
-            rows = [row for row in csv.DictReader(handle) if int(row["epoch"]) < before_epoch]
+            rows = [row for row in csv.DictReader(handle) if int(row["epoch"]) < epoch
+                    or (row["split"] == "train" and int(row["step"]) <= step)]
         path.unlink()
         self._write_rows(rows)
 
@@ -334,8 +344,10 @@ class Trainer:
         total_steps = min(config.epochs * steps_per_epoch, config.max_steps or math.inf)
         schedulers = {name: _make_scheduler(opt, config, steps_per_epoch, int(total_steps))
                       for name, opt in optimizers.items()}
+        # "epoch" counts whole epochs; a budget that cuts one short leaves its trained batches and loss sums in
+        # "batches_in_epoch" and "epoch_sums", so a resumed run finishes that epoch instead of skipping the rest.
         state = {"epoch": 0, "step": 0, "best": None, "best_epoch": None, "bad_epochs": 0, "train_seconds": 0.0,
-                 "images": 0, "history": []}
+                 "images": 0, "history": [], "batches_in_epoch": 0, "epoch_sums": {}}
         if self.out_dir is not None:
             self.out_dir.mkdir(parents=True, exist_ok=True)
         if resume:
@@ -365,18 +377,20 @@ class Trainer:
                             "resume with the same --epochs/--max-steps, or use another --lr-schedule."
                         )
             state.update(checkpoint["state"])
+            state["history"] = [row for row in state["history"] if "partial_batches" not in row]
             _set_rng_state(checkpoint["rng"])
-            self._truncate_metrics(state["epoch"])
+            self._truncate_metrics(state["epoch"], state["step"])
         elif self.out_dir is not None:
             (self.out_dir / "metrics.csv").unlink(missing_ok=True)
         self._write_run_json(None)
 
         stopped = "epochs done"
         for epoch in range(state["epoch"], config.epochs):
-            sums: dict[str, float] = {}
-            seen = 0
+            sums: dict[str, float] = dict(state["epoch_sums"])
+            seen = state["batches_in_epoch"]
             rows: list[dict[str, Any]] = []
-            bar = tqdm(self._loader(train, epoch=epoch, shuffle=True), desc=f"{model.name} epoch {epoch + 1}",
+            bar = tqdm(self._loader(train, epoch=epoch, shuffle=True, skip_batches=seen),
+                       desc=f"{model.name} epoch {epoch + 1}", initial=seen, total=steps_per_epoch,
                        disable=not config.show_progress, leave=False)
             started = time.perf_counter()
             for batch in bar:
@@ -421,6 +435,8 @@ class Trainer:
                 torch.cuda.synchronize(self.device)
             state["train_seconds"] += time.perf_counter() - started
             bar.close()
+            cut_short = seen < steps_per_epoch
+            rng_after_steps = _rng_state()  # validation and previews may draw noise; the resumed run must not see it
 
             epoch_row = {f"train_{k}": v / max(seen, 1) for k, v in sums.items()}
             epoch_row["images_per_second"] = state["images"] / max(state["train_seconds"], 1e-9)
@@ -430,14 +446,18 @@ class Trainer:
                 epoch_row.update(self._validate(val))
             rows += [dict(step=state["step"], epoch=epoch, split="val" if k.startswith("val_") else "epoch",
                           name=k, value=v) for k, v in epoch_row.items()]
-            state["history"].append({"epoch": epoch + 1, "step": state["step"], **epoch_row})
-            state["epoch"] = epoch + 1
+            state["history"].append({"epoch": epoch + 1, "step": state["step"], **epoch_row}
+                                    | ({"partial_batches": seen} if cut_short else {}))
+            if cut_short:
+                state["batches_in_epoch"], state["epoch_sums"] = seen, sums
+            else:
+                state["epoch"], state["batches_in_epoch"], state["epoch_sums"] = epoch + 1, 0, {}
 
             current = epoch_row.get(model.monitor)
             improved = current is not None and (state["best"] is None or current < state["best"] - config.min_delta)
             if improved:
                 state["best"], state["best_epoch"], state["bad_epochs"] = current, epoch + 1, 0
-            elif current is not None:
+            elif current is not None and not cut_short:  # half an epoch is no evidence for early stopping
                 state["bad_epochs"] += 1
             if current is not None and config.patience and state["bad_epochs"] >= config.patience:
                 stopped = f"early stopping: {model.monitor} did not improve for {config.patience} epochs"
@@ -452,7 +472,7 @@ class Trainer:
                     "optimizers": {k: o.state_dict() for k, o in optimizers.items()},
                     "schedulers": {k: s.state_dict() if s else None for k, s in schedulers.items()},
                     "state": state,
-                    "rng": _rng_state(),
+                    "rng": rng_after_steps if cut_short else _rng_state(),
                 }, self.out_dir / "checkpoint.pt")
                 _write_loss_curves(self.out_dir / "metrics.csv", self.out_dir / "loss_curves.png")
             if stopped != "epochs done":

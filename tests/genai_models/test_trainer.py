@@ -61,6 +61,22 @@ def test_resume_continues_exactly(tmp_path, tiny_images, name):
     assert _losses(tmp_path / "full") == _losses(tmp_path / "split")
 
 
+@pytest.mark.parametrize("name", ["wgan-gp", "vae"])
+def test_resume_after_a_budget_cut_an_epoch_short_finishes_that_epoch(tmp_path, tiny_images, name):
+    _fit(tmp_path / "full", tiny_images, name=name, epochs=3, lr_schedule="cyclic", cycle_epochs=1.0)
+    cut = _fit(tmp_path / "split", tiny_images, name=name, epochs=3, lr_schedule="cyclic", cycle_epochs=1.0,
+               max_steps=4)  # 3 steps per epoch: stops after the first batch of epoch 2
+    assert (cut.steps, cut.epochs_completed) == (4, 1) and cut.history[-1]["partial_batches"] == 1
+    resumed = _fit(tmp_path / "split", tiny_images, name=name, epochs=3, lr_schedule="cyclic", cycle_epochs=1.0,
+                   resume=True)
+    assert (resumed.steps, resumed.epochs_completed) == (9, 3)
+    assert _losses(tmp_path / "full") == _losses(tmp_path / "split")
+    assert [row["epoch"] for row in resumed.history] == [1, 2, 3]  # the cut epoch's early validation is gone
+    with (tmp_path / "split" / "metrics.csv").open() as handle:
+        val_rows = [(r["epoch"], r["name"]) for r in csv.DictReader(handle) if r["split"] == "val"]
+    assert {epoch for epoch, _ in val_rows} == {"0", "1", "2"} and len(val_rows) == len(set(val_rows))
+
+
 def test_resume_without_checkpoint_is_bad_input(tmp_path, tiny_images):
     with pytest.raises(BadInputError, match="checkpoint"):
         _fit(tmp_path, tiny_images, resume=True)
