@@ -33,7 +33,14 @@ _CHILD = (
     r"(?:[0-9]|1[0-2]|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)[- ]?(?:years?[- ]old|yo)|"
     r"\d{1,2}[- ]?(?:months?|weeks?|days?)[- ]old)\W+(?:\w+\W+){0,2}?"
 )
-_CHILD_MEDICINE = r"(?:pills?|tablets?|capsules?|medicines?|medication|meds)\b(?! (?:computer|device|screen|case|charger)s?\b)"
+# Medicine a child may get into, generic words and the named drugs children most often swallow by accident
+# (painkillers, opioids, sedatives, antidepressants, antihistamines, melatonin).
+_CHILD_MEDICINE = (
+    r"(?:pills?|tablets?|capsules?|medicines?|medication|meds|paracetamol|acetaminophen|tylenol|calpol|"
+    r"ibuprofen|nurofen|advil|motrin|aspirin|co-?codamol|codeine|tramadol|morphine|oxycodone|diazepam|"
+    r"sleeping pills?|antidepressants?|sertraline|amitriptyline|antihistamines?|melatonin)\b"
+    r"(?! (?:computer|device|screen|case|charger)s?\b)"
+)
 # Things that collapse without an emergency (teeth, crowns, arches, veins, furniture, deals ...): "my crown
 # collapsed", "a collapsed arch", "they collapsed the tent". Anyone else collapsing is an emergency, whoever
 # they are ("Tom collapsed", "my husband, who is 70, collapsed"), so the rule excludes things, not lists people.
@@ -104,6 +111,8 @@ EMERGENCY_PATTERNS: dict[str, tuple[str, ...]] = {
         r"\bpoison(?:ed|ing)\b",
         # a child getting into medicine is an emergency whatever the amount; "my son took his tablets" is not
         rf"{_CHILD}(?:swallowed|got into|got hold of)\W+(?:\w+\W+){{0,4}}?{_CHILD_MEDICINE}",
+        # eating medicine is no way of taking a dose ("my toddler ate paracetamol"); eating one's own is
+        rf"{_CHILD}(?:ate|eaten)\W+(?!(?:his|her|their)\b)(?:\w+\W+){{0,2}}?{_CHILD_MEDICINE}",
         rf"{_CHILD}(?:took|taken|ate|eaten|drank)\W+(?:\w+\W+){{0,2}}?(?:some|a handful|handful|a few|several|lots|"
         rf"loads|all|a bottle|a packet|a box|a strip|a couple|a load|a bunch|a lot|half|two|three|four|five|\d+|"
         rf"my|our|your|\w+'s)\W+"

@@ -201,6 +201,13 @@ COLLAPSE_AND_CHILD_MEDICINE = [
     ("my little girl took a few of my meds", "emergency"),
     ("my twins got into the medicine", "emergency"),
     ("my 3 year old took an allergy tablet", "emergency"),
+    ("my toddler ate paracetamol", "emergency"),
+    ("my toddler ate some paracetamol", "emergency"),
+    ("the baby swallowed my ibuprofen", "emergency"),
+    ("my 2 year old got into the calpol", "emergency"),
+    ("my son ate my melatonin gummies", "emergency"),
+    ("my daughter took two of grandad's codeine", "emergency"),
+    ("my kid has eaten tablets from the drawer", "emergency"),
     *(
         (prompt, "none")
         for prompt in [
@@ -223,6 +230,11 @@ COLLAPSE_AND_CHILD_MEDICINE = [
             "my son took a tablet computer to school",
             "my son took a photo of his medication",
             "my son took one tablet of his prescribed ibuprofen",
+            "my son took paracetamol for his fever, can we book tomorrow",
+            "my daughter drank her calpol",
+            "my son ate his breakfast and took his ibuprofen",
+            "my son ate breakfast then took his tablets",
+            "my toddler ate his vitamins",
         ]
     ),
 ]
