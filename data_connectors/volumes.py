@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import io
+import re
 import warnings
 import zipfile
 import zlib
@@ -188,12 +189,21 @@ def _read_dicom_slices(path: Path) -> tuple[list[_Slice], list[str]]:
     return slices, skipped
 
 
+def _safe_description(dataset: Any) -> str:
+    """The SeriesDescription without any part of the patient's name or ID: PACS exports sometimes name a series
+    after the patient ("T1 DOE JANE"), and this text reaches messages."""
+    description = str(dataset.get("SeriesDescription", "")).strip()
+    identifiers = re.split(r"[\^\s,=]+", f"{dataset.get('PatientName', '')} {dataset.get('PatientID', '')}")
+    for token in sorted({t for t in identifiers if len(t) >= 2}, key=len, reverse=True):
+        description = re.sub(rf"(?i)(?<![^\W_]){re.escape(token)}(?![^\W_])", "[removed]", description)
+    return description or "(no description)"
+
+
 def _series_listing(groups: dict[str, list[_Slice]]) -> str:
-    lines = []
-    for uid, members in groups.items():
-        description = str(members[0].dataset.get("SeriesDescription", "")).strip() or "(no description)"
-        lines.append(f"{_short_uid(uid)} '{description}' ({len(members)} slices)")
-    return "; ".join(lines)
+    return "; ".join(
+        f"{_short_uid(uid)} '{_safe_description(members[0].dataset)}' ({len(members)} slices)"
+        for uid, members in groups.items()
+    )
 
 
 def _pick_series(slices: list[_Slice], series: str | None, source: str) -> list[_Slice]:
@@ -247,6 +257,24 @@ def _first_volume(members: list[_Slice], distances: np.ndarray, source: str) -> 
     )
 
 
+def _decode_pixels(item: _Slice, source: str) -> np.ndarray:
+    """One slice's pixels; a truncated file and a missing codec get different advice."""
+    try:
+        return np.asarray(item.dataset.pixel_array, dtype=np.float32)
+    except Exception as error:  # pydicom raises many types for undecodable pixel data
+        syntax = getattr(getattr(item.dataset, "file_meta", None), "TransferSyntaxUID", None)
+        if syntax is not None and syntax.is_compressed:
+            raise BadInputError(
+                f"The compressed pixel data of {item.name} in {source} cannot be decoded ({syntax.name}, "
+                f"{type(error).__name__}); export the series uncompressed or install the matching pydicom "
+                "pixel-data handler."
+            ) from None
+        raise BadInputError(
+            f"The pixel data of {item.name} in {source} is truncated or corrupt ({type(error).__name__}); "
+            "re-export the series."
+        ) from None
+
+
 def _stack_series(members: list[_Slice], source: str) -> tuple[np.ndarray, np.ndarray, list[Any], list[str]]:
     """Sorted pixel volume (X=column, Y=row, Z=slice), its RAS affine, the sorted headers and warnings."""
     if len(members) == 1 and int(members[0].dataset.get("NumberOfFrames", 1) or 1) > 1:
@@ -296,13 +324,7 @@ def _stack_series(members: list[_Slice], source: str) -> tuple[np.ndarray, np.nd
             f"The series in {source} has inconsistent slice spacing ({steps.min():.2f} to {steps.max():.2f} mm); "
             "re-export it as one evenly spaced volume."
         )
-    try:
-        planes = [np.asarray(item.dataset.pixel_array, dtype=np.float32) for item in members]
-    except Exception as error:  # pydicom raises many types for undecodable pixel data
-        raise BadInputError(
-            f"The pixel data of the series in {source} cannot be decoded ({type(error).__name__}); "
-            "export it uncompressed or install the matching pydicom pixel-data handler."
-        ) from None
+    planes = [_decode_pixels(item, source) for item in members]
     if len({plane.shape for plane in planes}) != 1 or planes[0].ndim != 2:
         raise BadInputError(
             f"Slices of the series in {source} differ in size or are not 2D; it is not one volume."

@@ -205,6 +205,28 @@ def test_several_series_are_listed_and_one_can_be_chosen(tmp_path: Path, phantom
     assert chosen.shape[-1] == 6
 
 
+def test_series_listing_removes_the_patient_name_and_id_from_descriptions(tmp_path: Path, phantom) -> None:
+    image, affine = phantom
+    write_series(image, affine, tmp_path / "mixed", description="T1 DOE JANE", series_uid="1.2.3.4.100001")
+    flair = tmp_path / "flair"
+    write_series(image[:, :, :6], affine, flair, description="FLAIR PID-778899", series_uid="1.2.3.4.200002")
+    for path in flair.iterdir():
+        path.rename(tmp_path / "mixed" / f"F_{path.name}")
+    with pytest.raises(BadInputError) as error:
+        read_volume(tmp_path / "mixed")
+    message = str(error.value)
+    assert "'T1 [removed] [removed]' (12 slices)" in message and "'FLAIR [removed]' (6 slices)" in message
+    assert not any(word in message.lower() for word in ("doe", "jane", "778899"))
+
+
+def test_a_truncated_slice_is_named_and_not_blamed_on_a_codec(tmp_path: Path, series_dir: Path) -> None:
+    victim = sorted(series_dir.iterdir())[3]
+    victim.write_bytes(victim.read_bytes()[:-200])  # an interrupted copy: header intact, pixels cut short
+    with pytest.raises(BadInputError, match=r"pixel data of file #\d+ in series is truncated or corrupt") as error:
+        read_volume(series_dir)
+    assert "handler" not in str(error.value) and victim.name not in str(error.value)
+
+
 def test_missing_slice_and_inconsistent_spacing(tmp_path: Path, phantom) -> None:
     image, affine = phantom
     write_series(image, affine, tmp_path / "gap", skip_slices=(5,))
