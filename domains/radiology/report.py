@@ -102,14 +102,15 @@ MIN_QUOTE_WORDS = 3
 # "mening" in "meninges"): removed before the check so a draft describing the method is not rejected.
 _TECHNIQUE_WORDS = re.compile(r"\bnormali[sz]\w*|\b(?:morphological|binary|mask) dilation\b|\bmeninges\b")
 SECTIONS = ("Indication", "Technique", "Measurements", "Quality control")
-_NUMBER = re.compile(r"(?<![\w.])[-+]?\d[\d,]*(?:\.\d+)?")
+_NUMBER = re.compile(r"(?<![\w.])\d[\d,]*(?:\.\d+)?")  # unsigned: "1265 - 1673 mL" is a range
 _QUOTE = re.compile(r"[\"“]([^\"”]{4,})[\"”]")
 
 SYSTEM_PROMPT = (
     "You draft brain MRI reports for a radiologist, who will edit and sign them. Use ONLY the facts and the "
     "clinical notes given. Never state a finding, diagnosis or number that is not in them. Quote the notes "
-    "verbatim in double quotes when you use them. Write plain text with exactly these headings: Indication, "
-    "Technique, Measurements, Quality control. At most 120 words."
+    "verbatim in double quotes when you use them; the Indication quotes the reason for the scan from the notes. "
+    "Write plain text with exactly these headings: Indication, Technique, Measurements, Quality control. At most "
+    "120 words."
 )
 
 
@@ -219,7 +220,8 @@ def _normalise(text: str) -> str:
 
 def check_draft(draft: str, facts: dict[str, Any], notes: str) -> list[str]:
     """Problems with a draft: numbers not from notes/measurements, non-verbatim quotes, finding terms outside a
-    verbatim quotation of the notes, missing sections or a missing volume."""
+    verbatim quotation of the notes, missing sections, an indication not quoted from the notes, a missing volume,
+    and a reference range (when the notes give age and sex) left out or contradicted."""
     problems = []
     stray = sorted(_numbers(draft) - _allowed_numbers(facts, notes))
     if stray:
@@ -242,9 +244,39 @@ def check_draft(draft: str, facts: dict[str, Any], notes: str) -> list[str]:
     missing = [h for h in SECTIONS if h.lower() not in lowered_draft]
     if missing:
         problems.append(f"missing sections: {', '.join(missing)}")
+    elif not _indication_from_notes(lowered_draft, _normalise(notes)):
+        problems.append('the Indication does not quote the notes in double quotes (or say "not given in the notes")')
     volume = facts.get("brain_mask_volume_ml")
     if volume is not None and not {round(float(volume), 1), float(round(volume))} & _numbers(draft):
         problems.append(f"the measured brain mask volume ({volume:g} mL) is not stated")
+    if "reference_range_ml" in facts:
+        problems += _reference_problems(lowered_draft, facts)
+    return problems
+
+
+def _indication_from_notes(lowered_draft: str, notes: str) -> bool:
+    """The Indication section quotes the notes verbatim, or says they give none: an indication in the model's own
+    words ("automated skull stripping") is invented."""
+    others = "|".join(re.escape(h.lower()) for h in SECTIONS if h != "Indication")
+    section = re.search(rf"indication\s*:?(.*?)(?:\b(?:{others})\b|$)", lowered_draft, re.DOTALL)
+    text = section.group(1) if section else ""
+    if re.search(r"\bnot (?:given|stated|provided)\b", text):
+        return True
+    return any(_normalise(quote) in notes for quote in _QUOTE.findall(text))
+
+
+def _reference_problems(lowered_draft: str, facts: dict[str, Any]) -> list[str]:
+    """With a reference range in the facts, the draft states it and where the volume falls, and not the opposite."""
+    low, high = facts["reference_range_ml"]
+    problems = []
+    if not {float(low), float(high)} <= _numbers(lowered_draft):
+        problems.append(f"the reference range ({low}-{high} mL) is not stated")
+    position = facts["volume_vs_reference"].split()[0]  # "within" / "outside"
+    opposite = "outside" if position == "within" else "within"
+    if position not in lowered_draft:
+        problems.append(f"it does not say the volume is {facts['volume_vs_reference']}")
+    if re.search(rf"\b{opposite}\b(?:\W+\w+){{0,2}}\W+(?:reference|normal)", lowered_draft):
+        problems.append(f"it says the volume is {opposite} the reference range; it is {position}")
     return problems
 
 
@@ -295,6 +327,12 @@ def _messages(facts: dict[str, Any], notes: str, problems: list[str]) -> list[di
 
     user = f"FACTS (measured):\n{json.dumps(facts, indent=1, ensure_ascii=False)}\n\nCLINICAL NOTES:\n{notes.strip()}"
     user += "\n\nFill in this outline, one or two sentences each:\n" + "\n".join(f"{h}:" for h in SECTIONS)
+    if "reference_range_ml" in facts:
+        low, high = facts["reference_range_ml"]
+        user += (
+            f"\nIn Measurements, after the volume, write: reference range {low}-{high} mL, "
+            f"{facts['volume_vs_reference']}."
+        )
     if problems:
         user += (
             "\n\nYour previous draft was rejected: " + "; ".join(problems) + ". Write it again without them."

@@ -69,7 +69,7 @@ def test_check_flags_invented_numbers_quotes_and_findings(strip_report: StripRep
     facts = build_facts(strip_report, 62, "male")
     good = (
         'Indication: "progressive headaches for 3 weeks." Technique: brain MRI. Measurements: brain mask volume '
-        "1502.4 mL (1265-1673). Quality control: none."
+        "1502.4 mL, within the reference range 1265 - 1673 mL. Quality control: none."
     )
     assert check_draft(good, facts, NOTES) == []
     problems = check_draft(
@@ -95,9 +95,10 @@ def test_check_flags_invented_numbers_quotes_and_findings(strip_report: StripRep
 def test_check_flags_reassurance_and_findings_the_notes_lack(
     strip_report: StripReport, sentence: str
 ) -> None:
-    facts = build_facts(strip_report, 62, "male")
+    facts = build_facts(strip_report, None, None)
     draft = (
-        f"Indication: headaches. Technique: brain MRI. Measurements: 1502.4 mL. Quality control: {sentence}"
+        'Indication: "progressive headaches for 3 weeks." Technique: brain MRI. Measurements: 1502.4 mL. '
+        f"Quality control: {sentence}"
     )
     assert any("findings not supported" in p for p in check_draft(draft, facts, NOTES))
     notes = f"{NOTES} Prior report: {sentence}"
@@ -138,9 +139,47 @@ def test_notes_that_ask_about_a_finding_do_not_license_stating_it(
     ],
 )
 def test_technique_wording_is_not_taken_for_a_finding(strip_report: StripReport, sentence: str) -> None:
-    facts = build_facts(strip_report, 62, "male")
-    draft = f"Indication: headaches. Technique: brain MRI. {sentence} Measurements: 1502.4 mL. Quality control: none."
+    facts = build_facts(strip_report, None, None)
+    draft = (
+        'Indication: "progressive headaches for 3 weeks." Technique: brain MRI. '
+        f"{sentence} Measurements: 1502.4 mL. Quality control: none."
+    )
     assert check_draft(draft, facts, NOTES) == []
+
+
+@pytest.mark.parametrize(
+    ("indication", "accepted"),
+    [
+        ('"progressive headaches for 3 weeks."', True),
+        ("not given in the notes.", True),
+        ("Automated skull stripping.", False),  # the model's own words: an invented indication
+        ('"brain MRI, automated skull stripping"', False),  # quoted from the facts, not the notes
+    ],
+)
+def test_the_indication_comes_from_the_notes(strip_report: StripReport, indication: str, accepted: bool) -> None:
+    facts = build_facts(strip_report, None, None)
+    draft = f"Indication: {indication}\nTechnique: brain MRI.\nMeasurements: 1502.4 mL.\nQuality control: none."
+    problems = check_draft(draft, facts, NOTES)
+    assert (problems == []) is accepted, problems
+
+
+@pytest.mark.parametrize(
+    ("measurements", "problem"),
+    [
+        ("1502.4 mL.", "reference range (1265-1673 mL) is not stated"),
+        ("1502.4 mL; reference 1265-1673 mL.", "does not say the volume is within"),
+        ("1502.4 mL, outside the reference range 1265-1673 mL; within normal limits.", "says the volume is outside"),
+    ],
+)
+def test_a_reference_range_in_the_facts_must_be_stated_right(
+    strip_report: StripReport, measurements: str, problem: str
+) -> None:
+    facts = build_facts(strip_report, 62, "male")
+    draft = (
+        'Indication: "progressive headaches for 3 weeks."\nTechnique: brain MRI.\n'
+        f"Measurements: {measurements}\nQuality control: none."
+    )
+    assert any(problem in p for p in check_draft(draft, facts, NOTES)), check_draft(draft, facts, NOTES)
 
 
 def test_template_passes_its_own_check(strip_report: StripReport) -> None:
@@ -174,7 +213,10 @@ def test_bad_draft_is_retried_with_the_problems_then_template(strip_report: Stri
     assert "within the reference range" in draft.text and draft.check_problems
     assert draft.notes_quoted[0].startswith("Indication:") and draft.notes_quoted[-1] == "62-year-old man."
 
-    retry = 'Indication: "progressive headaches for 3 weeks." Technique: MRI. Measurements: 1502 mL. Quality control: ok'
+    retry = (
+        'Indication: "progressive headaches for 3 weeks." Technique: MRI. Measurements: 1502 mL, within the '
+        "reference range 1265-1673 mL. Quality control: ok"
+    )
     chat = ScriptedChat(["Volume 1800 mL.", retry])
     assert draft_report(strip_report, NOTES, chat).written_by == "llm-retry"
 
