@@ -79,7 +79,10 @@ def recommend(
 def content(
     customer: Annotated[str | None, typer.Option(help="write for this customer")] = None,
     segment: Annotated[str | None, typer.Option(help="write for a whole segment")] = None,
-    product: Annotated[list[str] | None, typer.Option(help="write about these product ids")] = None,
+    product: Annotated[
+        list[str] | None,
+        typer.Option(help="write about these product ids (repeat --product, or separate ids with commas)"),
+    ] = None,
     kind: KindOption = "email",
     tone: ToneOption = "friendly",
     length: LengthOption = "medium",
@@ -103,7 +106,8 @@ def content(
     elif segment is not None:
         result = writer.for_segment(segment, options)
     else:
-        result = writer.for_products(list(product or []), options)
+        ids = [part for value in product or [] for part in value.replace(",", " ").split()]
+        result = writer.for_products(ids, options)
     if as_json:
         print_json(result.to_dict())
         return

@@ -3,10 +3,12 @@
 The LLM writes a product description, e-mail or social post from a facts block (name, price, features,
 description of each product) and what we know about the audience (segment, recent purchases). Small models
 happily invent prices, specs and offers, so every number in the draft is checked against the facts
-(percentages against the facts' percentages only: "9% off" is not grounded by a "9 bar" pump), and every
-promotion ("half price", "free shipping", "was ...", "sale") must appear in the facts too: a draft with
-unknown numbers or offers is regenerated once with the offending numbers named, and what is still wrong is returned
-in ``issues`` for a person to fix, never silently published.
+(percentages against the facts' percentages only: "9% off" is not grounded by a "9 bar" pump; a number that
+follows a product's name in its sentence against that product's own facts, so swapped prices are caught), and
+every promotion ("half price", "free shipping", "was ...", "sale", "Rabatt", "soldes") must appear in the facts
+too. A draft that echoes the instructions or is not in the requested language is flagged as well. A draft with
+problems is regenerated once with them named, and what is still wrong is returned in ``issues`` for a person to
+fix, never silently published.
 """
 
 from __future__ import annotations
@@ -52,9 +54,26 @@ _PROMOTION = re.compile(
     r"(?<!bake )sale(?!\w)|discount(?:ed|s)?|clearance|coupon|promo(?:tion)?(?: code)?|voucher|"
     r"buy (?:one|two|three|\d+),? get (?:one|two|\d+)(?: free)?|bogo|(?:two|three|four|\d+) for [$€£]\d+|"
     r"reduced to clear|black friday|cyber monday|limited[- ]time|today only|this weekend only|lowest price|"
-    r"price drop|per ?cent off)\b|% off\b)",
+    r"price drop|per ?cent off|half off|offer ends|complimentary (?:shipping|delivery|gift)|"
+    r"no (?:shipping|delivery) (?:fees?|charges?)|"
+    # the same in the languages shops write in most: discount, sale, free delivery
+    r"rabatt|reduziert|kostenlose[rn]? (?:versand|lieferung)|remise|soldes|réduction|livraison gratuite|"
+    r"descuento|rebajas|oferta|env[ií]o gratis|sconto|saldi|spedizione gratuita|korting|gratis verzending)\b|"
+    r"% off\b)",
     re.IGNORECASE,
 )
+# Prompt lines a small model copies into its draft.
+_ECHOED_INSTRUCTIONS = re.compile(r"^\W*(?:audience|tone|language|facts)\s*:", re.IGNORECASE | re.MULTILINE)
+# A few of each language's commonest words: enough to tell an English draft from the French one asked for.
+_COMMON_WORDS = {
+    "english": "the and with for your you our is to of this it in on",
+    "french": "le la les et avec pour votre vous nos est des une du ce",
+    "german": "der die das und mit für ihr sie unser ist ein eine zu den",
+    "spanish": "el los las y con para tu su es una del que nuestro por",
+    "italian": "il gli e con per tuo è una del che nostro di questo sono",
+    "portuguese": "o os e com para seu sua é um uma do da que não",
+    "dutch": "de het en met voor je jouw onze een van dat die ook niet",
+}
 
 
 class ContentOptions(BaseModel):
@@ -88,13 +107,58 @@ class ContentResult:
 # ---------------------------------------------------------------- helpers
 
 
-def _numbers(text: str) -> set[float]:
-    """Every number in ``text`` as a float: 1,299.99 / 249,99 (decimal comma) / 15 / 0.5 all parse."""
-    found = set()
+def _number_spans(text: str) -> list[tuple[float, int]]:
+    """Every number in ``text`` with its position: 1,299.99 / 249,99 (decimal comma) / 15 / 0.5 all parse."""
+    found = []
     for match in _NUMBER.finditer(text):
         whole = match.group(1).replace(",", "")
-        found.add(round(float(f"{whole}.{match.group(2)}" if match.group(2) else whole), 2))
+        found.append(
+            (round(float(f"{whole}.{match.group(2)}" if match.group(2) else whole), 2), match.start())
+        )
     return found
+
+
+def _numbers(text: str) -> set[float]:
+    return {value for value, _ in _number_spans(text)}
+
+
+def _without_percents(text: str) -> str:
+    """``text`` with percentages blanked out, positions kept."""
+    return _PERCENT.sub(lambda match: " " * len(match.group(0)), text)
+
+
+def _show(value: float) -> str:
+    return f"{value:,.2f}".rstrip("0").rstrip(".")
+
+
+def _fact_numbers(fact: dict) -> set[float]:
+    text = " ".join(str(value) for value in fact.values())
+    return _numbers(_without_percents(text)) | {round(float(fact["price"]), 2)}
+
+
+def _named_before(text: str, position: int, facts: list[dict]) -> dict | None:
+    """The featured product named last before ``position`` in the same sentence, if any."""
+    sentence_start = max((m.end() for m in re.finditer(r"[.!?](?=\s)|\n", text[:position])), default=0)
+    lowered = text.lower()
+    best, best_at = None, -1
+    for fact in facts:
+        at = lowered.rfind(str(fact["name"]).lower(), sentence_start, position)
+        if at > best_at:
+            best, best_at = fact, at
+    return best
+
+
+def _language_issue(text: str, language: str) -> str | None:
+    """Whether a draft reads as another language than the one asked for (only for the languages we know)."""
+    wanted = language.strip().lower()
+    if wanted not in _COMMON_WORDS:
+        return None
+    words = re.findall(r"\w+", text.lower())
+    scores = {name: sum(word in common.split() for word in words) for name, common in _COMMON_WORDS.items()}
+    best = max(scores, key=scores.get)
+    if best != wanted and scores[best] >= 4 and scores[best] >= 2 * scores[wanted]:
+        return f"the draft reads as {best.title()}, not {language}"
+    return None
 
 
 def _percents(text: str) -> set[float]:
@@ -148,19 +212,36 @@ def product_facts(catalogue: pd.DataFrame, product_ids: Iterable[str]) -> list[d
     return facts
 
 
-def check_grounding(text: str, facts: list[dict], *, catalogue_names: Iterable[str] = ()) -> list[str]:
+def check_grounding(
+    text: str,
+    facts: list[dict],
+    *,
+    catalogue_names: Iterable[str] = (),
+    catalogue_ids: Iterable[str] = (),
+    language: str | None = None,
+) -> list[str]:
     """Issues with ``text`` against ``facts``: numbers not found in any fact (percentages only among the
-    facts' percentages), offers the facts do not state, no product named, and other catalogue products
-    named (small models swap names between products)."""
+    facts' percentages; a number after a product's name in its sentence among that product's facts), offers
+    the facts do not state, no product named, other catalogue products named or referred to by id (small
+    models swap names and prices between products), echoed instructions, and another language than asked."""
     facts_text = " ".join(" ".join(str(value) for value in fact.values()) for fact in facts)
-    allowed = _numbers(_PERCENT.sub(" ", facts_text)) | {round(float(fact["price"]), 2) for fact in facts}
+    allowed = set().union(*(_fact_numbers(fact) for fact in facts))
     issues = [
         f"percentage {value:g}% is not in the catalogue facts"
         for value in sorted(_percents(text) - _percents(facts_text))
     ]
+    unknown, misattributed = set(), {}
+    for value, position in _number_spans(_without_percents(text)):
+        if value not in allowed:
+            unknown.add(value)
+            continue
+        named = _named_before(text, position, facts) if len(facts) > 1 else None
+        if named is not None and value not in _fact_numbers(named):
+            misattributed.setdefault(value, str(named["name"]))
+    issues += [f"number {_show(value)} is not in the catalogue facts" for value in sorted(unknown)]
     issues += [
-        f"number {value:g} is not in the catalogue facts"
-        for value in sorted(_numbers(_PERCENT.sub(" ", text)) - allowed)
+        f"number {_show(value)} is given for {name} but belongs to another product"
+        for value, name in sorted(misattributed.items())
     ]
     offered = {re.sub(r"[- ]+", " ", term) for term in _promotions(facts_text)}
     issues += [
@@ -176,6 +257,17 @@ def check_grounding(text: str, facts: list[dict], *, catalogue_names: Iterable[s
         for name in sorted(set(catalogue_names))
         if name.lower() in text.lower() and name.lower() not in featured
     ]
+    featured_ids = {str(fact["product_id"]) for fact in facts}
+    issues += [
+        f"product id {product_id} is not among the featured products"
+        for product_id in sorted(set(map(str, catalogue_ids)) - featured_ids)
+        # numeric ids are numbers, checked above; "P0003" is a reference to another product
+        if re.search(r"[^\W\d]", product_id) and re.search(rf"(?<!\w){re.escape(product_id)}(?!\w)", text)
+    ]
+    if _ECHOED_INSTRUCTIONS.search(text):
+        issues.append("the draft repeats the instructions (Audience/Tone/Language/Facts lines)")
+    if language and (wrong_language := _language_issue(text, language)):
+        issues.append(wrong_language)
     return issues
 
 
@@ -186,6 +278,7 @@ def write_content(
     *,
     audience: str,
     catalogue_names: Iterable[str] = (),
+    catalogue_ids: Iterable[str] = (),
 ) -> ContentResult:
     """Draft, check, regenerate once with the problems named, and report what is still wrong."""
     if not facts:
@@ -195,17 +288,21 @@ def write_content(
     messages = _prompt(facts, audience, options)
     max_tokens = int(WORDS[options.length] * 2.5)
     text = chat_model.generate(messages, max_new_tokens=max_tokens).strip()
-    catalogue_names = list(catalogue_names)
-    issues = check_grounding(text, facts, catalogue_names=catalogue_names)
+    checks = {
+        "catalogue_names": list(catalogue_names),
+        "catalogue_ids": list(catalogue_ids),
+        "language": options.language,
+    }
+    issues = check_grounding(text, facts, **checks)
     attempts = 1
     if issues:
         correction = (
             f"Your draft has problems: {'; '.join(issues)}. Rewrite it using only the facts, with each "
-            "product's name and price exactly as given."
+            f"product's name and price exactly as given, in {options.language}."
         )
         retry = [*messages, {"role": "assistant", "content": text}, {"role": "user", "content": correction}]
         text = chat_model.generate(retry, max_new_tokens=max_tokens).strip()
-        issues = check_grounding(text, facts, catalogue_names=catalogue_names)
+        issues = check_grounding(text, facts, **checks)
         attempts = 2
     product_ids = [str(fact["product_id"]) for fact in facts]
     return ContentResult(options.kind, audience, product_ids, text, attempts, issues)
@@ -229,6 +326,7 @@ class ContentWriter:
         self.recommender = recommender
         self.products_per_piece = products_per_piece
         self._names = recommender.catalogue["name"].astype(str).tolist()
+        self._ids = recommender.catalogue["product_id"].astype(str).tolist()
 
     def _count(self, options: ContentOptions) -> int:
         return 1 if options.kind == "description" else self.products_per_piece
@@ -243,7 +341,12 @@ class ContentWriter:
             audience += f" who recently bought {', '.join(names)}"
         facts = product_facts(self.recommender.catalogue, [item.product_id for item in picks.items])
         result = write_content(
-            self.chat_model, facts, options, audience=audience, catalogue_names=self._names
+            self.chat_model,
+            facts,
+            options,
+            audience=audience,
+            catalogue_names=self._names,
+            catalogue_ids=self._ids,
         )
         result.audience = f"customer {customer_id}"
         return result
@@ -260,6 +363,7 @@ class ContentWriter:
             options,
             audience=f"customers in the {segment} segment",
             catalogue_names=self._names,
+            catalogue_ids=self._ids,
         )
         result.audience = f"segment {segment}"
         return result
@@ -267,7 +371,12 @@ class ContentWriter:
     def for_products(self, product_ids: list[str], options: ContentOptions) -> ContentResult:
         facts = product_facts(self.recommender.catalogue, product_ids)
         return write_content(
-            self.chat_model, facts, options, audience="all shoppers", catalogue_names=self._names
+            self.chat_model,
+            facts,
+            options,
+            audience="all shoppers",
+            catalogue_names=self._names,
+            catalogue_ids=self._ids,
         )
 
     def batch(

@@ -21,7 +21,7 @@ import pandas as pd
 from langchain_core.embeddings import Embeddings
 
 from data_connectors.errors import BadInputError
-from data_connectors.tables import parse_timestamps, read_table
+from data_connectors.tables import parse_money, parse_timestamps, read_table
 
 CATALOGUE_COLUMNS = ("product_id", "name", "category", "price", "features", "description")
 HISTORY_COLUMNS = ("customer_id", "segment", "product_id", "event", "timestamp")
@@ -87,7 +87,8 @@ def load_catalogue(path: Path | str) -> pd.DataFrame:
     duplicated = catalogue["product_id"][catalogue["product_id"].duplicated()].unique().tolist()
     if duplicated:
         raise BadInputError(f"The catalogue repeats product_id {duplicated[:5]}; each product needs one row.")
-    catalogue["price"] = pd.to_numeric(catalogue["price"], errors="coerce")
+    # "331,99 €", "$1,299.00" and "1.299,00" read as everywhere else in the toolkit
+    catalogue["price"] = pd.to_numeric(catalogue["price"].map(lambda value: parse_money(value, what="price")))
     if catalogue["price"].isna().any():
         bad = catalogue.loc[catalogue["price"].isna(), "product_id"].tolist()[:5]
         raise BadInputError(f"The catalogue has non-numeric prices for products {bad}; fix the price column.")

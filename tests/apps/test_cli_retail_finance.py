@@ -54,6 +54,11 @@ def test_retail_recommend_and_content(run):
     assert content["grounded"] is True and content["attempts"] == 1
 
 
+def test_retail_content_takes_comma_separated_product_ids(run):
+    content = run("retail", "content", "--product", "P0001,P0002", "--product", "P0003", "--json")
+    assert content["product_ids"] == ["P0001", "P0002", "P0003"]
+
+
 def test_retail_batch_writes_csv(run, tmp_path):
     document = run("retail", "batch", "--out", str(tmp_path / "out.csv"), "--limit", "2", "--json")
     assert document["pieces"] == 2 and len(pd.read_csv(tmp_path / "out.csv")) == 2

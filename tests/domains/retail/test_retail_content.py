@@ -196,3 +196,78 @@ def test_money_savings_and_sales_are_offers(text, offer):
     assert [i for i in issues if i.startswith("the offer")] == [
         f'the offer "{offer}" is not in the catalogue facts'
     ]
+
+
+NORDVIK = {
+    "product_id": "P0",
+    "name": "Nordvik Lite Espresso Machine",
+    "category": "Coffee",
+    "price": 331.99,
+    "features": "9 bar pump pressure; 0.5 L water tank",
+    "description": "An espresso machine.",
+}
+
+
+@pytest.mark.parametrize(
+    ("text", "issue"),
+    [
+        (
+            "Nordvik Lite Espresso Machine for just 249.99 and the Alba Eco Espresso Machine for 331.99!",
+            "number 249.99 is given for Nordvik Lite Espresso Machine but belongs to another product",
+        ),
+        (
+            "The Nordvik Lite Espresso Machine with 15 bar pump and 1.8 L tank.",
+            "number 15 is given for Nordvik Lite Espresso Machine but belongs to another product",
+        ),
+    ],
+)
+def test_numbers_swapped_between_featured_products_are_flagged(text, issue):
+    assert issue in check_grounding(text, [NORDVIK, *FACTS])
+
+
+def test_each_products_numbers_in_its_own_sentence_are_grounded():
+    text = (
+        "The Nordvik Lite Espresso Machine has a 9 bar pump and costs 331.99. "
+        "The Alba Eco Espresso Machine brings 15 bar and a 1.8 L tank for 249.99. Both are 100% espresso."
+    )
+    assert [i for i in check_grounding(text, [NORDVIK, *FACTS]) if "number" in i] == []
+
+
+def test_other_product_ids_echoed_instructions_and_language_are_flagged():
+    catalogue_ids = ["P0", "P1", "P0003", "7"]
+    issues = check_grounding(
+        "Audience: runners.\nAlba Eco Espresso Machine (id P0003): 15 bar, 1.8 L, 249.99.",
+        FACTS,
+        catalogue_ids=catalogue_ids,
+        language="French",
+    )
+    assert "product id P0003 is not among the featured products" in issues
+    assert "the draft repeats the instructions (Audience/Tone/Language/Facts lines)" in issues
+    english = "Meet the Alba Eco Espresso Machine: it is the best for your kitchen and our favourite in the range."
+    assert "the draft reads as English, not French" in check_grounding(english, FACTS, language="French")
+    french = "Découvrez la Alba Eco Espresso Machine : le café pour vous et votre famille, avec une pompe de 15 bar."
+    assert check_grounding(french, FACTS, language="French", catalogue_ids=catalogue_ids) == []
+    assert check_grounding(english, FACTS, language="Klingon") == []  # languages we cannot tell are not judged
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Alba Eco Espresso Machine: half off!",
+        "Alba Eco Espresso Machine with complimentary delivery.",
+        "Alba Eco Espresso Machine, no shipping fees.",
+        "Alba Eco Espresso Machine: offer ends Sunday.",
+        "Alba Eco Espresso Machine jetzt mit Rabatt.",
+        "Alba Eco Espresso Machine : soldes d'hiver.",
+        "Alba Eco Espresso Machine con descuento.",
+        "Alba Eco Espresso Machine, livraison gratuite.",
+    ],
+)
+def test_more_offer_wording_and_other_languages_are_offers(text):
+    assert any(issue.startswith("the offer") for issue in check_grounding(text, FACTS))
+
+
+def test_large_numbers_are_shown_as_written():
+    assert "number 10,598,243 is not in the catalogue facts" in check_grounding(
+        "Alba Eco Espresso Machine: 10,598,243 sold.", FACTS
+    )

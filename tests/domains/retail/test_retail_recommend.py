@@ -117,6 +117,18 @@ def test_loaders_name_the_problem(tmp_path):
         load_catalogue(missing)
 
 
+def test_catalogue_prices_are_read_with_currency_and_decimal_commas(tmp_path):
+    path = tmp_path / "catalogue.csv"
+    path.write_text(
+        'product_id,name,category,price,features,description\nP1,a,X,"331,99 €",f,d\nP2,b,X,"$1,299.00",f,d\n',
+        encoding="utf-8",
+    )
+    assert load_catalogue(path)["price"].tolist() == [331.99, 1299.0]
+    path.write_text("product_id,name,category,price,features,description\nP1,a,X,ask us,f,d\n")
+    with pytest.raises(BadInputError, match=r"non-numeric prices for products \['P1'\]"):
+        load_catalogue(path)
+
+
 def test_numeric_ids_with_a_blank_cell_still_match_and_unknown_products_are_counted(tmp_path):
     """Numeric product ids, one history row without a customer id (pandas reads the column as floats: 7 ->
     "7.0"), and one event naming a product the catalogue lacks."""
