@@ -162,6 +162,8 @@ def ask(
             if isinstance(event, Answer):
                 final = event
             elif not as_json:
+                if not streamed:  # the draft streams as it is written; it is checked once complete
+                    typer.echo("Draft (unchecked): ", nl=False)
                 streamed += event
                 typer.echo(event, nl=False)
                 sys.stdout.flush()
@@ -173,6 +175,8 @@ def ask(
     typer.echo()
     if final.answer != streamed.strip():  # a refusal, or citations checked and added after streaming
         typer.echo(f"\nChecked answer: {final.answer}")
+    elif not final.refused:
+        typer.echo("Checked: kept as written; its citations are listed below.")
     citations = [citation.to_dict() for citation in final.citations]
     if citations:
         typer.echo("\nClosest passages:" if final.refused else "\nSources:")

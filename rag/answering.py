@@ -64,10 +64,17 @@ _WORD_RE = re.compile(r"\w+")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _NAME = re.compile(r"(?<![.!?\]]\s)(?<!^)\b([A-Z][a-zA-Z]{2,})\b")
+# Anywhere in the question: "Within how many days ...", "By how much ...". "how long-term" asks no length.
 _QUANTITY_QUESTION = re.compile(
-    r"^\s*(?:how (?:much|many|long|old)|what (?:percentage|percent|year|date|amount|number)|"
+    r"\b(?:how (?:much|many|long(?!-)|old)|what (?:percentage|percent|year|date|amount|number)|"
     r"(?:in|on) what (?:year|date)|which year)\b",
     re.IGNORECASE,
+)
+# The prompt's own scaffolding in a reply: a small model that echoes its prompt has not answered.
+_PROMPT_ECHO = re.compile(
+    r"^\W*question\s*:|answer in full sentences|from the passages above|</?\s*(?:passage|documents)\b|"
+    r"\bn=[\"']?\d|\bsource=[\"']",
+    re.IGNORECASE | re.MULTILINE,
 )
 # Month names that count as a date ("may" is left out: as a verb it is far more common).
 _DATE_MONTHS = tuple(month for month in MONTHS if month != "may")
@@ -224,10 +231,12 @@ def grounding_problem(text: str, question: str, passages: Sequence[Document]) ->
     """Why the answer is not supported by the passages, or None when it is.
 
     Small models answer near-miss questions (on topic, but the documents lack the fact) by inventing the
-    fact. These checks catch the common inventions cheaply and conservatively: a number or a name that no
-    passage contains, an answer that only restates the question, and a how-much/how-many question
-    answered without any quantity.
+    fact. These checks catch the common inventions cheaply and conservatively: a reply that echoes the prompt
+    (its "Question:" label, instructions or passage markup), a number or a name that no passage contains, an
+    answer that only restates the question, and a how-much/how-many question answered without any quantity.
     """
+    if _PROMPT_ECHO.search(text):
+        return "the answer repeats the prompt instead of answering"
     claim = _CITATION.sub(" ", text)
     evidence = " ".join(passage.page_content for passage in passages)
     missing = sorted(_numbers(claim) - _numbers(evidence))

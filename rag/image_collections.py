@@ -16,7 +16,14 @@ from typing import Any
 import numpy as np
 
 from data_connectors.errors import BadInputError
-from rag.vectorstore import ChromaConfig, CollectionNotFoundError, _client, validate_collection_name
+from rag.vectorstore import (
+    IMAGES_KIND,
+    ChromaConfig,
+    CollectionNotFoundError,
+    _client,
+    image_collection_names,
+    validate_collection_name,
+)
 
 
 @dataclass(frozen=True)
@@ -41,14 +48,17 @@ class ImageCollection:
     ) -> None:
         self.name = validate_collection_name(name)
         client = _client(config or ChromaConfig(), Path(data_dir))
-        if not create and name not in [
-            c if isinstance(c, str) else c.name for c in client.list_collections()
-        ]:
+        existing = {c.name for c in client.list_collections()}
+        if name in existing and name not in image_collection_names(client):
+            raise BadInputError(
+                f"{name!r} is a knowledge base of documents, not an image collection; use another name."
+            )
+        if not create and name not in existing:
             raise CollectionNotFoundError(
                 f"Image collection {name!r} does not exist yet; build it first (e.g. `genai dental index`)."
             )
         self._collection = client.get_or_create_collection(
-            name, embedding_function=None, metadata={"hnsw:space": "cosine", "kind": "images"}
+            name, embedding_function=None, metadata={"hnsw:space": "cosine", "kind": IMAGES_KIND}
         )
 
     def count(self) -> int:

@@ -94,6 +94,14 @@ def validate_collection_name(name: str) -> str:
     return name
 
 
+IMAGES_KIND = "images"  # the ``kind`` metadata of image collections
+
+
+def image_collection_names(client: chromadb.ClientAPI) -> set[str]:
+    """Names of the store's image collections (marked ``kind: images`` when created)."""
+    return {c.name for c in client.list_collections() if (c.metadata or {}).get("kind") == IMAGES_KIND}
+
+
 class DocumentStore:
     """Knowledge bases (Chroma collections) with our embeddings, in embedded or server mode.
 
@@ -122,7 +130,19 @@ class DocumentStore:
         return str(self.config.path or self.data_dir / "chroma")
 
     def collections(self) -> list[str]:
-        return sorted(collection.name for collection in self.client.list_collections())
+        """Knowledge-base names; image collections (``rag.image_collections``) share the store and are left out."""
+        return sorted(
+            collection.name
+            for collection in self.client.list_collections()
+            if (collection.metadata or {}).get("kind") != IMAGES_KIND
+        )
+
+    def _refuse_image_collection(self, name: str) -> None:
+        if name in image_collection_names(self.client):
+            raise BadInputError(
+                f"{name!r} is an image collection (similar-case search), not a knowledge base; use another "
+                "collection name for documents."
+            )
 
     def exists(self, name: str) -> bool:
         return validate_collection_name(name) in self.collections()
@@ -134,6 +154,7 @@ class DocumentStore:
             CollectionNotFoundError: it does not exist and ``create`` is False.
         """
         validate_collection_name(name)
+        self._refuse_image_collection(name)
         if create:
             return self.client.get_or_create_collection(
                 name,

@@ -77,6 +77,7 @@ def test_ingest_search_ask_collections(env, monkeypatch):
         app, ["ask", "What is the breach deadline?", "--collection", "cli-kb"], env=env[0]
     )
     assert "Within 60 days [1]." in plain.stdout and "Sources:" in plain.stdout
+    assert plain.stdout.startswith("Draft (unchecked): ") and "Checked: kept as written" in plain.stdout
 
     _, listed = _run(env, "collections", "list", "--json")
     assert listed == {"collections": ["cli-kb"]}

@@ -188,6 +188,24 @@ def test_model_that_declines_gives_the_refusal_and_closest_passages():
             "The deadline for breach notification [1].",
             "restates",
         ),
+        # The 135M model echoing the end of its prompt (seen in review): the question's words are in the passage.
+        (
+            "What must a breach notification to individuals contain?",
+            "Question: What must a breach notification to individuals contain [1]? Answer in full sentences "
+            "from the passages above, each sentence ending with its [n].",
+            "repeats the prompt",
+        ),
+        (
+            "Within how many days must a covered entity notify individuals?",
+            'A covered entity shall notify individuals of the breach. This includes the passage n="1" [1].',
+            "repeats the prompt",
+        ),
+        (
+            "Within how many days must a breach be reported?",
+            "A covered entity must notify individuals [1].",
+            "quantity",
+        ),
+        ("By how much can the fee be reduced?", "A covered entity must notify individuals [1].", "quantity"),
     ],
 )
 def test_invented_facts_are_refused_with_the_closest_passages(question, reply, problem):

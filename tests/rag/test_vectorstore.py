@@ -79,3 +79,21 @@ def test_unreachable_server_is_reported_with_the_fix(tmp_path, minilm):
     config = ChromaConfig(mode="server", host="127.0.0.1", port=9)
     with pytest.raises(BadInputError, match="chroma run"):
         DocumentStore(config=config, data_dir=tmp_path, embeddings=minilm).collections()
+
+
+def test_image_collections_and_knowledge_bases_share_a_store_without_mixing(tmp_path, minilm):
+    import numpy as np
+
+    from rag.image_collections import ImageCollection
+
+    images = ImageCollection("dental-cases", data_dir=tmp_path, create=True)
+    images.upsert(["a"], np.ones((1, 8), dtype=np.float32), [{"label": "x"}])
+    store = DocumentStore(config=ChromaConfig(), data_dir=tmp_path, embeddings=minilm)
+    store.collection("contracts", create=True)
+    assert store.collections() == ["contracts"] and not store.exists("dental-cases")
+    for create in (False, True):  # neither searched nor ingested into as a knowledge base
+        with pytest.raises(BadInputError, match="'dental-cases' is an image collection"):
+            store.collection("dental-cases", create=create)
+    with pytest.raises(BadInputError, match="'contracts' is a knowledge base of documents"):
+        ImageCollection("contracts", data_dir=tmp_path, create=True)
+    assert ImageCollection("dental-cases", data_dir=tmp_path).count() == 1
