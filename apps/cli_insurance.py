@@ -59,6 +59,8 @@ def triage(
         typer.echo(f"  {name:<15} {field.value!s:<28} conf {field.confidence:.2f} ({field.method}, {where})")
     for issue in result.unreadable:
         typer.echo(f"  skipped {issue.path}: {issue.reason}", err=True)
+    for warning in result.warnings:
+        typer.echo(f"warning: {warning}", err=True)
 
 
 @app.command()
@@ -73,15 +75,18 @@ def profile(
     """Risk profile per segment: volume, severity, approval, flagged fraud, processing time, risk band."""
     from domains.insurance.underwriting import PORTFOLIO_FILE, load_portfolio, risk_profile
 
-    frame, skipped = load_portfolio(portfolio or PORTFOLIO_FILE)
-    result = risk_profile(frame, skipped_rows=skipped)
+    frame, issues = load_portfolio(portfolio or PORTFOLIO_FILE)
+    result = risk_profile(frame, issues=issues)
+    for warning in result.warnings:  # on stderr, so --json stays one document on stdout
+        typer.echo(f"warning: {warning}", err=True)
     if as_json:
         print_json(result.model_dump(mode="json"))
         return
     typer.echo(f"{result.rows} claims ({result.skipped_rows} rows skipped). {result.notice}")
     typer.echo(f"{'segment':<12}{'claims':>7}{'mean amt':>11}{'approval':>10}{'fraud':>8}{'days':>7}  risk")
     for s in result.segments:
+        fraud = f"{s.fraud_flag_rate:.1%}" if s.fraud_flag_rate is not None else "n/a"
         typer.echo(
-            f"{s.segment:<12}{s.claims:>7}{s.mean_amount:>11,.0f}{s.approval_rate:>10.0%}{s.fraud_flag_rate:>8.1%}"
+            f"{s.segment:<12}{s.claims:>7}{s.mean_amount:>11,.0f}{s.approval_rate:>10.0%}{fraud:>8}"
             f"{s.mean_processing_days:>7.1f}  {s.risk_band} ({s.risk_score:.2f})"
         )

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from apps.services import Services
     from domains.healthcare.appointments import AppointmentBook
     from domains.healthcare.assistant import PatientAssistant
-    from domains.insurance.anomaly import ClaimsAnomalyScorer
+    from domains.insurance.anomaly import ClaimsAnomalyScorer, UnusablePortfolio
     from domains.insurance.triage import TriageResult
     from rag.answering import Answer
 
@@ -47,7 +47,7 @@ def build_patient_assistant(services: Services, collection: str) -> PatientAssis
     )
 
 
-def claims_anomaly_scorer(portfolio: Path) -> ClaimsAnomalyScorer:
+def claims_anomaly_scorer(portfolio: Path) -> ClaimsAnomalyScorer | UnusablePortfolio:
     """The autoencoder anomaly model trained on the claims table, as a scorer for triage."""
     from domains.insurance.anomaly import train_claims_anomaly
 

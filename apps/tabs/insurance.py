@@ -23,6 +23,7 @@ def _triage_markdown(result) -> str:
         "",
     ]
     lines += [f"- {reason}" for reason in result.reasons]
+    lines += [f"- ⚠ {warning}" for warning in result.warnings]
     lines += ["", f"**Coverage:** {result.coverage.status}"]
     lines += [f"> [{c.section}] {c.text[:300]}" for c in result.coverage.citations]
     lines += ["", f"**Fraud-risk score:** {result.fraud.score:.2f} ({result.fraud.level})"]
@@ -70,17 +71,24 @@ def build(services: Services) -> None:
                 scratch.cleanup()
         return _triage_markdown(result), result.model_dump(mode="json")
 
-    def dashboard(path: str, request: gr.Request | None = None):
+    def dashboard(path: str, upload: str | None = None, request: gr.Request | None = None):
         try:
             user = services.access.user(request)
-            csv = services.user_files.server_path(
-                user.name, path.strip() or PORTFOLIO_FILE, shared=[Path(PORTFOLIO_FILE).parent]
-            )
-            frame, skipped = load_portfolio(csv)
+            if upload:  # the user's own upload, read where Gradio stored it
+                csv = Path(upload)
+            else:
+                csv = services.user_files.server_path(
+                    user.name, path.strip() or PORTFOLIO_FILE, shared=[Path(PORTFOLIO_FILE).parent]
+                )
+            frame, issues = load_portfolio(csv)
+            result = risk_profile(frame, issues=issues)
         except ValueError as error:
             raise gr.Error(str(error)) from None
+        gr.Info(f"{result.rows:,} claims in the profile; {result.skipped_rows:,} row(s) skipped.")
+        for warning in result.warnings:  # stays until closed: a partial profile must not pass unnoticed
+            gr.Warning(warning, duration=None)
         tables = kpi_tables(frame)
-        profile = pd.DataFrame([s.model_dump() for s in risk_profile(frame, skipped_rows=skipped).segments])
+        profile = pd.DataFrame([s.model_dump() for s in result.segments])
         by_segment = tables["by_segment"]
         return (tables["volume"], tables["processing_trend"], by_segment, by_segment, by_segment, profile)
 
@@ -94,7 +102,11 @@ def build(services: Services) -> None:
         details = gr.JSON(label="Triage result (JSON)")
         gr.Button("Triage").click(triage, [files, folder, policy], [summary, details])
     with gr.Tab("Dashboard"):
-        path = gr.Textbox(label="Claims/portfolio CSV", value=str(PORTFOLIO_FILE))
+        with gr.Row():
+            path = gr.Textbox(label="Claims/portfolio CSV on the server", value=str(PORTFOLIO_FILE))
+            upload = gr.File(
+                label="...or upload a claims/portfolio CSV", file_types=[".csv"], type="filepath"
+            )
         volume = gr.LinePlot(x="month", y="claims", color="segment", title="Claims volume per month")
         trend = gr.LinePlot(x="month", y="mean_processing_days", title="Average processing time (days)")
         with gr.Row():
@@ -102,4 +114,6 @@ def build(services: Services) -> None:
             approval = gr.BarPlot(x="segment", y="approval_rate", title="Approval rate")
             fraud = gr.BarPlot(x="segment", y="fraud_flag_rate", title="Flagged-fraud rate")
         profile = gr.Dataframe(label="Risk profile per segment", interactive=False)
-        gr.Button("Refresh").click(dashboard, path, [volume, trend, processing, approval, fraud, profile])
+        gr.Button("Refresh").click(
+            dashboard, [path, upload], [volume, trend, processing, approval, fraud, profile]
+        )

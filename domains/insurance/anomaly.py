@@ -2,7 +2,9 @@
 claims (the portfolio table), scoring a new claim's ``ANOMALY_FEATURES`` against what normal claims look like.
 
 Trained on claims that were not flagged as fraud, with the alert threshold at the 99th percentile of held-out
-normal claims' scores; one model per portfolio file per process (training takes a few seconds on CPU).
+normal claims' scores; one model per portfolio file per process (training takes a few seconds on CPU). A
+portfolio that cannot train it (too few usable claims, unreadable columns) gives an ``UnusablePortfolio``:
+triage goes on without the anomaly indicator and says why.
 """
 
 from __future__ import annotations
@@ -13,10 +15,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from data_connectors.errors import BadInputError
 from domains.insurance.fraud import ANOMALY_FEATURES, AnomalyResult
 from domains.insurance.underwriting import load_portfolio
 
 _LOG_SCALED = ("amount", "days_to_report", "policy_age_days")  # heavy-tailed: compared on a log scale
+MIN_NORMAL_CLAIMS = 20  # 80 % of them train the model (it needs 10), 20 % set the threshold
 
 
 def _model_inputs(features: pd.DataFrame, names: list[str] | None = None) -> pd.DataFrame:
@@ -27,15 +31,35 @@ def _model_inputs(features: pd.DataFrame, names: list[str] | None = None) -> pd.
     return scaled
 
 
+class UnusablePortfolio:
+    """Stands in for the scorer when the portfolio cannot train it: no anomaly result, and ``problem`` says
+    why in plain words for the triage warnings."""
+
+    def __init__(self, problem: str) -> None:
+        self.problem = problem
+
+    def __call__(self, features: dict[str, float]) -> None:
+        return None
+
+
 class ClaimsAnomalyScorer:
     """Callable: features of one claim -> ``AnomalyResult`` (score, threshold, flag, most unusual features)."""
+
+    problem: str | None = None
 
     def __init__(
         self, history: pd.DataFrame, *, epochs: int = 40, seed: int = 0, quantile: float = 0.99
     ) -> None:
+        """Raises:
+        BadInputError: fewer than ``MIN_NORMAL_CLAIMS`` usable claims not flagged as fraud."""
         from genai_models.anomaly import TabularAnomalyDetector
 
         normal = _model_inputs(history.loc[history["fraud_flag"] == 0]).dropna()
+        if len(normal) < MIN_NORMAL_CLAIMS:
+            raise BadInputError(
+                f"it has {len(normal)} usable claim(s) not flagged as fraud, and the anomaly model needs at "
+                f"least {MIN_NORMAL_CLAIMS}"
+            )
         # A feature the portfolio cannot vary (no policy_start column: every policy age the same) would make
         # every real claim look unusual: the model leaves it out.
         self.features = [name for name in normal.columns if normal[name].nunique() > 1]
@@ -71,12 +95,30 @@ def portfolio_features(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 @lru_cache(maxsize=4)
-def _cached(path: str, modified: float, epochs: int) -> ClaimsAnomalyScorer:
-    frame, _ = load_portfolio(path)
-    return ClaimsAnomalyScorer(portfolio_features(frame), epochs=epochs)
+def _cached(path: str, modified: float, epochs: int) -> ClaimsAnomalyScorer | UnusablePortfolio:
+    try:
+        frame, _ = load_portfolio(path)
+        return ClaimsAnomalyScorer(portfolio_features(frame), epochs=epochs)
+    except BadInputError as error:
+        reason = str(error).rstrip(".")
+        return UnusablePortfolio(
+            f"the claims portfolio {Path(path).name} could not train the anomaly model ({reason}), so the "
+            "fraud score leaves out the comparison with past claims"
+        )
 
 
-def train_claims_anomaly(portfolio: Path | str, *, epochs: int = 40) -> ClaimsAnomalyScorer:
-    """The scorer trained on ``portfolio`` (a claims CSV), reused while the file is unchanged."""
+def train_claims_anomaly(
+    portfolio: Path | str, *, epochs: int = 40
+) -> ClaimsAnomalyScorer | UnusablePortfolio:
+    """The scorer trained on ``portfolio`` (a claims CSV), reused while the file is unchanged; an
+    ``UnusablePortfolio`` (with the reason) when the file's content cannot train it.
+
+    Raises:
+        BadInputError: the file does not exist (a mistyped path is an error, not a warning).
+    """
     path = Path(portfolio).resolve()
-    return _cached(str(path), path.stat().st_mtime if path.exists() else 0.0, epochs)
+    if not path.is_file():
+        raise BadInputError(
+            f"Portfolio file {portfolio} does not exist; pass a claims CSV or leave --portfolio out for the sample."
+        )
+    return _cached(str(path), path.stat().st_mtime, epochs)

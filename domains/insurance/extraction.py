@@ -70,7 +70,8 @@ _LABELS: dict[str, tuple[str, str]] = {
     ),
 }
 _INVOICE_TOTAL = re.compile(
-    rf"(?im)^\W*(?:invoice total|total due|grand total|total \(incl[^)]*\)|total amount|total)\s*[:\-]?\s*{_AMOUNT}"
+    r"(?im)^\W*(?:invoice total|total due|grand total|total \(incl[^)]*\)|total amount|valuation total|"
+    rf"total valuation|estimated value|valuation|total)\s*[:\-]?\s*{_AMOUNT}"
 )
 LOSS_TYPES: dict[str, tuple[str, ...]] = {
     "water damage": (

@@ -52,6 +52,11 @@ def _days(later: object, earlier: object) -> int | None:
     return (later - earlier).days if isinstance(later, date) and isinstance(earlier, date) else None
 
 
+def _unknown(*values: tuple[str, bool]) -> str:
+    """ "date of loss unknown": names the values that are missing, not the ones that are known."""
+    return " and ".join(name for name, known in values if not known) + " unknown"
+
+
 # PUBLIC API
 
 
@@ -126,7 +131,12 @@ def assess_fraud(
             name="loss soon after inception",
             fired=age is not None and 0 <= age < 30,
             weight=0.15,
-            detail=f"loss {age} days after the policy started" if age is not None else "policy start unknown",
+            detail=f"loss {age} days after the policy started"
+            if age is not None
+            else _unknown(
+                ("date of loss", isinstance(record.date_of_loss.value, date)),
+                ("policy start", history.policy_start is not None),
+            ),
         ),
     ]
     if anomaly is not None:

@@ -40,7 +40,8 @@ log = protect_logger(logging.getLogger(__name__))
 
 Decision = Literal["approve", "review", "deny"]
 Retrieve = Callable[[str], Sequence[Document]]
-AnomalyScorer = Callable[[dict[str, float]], AnomalyResult]
+# None: no anomaly result; the scorer's ``problem`` attribute, if any, says why (see anomaly.UnusablePortfolio).
+AnomalyScorer = Callable[[dict[str, float]], AnomalyResult | None]
 _CLAIM_ID = re.compile(r"\bCLM-\d{3,}\b", re.IGNORECASE)
 
 
@@ -58,6 +59,7 @@ class TriageResult(BaseModel):
     reasons: list[str]
     documents: list[str]
     unreadable: list[FileIssue] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)  # what the triage had to do without, and why
     draft: bool = True
     notice: str = DRAFT_NOTICE
 
@@ -66,11 +68,19 @@ class PolicyRegister:
     """The insurer's policy records (policy_number, policy_start, coverage_limit, prior_claims) from a CSV.
 
     A row with a value that cannot be read is kept as ``unreadable``, not dropped: a dropped row would make
-    the policy look like one without prior claims, where a claim on it needs a handler to check the row.
+    the policy look like one without prior claims, where a claim on it needs a handler to check the row. A
+    policy number listed twice (case and spaces ignored) with different values is ``conflicting``: no row is
+    picked, and a claim on it goes to review; repeats with the same values count once. Both are logged.
     """
 
-    def __init__(self, rows: dict[str, PolicyHistory], unreadable: Iterable[str] = ()) -> None:
-        self.rows = rows
+    def __init__(
+        self,
+        rows: dict[str, PolicyHistory],
+        unreadable: Iterable[str] = (),
+        conflicting: Iterable[str] = (),
+    ) -> None:
+        self.conflicting = {str(number).strip().upper() for number in conflicting}
+        self.rows = {number: row for number, row in rows.items() if number not in self.conflicting}
         self.unreadable = {str(number).strip().upper() for number in unreadable}
 
     @classmethod
@@ -91,31 +101,51 @@ class PolicyRegister:
         starts = parse_timestamps(
             table.get("policy_start", pd.Series(index=table.index, dtype=object)), ambiguous="coerce"
         )
-        rows, unreadable, lines = {}, [], []
+        rows, unreadable, lines, conflicting, repeated = {}, [], [], set(), []
         records = table.astype(object).fillna("").astype(str).to_dict("records")
         for index, row in enumerate(records):
             number = row["policy_number"].strip().upper()
             try:
-                rows[number] = _history(row, starts.iloc[index])
+                history = _history(row, starts.iloc[index])
             except ValueError:
                 unreadable.append(number)
                 lines.append(index + 2)
+                continue
+            if number in rows:
+                repeated.append(index + 2)
+                if rows[number] != history:
+                    conflicting.add(number)
+            rows[number] = history
         if lines:  # line numbers only: the rows hold policy numbers
             log.warning(
                 "policy register %s: lines %s have unreadable values; claims on them need review", path, lines
             )
-        return cls(rows, unreadable)
+        if repeated:
+            log.warning(
+                "policy register %s: lines %s repeat the number of an earlier line; %d such number(s) with "
+                "different values, whose claims need review",
+                path,
+                repeated,
+                len(conflicting),
+            )
+        return cls(rows, unreadable, conflicting)
 
     def lookup(self, policy_number: object) -> PolicyHistory:
         return self.rows.get(str(policy_number or "").strip().upper(), PolicyHistory())
 
     def problem(self, policy_number: object) -> str | None:
-        """Why the register cannot vouch for the policy (not in it, or its row unreadable), else None."""
+        """Why the register cannot vouch for the policy (not in it, listed twice with different values, or its
+        row unreadable), else None."""
         key = str(policy_number or "").strip().upper()
         if not key:
             return None  # a missing policy number is reported as a missing field
         if key in self.unreadable:
             return f"the policy register's row for {key} has unreadable values; check the register"
+        if key in self.conflicting:
+            return (
+                f"the policy register lists {key} more than once with different values; check which row is "
+                "right"
+            )
         if key not in self.rows:
             return f"policy {key} is not in the policy register"
         return None
@@ -300,6 +330,7 @@ def triage_claim(
     coverage = check_coverage(record, passages, evidence=documents, chat_model=chat_model)
     history, limit, policy_problems = _policy_checks(record, register)
     anomaly_result = anomaly(claim_features(record, history, limit=limit)) if anomaly is not None else None
+    warnings = [problem] if anomaly_result is None and (problem := getattr(anomaly, "problem", None)) else []
     fraud = assess_fraud(
         record, history, limit=limit, notice_days=coverage.notice_days, anomaly=anomaly_result
     )
@@ -314,4 +345,5 @@ def triage_claim(
         reasons=reasons,
         documents=[Path(p).name for p in loaded.loaded],
         unreadable=unreadable,
+        warnings=warnings,
     )

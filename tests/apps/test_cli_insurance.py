@@ -7,6 +7,7 @@ import json
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -62,3 +63,29 @@ def test_triage_with_real_retrieval_never_cites_another_claim(tmp_path):
         app, ["insurance", "triage", str(tmp_path / "nope"), "--policy", "insurance"], env=env
     )
     assert bad.exit_code == 2 and "does not exist" in bad.output
+
+
+def test_profile_reads_separators_and_warns_about_skipped_and_duplicate_rows(tmp_path):
+    """The sample portfolio rewritten with "2,775.04" and "$60,000", a few unreadable amounts and repeats."""
+    table = pd.read_csv(ROOT / "samples" / "claims" / "portfolio.csv")
+    table["amount"] = table["amount"].map("{:,.2f}".format)
+    table["policy_limit"] = table["policy_limit"].map("${:,.0f}".format)
+    table.loc[:2, "amount"] = "tbc"
+    pd.concat([table, table.tail(4)]).to_csv(tmp_path / "pf.csv", index=False)
+    env = {"GENAI_DATA_DIR": str(tmp_path)}
+    result = runner.invoke(app, ["insurance", "profile", str(tmp_path / "pf.csv"), "--json"], env=env)
+    profile = json.loads(result.stdout)
+    assert result.exit_code == 0 and (
+        profile["rows"],
+        profile["skipped_rows"],
+        profile["duplicate_rows"],
+    ) == (
+        1497,
+        3,
+        4,
+    )
+    text = runner.invoke(app, ["insurance", "profile", str(tmp_path / "pf.csv")], env=env)
+    assert "warning: 3 of 1,500 row(s) (0%) were skipped and are not in the profile: amount unreadable" in (
+        text.output
+    )
+    assert "warning: 4 row(s) repeat another row exactly and were counted once" in text.output

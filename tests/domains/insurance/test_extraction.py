@@ -62,3 +62,12 @@ def test_another_document_settles_an_ambiguous_date():
     ]
     record = extract_claim(documents, claim_id="CLM-1")
     assert record.date_of_loss.value == date(2026, 3, 2) and record.inconsistencies == []
+
+
+@pytest.mark.parametrize("label", ["Valuation total", "Estimated value", "Invoice total"])
+def test_a_valuation_is_read_as_the_total_the_claim_is_checked_against(label):
+    form = Document("Amount claimed: $12,000\n", metadata={"source": "CLM-1/form.txt"})
+    valuation = Document(f"Jeweller's report\n{label}: $9,800\n", metadata={"source": "CLM-1/valuation.txt"})
+    record = extract_claim([form, valuation], claim_id="CLM-1")
+    assert record.invoice_total.value == 9800.0 and record.invoice_total.source == "valuation.txt"
+    assert [i.field for i in record.inconsistencies] == ["amount_claimed"]

@@ -278,3 +278,72 @@ def test_fraud_indicators_for_day_zero_and_a_report_before_the_loss():
     fired = {i.name: i.detail for i in backwards.indicators if i.fired}
     assert fired == {"reported before the loss": "the report date is 56 days before the date of loss"}
     assert backwards.score >= 0.3
+
+
+def test_a_policy_listed_twice_with_different_values_goes_to_review(tmp_path, policy_passages, caplog):
+    """Same number with other case/spaces and other prior claims: no row is picked; an exact repeat is fine."""
+    register = _register(
+        tmp_path,
+        "HO-448812,2021-06-01,175000,3\nHO-2,2021-06-01,1000,0\nho-448812 ,2021-06-01,175000,0\n"
+        "HO-2,2021-06-01,1000,0\n",
+    )
+    assert register.problem("HO-448812") == (
+        "the policy register lists HO-448812 more than once with different values; check which row is right"
+    )
+    assert register.lookup("HO-448812") == PolicyHistory() and register.problem("HO-2") is None
+    assert "lines [4, 5] repeat the number of an earlier line" in caplog.text
+    result = triage_claim(CLAIMS / "CLM-1003", retrieve_policy=lambda _: policy_passages, register=register)
+    assert result.recommendation == "review" and "more than once" in result.reasons[0]
+
+
+def test_a_portfolio_too_small_for_the_anomaly_model_is_a_warning_not_an_abort(
+    tmp_path, policy_passages, register
+):
+    import pandas as pd
+
+    from domains.insurance.anomaly import train_claims_anomaly
+
+    pd.read_csv(CLAIMS / "portfolio.csv").head(1).to_csv(tmp_path / "one.csv", index=False)
+    scorer = train_claims_anomaly(tmp_path / "one.csv")
+    result = triage_claim(
+        CLAIMS / "CLM-1003", retrieve_policy=lambda _: policy_passages, register=register, anomaly=scorer
+    )
+    assert result.recommendation == "approve" and result.fraud.anomaly is None
+    assert result.warnings == [
+        "the claims portfolio one.csv could not train the anomaly model (it has 1 usable claim(s) not flagged "
+        "as fraud, and the anomaly model needs at least 20), so the fraud score leaves out the comparison "
+        "with past claims"
+    ]
+    with pytest.raises(BadInputError, match="does not exist"):
+        train_claims_anomaly(tmp_path / "typo.csv")
+
+
+def test_the_inception_indicator_names_the_value_that_is_unknown():
+    from domains.insurance.extraction import ClaimRecord, FieldValue
+    from domains.insurance.fraud import assess_fraud
+
+    empty = FieldValue()
+    record = ClaimRecord(
+        claim_id="CLM-1",
+        claimant=empty,
+        policy_number=empty,
+        date_of_loss=FieldValue(alternatives=["2026-03-04", "2026-04-03"], confidence=0.3, method="label"),
+        date_reported=empty,
+        amount_claimed=empty,
+        loss_type=empty,
+        description=empty,
+    )
+    details = {
+        start: next(
+            i.detail
+            for i in assess_fraud(
+                record, PolicyHistory(policy_start=start), limit=None, notice_days=30
+            ).indicators
+            if i.name == "loss soon after inception"
+        )
+        for start in (date(2021, 6, 1), None)
+    }
+    assert details == {
+        date(2021, 6, 1): "date of loss unknown",
+        None: "date of loss and policy start unknown",
+    }
