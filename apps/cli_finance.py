@@ -66,9 +66,12 @@ def anomalies(
     if as_json:
         print_json({**report.to_dict(), "plot": str(plot) if plot else None})
         return
+    for warning in report.warnings:
+        typer.echo(f"warning: {warning}", err=True)
     typer.echo(
         f"{report.rows} rows ({report.layout} layout), {len(report.alerts)} alerts at {alert_rate:.2%}"
     )
+    typer.echo(f"features: {', '.join(report.features)}")
     for name, values in (report.metrics or {}).items():
         typer.echo(
             f"{name:<17} precision {values.precision:.3f}  recall {values.recall:.3f}  "
@@ -99,6 +102,8 @@ def board_report(
     services = make_services(config)
     report = build_board_report(statements, out, chat_model=services.chat_model() if llm else None)
     document = report.to_dict()
+    for warning in report.warnings:
+        typer.echo(f"warning: {warning}", err=True)
     if collection:
         ingested = services.ingest([report.files["text"]], collection)
         document["collection"] = {"name": collection, "chunks": ingested.chunks}

@@ -23,6 +23,16 @@ _SLASH_DATE = re.compile(_NUMERIC_DATE + r"(.*)")
 DateOrder = Literal["day-first", "month-first"]
 
 
+def _csv_delimiter(path: Path) -> str:
+    """"," unless the header line is split by ";" (the CSV Excel writes where the decimal mark is a comma), a
+    tab or "|" more often than by commas."""
+    with path.open("rb") as handle:
+        header = handle.readline(64_000).decode("utf-8", errors="replace")
+    counts = {mark: header.count(mark) for mark in ",;\t|"}
+    best = max(counts, key=counts.get)
+    return best if counts[best] > counts[","] else ","
+
+
 def _read(
     path: Path, sheet: str | int | None, text_columns: list[str] | Literal["all"]
 ) -> pd.DataFrame | dict[str, pd.DataFrame]:
@@ -34,7 +44,7 @@ def _read(
     else:
         dtype = str
     if suffix == ".csv":
-        return pd.read_csv(path, dtype=dtype)
+        return pd.read_csv(path, sep=_csv_delimiter(path), dtype=dtype)
     if suffix == ".tsv":
         return pd.read_csv(path, sep="\t", dtype=dtype)
     if suffix in {".xlsx", ".xls"}:

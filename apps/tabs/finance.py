@@ -30,7 +30,11 @@ def build(services: Services) -> None:
             report = detect_anomalies(table, alert_rate=rate / 100)
         except ValueError as error:
             raise gr.Error(str(error)) from None
-        lines = [f"{report.rows} rows ({report.layout}), {len(report.alerts)} alerts"]
+        lines = [
+            f"{report.rows} rows ({report.layout}), {len(report.alerts)} alerts",
+            f"- features: {', '.join(report.features)}",
+            *(f"- **warning**: {warning}" for warning in report.warnings),
+        ]
         for name, values in (report.metrics or {}).items():
             lines.append(
                 f"- **{name}**: precision {values.precision:.3f}, recall {values.recall:.3f}, "
@@ -89,6 +93,7 @@ def build(services: Services) -> None:
             result.files[name] for name in ("revenue_profit", "margins", "liquidity_leverage", "cash_flow")
         ]
         note = f"{result.narrative}\n\n*narrative: {result.narrative_source}; {DRAFT_NOTICE}*"
+        note += "".join(f"\n\n**warning**: {warning}" for warning in result.warnings)
         return note, table, charts, [result.files["html"], result.files["pdf"]]
 
     def chat(

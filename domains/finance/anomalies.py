@@ -11,7 +11,12 @@ Layouts understood:
   made by samples/finance/make_transactions.py); per-customer features are derived (hour, amount against
   the customer's median, foreign country, payments in the previous hour, minutes since the previous one);
 - ``creditcard``: the widely used Time, V1..V28, Amount, Class layout (PCA features, label ``Class``);
-- ``generic``: any other table: numeric columns scaled, text columns one-hot, id-like columns dropped.
+- ``generic``: any other table: numeric columns scaled, text columns one-hot, id-like columns dropped, and
+  label-like columns (names with fraud, label, class, target, anomaly) left out so the answer never leaks
+  into the features; the report says which specific layout's columns were missing.
+
+Rows whose amount or timestamp cannot be read are skipped with a warning naming a few of them; the file is
+refused only when fewer than 50 rows, or fewer than half of them, remain.
 """
 
 from __future__ import annotations
@@ -24,12 +29,17 @@ import numpy as np
 import pandas as pd
 
 from data_connectors.errors import BadInputError
-from data_connectors.tables import parse_timestamps, read_table
+from data_connectors.tables import parse_money, parse_timestamps, read_table
 
 TRANSACTION_COLUMNS = ("timestamp", "customer_id", "amount", "merchant_category", "channel", "country")
 CREDITCARD_COLUMNS = ("Time", *(f"V{i}" for i in range(1, 29)), "Amount")
-LABEL_COLUMNS = ("is_fraud", "Class", "label")
+LAYOUT_COLUMNS = {"transactions": TRANSACTION_COLUMNS, "creditcard": CREDITCARD_COLUMNS}
+LABEL_COLUMNS = ("is_fraud", "Class", "label")  # the evaluation label: the first of these in the table
+LABEL_LIKE = re.compile(r"fraud|label|class|target|anomal", re.IGNORECASE)  # never features (they leak)
+ID_COLUMNS = ("transaction_id", "customer_id")  # read as text: "00000670" keeps its zeros
 MAX_CATEGORIES = 50
+MIN_ROWS = 50
+SHOWN_ROWS = 5
 
 
 @dataclass
@@ -61,6 +71,7 @@ class AnomalyReport:
     isolation_forest_scores: list[float] = field(repr=False)
     labels: list[int] | None = field(default=None, repr=False)
     metrics: dict[str, MethodMetrics] | None = None
+    warnings: list[str] = field(default_factory=list)  # skipped rows, why the generic layout was used
 
     def to_dict(self, *, include_scores: bool = False) -> dict:
         document = asdict(self)
@@ -83,13 +94,9 @@ def detect_layout(table: pd.DataFrame) -> str:
 
 def _transaction_features(table: pd.DataFrame) -> pd.DataFrame:
     """Per-row behaviour features relative to the same customer's other payments in the file."""
-    when = parse_timestamps(table["timestamp"])
-    if when.isna().any():
-        raise BadInputError("Some timestamps do not parse; use ISO 8601 such as 2025-03-01T14:05:00.")
-    amount = pd.to_numeric(table["amount"], errors="coerce")
-    if amount.isna().any():
-        raise BadInputError("Some amounts are not numbers; fix the amount column.")
-    frame = pd.DataFrame({"customer": table["customer_id"].astype(str), "when": when, "amount": amount})
+    frame = pd.DataFrame(
+        {"customer": table["customer_id"].astype(str), "when": table["timestamp"], "amount": table["amount"]}
+    )
     frame = frame.sort_values(["customer", "when"], kind="stable")
     by_customer = frame.groupby("customer")
     median = by_customer["amount"].transform("median").clip(lower=0.01)
@@ -125,7 +132,7 @@ def _creditcard_features(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def _generic_features(table: pd.DataFrame) -> pd.DataFrame:
-    keep = [c for c in table.columns if c not in LABEL_COLUMNS and not re.search(r"(^|_)id$", c.lower())]
+    keep = [c for c in table.columns if not LABEL_LIKE.search(c) and not re.search(r"(^|_)id$", c.lower())]
     features = table[keep].copy()
     for column in features.columns:
         if not pd.api.types.is_numeric_dtype(features[column]):
@@ -138,9 +145,82 @@ def _generic_features(table: pd.DataFrame) -> pd.DataFrame:
     return features
 
 
-def build_features(table: pd.DataFrame) -> tuple[str, pd.DataFrame, np.ndarray | None]:
-    """(layout, feature table, labels or None) for any of the layouts in the module docstring."""
+def _parse_amount(value: object) -> float:
+    try:
+        amount = parse_money(value)
+    except BadInputError:  # "1.234": ambiguous, so unreadable like "n/a"
+        return np.nan
+    return np.nan if amount is None else amount
+
+
+def _readable_rows(table: pd.DataFrame, layout: str) -> tuple[pd.DataFrame, list[str]]:
+    """The rows whose amount and timestamp (transactions) or numbers (creditcard) can be read, parsed, and a
+    warning naming a few of the skipped rows: one bad row must not cost the others.
+
+    Raises:
+        BadInputError: fewer than ``MIN_ROWS`` or fewer than half of the rows are readable (then the
+            column's format is wrong, not a few rows).
+    """
+    table, checked = table.copy(), []
+    if "amount" in table:  # read as text by load_transactions, in every layout
+        table["amount"] = table["amount"].map(_parse_amount).astype(float)
+        checked.append("amount")
+    if layout == "transactions":
+        table["timestamp"] = parse_timestamps(table["timestamp"])
+        checked.append("timestamp")
+    elif layout == "creditcard":
+        for column in CREDITCARD_COLUMNS:
+            table[column] = pd.to_numeric(table[column], errors="coerce")
+        checked = list(CREDITCARD_COLUMNS)
+    bad = table[checked].isna().any(axis=1)
+    if not bad.any():
+        return table, []
+    names = " or ".join(checked) if len(checked) <= 2 else "Time, V1..V28 or Amount"
+    shown = ", ".join(  # file rows: the header is row 1
+        f"{position + 2}"
+        + (f" ({table['transaction_id'].iloc[position]})" if "transaction_id" in table else "")
+        for position in np.flatnonzero(bad.to_numpy())[:SHOWN_ROWS]
+    )
+    more = f" and {int(bad.sum()) - SHOWN_ROWS} more" if bad.sum() > SHOWN_ROWS else ""
+    which = f"file rows {shown}{more}"
+    kept = int((~bad).sum())
+    if kept < MIN_ROWS or kept < len(table) / 2:
+        raise BadInputError(
+            f"Only {kept} of {len(table)} rows have a readable {names} ({which} do not); write amounts as "
+            "numbers such as 1234.56 or 1.234,56 and timestamps as ISO 8601 such as 2025-03-01T14:05:00."
+        )
+    warning = f"Skipped {int(bad.sum())} of {len(table)} rows with an unreadable {names}: {which}."
+    return table[~bad], [warning]
+
+
+def _layout_warnings(table: pd.DataFrame, layout: str, features: pd.DataFrame) -> list[str]:
+    """Why the generic layout was used (the closest specific layout's missing columns), and the label-like
+    columns left out of the features."""
+    if layout != "generic":
+        return []
+    warnings = []
+    name, columns = max(
+        LAYOUT_COLUMNS.items(), key=lambda item: sum(c in table.columns for c in item[1]) / len(item[1])
+    )
+    missing = [c for c in columns if c not in table.columns]
+    if len(missing) < len(columns) / 2:
+        warnings.append(
+            f"Used the generic layout (features: {', '.join(features.columns)}), not the {name} layout, "
+            f"because the file lacks column(s) {', '.join(missing)}."
+        )
+    if labels := [c for c in table.columns if LABEL_LIKE.search(c)]:
+        warnings.append(f"Left out of the features as labels: {', '.join(labels)}.")
+    return warnings
+
+
+def build_features(table: pd.DataFrame) -> tuple[str, pd.DataFrame, np.ndarray | None, list[str]]:
+    """(layout, feature table, labels or None, warnings) for any of the layouts in the module docstring.
+
+    The feature table keeps the index of the rows it was built from; rows that could not be read are not
+    in it (the warnings say which).
+    """
     layout = detect_layout(table)
+    table, warnings = _readable_rows(table, layout)
     features = {
         "creditcard": _creditcard_features,
         "transactions": _transaction_features,
@@ -152,7 +232,7 @@ def build_features(table: pd.DataFrame) -> tuple[str, pd.DataFrame, np.ndarray |
         labels = (
             pd.to_numeric(table[label_column], errors="coerce").fillna(0).astype(int).clip(0, 1).to_numpy()
         )
-    return layout, features, labels
+    return layout, features, labels, warnings + _layout_warnings(table, layout, features)
 
 
 def make_encoder(features: pd.DataFrame):
@@ -194,8 +274,10 @@ def _metrics(labels: np.ndarray, scores: np.ndarray, flags: np.ndarray) -> Metho
 
 
 def load_transactions(path: Path | str) -> pd.DataFrame:
-    """Read a transactions table (CSV/XLSX/JSON) in any supported layout."""
-    return read_table(path, what="transactions file")
+    """Read a transactions table (CSV, also ;-separated, XLSX, JSON) in any supported layout; ids and amounts
+    as text (ids keep leading zeros; ``parse_money`` reads "€33,37" and "1.234,56", which pandas would not).
+    """
+    return read_table(path, what="transactions file", text_columns=(*ID_COLUMNS, "amount"))
 
 
 def detect_anomalies(
@@ -210,7 +292,8 @@ def detect_anomalies(
     """Score every row with the autoencoder and Isolation Forest; alert on the top ``alert_rate``.
 
     Raises:
-        BadInputError: ``alert_rate`` is not in (0, 0.5], the table has fewer than 50 rows, or no usable columns.
+        BadInputError: ``alert_rate`` is not in (0, 0.5], the table has fewer than 50 (readable) rows, or no
+            usable columns.
     """
     from sklearn.ensemble import IsolationForest
 
@@ -218,11 +301,12 @@ def detect_anomalies(
 
     if not 0 < alert_rate <= 0.5:
         raise BadInputError(f"alert_rate must be in (0, 0.5], got {alert_rate}; e.g. 0.01 for 1 % of rows.")
-    if len(table) < 50:
+    if len(table) < MIN_ROWS:
         raise BadInputError(
-            f"Anomaly detection needs at least 50 rows to learn normal behaviour, got {len(table)}."
+            f"Anomaly detection needs at least {MIN_ROWS} rows to learn normal behaviour, got {len(table)}."
         )
-    layout, features, labels = build_features(table)
+    layout, features, labels, warnings = build_features(table)
+    kept = table.index.get_indexer(features.index)  # positions in ``table`` of the rows scored
     encoder = make_encoder(features)
     matrix = pd.DataFrame(encoder.fit_transform(features), columns=encoder.get_feature_names_out())
     detector = TabularAnomalyDetector(
@@ -241,7 +325,7 @@ def detect_anomalies(
     forest_scores = -forest.score_samples(matrix.to_numpy())
     forest_flags = forest_scores > np.quantile(forest_scores, 1 - alert_rate)
     names = list(features.columns)
-    ids = table["transaction_id"].astype(str).to_numpy() if "transaction_id" in table.columns else None
+    ids = table["transaction_id"].iloc[kept].astype(str).to_numpy() if "transaction_id" in table else None
     alerts = []
     for row in np.flatnonzero(flags)[np.argsort(-scores[flags], kind="stable")]:
         grouped: dict[str, float] = {}
@@ -252,8 +336,8 @@ def detect_anomalies(
         ranked = sorted(grouped.items(), key=lambda item: -item[1])[:top_features]
         alerts.append(
             Alert(
-                int(row),
-                ids[row] if ids is not None else str(row),
+                int(kept[row]),
+                ids[row] if ids is not None else str(kept[row]),
                 round(float(scores[row]), 4),
                 bool(forest_flags[row]),
                 [(name, round(error / total, 3)) for name, error in ranked],
@@ -267,7 +351,7 @@ def detect_anomalies(
         }
     return AnomalyReport(
         layout=layout,
-        rows=len(table),
+        rows=len(features),
         alert_rate=alert_rate,
         threshold=round(threshold, 6),
         features=names,
@@ -276,6 +360,7 @@ def detect_anomalies(
         isolation_forest_scores=forest_scores.round(6).tolist(),
         labels=labels.tolist() if labels is not None else None,
         metrics=metrics,
+        warnings=warnings,
     )
 
 

@@ -3,8 +3,9 @@
 Input: one table (CSV/XLSX) with columns ``statement, line_item, <period>...`` (income, balance and cash-flow
 lines over several periods; see samples/finance/financial_statements.csv for the line items used). Every
 figure in the report is computed here; the LLM only writes prose around the computed table, and every
-number in its prose must appear in that table (as displayed) or be a period's year. A narrative that fails
-the check is regenerated once with the offending numbers named, then replaced by a deterministic summary.
+number in its prose must appear in that table (as displayed) or be a period's year, and it must quote at
+least one of the table's figures, as prose (no markdown table) that does not repeat itself. A narrative that
+fails the check is regenerated once with its faults named, then replaced by a deterministic summary.
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ SYSTEM_PROMPT = (
 # Every rendering of the report (HTML, PDF, text, JSON, CLI, hub tab) carries this: a human signs it off.
 DRAFT_NOTICE = "Draft for the CFO's review; figures computed from the statements."
 _NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
+MIN_DISTINCT_TRIGRAMS = 0.6  # share of distinct word trigrams below which a narrative is a loop, not prose
 
 
 @dataclass
@@ -74,6 +76,7 @@ class BoardReport:
     narrative_source: str  # "llm", "llm-retry" or "template"
     issues: list[str] = field(default_factory=list)  # what the rejected LLM drafts got wrong
     files: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)  # columns of the statements that were left out
 
     def to_dict(self) -> dict:
         return {
@@ -84,6 +87,7 @@ class BoardReport:
             "narrative": self.narrative,
             "narrative_source": self.narrative_source,
             "issues": self.issues,
+            "warnings": self.warnings,
             "files": self.files,
         }
 
@@ -117,11 +121,27 @@ def _numbers(text: str) -> set[str]:
     return {match.replace(",", "").lstrip("-") for match in _NUMBER.findall(text)}
 
 
+def _repeats_itself(text: str) -> bool:
+    words = re.findall(r"\w+", text.lower())
+    trigrams = list(zip(words, words[1:], words[2:], strict=False))
+    return len(trigrams) >= 12 and len(set(trigrams)) < MIN_DISTINCT_TRIGRAMS * len(trigrams)
+
+
 def narrative_issues(narrative: str, display: pd.DataFrame, periods: list[str]) -> list[str]:
-    """Numbers in ``narrative`` that are neither a displayed table value nor part of a period name."""
-    allowed = set().union(*(_numbers(str(value)) for value in display.to_numpy().ravel()))
-    allowed |= set().union(*(_numbers(period) for period in periods))
-    return [f"number {number} is not in the table" for number in sorted(_numbers(narrative) - allowed)]
+    """What makes ``narrative`` unfit for the report: numbers that are neither a displayed table value nor
+    part of a period name, no table figure at all, a markdown table instead of prose, or a repeating loop
+    (small models produce the last three while every number they write is still in the table)."""
+    figures = set().union(*(_numbers(str(value)) for value in display.to_numpy().ravel()))
+    allowed = figures | set().union(*(_numbers(period) for period in periods))
+    found = _numbers(narrative)
+    issues = [f"number {number} is not in the table" for number in sorted(found - allowed)]
+    if not issues and not found & figures:  # invented numbers are named above; this is a reply with none
+        issues.append("it quotes none of the table's figures")
+    if "|" in narrative:
+        issues.append("it is a table (| characters), not sentences")
+    if _repeats_itself(narrative):
+        issues.append("it repeats the same words over and over")
+    return issues
 
 
 def template_narrative(display: pd.DataFrame, periods: list[str]) -> str:
@@ -148,8 +168,25 @@ def _table_prompt(display: pd.DataFrame) -> str:
 # PUBLIC API
 
 
-def load_statements(path: Path | str) -> pd.DataFrame:
-    """Line items x periods (numbers) from a ``statement, line_item, <period>...`` table.
+def _holds_figures(values: pd.Series) -> bool:
+    """Whether every filled cell of a column is a number (an ambiguous "1.234" counts: it is refused later,
+    with its own message)."""
+
+    def is_number(value: object) -> bool:
+        try:
+            return parse_money(value) is not None
+        except BadInputError:
+            return True
+
+    filled = [value for value in values if not pd.isna(value) and str(value).strip()]
+    return bool(filled) and all(is_number(value) for value in filled)
+
+
+def load_statements(path: Path | str) -> tuple[pd.DataFrame, list[str]]:
+    """Line items x periods (numbers) from a ``statement, line_item, <period>...`` table, and warnings.
+
+    A column whose name carries no year and whose cells are not all numbers (``notes``, ``source``) is no
+    period: it is left out with a warning rather than read as a period full of non-numbers.
 
     Raises:
         BadInputError: columns or required line items are missing, fewer than two periods, non-numbers or
@@ -157,7 +194,14 @@ def load_statements(path: Path | str) -> pd.DataFrame:
             whose order cannot be told.
     """
     raw = read_table(path, required=("line_item",), what="financial statements", text_columns="all")
-    periods = [c for c in raw.columns if c not in {"statement", "line_item"}]
+    columns = [c for c in raw.columns if c not in {"statement", "line_item"}]
+    text = [c for c in columns if _year(str(c)) is None and not _holds_figures(raw[c])]
+    periods = [c for c in columns if c not in text]
+    warnings = (
+        [f"Left out column(s) {', '.join(map(str, text))}: they hold text, not figures, and name no period."]
+        if text
+        else []
+    )
     if len(periods) < 2:
         raise BadInputError(
             f"The statements need at least two period columns to compute growth, found {periods}."
@@ -188,7 +232,7 @@ def load_statements(path: Path | str) -> pd.DataFrame:
         raise BadInputError(
             f"Line items {conflicting[:5]} appear more than once with different values; keep one row each."
         )
-    return values[~values.index.duplicated()][_chronological(periods)]
+    return values[~values.index.duplicated()][_chronological(periods)], warnings
 
 
 def _year(period: str) -> int | None:
@@ -283,12 +327,13 @@ def write_narrative(chat_model: ChatModel | None, display: pd.DataFrame) -> tupl
     if draft and not issues:
         return draft, "llm", []
     correction = (
-        f"These numbers are not in the table: {', '.join(issues) or 'empty reply'}. Rewrite using only "
+        f"Your summary was rejected: {'; '.join(issues) or 'empty reply'}. Rewrite it as three to five "
+        "sentences of prose using only figures copied from the table."
     )
     retry = [
         *messages,
         {"role": "assistant", "content": draft},
-        {"role": "user", "content": correction + "figures copied from the table."},
+        {"role": "user", "content": correction},
     ]
     second = chat_model.generate(retry, max_new_tokens=220).strip()
     second_issues = narrative_issues(second, display, periods)
@@ -412,11 +457,13 @@ def build_board_report(
     import matplotlib.pyplot as plt
 
     out = output_folder(out_dir)
-    items = load_statements(statements)
+    items, warnings = load_statements(statements)
     metrics = compute_metrics(items)
     display = display_table(metrics)
     narrative, source, issues = write_narrative(chat_model, display)
-    report = BoardReport(list(metrics.columns), metrics, display, narrative, source, issues)
+    report = BoardReport(
+        list(metrics.columns), metrics, display, narrative, source, issues, warnings=warnings
+    )
     charts = draw_charts(metrics)
     for name, figure in charts.items():
         figure.savefig(out / f"{name}.png", dpi=110)

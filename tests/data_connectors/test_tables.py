@@ -78,3 +78,17 @@ def test_clause_numbers_in_prose_are_no_date_order_cue():
     assert slash_date_order([text]) == "day-first"  # a table column of such values would be day-first
     assert slash_date_order([text], free_text=True) is None  # in prose, 13.2.10 is a clause number
     assert slash_date_order(["Signed 05/08/2014, effective 05/20/2014."], free_text=True) == "month-first"
+
+
+def test_semicolon_and_tab_separated_csv_files_are_read(tmp_path):
+    """Excel writes ';'-separated CSV where the decimal mark is a comma."""
+    semicolon = tmp_path / "eu.csv"
+    semicolon.write_text("id;amount;note\n007;1.234,56;a, b\n", encoding="utf-8")
+    table = read_table(semicolon, required=["id", "amount"], text_columns=["id", "amount"])
+    assert table.iloc[0].tolist() == ["007", "1.234,56", "a, b"]
+    tabbed = tmp_path / "tabbed.csv"
+    tabbed.write_text("id\tamount\n1\t2\n", encoding="utf-8")
+    assert list(read_table(tabbed).columns) == ["id", "amount"]
+    plain = tmp_path / "plain.csv"
+    plain.write_text("id,note\n1,x;y\n", encoding="utf-8")
+    assert read_table(plain)["note"].tolist() == ["x;y"]

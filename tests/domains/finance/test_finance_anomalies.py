@@ -1,6 +1,7 @@
 """Transaction anomalies: features per layout, alert rate, explanations, metrics for both methods. Data: the
-seeded simulator (samples/finance/make_transactions.py), cut to the first 1,500 rows, and a synthetic table
-in the credit-card-fraud layout (random, generated here)."""
+seeded simulator (samples/finance/make_transactions.py), cut to the first 1,500 rows (variants with padded ids,
+European amounts, unreadable rows, semicolons or no channel column are written from its first 300 rows), and a
+synthetic table in the credit-card-fraud layout (random, generated here)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,13 @@ import pandas as pd
 import pytest
 
 from data_connectors.errors import BadInputError
-from domains.finance.anomalies import build_features, detect_anomalies, load_transactions, plot_report
+from domains.finance.anomalies import (
+    build_features,
+    detect_anomalies,
+    detect_layout,
+    load_transactions,
+    plot_report,
+)
 
 from .conftest import SAMPLES
 
@@ -25,7 +32,7 @@ def test_simulator_is_reproducible_and_labelled():
     script = runpy.run_path(str(SAMPLES / "finance" / "make_transactions.py"))
     shipped = load_transactions(SAMPLES / "finance" / "transactions.csv")
     regenerated = script["make_transactions"]()
-    assert regenerated["amount"].head(200).tolist() == shipped["amount"].head(200).tolist()
+    assert regenerated["amount"].head(200).tolist() == shipped["amount"].head(200).astype(float).tolist()
     assert set(shipped["fraud_pattern"].dropna()) == {
         "card_testing",
         "account_takeover",
@@ -35,8 +42,9 @@ def test_simulator_is_reproducible_and_labelled():
 
 
 def test_transaction_features(transactions):
-    layout, features, labels = build_features(transactions)
+    layout, features, labels, warnings = build_features(transactions)
     assert layout == "transactions" and labels is not None and len(features) == len(transactions)
+    assert warnings == []
     assert {
         "payments_previous_hour",
         "amount_vs_customer_median",
@@ -68,7 +76,7 @@ def test_previous_hour_counts_mixed_offsets_and_missing_countries():
             "channel": ["card"] * 5,
         }
     )
-    _, features, _ = build_features(table)
+    _, features, _, _ = build_features(table)
     assert features["payments_previous_hour"].tolist() == [0, 1, 2, 0, 0]
     assert features["foreign_country"].tolist()[:4] == ["False"] * 4
 
@@ -103,3 +111,58 @@ def test_bad_inputs(transactions):
         detect_anomalies(transactions, alert_rate=0.9)
     with pytest.raises(BadInputError, match="at least 50 rows"):
         detect_anomalies(transactions.head(10))
+
+
+@pytest.fixture
+def sample_300() -> pd.DataFrame:
+    return pd.read_csv(SAMPLES / "finance" / "transactions.csv", dtype=str).head(300)
+
+
+def test_ids_keep_leading_zeros(sample_300, tmp_path):
+    sample_300["transaction_id"] = [f"{i:08d}" for i in range(1, 301)]
+    sample_300.to_csv(tmp_path / "zeros.csv", index=False)
+    table = load_transactions(tmp_path / "zeros.csv")
+    assert table["transaction_id"].iloc[0] == "00000001"
+    report = detect_anomalies(table, alert_rate=0.02, epochs=1)
+    assert all(len(alert.record_id) == 8 and alert.record_id.startswith("00") for alert in report.alerts)
+
+
+def test_european_amounts_and_unreadable_rows_are_skipped_not_fatal(sample_300, tmp_path):
+    """ "€33,37" is read by parse_money; a blank, an "n/a" amount and a broken timestamp cost only their rows."""
+    sample_300["amount"] = ["€" + f"{float(a):.2f}".replace(".", ",") for a in sample_300["amount"]]
+    sample_300.loc[5, "amount"] = None
+    sample_300.loc[9, "amount"] = "n/a"
+    sample_300.loc[12, "timestamp"] = "yesterday"
+    sample_300.to_csv(tmp_path / "eu.csv", index=False)
+    table = load_transactions(tmp_path / "eu.csv")
+    _, features, labels, warnings = build_features(table)
+    assert len(features) == len(labels) == 297 and not {5, 9, 12} & set(features.index)
+    assert warnings == [
+        "Skipped 3 of 300 rows with an unreadable amount or timestamp: "
+        f"file rows 7 ({table.transaction_id[5]}), 11 ({table.transaction_id[9]}), "
+        f"14 ({table.transaction_id[12]})."
+    ]
+    report = detect_anomalies(table, alert_rate=0.02, epochs=1)
+    assert report.rows == 297 and report.warnings == warnings
+    assert all(table.transaction_id[a.row] == a.record_id for a in report.alerts)  # rows of the input table
+    sample_300.loc[20:, "amount"] = "n/a"
+    sample_300.to_csv(tmp_path / "mostly_bad.csv", index=False)
+    with pytest.raises(BadInputError, match=r"Only 17 of 300 rows have a readable amount or timestamp"):
+        build_features(load_transactions(tmp_path / "mostly_bad.csv"))
+
+
+def test_semicolon_file_is_read(sample_300, tmp_path):
+    sample_300.to_csv(tmp_path / "semi.csv", index=False, sep=";", decimal=",")
+    table = load_transactions(tmp_path / "semi.csv")
+    assert detect_layout(table) == "transactions" and len(table) == len(sample_300)
+
+
+def test_generic_layout_leaves_labels_out_and_says_why(sample_300):
+    """Without ``channel`` the simulator file falls back to the generic layout: ``fraud_pattern`` (and every
+    other label-like column) must not be a feature, and the warnings name the missing column."""
+    table = sample_300.drop(columns="channel").assign(target_flag=sample_300["is_fraud"])
+    layout, features, labels, warnings = build_features(table)
+    assert layout == "generic" and labels is not None
+    assert not {"is_fraud", "fraud_pattern", "target_flag"} & set(features.columns)
+    assert "not the transactions layout, because the file lacks column(s) channel" in warnings[0]
+    assert warnings[1] == "Left out of the features as labels: is_fraud, fraud_pattern, target_flag."

@@ -21,7 +21,7 @@ STATEMENTS = SAMPLES / "finance" / "financial_statements.csv"
 
 
 def test_ratios_and_growth():
-    metrics = compute_metrics(load_statements(STATEMENTS))
+    metrics = compute_metrics(load_statements(STATEMENTS)[0])
     assert metrics.loc["gross_margin", "FY2021"] == pytest.approx(40.0)
     assert metrics.loc["revenue_growth", "FY2022"] == pytest.approx((201750 / 182400 - 1) * 100)
     assert metrics.loc["current_ratio", "FY2024"] == pytest.approx(104800 / 60400)
@@ -29,7 +29,7 @@ def test_ratios_and_growth():
 
 
 def test_every_narrative_number_is_in_the_table(tmp_path):
-    display = display_table(compute_metrics(load_statements(STATEMENTS)))
+    display = display_table(compute_metrics(load_statements(STATEMENTS)[0]))
     good = f"Revenue reached {display.loc['revenue', 'FY2024']} in FY2024, a net margin of 11.6%."
     invented = "Revenue rose 12% to 250,000 in FY2024."
     chat = ScriptedChat([invented, good])
@@ -84,7 +84,7 @@ def test_newest_first_file_same_figure_twice_and_growth_from_a_loss(tmp_path):
     flipped.loc[flipped["line_item"] == "net_income", periods[0]] = -100
     flipped.loc[flipped["line_item"] == "net_income", periods[1]] = 50
     flipped.to_csv(tmp_path / "flipped.csv", index=False)
-    items = load_statements(tmp_path / "flipped.csv")
+    items, _ = load_statements(tmp_path / "flipped.csv")
     assert list(items.columns) == periods
     metrics = compute_metrics(items)
     assert metrics.loc["revenue_growth", "FY2022"] == pytest.approx((201750 / 182400 - 1) * 100)
@@ -114,7 +114,7 @@ def test_european_and_accounting_figures(tmp_path):
         return table
 
     path, periods = _sample_with(tmp_path, "eu.csv", edit)
-    items = load_statements(path)
+    items, _ = load_statements(path)
     assert items.loc["net_income", periods[-1]] == 18765.40 and items.loc["net_income", periods[-2]] == -1200
     path, _ = _sample_with(
         tmp_path, "dot.csv", lambda t, p: t.assign(**{p[0]: t[p[0]].replace(182400, "182.400")})
@@ -130,7 +130,7 @@ def test_two_digit_years_newest_first_and_unknown_order(tmp_path):
         )
 
     path, _ = _sample_with(tmp_path, "fy.csv", short)
-    metrics = compute_metrics(load_statements(path))
+    metrics = compute_metrics(load_statements(path)[0])
     assert list(metrics.columns) == ["FY21", "FY22", "FY23", "FY24"]
     assert metrics.loc["revenue_growth", "FY22"] == pytest.approx((201750 / 182400 - 1) * 100)
     path, _ = _sample_with(
@@ -138,3 +138,32 @@ def test_two_digit_years_newest_first_and_unknown_order(tmp_path):
     )
     with pytest.raises(BadInputError, match=r"Cannot tell the order of the periods \['A', 'B', 'C', 'D'\]"):
         load_statements(path)
+
+
+def test_table_shaped_looping_or_figureless_narratives_fall_back_to_the_template(tmp_path):
+    """What smollm2 wrote for a real statements file: a markdown table of metric names, no figures, looping."""
+    junk = "Here is the rewritten table:\n\n| Company | Current Ratio |" + " Current Ratio |" * 40
+    report = build_board_report(STATEMENTS, tmp_path, chat_model=ScriptedChat([junk, "Growth was strong."]))
+    assert report.narrative_source == "template"
+    assert report.issues == [
+        "it quotes none of the table's figures",
+        "it is a table (| characters), not sentences",
+        "it repeats the same words over and over",
+        "it quotes none of the table's figures",
+    ]
+    loop = "Revenue was 247,300 in FY2024. " * 6
+    assert narrative_issues(loop, report.display, report.periods) == [
+        "it repeats the same words over and over"
+    ]
+
+
+def test_text_column_that_is_no_period_is_left_out_with_a_warning(tmp_path):
+    def notes(table, periods):
+        return table.assign(notes=["audited"] + [None] * (len(table) - 1))
+
+    path, periods = _sample_with(tmp_path, "notes.csv", notes)
+    items, warnings = load_statements(path)
+    assert list(items.columns) == periods
+    assert warnings == ["Left out column(s) notes: they hold text, not figures, and name no period."]
+    report = build_board_report(path, tmp_path / "out")
+    assert report.to_dict()["warnings"] == warnings
