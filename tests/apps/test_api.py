@@ -224,7 +224,7 @@ def test_path_and_collection_strings_in_other_tabs_are_checked(secured_hub) -> N
         claims["triage"](None, "samples/claims/CLM-1007", "secret-kb", alice)
     for path in ["/etc/passwd", "../../../../etc/passwd", secured_hub.services.settings.database.url[10:]]:
         with pytest.raises(gr.Error, match="outside your own files"):
-            claims["dashboard"](path, alice)
+            claims["dashboard"](path, None, alice)
     health = _tab_handlers(secured_hub.services, healthcare)
     history, _, _ = health["chat"]("What is the vault code?", [], None, "", None, None, "secret-kb", alice)
     assert "no access to collection 'secret-kb'" in history[-1]["content"]
