@@ -435,7 +435,7 @@ class Trainer:
                 torch.cuda.synchronize(self.device)
             state["train_seconds"] += time.perf_counter() - started
             bar.close()
-            cut_short = seen < steps_per_epoch
+            cut_short = stopped != "epochs done" and seen < steps_per_epoch  # a budget stopped it mid-epoch
             rng_after_steps = _rng_state()  # validation and previews may draw noise; the resumed run must not see it
 
             epoch_row = {f"train_{k}": v / max(seen, 1) for k, v in sums.items()}
