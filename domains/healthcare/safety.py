@@ -33,9 +33,9 @@ _CHILD = (
     r"(?:[0-9]|1[0-2]|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)[- ]?(?:years?[- ]old|yo)|"
     r"\d{1,2}[- ]?(?:months?|weeks?|days?)[- ]old)\W+(?:\w+\W+){0,2}?"
 )
-# Medicine a child may get into, generic words and the named drugs children most often swallow by accident
-# (painkillers, opioids, sedatives, antidepressants, antihistamines, melatonin).
-_CHILD_MEDICINE = (
+# Medicine, as generic words and the named drugs most often taken in overdose or swallowed by children by
+# accident (painkillers, opioids, sedatives, antidepressants, antihistamines, melatonin).
+_MEDICINE = (
     r"(?:pills?|tablets?|capsules?|medicines?|medication|meds|paracetamol|acetaminophen|tylenol|calpol|"
     r"ibuprofen|nurofen|advil|motrin|aspirin|co-?codamol|codeine|tramadol|morphine|oxycodone|diazepam|"
     r"sleeping pills?|antidepressants?|sertraline|amitriptyline|antihistamines?|melatonin)\b"
@@ -64,7 +64,8 @@ _NOT_COLLAPSING = rf"(?!\s+(?:(?:the|a|an|it|them|my|our|his|her|their|your)\s+)
 
 EMERGENCY_PATTERNS: dict[str, tuple[str, ...]] = {
     "chest pain": (
-        rf"\bchest{_W}(?:pain|pains|tight\w*|pressure|hurts?|hurting|ach\w*|crush\w*|squeez\w*|heavy|heaviness)",
+        rf"\bchest{_W}(?:pain|pains|tight\w*|pressure|hurts?|hurting|ach\w*|crush\w*|squeez\w*|heavy|heaviness|"
+        r"killing)",
         rf"\b(?:pain|tightness|pressure|crushing|squeezing|heaviness)\b{_W}(?:chest|left arm|jaw)\b",
         r"\bheart attack\b",
     ),
@@ -109,16 +110,26 @@ EMERGENCY_PATTERNS: dict[str, tuple[str, ...]] = {
         r"\b(?:took|taken|swallowed|ate|drank)\W+(?:\w+\W+){0,3}?(?:too many|too much|a whole|the whole|whole bottle|all (?:of )?(?:my|the))\b",
         r"\b(?:swallowed|drank|ate)\W+(?:\w+\W+){0,2}?(?:bleach|poison|detergent|antifreeze|batter(?:y|ies))",
         r"\bpoison(?:ed|ing)\b",
+        # ten or more tablets at once, by anyone ("I took like 20 paracetamol", "16 ibuprofen tablets"); a dose
+        # in units ("10 mg of melatonin", "20 units of insulin") is not a count of tablets
+        rf"\b(?:took|taken|swallowed|ate|eaten|had)\W+(?:(?:like|about|around|maybe|nearly|almost|over|at least)\W+)?"
+        rf"(?:[1-9]\d+|ten|eleven|twelve|\w+teen|twenty|thirty|forty|fifty|dozens?|a dozen)\b"
+        rf"(?!\s?(?:mg|mcg|µg|g|ml|milligrams?|micrograms?|grams?|units?|iu)\b)\W+(?:\w+\W+){{0,2}}?{_MEDICINE}",
+        rf"\b(?:took|taken|swallowed|ate|eaten|had)\W+(?:\w+\W+){{0,2}}?(?:a (?:whole )?(?:bottle|handful|packet|box|"
+        rf"strip|pack|jar|tub)|handfuls?) of\W+(?:\w+\W+){{0,2}}?{_MEDICINE}",
+        rf"\b(?:took|taken|had|used|injected|swallowed)\W+(?:\w+\W+){{0,2}}?(?:more|extra)\W+(?:\w+\W+){{0,2}}?"
+        rf"(?:insulin|{_MEDICINE})\W+(?:\w+\W+){{0,1}}?than (?:prescribed|recommended|the (?:dose|doctor said)|"
+        r"(?:i|he|she|they|we|you)(?:'m| am| was| were| are| is)? (?:should|supposed|allowed|meant|prescribed)\b)",
         # a child getting into medicine is an emergency whatever the amount; "my son took his tablets" is not
-        rf"{_CHILD}(?:swallowed|got into|got hold of)\W+(?:\w+\W+){{0,4}}?{_CHILD_MEDICINE}",
+        rf"{_CHILD}(?:swallowed|got into|got hold of)\W+(?:\w+\W+){{0,4}}?{_MEDICINE}",
         # eating medicine is no way of taking a dose ("my toddler ate paracetamol"); eating one's own is
-        rf"{_CHILD}(?:ate|eaten)\W+(?!(?:his|her|their)\b)(?:\w+\W+){{0,2}}?{_CHILD_MEDICINE}",
+        rf"{_CHILD}(?:ate|eaten)\W+(?!(?:his|her|their)\b)(?:\w+\W+){{0,2}}?{_MEDICINE}",
         rf"{_CHILD}(?:took|taken|ate|eaten|drank)\W+(?:\w+\W+){{0,2}}?(?:some|a handful|handful|a few|several|lots|"
         rf"loads|all|a bottle|a packet|a box|a strip|a couple|a load|a bunch|a lot|half|two|three|four|five|\d+|"
         rf"my|our|your|\w+'s)\W+"
-        rf"(?:\w+\W+){{0,3}}?{_CHILD_MEDICINE}",
+        rf"(?:\w+\W+){{0,3}}?{_MEDICINE}",
         # "a" / "one" must name the medicine (one adjective allowed): "took a tablet computer / a photo" is not
-        rf"{_CHILD}(?:took|taken|ate|eaten|drank)\W+(?:a|an|one)\W+(?:\w+\W+)?{_CHILD_MEDICINE}"
+        rf"{_CHILD}(?:took|taken|ate|eaten|drank)\W+(?:a|an|one)\W+(?:\w+\W+)?{_MEDICINE}"
         r"(?! of (?:his|her|their) )",
     ),
     # Red flags in babies and children (NICE NG143): any fever under 3 months, floppiness, a rash that does not

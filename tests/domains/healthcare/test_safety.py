@@ -208,6 +208,14 @@ COLLAPSE_AND_CHILD_MEDICINE = [
     ("my son ate my melatonin gummies", "emergency"),
     ("my daughter took two of grandad's codeine", "emergency"),
     ("my kid has eaten tablets from the drawer", "emergency"),
+    # overdoses stated as a count or amount, by anyone (review, 27 Nov)
+    ("I took like 20 paracetamol an hour ago, is that bad?", "emergency"),
+    ("I took 30 tylenol", "emergency"),
+    ("I just swallowed a bottle of sleeping pills", "emergency"),
+    ("I took 16 ibuprofen tablets 2 hours ago", "emergency"),
+    ("my friend took a handful of pills and is drowsy", "emergency"),
+    ("took way more insulin than I should have", "emergency"),
+    ("my chest is killing me", "emergency"),
     *(
         (prompt, "none")
         for prompt in [
@@ -235,6 +243,15 @@ COLLAPSE_AND_CHILD_MEDICINE = [
             "my son ate his breakfast and took his ibuprofen",
             "my son ate breakfast then took his tablets",
             "my toddler ate his vitamins",
+            "I take 20 units of insulin every morning",
+            "I took 2 paracetamol for my headache",
+            "I had 12 appointments this year",
+            "I took 15 minutes to take my tablets",
+            "I drank a bottle of wine",
+            "I took a bottle of water and my pills",
+            "I took more tablets than I thought I had left in the pack",
+            "we took a dozen photos of my medication",
+            "this job is killing me, and my chest is fine",
         ]
     ),
 ]
