@@ -68,6 +68,9 @@ EMERGENCY_PATTERNS: dict[str, tuple[str, ...]] = {
         r"killing)",
         rf"\b(?:pain|tightness|pressure|crushing|squeezing|heaviness)\b{_W}(?:chest|left arm|jaw)\b",
         r"\bheart attack\b",
+        # the commonest wording in Spanish, French and German: an emergency reply in English beats none
+        r"\bdolor (?:en el |de |del )?pecho\b|\bme duele (?:mucho )?el pecho\b|\bdouleurs? (?:à la |dans la )?poitrine\b|"
+        r"\bdouleur thoracique\b|\bbrustschmerz\w*|\bschmerzen in der brust\b|\bherzinfarkt\b|\binfarto\b|\binfarctus\b",
     ),
     "stroke signs": (
         rf"\bface{_W}?(?:droop\w*|numb|lopsided|uneven)|\bdroop\w*{_W}?(?:face|mouth|eyelid)",
@@ -89,6 +92,8 @@ EMERGENCY_PATTERNS: dict[str, tuple[str, ...]] = {
         r"\b(?:difficulty|trouble|problems?) breathing\b|\bshort(?:ness)? of breath\b|\bgasping\b|\bchoking\b",
         r"\b(?:lips|face) (?:are |is )?(?:turning )?blue\b|"
         r"\b(?:not|isn'?t|aren'?t|wasn'?t|stopped|has stopped) breathing\b(?! (?:exercises?|techniques?|practice))",
+        r"\bno (?:puedo|puede|podemos) respirar\b|\bno respira\b|\bne (?:peux|peut|peuvent) (?:pas|plus) respirer\b|"
+        r"\bne respire (?:pas|plus)\b|\bkann nicht (?:mehr )?atmen\b|\batmet nicht\b|\bbekomme? keine luft\b",
     ),
     "suicidal thoughts or self-harm": (
         r"\bkill(?:ing)? myself\b|\bend(?:ing)? (?:my|it all|my own) ?(?:life)?\b(?!\w)|\bsuicid\w*",
@@ -143,7 +148,8 @@ EMERGENCY_PATTERNS: dict[str, tuple[str, ...]] = {
         r"|\bnon[- ]?blanching\b",
     ),
     "loss of consciousness or seizure": (
-        r"\bunconscious\b|\bunresponsive\b|\bwon'?t wake up\b|\bpassed out\b|\bfainted\b",
+        r"\bunconscious\b|\bunresponsive\b|\bwon'?t wake up\b|\bpassed out\b|\bfainted\b|\binconsciente\b|"
+        r"\binconscient\b|\bbewusstlos\b",
         rf"(?<![\w'])(?<!\bno )(?!{_NOT_A_COLLAPSER}\b)\w+(?:'(?:ve|d|s|re))?(?:\W+{_COLLAPSE_FILLER}\b)*+\W+"
         rf"collapsed\b{_NOT_COLLAPSING}",
         r"^(?:suddenly |just )?collapsed\b(?=\W*$|\W+(?:at|in|on|while|during|after|and|twice|again|today|"

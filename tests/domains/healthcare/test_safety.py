@@ -216,6 +216,12 @@ COLLAPSE_AND_CHILD_MEDICINE = [
     ("my friend took a handful of pills and is drowsy", "emergency"),
     ("took way more insulin than I should have", "emergency"),
     ("my chest is killing me", "emergency"),
+    # the commonest emergency wording in Spanish, French and German
+    ("Me duele mucho el pecho y no puedo respirar", "emergency"),
+    ("J'ai une douleur thoracique depuis une heure", "emergency"),
+    ("mi hijo no respira", "emergency"),
+    ("Brustschmerzen seit einer Stunde", "emergency"),
+    ("mein Vater ist bewusstlos", "emergency"),
     *(
         (prompt, "none")
         for prompt in [
