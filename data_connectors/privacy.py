@@ -2,8 +2,10 @@
 
 Patient and claimant identifiers (names, policy and claim numbers, phone numbers, e-mail addresses, dates of
 birth, member ids) must never reach a log file. Patterns catch the structured identifiers; names are caught
-after the cues people write them behind ("Claimant:", "my name is", "Mrs.") and, where a flow knows them,
-by registering them with ``Redactor.remember``. The filter rewrites the message before any handler sees it.
+after the cues people write them behind ("Claimant:", "my name is", "je m'appelle", "Mrs.") and, where a flow
+knows them, passed in for the duration of one request (``known_names`` or ``redact(text, names=...)``), so one
+chat's patient never turns ordinary words into ``[NAME]`` in everyone else's log lines. The filter rewrites the
+message before any handler sees it.
 """
 
 from __future__ import annotations
@@ -11,20 +13,202 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Iterable
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from functools import lru_cache
 
-_NAME = r"[A-Z][a-zA-Z'\-]+(?:\s+[A-Z][a-zA-Z'\-]+){0,2}"
 
-# Order matters: the most specific patterns run first, so e-mails are not half-eaten by the name rules.
+def _words(text: str) -> frozenset[str]:
+    """A word list written as one readable string."""
+    return frozenset(text.split())
+
+
+# ---------------------------------------------------------------- dates of birth
+
+_MONTHS = _words(
+    "january february march april may june july august september october november december "
+    "jan feb mar apr jun jul aug sep sept oct nov dec "
+    "januar jänner februar märz maerz mai juni juli oktober dezember "
+    "janvier février fevrier mars avril juin juillet août aout septembre octobre novembre décembre decembre "
+    "enero febrero marzo abril mayo junio julio agosto septiembre setiembre octubre noviembre diciembre "
+    "januari februari maart mei augustus"
+)
+_MONTH = "(?:" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
+_DAY = r"\d{1,2}(?:st|nd|rd|th|er|º|\.)?"
+_DATE = (
+    r"(?:\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}"  # 1980-03-04, 04/03/1980, 03.02.1965
+    rf"|{_DAY}\s+(?:of\s+|de\s+)?{_MONTH}(?:,?\s+(?:de\s+)?\d{{2,4}})?"  # 4th March 1980, 3 de marzo de 1980
+    rf"|{_MONTH}\s+{_DAY}(?:,?\s+\d{{2,4}})?"  # March 3rd, 1980
+    rf"|{_MONTH},?\s+\d{{4}}"  # March 1980
+    r"|(?:19|20)\d{2})(?!\w)"  # born in 1980
+)
+_BIRTH_CUE = (
+    r"\b(?:date\s+of\s+birth|birth\s*date|birthday|d\.\s?o\.\s?b\.?|dob|born|geburtsdatum|geburtstag|geboren"
+    r"|geb\.|n[ée]e?\s+le|date\s+de\s+naissance|fecha\s+de\s+nacimiento|nacid[oa]|data\s+di\s+nascita"
+    r"|geboortedatum)(?!\w)"
+)
+# Separators, then up to four filler words ("is", "on the"); written so that no two ways split the same text,
+# which would backtrack exponentially on a long run of spaces.
+_BIRTH_GAP = r"[\s:=,\-–]*(?:(?:is|was|on|the|am|el|le|de|in|op|il)(?!\w)[\s:=,\-–]*){0,4}"
+
+# ---------------------------------------------------------------- phone numbers
+
+# A run of digit groups; whether it is a phone number (and not an amount, date or count) is decided in
+# ``_phone_or_keep`` by its digit count and grouping, which a regular expression says poorly.
+_PHONE_CANDIDATE = re.compile(
+    r"(?<![\w$€£¥+.,/-])(?:\+\s?\d{1,3}[ .-]?)?(?:\(\d{1,5}\)[ .-]?)?\d{1,12}(?:[ .-]\d{1,8}){0,5}"
+    r"(?!\w|[.,/:-]\d)"
+)
+
+
+def _phone_or_keep(match: re.Match[str]) -> str:
+    text = match.group(0)
+    groups = [g for g in re.split(r"[^\d]+", text) if g]
+    digits = sum(len(g) for g in groups)
+    international = text.startswith("+") or "(" in text
+    if len(groups) == 1 and not international:
+        return "[PHONE]" if 10 <= digits <= 11 else text  # 0612345678, 5551234567; not years or amounts
+    if not (8 if international else 9) <= digits <= 15:
+        return text  # dates (8 digits), short counts, card numbers
+    separators = set(re.findall(r"[ .-]", text.lstrip("+ ")))
+    thousands = len(groups[0]) <= 3 and all(len(g) == 3 for g in groups[1:])
+    if not international and not text.startswith("0") and thousands:
+        return text  # 1 500 000 000
+    if separators == {"."} and (len(groups) == 2 or (len(groups) == 4 and all(len(g) <= 3 for g in groups))):
+        return text  # a decimal number or an IPv4 address
+    return "[PHONE]"
+
+
+# ---------------------------------------------------------------- names
+
+_WORD = r"[^\W\d_]+(?:['’\-][^\W\d_]+)*"  # Unicode letters: José, Élodie, O'Neil, Jean-Luc
+_TOKENS = re.compile(rf"({_WORD})(?:[ \t]+({_WORD}))?(?:[ \t]+({_WORD}))?(?:[ \t]+({_WORD}))?")
+_NAME_CUES = re.compile(
+    # explicit: the name may be written in lower case
+    r"(?P<explicit>(?i:\b(?:claimant|insured|policyholder|policy\s+holder|patient|name|full\s+name|contact"
+    r"|first\s+name|last\s+name|surname|nom|nombre|vorname|nachname)\s*(?:name)?\s*[:=]\s*"
+    r"|\b(?:my\s+name\s+is|my\s+name['’]s|the\s+name\s+is|je\s+m['’]\s?appelle|me\s+llamo|mi\s+nombre\s+es"
+    r"|ich\s+hei(?:ß|ss)e|mein\s+name\s+ist|mijn\s+naam\s+is|ik\s+heet|je\s+suis\s+appel[ée]e?)\s+))"
+    # weak: only a capitalised name counts ("I am worried" is no name)
+    r"|(?P<weak>(?i:\b(?:i\s+am|i['’]m|this\s+is|je\s+suis|ich\s+bin|soy|ik\s+ben)\s+))"
+    # titles, case-sensitive
+    r"|(?P<title>\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Herr|Frau|Mme|Mlle|Sr|Sra|Dhr|Mevr)\.?\s+)"
+    # no cue but context: lower-case "for"/"patient" then two or three capitalised words
+    r"|(?P<context>\b(?:for|patient)\s+)"
+)
+_PARTICLES = _words("van von der den de da del di du la le ter ten bin al y")
+# Lower-case words that end a name written after an explicit cue ("my name is ann lee and ...").
+_STOP = _words(
+    "and but or so dob born my i i'm im me from phone mobile tel email e-mail with in at on the a an is was "
+    "am are not here calling speaking please can could would will need want have has had just also "
+    "und oder aber ich mein meine bin et ou mais je mon ma suis y o pero yo mi soy en ik "
+    "reports complains presents feels needs wants asks says denies states called came arrived requires "
+    "requests refused seen discharged admitted without"
+)
+# Capitalised words that are ordinary words, not names: never a name on their own, after "I am", or as
+# a single remembered token (full names still match).
+_COMMON = _words(
+    "a an the and or but not no yes ok okay so very also just here there this that these those it its "
+    "i me my we our you your he she they them his her their who what when where why how which please "
+    "thanks thank hello hi dear sorry sure fine good well better worse bad glad happy sad worried "
+    "afraid sick ill tired calling writing looking having feeling going trying still new old next last "
+    "first second third one two three all any some every each today tomorrow yesterday morning "
+    "afternoon evening night week month year day time will may can could would should might must shall "
+    "do did does done is was are were be been being have has had get got make made see saw let "
+    "monday tuesday wednesday thursday friday saturday sunday mon tue wed thu fri sat sun "
+    "january february march april june july august september october november december "
+    "spring summer autumn fall winter christmas easter "
+    "mark bill pat sue rose grace hope faith joy dawn sky river rain storm bell brown green white black "
+    "gray grey young long short little king prince rich miles hunter cook baker penny ruby amber ivy "
+    "lily daisy violet crystal pearl jade iris jack frank grant art don ray guy rob rod tom chase "
+    "mr mrs ms miss mx dr prof sir madam doctor nurse patient claimant insured policyholder "
+    "general practice practitioner dental dentist dentistry hygiene hygienist clinic hospital "
+    "centre center surgery care health medical medicine emergency urgent radiology cardiology "
+    "dermatology physio physiotherapy therapy physical mental orthodontics orthodontist "
+    "paediatrics pediatrics oncology neurology pharmacy lab laboratory insurance claim claims policy "
+    "home house car motor travel life contents building buildings street road avenue lane city "
+    "north south east west central royal saint st university national public private english dutch "
+    "german french spanish british american european"
+)
+
+
+def _capitalised(token: str) -> bool:
+    return token[0].isupper()
+
+
+def _titlecase(token: str) -> bool:
+    return token[0].isupper() and any(c.islower() for c in token[1:])
+
+
+def _name_length(tokens: list[str], kind: str) -> int:
+    """How many of ``tokens`` (the words after a cue) form the name; 0 when they are no name."""
+    first = tokens[0]
+    if kind == "explicit" and not _capitalised(first):
+        count = 0
+        for token in tokens[:3]:
+            if token.lower() in _STOP:
+                break
+            count += 1
+        return count
+    cued = kind in ("explicit", "title")  # after "Name:" or "Mrs", "Will May" is a name
+    accept = _capitalised if cued else _titlecase
+    if not accept(first) or (not cued and first.lower() in _COMMON):
+        return 0
+    count = 1
+    for index, token in enumerate(tokens[1:], start=1):
+        if count == 3:
+            break
+        if accept(token) and (cued or token.lower() not in _COMMON):
+            count = index + 1
+        elif token not in _PARTICLES:
+            break
+    if kind == "context" and count < 2:
+        return 0
+    return count
+
+
+def _redact_cued_names(text: str) -> str:
+    out: list[str] = []
+    position = 0
+    for cue in _NAME_CUES.finditer(text):
+        if cue.start() < position:
+            continue
+        words = _TOKENS.match(text, cue.end())
+        if words is None:
+            continue
+        tokens = [t for t in words.groups() if t]
+        length = _name_length(tokens, cue.lastgroup or "")
+        if length == 0:
+            continue
+        out += [text[position : cue.end()], "[NAME]"]
+        position = words.end(length)
+    return "".join([*out, text[position:]])
+
+
+@lru_cache(maxsize=256)
+def _known_names_pattern(names: tuple[str, ...]) -> re.Pattern[str] | None:
+    """Full names match in any case; a single token only capitalised as written and never a common word,
+    so "Will May" masks "Will May" and "May" but leaves "I will see you in may" and "Will the dentist ..." alone."""
+    alternatives: set[str] = set()
+    for name in names:
+        parts = name.split()
+        if len(parts) > 1:
+            alternatives.add(r"(?i:" + r"\s+".join(re.escape(p) for p in parts) + ")")
+        for part in parts:
+            if len(part) >= 3 and part.lower() not in _COMMON and part.lower() not in _PARTICLES:
+                alternatives |= {re.escape(form) for form in (part, part[0].upper() + part[1:], part.upper())}
+    if not alternatives:
+        return None
+    return re.compile(rf"(?<!\w)(?:{'|'.join(sorted(alternatives, key=len, reverse=True))})(?!\w)")
+
+
+# Order matters: the most specific patterns run first, so e-mails are not half-eaten by the name rules and
+# birth dates are gone before the phone rule looks at digit groups.
 _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("EMAIL", re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")),
-    (
-        "DOB",
-        re.compile(
-            r"(?i)\b(?:date\s+of\s+birth|d\.?o\.?b\.?|born(?:\s+on)?|birth\s*date)\s*[:\-]?\s*"
-            r"(?:\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}|\d{1,2}\s+[A-Za-z]{3,9}\.?\s+\d{4}|[A-Za-z]{3,9}\.?\s+\d{1,2},?\s+\d{4})"
-        ),
-    ),
+    ("DOB", re.compile(rf"(?i){_BIRTH_CUE}{_BIRTH_GAP}(?P<date>{_DATE})")),
     ("POLICY", re.compile(r"\b(?:POL|PN|POLICY|HO|AU|MOT|HOM|TRV)[-/]?\d[\w-]{3,}\b", re.IGNORECASE)),
     ("CLAIM", re.compile(r"\bCLM[-/]?\d{3,}\b", re.IGNORECASE)),
     (
@@ -35,56 +219,66 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         ),
     ),
     ("SSN", re.compile(r"\b\d{3}-\d{2}-\d{4}\b")),
-    (
-        "PHONE",
-        re.compile(
-            r"(?<![\w-])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{2,4}\)[\s.-]?|\d{2,4}[\s.-])\d{3,4}[\s.-]?\d{3,4}(?![\w-])"
-        ),
-    ),
-    (
-        "NAME",
-        re.compile(
-            r"(?:(?i:\b(?:claimant|insured|policyholder|policy\s+holder|patient|name|full\s+name|contact)"
-            r"\s*(?:name)?\s*[:=]\s*)|(?i:\bmy\s+name\s+is\s+|\bi\s+am\s+|\bi'm\s+|\bthis\s+is\s+)"
-            r"|\b(?:Mr|Mrs|Ms|Miss|Dr|Prof)\.?\s+)" + f"({_NAME})"
-        ),
-    ),
+    ("PHONE", _PHONE_CANDIDATE),
 )
 
-_LOWER_WORDS = {"a", "an", "the", "not", "in", "at", "so", "very", "having", "feeling", "worried", "sure"}
+
+def _replacement(kind: str):
+    if kind == "DOB":
+        return lambda m: m.group(0)[: m.start("date") - m.start()] + "[DOB]"
+    if kind == "PHONE":
+        return _phone_or_keep
+    return f"[{kind}]"
 
 
-def _replace_name(match: re.Match[str]) -> str:
-    name = match.group(1)
-    if name.split()[0].lower() in _LOWER_WORDS:
-        return match.group(0)
-    return match.group(0)[: match.start(1) - match.start(0)] + "[NAME]"
+_REPLACEMENTS = tuple((pattern, _replacement(kind)) for kind, pattern in _PATTERNS)
+
+# Names known to the request being served (this thread or task only); see ``known_names``.
+_SCOPED_NAMES: ContextVar[tuple[str, ...]] = ContextVar("privacy_scoped_names", default=())
 
 
 class Redactor:
-    """Replaces identifiers in text with ``[KIND]`` placeholders; thread-safe, shared by a process's loggers."""
+    """Replaces identifiers in text with ``[KIND]`` placeholders; thread-safe, shared by a process's loggers.
 
-    def __init__(self, known_names: Iterable[str] = ()) -> None:
+    Args:
+        known_names: names this redactor always masks (see ``remember``).
+        max_names: how many remembered names it keeps; the oldest are forgotten first, so a long-running
+            process does not accumulate every name it ever saw.
+    """
+
+    def __init__(self, known_names: Iterable[str] = (), *, max_names: int = 64) -> None:
+        if max_names < 1:
+            raise ValueError(f"max_names must be at least 1 (received {max_names}); pass a positive count.")
+        self.max_names = max_names
         self._lock = threading.Lock()
-        self._names: set[str] = set()
-        self._names_pattern: re.Pattern[str] | None = None
+        self._names: OrderedDict[str, None] = OrderedDict()
         self.remember(*known_names)
 
     def remember(self, *names: str) -> None:
-        """Register names a flow knows (the patient in this chat, the claimant of this claim)."""
-        parts = {part for name in names for part in [name.strip(), *name.split()] if len(part.strip()) >= 3}
-        if not parts:
-            return
-        with self._lock:
-            self._names |= parts
-            alternatives = "|".join(re.escape(name) for name in sorted(self._names, key=len, reverse=True))
-            self._names_pattern = re.compile(rf"\b(?:{alternatives})\b", re.IGNORECASE)
+        """Mask these names in every later ``redact`` call of this redactor (bounded by ``max_names``).
 
-    def redact(self, text: str) -> str:
-        for kind, pattern in _PATTERNS:
-            text = pattern.sub(_replace_name if kind == "NAME" else f"[{kind}]", text)
-        names = self._names_pattern
-        return names.sub("[NAME]", text) if names is not None else text
+        For a name that belongs to one request (the patient in this chat, the claimant of this claim) use
+        ``known_names`` or ``redact(text, names=...)`` instead: remembering it on the process-wide
+        ``DEFAULT_REDACTOR`` masks it in every other user's log lines too.
+        """
+        with self._lock:
+            for name in (" ".join(n.split()) for n in names):
+                if name:
+                    self._names[name] = None
+                    self._names.move_to_end(name)
+            while len(self._names) > self.max_names:
+                self._names.popitem(last=False)
+
+    def redact(self, text: str, *, names: Iterable[str] = ()) -> str:
+        """``text`` with identifiers replaced; ``names`` are masked for this call only."""
+        for pattern, replacement in _REPLACEMENTS:
+            text = pattern.sub(replacement, text)
+        text = _redact_cued_names(text)
+        with self._lock:
+            remembered = tuple(self._names)
+        extra = tuple(" ".join(n.split()) for n in (*names, *_SCOPED_NAMES.get()) if n and n.strip())
+        pattern = _known_names_pattern(tuple(sorted({*remembered, *extra})))
+        return pattern.sub("[NAME]", text) if pattern is not None else text
 
 
 class RedactingFilter(logging.Filter):
@@ -108,9 +302,21 @@ DEFAULT_REDACTOR = Redactor()
 # PUBLIC API
 
 
-def redact(text: str) -> str:
-    """``text`` with identifiers replaced by ``[EMAIL]``, ``[PHONE]``, ``[POLICY]``, ``[NAME]``, ... placeholders."""
-    return DEFAULT_REDACTOR.redact(text)
+def redact(text: str, *, names: Iterable[str] = ()) -> str:
+    """``text`` with identifiers replaced by ``[EMAIL]``, ``[PHONE]``, ``[POLICY]``, ``[NAME]``, ... placeholders;
+    ``names`` (people this call knows about) are masked for this call only."""
+    return DEFAULT_REDACTOR.redact(text, names=names)
+
+
+@contextmanager
+def known_names(*names: str | None) -> Iterator[None]:
+    """Mask ``names`` in every redaction inside the block (audit entries, protected loggers), for the current
+    thread or task only: serve one chat turn or one claim inside it instead of remembering the name globally."""
+    token = _SCOPED_NAMES.set((*_SCOPED_NAMES.get(), *(n for n in names if n)))
+    try:
+        yield
+    finally:
+        _SCOPED_NAMES.reset(token)
 
 
 def protect_logger(logger: logging.Logger | str, redactor: Redactor | None = None) -> logging.Logger:

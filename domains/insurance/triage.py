@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field
 from data_connectors.audit import AuditLog
 from data_connectors.documents import load_documents
 from data_connectors.errors import BadInputError
-from data_connectors.privacy import DEFAULT_REDACTOR, protect_logger
+from data_connectors.privacy import known_names, protect_logger
 from data_connectors.tables import parse_money, parse_timestamps, read_table
 from domains.insurance import DRAFT_NOTICE
 from domains.insurance.coverage import CoverageDecision, check_coverage
@@ -317,25 +317,29 @@ def triage_claim(
     claim_id = claim_id_of(claim_dir, loaded.documents)
     documents = [d for d in loaded.documents if in_scope(d, claim_id)]
     record = extract_claim(documents, claim_id=claim_id, chat_model=chat_model)
-    if record.claimant.value:
-        DEFAULT_REDACTOR.remember(str(record.claimant.value))
-    if audit is not None:
-        audit.record(
-            actor=actor,
-            action="claim-triage",
-            collection=collection,
-            question=f"triage {claim_id}: {record.loss_type.value or 'unknown loss'}",
+    # the claimant's name is masked in this claim's audit entry and log lines, not remembered for every later one
+    with known_names(str(record.claimant.value) if record.claimant.value else None):
+        if audit is not None:
+            audit.record(
+                actor=actor,
+                action="claim-triage",
+                collection=collection,
+                question=f"triage {claim_id}: {record.loss_type.value or 'unknown loss'}",
+            )
+        passages = _policy_passages(record, retrieve_policy, claim_id)
+        coverage = check_coverage(record, passages, evidence=documents, chat_model=chat_model)
+        history, limit, policy_problems = _policy_checks(record, register)
+        anomaly_result = (
+            anomaly(claim_features(record, history, limit=limit)) if anomaly is not None else None
         )
-    passages = _policy_passages(record, retrieve_policy, claim_id)
-    coverage = check_coverage(record, passages, evidence=documents, chat_model=chat_model)
-    history, limit, policy_problems = _policy_checks(record, register)
-    anomaly_result = anomaly(claim_features(record, history, limit=limit)) if anomaly is not None else None
-    warnings = [problem] if anomaly_result is None and (problem := getattr(anomaly, "problem", None)) else []
-    fraud = assess_fraud(
-        record, history, limit=limit, notice_days=coverage.notice_days, anomaly=anomaly_result
-    )
-    decision, reasons = _recommend(record, coverage, fraud, limit, policy_problems)
-    log.info("triage %s: %s (coverage %s, fraud %.2f)", claim_id, decision, coverage.status, fraud.score)
+        warnings = (
+            [problem] if anomaly_result is None and (problem := getattr(anomaly, "problem", None)) else []
+        )
+        fraud = assess_fraud(
+            record, history, limit=limit, notice_days=coverage.notice_days, anomaly=anomaly_result
+        )
+        decision, reasons = _recommend(record, coverage, fraud, limit, policy_problems)
+        log.info("triage %s: %s (coverage %s, fraud %.2f)", claim_id, decision, coverage.status, fraud.score)
     return TriageResult(
         claim_id=claim_id,
         record=record,

@@ -10,7 +10,7 @@ import pytest
 from data_connectors.audit import AuditLog
 from data_connectors.database import DatabaseConfig, create_database_engine, database_url
 from data_connectors.errors import BadInputError
-from data_connectors.privacy import Redactor, protect_logger, redact
+from data_connectors.privacy import DEFAULT_REDACTOR, Redactor, known_names, protect_logger, redact
 
 
 @pytest.mark.parametrize(
@@ -37,6 +37,136 @@ def test_redact_replaces_identifiers(text, gone, placeholder):
 def test_redact_keeps_ordinary_text():
     text = "I am having chest pain since 2026-03-04 and the invoice total is 1,200.00"
     assert redact(text) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "gone"),
+    [
+        ("call me on 07700 900123 tonight", "900123"),  # UK mobile
+        ("my number is +31 6 12345678", "12345678"),
+        ("ring 0612345678.", "0612345678"),  # ten digits, no spaces
+        ("or 5551234567", "5551234567"),
+        ("landline 030 1234567", "1234567"),
+        ("office (020) 7946 0958", "7946"),
+        ("UK +44 (0)20 7946 0958", "7946"),
+        ("toll free 1-800-555-0199", "555-0199"),
+        ("phone:0612345678", "0612345678"),
+    ],
+)
+def test_redact_catches_phone_numbers_in_common_formats(text, gone):
+    cleaned = redact(text)
+    assert gone not in cleaned and "[PHONE]" in cleaned
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the estimate is $12,500.00 and 1,500 claims were paid",
+        "visit on 2026-03-04 at 10:30, or 04/03/2026 at 14.15",
+        "in 2026 we saw 3 patients, 12500 in total",
+        "a loss of 12 500 000 EUR, 1 500 000 000 in reserves",
+        "triage [CLAIM]: burst pipe under [POLICY]",
+        "pi is 3.14159265 and the host is 192.168.100.200",
+    ],
+)
+def test_redact_leaves_amounts_dates_times_and_counts(text):
+    assert redact(text) == text
+
+
+def test_claim_and_policy_ids_keep_their_own_placeholders():
+    assert redact("see CLM-1003 under HO-448812") == "see [CLAIM] under [POLICY]"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("my date of birth is 1980-03-04", "my date of birth is [DOB]"),
+        ("DOB is 04/03/1980", "DOB is [DOB]"),
+        ("DOB: March 3rd, 1980", "DOB: [DOB]"),
+        ("born 4th March 1980", "born [DOB]"),
+        ("born on the 4th of March 1980", "born on the [DOB]"),
+        ("I was born in 1980 and", "I was born in [DOB] and"),
+        ("my birthday is 4 March", "my birthday is [DOB]"),
+        ("d.o.b. 4/3/80", "d.o.b. [DOB]"),
+        ("geboren am 03.02.1965", "geboren am [DOB]"),
+        ("née le 3 mars 1980", "née le [DOB]"),
+        ("fecha de nacimiento: 3 de marzo de 1980", "fecha de nacimiento: [DOB]"),
+    ],
+)
+def test_redact_catches_dates_of_birth_after_a_birth_cue(text, expected):
+    assert redact(text) == expected
+
+
+def test_appointment_dates_are_not_dates_of_birth():
+    text = "can I see the dentist on 4 March 2027 or March 5th, 2027?"
+    assert redact(text) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("my name is ann lee and I need help", "my name is [NAME] and I need help"),
+        ("patient: ann lee", "patient: [NAME]"),
+        ("I am José Álvarez", "I am [NAME]"),
+        ("Je m'appelle Élodie Durand, merci", "Je m'appelle [NAME], merci"),
+        ("me llamo juan pérez y tengo dolor", "me llamo [NAME] y tengo dolor"),
+        ("ich heiße Jürgen Müller", "ich heiße [NAME]"),
+        ("Claimant: JANE DOE filed it", "Claimant: [NAME] filed it"),
+        ("Name: Will May", "Name: [NAME]"),
+        ("Please note for Quentin Zorro", "Please note for [NAME]"),
+        ("My name is Ann Lee, DOB: 1990-01-02", "My name is [NAME], DOB: [DOB]"),
+    ],
+)
+def test_redact_catches_names_after_cues(text, expected):
+    assert redact(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I am worried about my visit",
+        "my name is not important",
+        "This is General Practice, how can we help?",
+        "book me for Monday Morning",
+        "patient: reports chest pain",
+    ],
+)
+def test_name_cues_do_not_redact_ordinary_words(text):
+    assert redact(text) == text
+
+
+def test_names_for_one_call_do_not_leak_into_other_calls():
+    question = "Will the dentist see me in May? I may be late and will call."
+    assert redact(question, names=["Will May"]) == question  # common words alone are no name
+    assert redact("Will May called; May said", names=["Will May"]) == "[NAME] called; May said"
+    assert redact("Novak called, then SANDRA NOVAK", names=["Sandra Novak"]) == "[NAME] called, then [NAME]"
+    assert redact("Novak called") == "Novak called"  # nothing was kept
+    with known_names("Quentin Zorro", None):
+        assert redact("Zorro asked again") == "[NAME] asked again"
+    assert redact("Zorro asked again") == "Zorro asked again"
+
+
+def test_remembered_names_are_bounded_and_case_sensitive():
+    redactor = Redactor(max_names=2)
+    redactor.remember("Will May")
+    question = "Will the dentist see me in May? I may be late and will call."
+    assert redactor.redact(question) == question
+    redactor.remember("Sandra Novak", "Quentin Zorro")
+    assert redactor.redact("Will May, Novak, Zorro") == "Will May, [NAME], [NAME]"  # the oldest was dropped
+    with pytest.raises(ValueError, match="max_names"):
+        Redactor(max_names=0)
+
+
+def test_known_names_reach_protected_loggers_only_inside_the_block():
+    stream = io.StringIO()
+    logger = logging.getLogger("tests.privacy.scoped")
+    logger.propagate = False
+    logger.addHandler(logging.StreamHandler(stream))
+    protect_logger(logger)
+    with known_names("Sandra Novak"):
+        logger.warning("Novak asked about %s", "parking")
+    assert stream.getvalue() == "[NAME] asked about parking\n"
+    assert DEFAULT_REDACTOR.redact("Novak") == "Novak"
 
 
 def test_logging_filter_rewrites_messages_and_arguments():
