@@ -131,17 +131,25 @@ def balance(
             "the hub's balancing page lists the folders there)"
         ),
     ] = None,
-    target_per_class: Annotated[int, typer.Option(help="patches per class after balancing", min=1)] = 300,
+    target_per_class: Annotated[
+        int,
+        typer.Option(
+            help="training classes with fewer patches are topped up to this many with synthetic ones; larger "
+            "classes (usually healthy) keep all their real patches, and the test split stays real only",
+            min=1,
+        ),
+    ] = 300,
     gan_minutes: Annotated[float, typer.Option(help="conditional GAN training budget", min=0.05)] = 3.0,
     seed: int = 0,
     device: DeviceOption = None,
     config: ConfigOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Lesion-centred patches + conditional-GAN top-up to N per class; manifest marks every synthetic file.
+    """Lesion-centred patches; conditional-GAN top-up of the smaller classes; manifest marks every synthetic file.
 
     Classes come from the dataset: caries-1/2/3 for DC1000, the annotated categories of a COCO or YOLO export,
-    the mask values of images + masks; "healthy" patches are the majority class."""
+    the mask values of images + masks (one patch per region of each class); "healthy" patches are the majority
+    class. Skipped inputs are reported by content hash with the reason, never by file name."""
     from domains.dental.balance import balance_dataset, balanced_root
 
     services = make_services(config)
@@ -152,10 +160,12 @@ def balance(
     )  # fmt: skip
     if as_json:
         print_json(report)
-    else:
-        typer.echo(
-            f"before {report['counts_before']} -> after {report['counts_after']}; manifest {out}/manifest.csv"
-        )
+        return
+    typer.echo(
+        f"before {report['counts_before']} -> after {report['counts_after']}; manifest {out}/manifest.csv"
+    )
+    for skip in report["skipped_images"]:
+        typer.echo(f"skipped {skip['image'] or '(unknown image)'}: {skip['reason']}", err=True)
 
 
 @app.command("evaluate-balance")

@@ -2,17 +2,18 @@
 
 The seed book's CranexD chapter, done for real on DC1000:
 
-1. ``extract_patches``: 32x32 patches (at the 1024-px-wide image scale) centred on every lesion, labelled with
-   its class, plus "healthy" patches centred on bright (tooth) pixels far from any lesion: the majority class.
+1. ``extract_patches``: 32x32 patches (at the 1024-px-wide image scale) centred on every lesion (each class's
+   regions on their own, so touching regions of two classes are two patches), labelled with its class, plus
+   "healthy" patches centred on bright (tooth) pixels far from any lesion: the majority class.
    ``lesion_source`` reads the lesions from the DC1000 layout (classes caries-1/2/3) or from any labelled
    layout of ``data_connectors.image_datasets``: images + masks, COCO JSON, YOLO txt (Roboflow exports).
 2. The split is by *image*, before any patch is made: test patches come from held-out radiographs only, and no
    synthetic patch ever enters a test set.
 3. ``balance_dataset``: ``genai_models.ConditionalGAN`` trained on the training patches with DiffAugment and
    the SNGAN recipe (a few hundred patches per class: with the DCGAN defaults it collapses to near-identical
-   patches); each class is topped up to ``target_per_class`` with generated patches. Every file is listed in
-   ``manifest.csv`` with ``synthetic`` = 1/0, synthetic files are also named ``syn_*``: never mixed in
-   silently.
+   patches); each class with fewer training patches than ``target_per_class`` is topped up to it with generated
+   patches, larger classes are kept as they are. Every file is listed in ``manifest.csv`` with ``synthetic``
+   = 1/0, synthetic files are also named ``syn_*``: never mixed in silently.
 4. ``evaluate_balance``: a small MONAI ``Classifier`` CNN trained three ways on the same training images --
    original (imbalanced), classical (minority classes oversampled with MONAI random transforms), classical +
    synthetic (GAN patches fill the gap, same transforms) -- per-class precision/recall/F1 and macro-F1 on the
@@ -66,20 +67,23 @@ def _crop(image: np.ndarray, centre: tuple[int, int]) -> np.ndarray:
 
 
 def image_patches(grey: np.ndarray, labels: np.ndarray, rng: np.random.Generator, healthy: int) -> list:
-    """(patch uint8, class) for every lesion (centroid, majority class) and ``healthy`` lesion-free patches."""
+    """(patch uint8, class) centred on every region of every class and ``healthy`` lesion-free patches.
+
+    Regions are the connected components of each class on its own: touching regions of different classes (the
+    teeth of an FDI label map, a deep lesion beside a shallow one) are one patch each, labelled with their own
+    class, never merged into one patch of the majority class."""
     from scipy import ndimage
 
     image = to_uint8(normalise_radiograph(grey))
     found = []
-    components, _ = ndimage.label(labels > 0)
-    for number, box in enumerate(ndimage.find_objects(components), start=1):
-        if box is None:
-            continue
-        mask = components[box] == number
-        rows, cols = np.nonzero(mask)
-        classes = labels[box][mask]
-        centre = (box[0].start + int(rows.mean()), box[1].start + int(cols.mean()))
-        found.append((_crop(image, centre), int(np.bincount(classes).argmax())))
+    for label in np.unique(labels[labels > 0]):
+        components, _ = ndimage.label(labels == label)
+        for number, box in enumerate(ndimage.find_objects(components), start=1):
+            if box is None:
+                continue
+            rows, cols = np.nonzero(components[box] == number)
+            centre = (box[0].start + int(rows.mean()), box[1].start + int(cols.mean()))
+            found.append((_crop(image, centre), int(label)))
     far = ~ndimage.binary_dilation(labels > 0, iterations=PATCH)
     bright = image >= np.percentile(image, 85)
     rows, cols = np.nonzero(far & bright)
@@ -94,14 +98,15 @@ class LesionSource:
     """Labelled radiographs in any layout: ``names`` to split on, ``classes`` (HEALTHY first, then the lesion
     classes, whose indices the label maps use; 0 = no lesion), ``load(name)`` -> (grey float32 image,
     uint8 class-index map) at the working width, ``image_file(name)`` (for its content hash, the
-    pseudonymous id written to outputs) and ``skipped``: one sentence per item already found unusable."""
+    pseudonymous id written to outputs) and ``skipped``: (one sentence, the radiograph it concerns or None) per
+    item already found unusable; ``pseudonymous_skips`` takes the file names out before anything is written."""
 
     root: Path
     names: list[str]
     classes: list[str]
     load: Callable[[str], tuple[np.ndarray, np.ndarray]]
     image_file: Callable[[str], Path]
-    skipped: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, Path | None]] = field(default_factory=list)
 
 
 def _at_working_width(grey: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -117,15 +122,26 @@ def _dc1000_source(root: Path) -> LesionSource:
         return root / "images_1024" / f"{name}.png"
 
     def load(name: str) -> tuple[np.ndarray, np.ndarray]:
-        grey = _read_grey_png(image_file(name)).astype(np.float32)
-        codes = _read_grey_png(root / "colors" / f"{name}.png")
+        grey = _read_grey_png(image_file(name), "radiograph").astype(np.float32)
+        codes = _read_grey_png(root / "colors" / f"{name}.png", "colour map")
         return grey, CARIES_CODE_TO_INDEX[resize_labels(codes, grey.shape)]
 
     return LesionSource(root, dataset_names("caries", root), list(CLASS_NAMES), load, image_file)
 
 
-def _read_grey_png(path: Path) -> np.ndarray:
-    """An 8-bit grey image or mask; BadInputError naming the file when it cannot be decoded."""
+def _file_id(path: Path) -> str:
+    """The file's content hash (``content_id``), the id outputs use for it; "unreadable" when it cannot be read."""
+    from data_connectors.images import content_id
+
+    try:
+        return content_id(path)
+    except OSError:
+        return "unreadable"
+
+
+def _read_grey_png(path: Path, what: str) -> np.ndarray:
+    """An 8-bit grey image or mask; BadInputError naming it by ``what`` and content hash (not by file name: it can
+    carry the patient's name) when it cannot be decoded."""
     from PIL import UnidentifiedImageError
 
     try:
@@ -133,12 +149,13 @@ def _read_grey_png(path: Path) -> np.ndarray:
             return np.asarray(file.convert("L"))
     except (OSError, UnidentifiedImageError, ValueError, SyntaxError) as error:
         raise BadInputError(
-            f"{path.name} is not a readable image ({type(error).__name__}); re-export it or remove it."
+            f"The {what} {_file_id(path)} is not a readable image ({type(error).__name__}); re-export it or "
+            "remove it."
         ) from None
 
 
 def _mask_values(mask: Path) -> set[int]:
-    return {int(value) for value in np.unique(_read_grey_png(mask))}
+    return {int(value) for value in np.unique(_read_grey_png(mask, "mask"))}
 
 
 def _annotated_source(path: Path) -> LesionSource:
@@ -155,14 +172,14 @@ def _annotated_source(path: Path) -> LesionSource:
             "needs lesion masks (images/ + masks/), COCO JSON or YOLO txt annotations, or the DC1000 layout."
         )
     records = {str(r.image.relative_to(root).with_suffix("")).replace("/", "__"): r for r in index.records}
-    skipped = list(index.skipped)
+    skipped: list[tuple[str, Path | None]] = [(reason, None) for reason in index.skipped]
     if index.layout == "mask-folder":
         found: list[set[int]] = []
         for name, record in list(records.items()):
             try:
                 found.append(_mask_values(record.mask))
             except BadInputError as error:  # one unreadable mask is reported, the rest balanced
-                skipped.append(str(error))
+                skipped.append((str(error), record.image))
                 del records[name]
         values = sorted(set().union(*found) - {0})
         lookup = np.zeros(256, dtype=np.uint8)
@@ -177,7 +194,7 @@ def _annotated_source(path: Path) -> LesionSource:
         record = records[name]
         grey = to_grey(read_image(record.image)[0])
         if record.mask is not None:
-            labels = lookup[resize_labels(_read_grey_png(record.mask), grey.shape)]
+            labels = lookup[resize_labels(_read_grey_png(record.mask, "mask"), grey.shape)]
         else:
             labels = resize_labels(rasterise(record, lesion_classes), grey.shape)
         return _at_working_width(grey, labels)
@@ -198,11 +215,46 @@ def lesion_source(root: Path) -> LesionSource:
     return _annotated_source(root)
 
 
+# A file name the dataset readers may quote: images, annotations, label files, YOLO's data.yaml.
+_FILE_NAME = re.compile(r"[^\s/\\:'\"]+\.(?:png|jpe?g|bmp|tiff?|dcm|dicom|json|txt|ya?ml)\b", re.IGNORECASE)
+
+
+def pseudonymous_skips(skipped: list[tuple[str, Path | None]], root: Path) -> list[dict[str, str | None]]:
+    """``{"image": content hash, "reason": ...}`` per skipped input, as every dental output names a radiograph.
+
+    Clinics name files after patients, and the readers' reasons quote file names: every name of a file in the
+    dataset (an image's also as a stem followed by a dot, "no mask named X.*") becomes that file's content hash,
+    any other file name "(name withheld)". ``image`` is the hash of the radiograph concerned, else of the first dataset file the
+    reason named, else None."""
+    from data_connectors.images import IMAGE_SUFFIXES
+
+    folder = root.parent if root.is_file() else root
+    names: dict[str, Path] = {}  # built once, and only when a reason needs it
+    entries = []
+    for reason, image in skipped:
+        if image is None and not names:
+            for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+                names.setdefault(path.name, path)
+                if path.suffix.lower() in IMAGE_SUFFIXES:
+                    names.setdefault(path.stem, path)
+        own = {image.name: image, image.stem: image} if image is not None else {}
+        quoted = [(key, path) for key, path in {**names, **own}.items() if key in reason]
+        named = image
+        for key, path in sorted(quoted, key=lambda item: -len(item[0])):  # "a.png" before "a"
+            # whole names only; a stem only as readers quote one ("no mask named X.*"), so "000" in "200,000" stays
+            after = r"(?=\.(?!\w))" if key == path.stem else r"(?![\w-])"
+            reason, found = re.subn(rf"(?<![\w.-]){re.escape(key)}{after}", _file_id(path), reason)
+            named = named or (path if found else None)
+        reason = _FILE_NAME.sub("(name withheld)", reason)
+        entries.append({"image": _file_id(named) if named is not None else None, "reason": reason})
+    return entries
+
+
 def extract_patches(
     source: LesionSource, names: list[str], *, healthy_per_image: int = 10, seed: int = 0
 ) -> dict:
     """Patches of the named images: images, labels (indices into ``source.classes``), sources (the image's
-    content hash: file names can carry patient names), and one sentence per unusable image skipped."""
+    content hash: file names can carry patient names), and (reason, radiograph) per unusable image skipped."""
     from data_connectors.images import content_id
 
     rng = np.random.default_rng(seed)
@@ -212,7 +264,8 @@ def extract_patches(
             grey, classes = source.load(name)
             source_id = content_id(source.image_file(name))
         except (BadInputError, OSError, ValueError) as error:  # one bad radiograph is reported, the rest used
-            skipped.append(str(error) if isinstance(error, BadInputError) else f"{name}: {error}")
+            reason = str(error) if isinstance(error, BadInputError) else f"{type(error).__name__}: {error}"
+            skipped.append((reason, source.image_file(name)))
             continue
         for patch, label in image_patches(grey, classes, rng, healthy_per_image):
             images.append(patch)
@@ -288,8 +341,9 @@ def balance_dataset(
     (by their names, only in a folder its ``balance.json`` marks as a balance run), so no stale patch sits
     beside the new manifest; an ``out`` that overlaps the dataset, or holds ``train``/``test`` folders without
     a ``balance.json``, is refused, so nothing else is ever deleted. Patch files and the manifest name each source radiograph
-    by its content hash, never by its file name. The returned report lists the skipped images with their
-    reasons; ``balance.json`` keeps only their number.
+    by its content hash, never by its file name, and so do the skipped inputs, which the returned report and
+    ``balance.json`` list alike (``pseudonymous_skips``). Classes with fewer training patches than
+    ``target_per_class`` are topped up to it with synthetic patches; larger classes are kept as they are.
 
     Raises:
         BadInputError: ``root`` is not a labelled dataset (see ``lesion_source``), ``target_per_class`` < 1, or
@@ -306,7 +360,7 @@ def balance_dataset(
     train_names, test_names = image_split(source, seed=seed)
     train = extract_patches(source, train_names, seed=seed)
     test = extract_patches(source, test_names, seed=seed + 1)
-    skipped = source.skipped + train["skipped"] + test["skipped"]
+    skipped = pseudonymous_skips(source.skipped + train["skipped"] + test["skipped"], source.root)
     progress(f"patches: train {counts(train['labels'], classes)}, test {counts(test['labels'], classes)}")
     started = time.monotonic()
     generator = train_generator(
@@ -354,7 +408,7 @@ def balance_dataset(
         "tool": BALANCE_TOOL,
         "dataset": root.name,
         "classes": classes,
-        "skipped_images": len(skipped),
+        "skipped_images": skipped,
         "patch": PATCH,
         "train_images": len(train_names),
         "test_images": len(test_names),
@@ -367,7 +421,7 @@ def balance_dataset(
         "fid_effnetlite0": _fid_and_grids(train, generated, classes, out, device),
     }
     (out / "balance.json").write_text(json.dumps(report, indent=1))
-    return {**report, "skipped_images": skipped}
+    return report
 
 
 # The files a balance run writes: patches in out/<split>/<class>/ and grids, evaluation and manifest in out/.

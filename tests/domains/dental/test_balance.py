@@ -1,6 +1,8 @@
-"""Balancing on self-made radiographs: lesion-centred and healthy patches, oversampling, the classifier; the
-whole balance -> evaluate path on DC1000-shaped phantoms and on the same lesions exported as COCO boxes and as
-images + masks; plus the shipped weights on one real UFBA image (skipped without shared data)."""
+"""Balancing on self-made radiographs: lesion-centred and healthy patches (touching regions of two classes
+included), skipped inputs named by content hash, oversampling, the classifier; the whole balance -> evaluate
+path on DC1000-shaped phantoms (``write_phantom_caries_dataset``) and on the same lesions exported as COCO
+boxes and as images + masks, the latter through the CLI; plus the shipped weights on one real UFBA image
+(skipped without shared data)."""
 
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ from domains.dental.balance import (
     evaluate_balance,
     image_patches,
     lesion_source,
+    pseudonymous_skips,
     train_classifier,
 )
 from domains.dental.phantom import make_phantom
@@ -38,6 +41,50 @@ def test_lesion_and_healthy_patches() -> None:
     labels = [label for _, label in patches]
     assert sorted(labels) == [0, 0, 0, 0, 0, 2, 3]
     assert all(patch.shape == (PATCH, PATCH) and patch.dtype == np.uint8 for patch, _ in patches)
+
+
+def test_touching_regions_of_two_classes_are_two_patches() -> None:
+    """An FDI label map's teeth touch: each region of each class gets its own centred patch and label (they
+    were once merged into one patch of the majority class)."""
+    grey = np.zeros((128, 256), dtype=np.float32)
+    grey[:, :120] = 0.3  # the left region's class-1 half is darker than its class-2 half
+    grey[:, 120:] = 0.9
+    labels = np.zeros(grey.shape, dtype=np.uint8)
+    labels[40:80, 100:120] = 1  # 20 px wide, touching ...
+    labels[40:80, 120:150] = 2  # ... a larger region of class 2
+    labels[100:110, 200:210] = 1  # a second, separate class-1 region
+    patches = image_patches(grey, labels, np.random.default_rng(0), healthy=0)
+    assert [label for _, label in patches] == [1, 1, 2]  # by class, then in raster order
+    touching_1, touching_2 = patches[0][0], patches[2][0]
+    # each centred on its own region: the class-1 one on the dark side, the class-2 one on the bright side
+    assert touching_1[PATCH // 2, PATCH // 2] < touching_2[PATCH // 2, PATCH // 2]
+
+
+def test_skipped_inputs_are_named_by_content_hash(tmp_path: Path) -> None:
+    """Clinics name files after patients: no reason may quote a file name of the dataset, and the entry names
+    the radiograph by the hash every other dental output uses."""
+    from data_connectors.images import content_id
+
+    (tmp_path / "images").mkdir()
+    (tmp_path / "masks").mkdir()
+    smith = tmp_path / "images" / "Smith_John_1970.png"
+    smith.write_bytes(b"not a png")
+    roe = tmp_path / "images" / "Roe_Richard.png"
+    roe.write_bytes(b"another radiograph")
+    raw = [
+        ("Smith_John_1970.png is a corrupt image file (broken); re-export it.", smith),
+        ("Roe_Richard.png: no mask named Roe_Richard.* in masks", None),  # the dataset reader's wording
+        ("Doe_Jane.jpg: image file not found in export", None),  # a COCO entry with no file behind it
+        ("The mask 0123456789ab is not a readable image (OSError); re-export it or remove it.", roe),
+    ]
+    skips = pseudonymous_skips(raw, tmp_path)
+    text = json.dumps(skips)
+    assert not any(name in text for name in ("Smith", "John", "1970", "Roe", "Richard", "Doe", "Jane"))
+    assert [skip["image"] for skip in skips] == [content_id(smith), content_id(roe), None, content_id(roe)]
+    assert skips[0]["reason"].startswith(f"{content_id(smith)} is a corrupt image file")
+    assert skips[1]["reason"] == f"{content_id(roe)}: no mask named {content_id(roe)}.* in masks"
+    assert skips[2]["reason"] == "(name withheld): image file not found in export"
+    assert skips[3]["reason"] == raw[3][0]
 
 
 def test_oversample_and_classifier() -> None:
@@ -92,9 +139,13 @@ def test_balance_any_labelled_layout(
     if layout != "dc1000":
         data = tmp_path / layout
         (_as_coco if layout == "coco" else _as_masks)(phantom_caries_dataset, data)
-    if layout == "masks":  # one unreadable radiograph and one unreadable mask: reported, the others balanced
-        (data / "images" / "000.png").write_bytes(b"\x89PNG\r\n\x1a\n truncated")
-        (data / "masks" / "001.png").write_bytes(b"not a png at all")
+    if layout == "masks":  # patient-named files: an unreadable radiograph and mask, an image with no mask
+        for number, patient in (("000", "Smith_John_1970"), ("001", "Doe_Jane_1980")):
+            for folder in ("images", "masks"):
+                (data / folder / f"{number}.png").rename(data / folder / f"{patient}.png")
+        (data / "images" / "Smith_John_1970.png").write_bytes(b"\x89PNG\r\n\x1a\n truncated")
+        (data / "masks" / "Doe_Jane_1980.png").write_bytes(b"not a png at all")
+        Image.fromarray(np.full((64, 128), 90, np.uint8)).save(data / "images" / "Roe_Richard.png")
     stale = tmp_path / "out" / "train" / "healthy" / "syn_99999.png"  # left by an interrupted earlier run
     stale.parent.mkdir(parents=True)
     stale.write_bytes(b"old")
@@ -105,16 +156,36 @@ def test_balance_any_labelled_layout(
     notes.write_text("mine")
     kept = tmp_path / "out" / "train" / "healthy" / "my-scan.png"
     kept.write_bytes(b"mine")
-    report = balance_dataset(data, tmp_path / "out", target_per_class=15, gan_minutes=0.02,
-                             progress=lambda message: None)  # fmt: skip
+    if layout == "masks":  # through the CLI: its --json stdout is what the reviewer saw name a patient
+        from typer.testing import CliRunner
+
+        from apps.cli import app
+
+        env = {"GENAI_DATA_DIR": str(tmp_path / "data"), "GENAI_DEVICE": "cpu"}
+        result = CliRunner().invoke(app, ["dental", "balance", str(data), "--out", str(tmp_path / "out"),
+                                          "--target-per-class", "15", "--gan-minutes", "0.05", "--json"],
+                                    env=env)  # fmt: skip
+        assert result.exit_code == 0, result.output
+        assert not any(name in result.stdout for name in ("Smith", "Doe", "Roe"))
+        report = json.loads(result.stdout)
+    else:
+        report = balance_dataset(data, tmp_path / "out", target_per_class=15, gan_minutes=0.02,
+                                 progress=lambda message: None)  # fmt: skip
     assert report["classes"] == classes and not stale.exists() and notes.read_text() == "mine"
     assert kept.read_bytes() == b"mine"
     kept.unlink()  # so the check below sees only the run's own files
-    skipped = "".join(report["skipped_images"])
-    expected = (2, True, True) if layout == "masks" else (0, False, False)
-    assert (len(report["skipped_images"]), "000.png" in skipped, "001.png" in skipped) == expected
-    written = json.loads((tmp_path / "out" / "balance.json").read_text())
-    assert written["skipped_images"] == expected[0]  # the count only: skip reasons name files
+    written_text = (tmp_path / "out" / "balance.json").read_text()
+    assert json.loads(written_text)["skipped_images"] == report["skipped_images"]  # the same list in both
+    if layout == "masks":  # each skipped radiograph by its content hash, the reason quoting no file name
+        from data_connectors.images import content_id
+
+        hashes = {content_id(data / "images" / f"{name}.png") for name in ("Smith_John_1970", "Doe_Jane_1980",
+                                                                            "Roe_Richard")}  # fmt: skip
+        assert {skip["image"] for skip in report["skipped_images"]} == hashes
+        assert len(report["skipped_images"]) == 3
+        assert not any(name in written_text for name in ("Smith", "Doe", "Roe"))
+    else:
+        assert report["skipped_images"] == []
     assert all(report["counts_after"][name] >= 15 for name in classes if report["counts_before"][name])
     with (tmp_path / "out" / "manifest.csv").open() as handle:
         rows = list(csv.DictReader(handle))
@@ -177,7 +248,9 @@ def test_shipped_weights_on_real_radiograph(shared_data: Path, tmp_path: Path) -
     assert result.teeth_map.shape == (512, 512) and len(result.teeth) >= 20
 
 
-def test_an_out_folder_that_could_hold_user_data_is_refused(phantom_caries_dataset: Path, tmp_path: Path) -> None:
+def test_an_out_folder_that_could_hold_user_data_is_refused(
+    phantom_caries_dataset: Path, tmp_path: Path
+) -> None:
     """A Roboflow export has train/ and test/ folders of its own: balancing into it, into a folder holding it,
     or into a folder with foreign split folders must refuse before anything is deleted."""
     data = tmp_path / "export"
