@@ -205,7 +205,7 @@ def index(
     """Embed radiographs (packaged EfficientNet-Lite0) into a Chroma image collection for similar-case search.
 
     Each case is stored under a hash of its content, never its file name; files that are not radiographs are
-    skipped with the reason."""
+    skipped with the reason and their position in sorted order ("file #3"), not their name."""
     from data_connectors.errors import BadInputError
     from data_connectors.images import IMAGE_SUFFIXES
     from domains.dental.search import category_of, index_cases

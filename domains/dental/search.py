@@ -97,16 +97,18 @@ def index_cases(
     """Embed and upsert radiographs with their label, a batch at a time. The id is the content hash, so a
     renamed copy is the same case and two files sharing a name in different folders are two cases;
     re-running updates in place. Returns (number written, one sentence per file skipped: unreadable, or
-    refused by ``check_radiograph``): one bad file never sinks the index."""
+    refused by ``check_radiograph``): one bad file never sinks the index. A skipped file is named by its
+    position in ``paths`` ("file #3"), never by its name, which clinics often make the patient's."""
     written, skipped = 0, []
     pairs = list(zip(paths, labels, strict=True))
     for start in range(0, len(pairs), batch):
         images, ids, metadatas = [], [], []
-        for path, label in pairs[start : start + batch]:
+        for number, (path, label) in enumerate(pairs[start : start + batch], start=start + 1):
             try:
                 prepared, case_id, _ = _checked(Path(path))
             except BadInputError as error:
-                skipped.append(str(error))
+                reason = str(error).replace(str(path), "the file").replace(Path(path).name, "the file")
+                skipped.append(f"file #{number}: {reason}")
                 continue
             if case_id in ids:  # the same bytes twice in one batch: one case
                 continue

@@ -36,7 +36,9 @@ def test_index_and_query(tmp_path: Path) -> None:
     store = ImageCollection("dental-test", data_dir=tmp_path / "data", create=True)
     labels = [category_of(p.name) for p in paths]
     written, skipped = index_cases(store, paths, _fake_extractor, labels, batch=4)
-    assert written == 6 and len(skipped) == 1 and "cate1-broken.png" in skipped[0]  # the other 6 are indexed
+    assert written == 6 and skipped == [  # the other 6 are indexed; the broken one is named by position
+        "file #4: the file is a corrupt image file (Truncated File Read); re-export it."
+    ]
     assert index_cases(store, paths, _fake_extractor, labels)[0] == 6
     assert store.count() == 6  # upsert: idempotent
     result = similar_cases(store, paths[0], _fake_extractor, k=2)
@@ -71,7 +73,7 @@ def test_cases_are_identified_by_content_not_name(tmp_path: Path) -> None:
 def test_non_radiographs_are_refused_or_skipped(tmp_path: Path) -> None:
     store = ImageCollection("dental-test", data_dir=tmp_path / "data", create=True)
     good = _phantom_file(tmp_path / "cate1-000.png", 0)
-    photo = tmp_path / "face.png"
+    photo = tmp_path / "Doe_Jane_face.png"
     colour = np.zeros((200, 300, 3), dtype=np.uint8)
     colour[..., 0], colour[..., 1] = 220, 140
     Image.fromarray(colour).save(photo)
@@ -81,6 +83,11 @@ def test_non_radiographs_are_refused_or_skipped(tmp_path: Path) -> None:
     assert (
         written == 1 and len(skipped) == 2 and "colour photograph" in skipped[0] and "thumbnail" in skipped[1]
     )
+    assert skipped[0].startswith("file #2: ") and skipped[1].startswith("file #3: ")
+    assert not any("Doe_Jane" in reason or "thumb" in reason.split(":")[0] for reason in skipped)
+    corrupt = tmp_path / "Roe_Richard.png"
+    corrupt.write_bytes(b"not a png")
+    assert "Roe_Richard" not in index_cases(store, [corrupt], _fake_extractor, [None])[1][0]
     for query, reason in ((photo, "colour photograph"), (thumb, "thumbnail")):
         with pytest.raises(BadInputError, match=reason):
             similar_cases(store, query, _fake_extractor)
