@@ -6,7 +6,9 @@ Any OpenAI client works: point ``base_url`` at ``http://HOST:PORT/v1`` and use a
 - ``documents:<collection>``: cited answers from one knowledge base (the same ``Answerer`` as the hub).
 - ``healthcare-patient``: the patient assistant (safety triage first, then answers from the ``patient-info``
   collection when it exists); needs a grant on ``patient-info``. Each request is one turn: no booking state
-  is kept between requests, so booking stays in the hub.
+  is kept between requests, so a proposed slot says to book it in the hub or with reception (it never asks
+  for a "yes" the API could not act on), and the question is audited once, as ``patient-chat`` under the
+  caller's name.
 
 Extra response fields (the documented extension): a non-streaming completion carries ``citations`` (a list
 of ``{n, source, page, section, text, score}``, ``source`` being the file name only, never a server path) and
@@ -228,11 +230,14 @@ def _public(citation: dict[str, Any]) -> dict[str, Any]:
     return {**citation, "source": Path(citation["source"]).name}
 
 
-def _healthcare_events(services: Services, question: str) -> Iterator:
+def _healthcare_events(services: Services, question: str, actor: str) -> Iterator:
+    """One turn of the patient assistant; it audits the question itself, under ``actor``. Nothing is booked:
+    the API keeps no conversation to confirm a slot in."""
     from apps.flows import build_patient_assistant
     from domains.healthcare.assistant import PatientSession
 
-    turn = build_patient_assistant(services, HEALTHCARE_COLLECTION).respond(question, PatientSession())
+    assistant = build_patient_assistant(services, HEALTHCARE_COLLECTION)
+    turn = assistant.respond(question, PatientSession(), actor=actor, may_book=False)
     yield turn.text
     yield turn.text, False, [_public({**ref.model_dump(), "score": None}) for ref in turn.citations]
 
@@ -279,13 +284,13 @@ def install_api(app: FastAPI, services: Services, *, require_keys: bool = False)
 
         collection = _collection_of(services, user, body.model)
         question, history = _conversation(body)
-        AuditLog(services.database).record(
-            actor=user.name, action="api.chat", collection=collection, question=question
-        )
         max_tokens = body.max_completion_tokens or body.max_tokens
-        if body.model == HEALTHCARE_MODEL:
-            events = _healthcare_events(services, question)
+        if body.model == HEALTHCARE_MODEL:  # audited by the assistant, once, under the caller
+            events = _healthcare_events(services, question, user.name)
         else:
+            AuditLog(services.database).record(
+                actor=user.name, action="api.chat", collection=collection, question=question
+            )
             events = _document_events(services, collection, question, history, max_tokens)
         completion_id, created = _completion_id(), int(time.time())
         if body.stream:

@@ -108,6 +108,8 @@ def book(
     as_json: JsonOption = False,
 ) -> None:
     """Book an appointment (refused if the slot is taken, in the past or outside opening hours)."""
+    if not patient.strip():
+        fail('--patient must not be empty; give the patient\'s name, e.g. --patient "Ann Lee".')
     booked = appointment_book(make_services(config)).book(
         clinician_id=clinician,
         start=_datetime(start),
@@ -223,7 +225,7 @@ def ask(
     services = make_services(config)
     assistant = build_patient_assistant(services, collection)
     session = PatientSession(location=(lat, lon) if lat is not None and lon is not None else None)
-    turn = assistant.respond(message, session)
+    turn = assistant.respond(message, session, may_book=False)  # one turn: no "yes" can follow
     if as_json:
         print_json(turn.model_dump(mode="json"))
         return

@@ -48,7 +48,9 @@ def build(services: Services) -> None:
         session.location = (lat, lon) if lat is not None and lon is not None else None
         try:
             user = services.access.check(request, collection)  # the grant, checked on the server
-            turn = assistant_for(collection).respond(message, session, actor=user.name)
+            # booking in the chat needs the appointments grant, as the appointment book does
+            may_book = services.access.may_use(user, APPOINTMENTS_GRANT)
+            turn = assistant_for(collection).respond(message, session, actor=user.name, may_book=may_book)
             reply = turn.text + "".join(f"\n\n[{c.n}] {Path(c.source).name}" for c in turn.citations)
         except BadInputError as error:
             reply = str(error)

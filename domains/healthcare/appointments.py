@@ -37,6 +37,8 @@ PartOfDay = Literal["morning", "afternoon", "evening"]
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 SEED_FILE = Path(__file__).with_name("data") / "clinicians.yaml"
+MAX_NAME_CHARS = 100  # a patient's name; longer input is a paste error, not a name
+MAX_CONTACT_CHARS = 120
 _PART_BOUNDS: dict[str, tuple[time, time]] = {
     "morning": (time(0, 0), time(12, 0)),
     "afternoon": (time(12, 0), time(17, 0)),
@@ -384,6 +386,11 @@ class AppointmentBook:
 
     def _check_slot(self, clinician: ClinicianRow, start: datetime) -> datetime:
         _require_local(start)
+        if start.second or start.microsecond:
+            raise BadInputError(
+                f"The start {start.isoformat()} has seconds; appointments start on the minute, e.g. "
+                f"{start:%Y-%m-%dT%H:%M}."
+            )
         now = self.clock()
         if start <= now:
             raise BadInputError(
@@ -420,7 +427,17 @@ class AppointmentBook:
             SlotTakenError: the slot is already booked (also when a concurrent request won the race).
         """
         if not patient_name.strip():
-            raise BadInputError("A booking needs the patient's name; pass patient_name.")
+            raise BadInputError("A booking needs the patient's name; give it (`--patient` in the CLI).")
+        if len(patient_name.strip()) > MAX_NAME_CHARS:
+            raise BadInputError(
+                f"The patient's name is {len(patient_name.strip())} characters long; give at most "
+                f"{MAX_NAME_CHARS}."
+            )
+        if len(patient_contact.strip()) > MAX_CONTACT_CHARS:
+            raise BadInputError(
+                f"The patient's contact is {len(patient_contact.strip())} characters long; give one phone "
+                f"number or e-mail address of at most {MAX_CONTACT_CHARS}."
+            )
         with Session(self.engine) as session:
             clinician = self._get_clinician(session, clinician_id)
             end = self._check_slot(clinician, start)
@@ -446,7 +463,10 @@ class AppointmentBook:
     def _get_active(self, session: Session, appointment_id: int) -> AppointmentRow:
         row = session.get(AppointmentRow, appointment_id)
         if row is None:
-            raise BadInputError(f"There is no appointment with id {appointment_id}; list them with `list`.")
+            raise BadInputError(
+                f"There is no appointment with id {appointment_id}; list the booked ones with "
+                "`genai healthcare appointments` (or the hub's Appointments tab)."
+            )
         if not row.active:
             raise BadInputError(f"Appointment {appointment_id} is already cancelled; book a new one instead.")
         return row

@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -32,13 +32,14 @@ from pydantic import BaseModel, Field
 
 from data_connectors.audit import AuditLog
 from data_connectors.errors import BadInputError
-from data_connectors.privacy import DEFAULT_REDACTOR, protect_logger
+from data_connectors.privacy import known_names, protect_logger
 from domains.healthcare import DRAFT_NOTICE, MEDICAL_NOTICE
 from domains.healthcare.appointments import Appointment, AppointmentBook, Slot
 from domains.healthcare.booking import (
     BookingRequest,
     is_confirmation,
     is_decline,
+    llm_fields,
     parse_booking_request,
     parse_booking_rules,
     wants_booking,
@@ -92,6 +93,18 @@ _RESCHEDULE = re.compile(
 )
 _APPOINTMENT_NUMBER = re.compile(
     r"\b(?:number|no\.|appointment|appt|booking)\s*#?\s*(\d{1,9})\b(?!\s*(?:am|pm|[:.]\d))|#(\d{1,9})\b"
+)
+# While a slot is on offer, "how about Thursday?" / "the afternoon instead?" asks for another time.
+_ANOTHER_TIME = re.compile(
+    r"^\W*(?:how about|what about|or|maybe|perhaps|rather|actually|can we do|could we do|could it be|"
+    r"is there anything|anything)\b|\binstead\b|\brather\b"
+)
+# The audit log's book for chat bookings and cancellations (numbers only, never the patient's name), the same
+# one the hub's appointment tab writes.
+APPOINTMENTS_COLLECTION = "appointments"
+_NO_GRANT = (
+    "Booking and cancelling here need the `appointments` grant, which this account does not have; to book, "
+    "use the hub's Patient assistant with an account that has it, or call reception."
 )
 _RECEPTION = (
     "please call reception, who can see all your appointments; they can also move it to another time."
@@ -153,6 +166,15 @@ class SymptomGuide:
 
 def _with_notice(text: str) -> str:
     return f"{text}\n\n{MEDICAL_NOTICE}"
+
+
+def _confirm_hint(may_book: bool) -> str:
+    if may_book:
+        return 'Shall I book it? Reply "yes" to confirm or "no" for another time.'
+    return (
+        "I can't book from here: book it in the hub's Healthcare > Patient assistant (an account with the "
+        "`appointments` grant) or call reception."
+    )
 
 
 def _describe(appointment: Appointment) -> str:
@@ -227,24 +249,31 @@ class PatientAssistant:
         self.actor = actor
         self.collection = collection
 
-    def respond(self, message: str, session: PatientSession, *, actor: str | None = None) -> PatientTurn:
+    def respond(
+        self, message: str, session: PatientSession, *, actor: str | None = None, may_book: bool = True
+    ) -> PatientTurn:
         """One turn of the conversation; ``session`` is updated in place (pending proposals). ``actor`` (the
-        logged-in user) is who the audit log records, instead of the assistant's default."""
+        logged-in user) is who the audit log records, instead of the assistant's default. ``may_book`` False
+        (a caller without the ``appointments`` grant, or one that keeps no conversation, like the HTTP API)
+        still gets slots proposed, with where to book them, but nothing is booked or cancelled."""
         if not message.strip():
             raise BadInputError("The message is empty; type a question or describe what you need.")
-        if session.patient_name:  # masked wherever the shared redactor works: audit log and logs
-            DEFAULT_REDACTOR.remember(session.patient_name)
-        if self.audit is not None:
-            self.audit.record(
-                actor=actor or self.actor, action="patient-chat", collection=self.collection, question=message
-            )
-        turn = self._decide(message, session)
-        log.info("patient turn: %s (%s)", turn.kind, ", ".join(turn.categories) or "-")
+        # this chat's patient, masked in this turn's audit rows and logs (not remembered for later turns)
+        with known_names(session.patient_name):
+            if self.audit is not None:
+                self.audit.record(
+                    actor=actor or self.actor,
+                    action="patient-chat",
+                    collection=self.collection,
+                    question=message,
+                )
+            turn = self._decide(message, session, actor or self.actor, may_book)
+            log.info("patient turn: %s (%s)", turn.kind, ", ".join(turn.categories) or "-")
         return turn
 
     # ---------------------------------------------------------------- steps
 
-    def _decide(self, message: str, session: PatientSession) -> PatientTurn:
+    def _decide(self, message: str, session: PatientSession, actor: str, may_book: bool) -> PatientTurn:
         safety = assess(message)
         if safety.kind == "emergency":
             session.pending, session.alternatives = None, []
@@ -252,16 +281,18 @@ class PatientAssistant:
                 kind="emergency", text=emergency_reply(safety), categories=list(safety.categories)
             )
         if session.pending is not None and (is_confirmation(message) or is_decline(message)):
-            return self._answer_proposal(message, session)
+            return self._answer_proposal(message, session, actor, may_book)
         if session.pending_cancel is not None and (_confirms_cancel(message) or is_decline(message)):
-            return self._answer_cancel(message, session)
+            return self._answer_cancel(message, session, actor, may_book)
         session.pending_cancel = None  # anything else drops the question
         if safety.kind in ("dosing", "diagnosis"):
             return PatientTurn(kind="refusal", text=refusal_reply(safety), categories=[safety.kind])
         lowered = message.lower()
+        if session.pending is not None and _ANOTHER_TIME.search(lowered) and self._names_a_time(message):
+            return self._propose(message, session, may_book)
         if _RESCHEDULE.search(lowered):
             if session.pending is not None:  # nothing is booked yet: propose another time instead
-                return self._propose(message, session)
+                return self._propose(message, session, may_book)
             return PatientTurn(
                 kind="handover",
                 text=_with_notice(f"I can't move appointments in this chat; {_RECEPTION}"),
@@ -276,7 +307,7 @@ class PatientAssistant:
         if session.booked and _asks_to_cancel(lowered) and not wants_booking(message):
             return self._propose_cancel(message, session)
         if wants_booking(message):
-            return self._propose(message, session)
+            return self._propose(message, session, may_book)
         if (entry := self.symptoms.match(message)) is not None:
             return self._explain_symptom(entry, session)
         return self._grounded_answer(message)
@@ -294,18 +325,33 @@ class PatientAssistant:
         )
         return PatientTurn(kind="symptom", text=_with_notice(text), categories=[entry["id"]])
 
-    def _propose(self, message: str, session: PatientSession) -> PatientTurn:
+    def _names_a_time(self, message: str) -> bool:
+        request = parse_booking_rules(message, today=self.book.clock().date(), specialties=[])
+        return any(value is not None for value in (request.date, request.time, request.part_of_day))
+
+    def _request(self, message: str, session: PatientSession) -> BookingRequest:
+        """Rules, then the context (the kind of the slot on offer, or the one a symptom suggested), then the
+        LLM for what is still open and said in the message ("move it to Thursday" keeps the dentist)."""
         today = self.book.clock().date()
         specialties = self.book.specialties()
         request = parse_booking_rules(message, today=today, specialties=specialties)
-        if request.specialty is None and session.pending is not None:  # "move it to Thursday" keeps the kind
-            request = request.model_copy(update={"specialty": session.pending.specialty})
-        if self.chat_model is not None and None in (request.specialty, request.date, request.part_of_day):
+        context = session.pending.specialty if session.pending is not None else session.suggested_specialty
+        if request.specialty is None and context:
+            request = request.model_copy(update={"specialty": context})
+        if session.pending is not None and request.date is None and (request.time or request.part_of_day):
+            request = request.model_copy(
+                update={"date": session.pending.start.date()}
+            )  # "the morning instead?"
+        if self.chat_model is not None and llm_fields(request, message):
             request = parse_booking_request(
-                message, today=today, specialties=specialties, chat_model=self.chat_model()
+                message, today=today, specialties=specialties, chat_model=self.chat_model(), known=request
             )
-        if request.specialty is None and session.suggested_specialty:
-            request = request.model_copy(update={"specialty": session.suggested_specialty})
+        return request
+
+    def _propose(self, message: str, session: PatientSession, may_book: bool) -> PatientTurn:
+        today = self.book.clock().date()
+        request = self._request(message, session)
+        session.pending, session.alternatives = None, []  # a "yes" books only the slot on offer now
         if request.specialty is None:
             kinds = ", ".join(self.book.specialties())
             return PatientTurn(
@@ -323,8 +369,11 @@ class PatientAssistant:
             )
         slots = self._find_slots(request, session, today)
         if not slots:
-            when = f"on {request.date:%A %d %B}" if request.date else "in the next two weeks"
-            part = f" in the {request.part_of_day}" if request.part_of_day else ""
+            if request.date is not None and request.last_date is not None:
+                when = f"between {request.date:%A %d %B} and {request.last_date:%A %d %B}"
+            else:
+                when = f"on {request.date:%A %d %B}" if request.date else "in the next two weeks"
+            part = f" in the {request.part_of_day}" if request.part_of_day and request.time is None else ""
             return PatientTurn(
                 kind="no_slot",
                 request=request,
@@ -333,34 +382,47 @@ class PatientAssistant:
                 ),
             )
         session.pending, session.alternatives = slots[0], slots[1:]
+        lead = f"{request.note}. " if request.note else ""
+        if request.time is not None and slots[0].start.time() != request.time:
+            lead += f"{request.time:%H:%M} is not free; the nearest free time is this one. "
         return PatientTurn(
             kind="proposal",
             request=request,
             proposal=slots[0],
-            text=_with_notice(
-                f'I can offer {slots[0].describe()}. Shall I book it? Reply "yes" to confirm or "no" for another time.'
-            ),
+            text=_with_notice(f"{lead}I can offer {slots[0].describe()}. " + _confirm_hint(may_book)),
         )
 
     def _find_slots(self, request: BookingRequest, session: PatientSession, today: date) -> list[Slot]:
-        if self.directory is not None and session.location is not None and request.date is not None:
+        """Free slots for the request; with a clock time, the slot at that time first, then the nearest."""
+        part = request.part_of_day if request.time is None else None
+        single_day = request.date is not None and request.last_date is None
+        if self.directory is not None and session.location is not None and single_day:
             matches = self.directory.nearest_with_slots(
                 self.book,
                 *session.location,
                 specialty=request.specialty,
                 day=request.date,
-                part_of_day=request.part_of_day,
+                part_of_day=part,
             )
-            return [slot for match in matches for slot in match.free_slots]
-        if request.date is not None:
-            return self.book.available_slots(
-                day=request.date, specialty=request.specialty, part_of_day=request.part_of_day, limit=6
+            slots = [slot for match in matches for slot in match.free_slots]
+        elif single_day:
+            slots = self.book.available_slots(
+                day=request.date, specialty=request.specialty, part_of_day=part, limit=100
             )
-        return self.book.next_available(
-            specialty=request.specialty, after=today, part_of_day=request.part_of_day
-        )
+        else:
+            first = request.date or today
+            days = (request.last_date - first).days + 1 if request.last_date else 14
+            slots = self.book.next_available(
+                specialty=request.specialty, after=first, part_of_day=part, days=days, limit=100
+            )
+        if request.time is not None and slots:
+            wanted = datetime.combine(slots[0].start.date(), request.time)
+            slots = sorted(slots, key=lambda slot: abs(slot.start - wanted))  # stable: nearest clinic first
+        return slots[:6]
 
-    def _answer_proposal(self, message: str, session: PatientSession) -> PatientTurn:
+    def _answer_proposal(
+        self, message: str, session: PatientSession, actor: str, may_book: bool
+    ) -> PatientTurn:
         slot = session.pending
         assert slot is not None  # checked by the caller
         if is_decline(message):
@@ -373,10 +435,10 @@ class PatientAssistant:
             return PatientTurn(
                 kind="proposal",
                 proposal=session.pending,
-                text=_with_notice(
-                    f'How about {session.pending.describe()}? Reply "yes" to book it or "no" for another time.'
-                ),
+                text=_with_notice(f"How about {session.pending.describe()}? " + _confirm_hint(may_book)),
             )
+        if not may_book:
+            return PatientTurn(kind="handover", proposal=slot, text=_with_notice(_NO_GRANT))
         if not session.patient_name:
             return PatientTurn(
                 kind="need_details",
@@ -385,14 +447,18 @@ class PatientAssistant:
                     "Before I book, please enter the patient's name in the name field, then confirm again."
                 ),
             )
-        appointment = self.book.book(
-            clinician_id=slot.clinician_id,
-            start=slot.start,
-            patient_name=session.patient_name,
-            reason=f"booked by assistant on {self.book.clock():%Y-%m-%d}",
-        )
+        try:
+            appointment = self.book.book(
+                clinician_id=slot.clinician_id,
+                start=slot.start,
+                patient_name=session.patient_name,
+                reason=f"booked by assistant on {self.book.clock():%Y-%m-%d}",
+            )
+        except BadInputError:  # taken by someone else since it was offered, or no longer in the future
+            return self._offer_instead(slot, session, may_book)
         session.pending, session.alternatives = None, []
         session.booked.append(appointment.id)
+        self._audit_change(actor, "book", appointment.id)
         return PatientTurn(
             kind="booked",
             appointment=appointment,
@@ -401,6 +467,44 @@ class PatientAssistant:
                 f'To cancel it, say "cancel appointment {appointment.id}"; to move it, please call reception.'
             ),
         )
+
+    def _offer_instead(self, lost: Slot, session: PatientSession, may_book: bool) -> PatientTurn:
+        """The confirmed slot can no longer be booked: offer the next free one of the same kind."""
+        later = [
+            slot
+            for slot in self.book.available_slots(day=lost.start.date(), specialty=lost.specialty, limit=100)
+            if slot.start >= lost.start
+        ]
+        slots = (
+            later
+            or self.book.next_available(specialty=lost.specialty, after=lost.start.date() + timedelta(days=1))
+        )[:6]
+        session.pending, session.alternatives = (slots[0], slots[1:]) if slots else (None, [])
+        sorry = f"Sorry, {lost.describe()} is no longer free."
+        if not slots:
+            return PatientTurn(
+                kind="no_slot",
+                text=_with_notice(
+                    f"{sorry} There is no other free {lost.specialty} appointment in the next two weeks; "
+                    "please call reception."
+                ),
+            )
+        return PatientTurn(
+            kind="proposal",
+            proposal=slots[0],
+            text=_with_notice(
+                f"{sorry} I can offer {slots[0].describe()} instead. " + _confirm_hint(may_book)
+            ),
+        )
+
+    def _audit_change(self, actor: str, action: str, appointment_id: int) -> None:
+        if self.audit is not None:
+            self.audit.record(
+                actor=actor,
+                action=action,
+                collection=APPOINTMENTS_COLLECTION,
+                question=f"{action} #{appointment_id}",
+            )
 
     def _propose_cancel(self, message: str, session: PatientSession) -> PatientTurn:
         """Ask to confirm cancelling an appointment this conversation booked; hand anything else to reception."""
@@ -448,15 +552,20 @@ class PatientAssistant:
             ),
         )
 
-    def _answer_cancel(self, message: str, session: PatientSession) -> PatientTurn:
+    def _answer_cancel(
+        self, message: str, session: PatientSession, actor: str, may_book: bool
+    ) -> PatientTurn:
         appointment_id, session.pending_cancel = session.pending_cancel, None
         assert appointment_id is not None  # checked by the caller
         if is_decline(message):
             return PatientTurn(
                 kind="answer", text=_with_notice(f"Fine, appointment {appointment_id} stays booked.")
             )
+        if not may_book:
+            return PatientTurn(kind="handover", text=_with_notice(_NO_GRANT))
         cancelled = self.book.cancel(appointment_id)
         session.booked = [n for n in session.booked if n != appointment_id]
+        self._audit_change(actor, "cancel", cancelled.id)
         return PatientTurn(
             kind="cancelled",
             appointment=cancelled,

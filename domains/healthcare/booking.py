@@ -34,9 +34,31 @@ _SPECIALTY_WORDS: dict[str, tuple[str, ...]] = {
     "physiotherapy": ("physio", "physiotherapist", "physiotherapy", "sprain", "back pain"),
     "dermatology": ("dermatologist", "dermatology", "skin", "rash", "mole", "eczema"),
 }
-_BOOKING_INTENT = re.compile(
-    r"\b(?:book|booking|appointment|appt|schedule|see an? |visit|slot|available|availability|come in|"
-    r"reserve|make an? appointment|get an? appointment|(?:can|could|may) (?:i|we) (?:see|come|get in))\b"
+_SPECIALTY_CUE = "|".join(
+    sorted({re.escape(w) for words in _SPECIALTY_WORDS.values() for w in words}, key=len, reverse=True)
+)
+_SOMETHING_TO_BOOK = rf"(?:appointments?|appts?|slots?|visit|consultation|check-?ups?|{_SPECIALTY_CUE})"
+# A request, not a mention: "book", "I need/want/would like ... a dentist / an appointment / to see", "can I
+# see", "fit me in", "get me in with". "What should I bring to my appointment?" and "is there parking when I
+# visit?" ask about appointments and go to the knowledge base.
+_BOOKING_REQUEST = re.compile(
+    r"\bbook\b(?!\s+(?:page|site|link)\b)|\b(?:schedule|reserve|arrange)\s+(?:me\s+)?(?:a|an|the|my|some)\b|"
+    r"\bfit\s+(?:me|us|him|her|them)\s+in\b|\bget\s+(?:me|us|him|her|them)\s+in\b|"
+    r"\b(?:make|get|have|set up)\s+(?:a|an|another|my)\s+(?:\w+\s+){0,2}?" + _SOMETHING_TO_BOOK + r"\b|"
+    r"(?<!n't )(?<!not )(?<!never )\b(?:need|want|wanna|like|require)\s+(?:to\s+(?:see|book|get|have|make|come in|visit)\b|"
+    r"(?:a|an|the|my|some|another|one)\s+(?:\w+\s+){0,2}?" + _SOMETHING_TO_BOOK + r"\b)|"
+    r"\b(?:can|could|may)\s+(?:i|we|you)\s+(?:please\s+)?(?:see|come in|get in|book)\b|"
+    r"\b(?:can|could|may)\s+(?:i|we)\s+(?:please\s+)?(?:get|have)\s+(?:a|an|the|some|another)\s+"
+    r"(?:\w+\s+){0,2}?" + _SOMETHING_TO_BOOK + r"\b|"
+    r"\b(?:any|a|the|next|earliest|first)\s+(?:free\s+|open\s+)?(?:slots?|openings?|availability)\b|"
+    r"\b(?:free|available)\s+(?:slots?|appointments?|times?)\b|\bwhen(?:'s| is)? the next (?:free )?\w+\b",
+    re.IGNORECASE,
+)
+# An information question: "how/why/where ...", "what happens if", "what should I bring", "is there parking".
+_INFO_QUESTION = re.compile(
+    r"^\W*(?:how(?! about)|why|where|what (?:happens|should|do|does|if|is the (?:policy|fee|cost))|"
+    r"is there|are there|do (?:i|you) (?:need|have to|get)|will i|should i)\b",
+    re.IGNORECASE,
 )
 _CONFIRM = re.compile(
     r"^\s*(?:yes|yep|yeah|y|ok|okay|sure|confirm|confirmed|please do|book it|go ahead|sounds good|that works|"
@@ -63,12 +85,41 @@ _PART_WORDS: dict[PartOfDay, str] = {
 _CLOCK = re.compile(r"(?<![\d.:])(\d{1,2})(?:[:.](\d{2}))? ?([ap])\.?m\b|\b(\d{1,2}):(\d{2})\b")
 
 
+_MONTH_NAMES = "|".join(sorted({*MONTHS, *(m[:3] for m in MONTHS), "sept"}, key=len, reverse=True))
+_MONTH = rf"(?:{_MONTH_NAMES})\.?"
+_WEEKDAY = "|".join(name.lower() for name in WEEKDAY_NAMES)
+_ORDINAL = r"(\d{1,2})(?:st|nd|rd|th)?"
+_YEAR = r"(?:,?\s+((?:19|20)\d{2}))?"
+_MONTH_DATE = re.compile(
+    rf"\b{_ORDINAL}\s+(?:of\s+)?({_MONTH}){_YEAR}\b|\b({_MONTH})\s+(?:the\s+)?{_ORDINAL}\b{_YEAR}"
+)
+# "3/12", "3.12.2026"; not "2.30pm" (a clock time)
+_NUMERIC_DATE = re.compile(
+    r"(?<![\d:.])(\d{1,2})[/.](\d{1,2})(?:[/.](\d{4}|\d{2}))?(?![\d:.])(?!\s*[ap]\.?m\b)"
+)
+_DAY_OF_MONTH = re.compile(r"\b(?:the\s+)(\d{1,2})(?:st|nd|rd|th)\b|\b(\d{1,2})(?:st|nd|rd|th)\b")
+# A date of birth is no appointment date: "my date of birth is 1980-03-04", "dob March 3rd 1980".
+_BIRTH_DATE = re.compile(
+    r"\b(?:date of birth|birth ?date|d\.?o\.?b\b\.?|born(?:\s+on|\s+in)?|birthday)\W*(?:is\s+|was\s+|on\s+)?"
+    r"(?:(?:(?!\band\b|\bbut\b)[^,;!?])*?\b(?:19|20)\d{2}\b(?:-\d{2}-\d{2})?"
+    r"|(?:(?!\band\b|\bbut\b)[^,;!?])*?(?=[,;!?]|\band\b|\bbut\b|$))"
+)
+# A month-name date this many days back is "in the past", not next year ("25 November" said on 27 November).
+_RECENT_PAST_DAYS = 62
+
+
 class BookingRequest(BaseModel):
-    """What the patient asked for; any field may be unknown (None)."""
+    """What the patient asked for; any field may be unknown (None).
+
+    ``last_date`` closes a range that starts at ``date`` ("next week"); ``time`` is a clock time the patient
+    named ("at 9am"); ``note`` says how an ambiguous date was read ("3/12" -> 3 December)."""
 
     specialty: str | None = None
     date: dt.date | None = None
+    last_date: dt.date | None = None
+    time: dt.time | None = None
     part_of_day: PartOfDay | None = None
+    note: str | None = None
     source: Literal["rules", "llm", "rules+llm"] = "rules"
 
     @field_validator("part_of_day", mode="before")
@@ -84,65 +135,130 @@ def _next_weekday(today: date, weekday: int, *, strictly_after: bool) -> date:
     return today + timedelta(days=ahead)
 
 
-def _parse_date(text: str, today: date) -> date | None:
-    if match := re.search(r"\b(\d{4})-(\d{2})-(\d{2})\b", text):
+def _month_index(text: str) -> int:
+    return [m[:3] for m in MONTHS].index(text.rstrip(".")[:3]) + 1
+
+
+def _dated(year: int | None, month: int, day: int, today: date) -> date | None:
+    """A day and month said without a year: this year's, unless that is long past (then next year's)."""
+    try:
+        if year is not None:
+            return date(year, month, day)
+        this_year = date(today.year, month, day)
+    except ValueError:
+        return None
+    if (today - this_year).days > _RECENT_PAST_DAYS:
         try:
-            return date(*map(int, match.groups()))
+            return date(today.year + 1, month, day)
         except ValueError:
             return None
-    if re.search(r"\bday after tomorrow\b", text):
-        return today + timedelta(days=2)
-    if re.search(r"\btomorrow\b", text):
-        return today + timedelta(days=1)
-    if re.search(r"\b(?:today|this (?:morning|afternoon|evening))\b", text):
-        return today
-    if match := re.search(r"\bin (\d{1,2}|a|one|two|three) (day|days|week|weeks)\b", text):
-        count = {"a": 1, "one": 1, "two": 2, "three": 3}.get(match.group(1)) or int(match.group(1))
-        return today + timedelta(days=count * (7 if match.group(2).startswith("week") else 1))
-    if re.search(r"\bnext week\b", text):
-        return _next_weekday(today, 0, strictly_after=True)
-    months = "|".join(MONTHS)
-    if match := re.search(
-        rf"\b(\d{{1,2}})(?:st|nd|rd|th)? (?:of )?({months})\b|\b({months}) (\d{{1,2}})(?:st|nd|rd|th)?\b",
-        text,
-    ):
-        day_text, month_text = (
-            (match.group(1), match.group(2)) if match.group(1) else (match.group(4), match.group(3))
-        )
-        month = MONTHS.index(month_text) + 1
-        year = today.year + (1 if (month, int(day_text)) < (today.month, today.day) else 0)
+    return this_year
+
+
+def _next_day_of_month(day: int, today: date, weekday: int | None) -> date | None:
+    """The next date (from today) that is the ``day``-th, on ``weekday`` when one was also named."""
+    first = None
+    year, month = today.year, today.month
+    for _ in range(14):
         try:
-            return date(year, month, int(day_text))
+            candidate = date(year, month, day)
         except ValueError:
-            return None
-    for index, name in enumerate(WEEKDAY_NAMES):
-        if match := re.search(rf"\b(next |this |on |coming )?{name.lower()}s?\b", text):
-            after = match.group(1) == "next " or match.group(1) is None
-            return _next_weekday(today, index, strictly_after=after)
+            candidate = None
+        if candidate is not None and candidate >= today:
+            first = first or candidate
+            if weekday is None or candidate.weekday() == weekday:
+                return candidate
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return first
+
+
+def _named_weekday(text: str) -> tuple[int, str | None] | None:
+    if match := re.search(rf"\b(next |this |on |coming )?({_WEEKDAY})s?\b", text):
+        return WEEKDAY_NAMES.index(match.group(2).capitalize()), match.group(1)
     return None
 
 
-def _clock_part(text: str) -> PartOfDay | None:
-    """ "9am", "6 pm", "17:30" -> the part of the day the appointment book counts that hour in."""
+def _parse_date(
+    text: str, today: date, *, day_first: bool = True
+) -> tuple[date | None, date | None, str | None]:
+    """(date, last date of a range or None, how an ambiguous date was read or None)."""
+    if match := re.search(r"\b(\d{4})-(\d{2})-(\d{2})\b", text):
+        try:
+            return date(*map(int, match.groups())), None, None
+        except ValueError:
+            return None, None, None
+    if re.search(r"\bday after tomorrow\b", text):
+        return today + timedelta(days=2), None, None
+    if re.search(r"\btomorrow\b", text):
+        return today + timedelta(days=1), None, None
+    if re.search(r"\b(?:today|this (?:morning|afternoon|evening))\b", text):
+        return today, None, None
+    if match := re.search(r"\bin (\d{1,2}|a|one|two|three) (day|days|week|weeks)\b", text):
+        count = {"a": 1, "one": 1, "two": 2, "three": 3}.get(match.group(1)) or int(match.group(1))
+        return today + timedelta(days=count * (7 if match.group(2).startswith("week") else 1)), None, None
+    if match := _MONTH_DATE.search(text):
+        if match.group(1):
+            day, month, year = match.group(1), match.group(2), match.group(3)
+        else:
+            day, month, year = match.group(5), match.group(4), match.group(6)
+        return _dated(int(year) if year else None, _month_index(month), int(day), today), None, None
+    if match := _NUMERIC_DATE.search(text):
+        first, second = int(match.group(1)), int(match.group(2))
+        year = int(match.group(3)) if match.group(3) else None
+        year = year + 2000 if year is not None and year < 100 else year
+        day_first_reading = second <= 12 if day_first else first > 12
+        day, month = (first, second) if day_first_reading else (second, first)
+        if not 1 <= month <= 12:
+            return None, None, None
+        found = _dated(year, month, day, today)
+        note = None
+        if found is not None and first <= 12 and second <= 12 and first != second:
+            note = (
+                f"I read {match.group(0)} as {found.day} {found:%B} ({'day' if day_first else 'month'} first)"
+            )
+        return found, None, note
+    weekday = _named_weekday(text)
+    if weekday is not None and re.search(rf"\b{WEEKDAY_NAMES[weekday[0]].lower()}s? after next\b", text):
+        return _next_weekday(today, weekday[0], strictly_after=True) + timedelta(days=7), None, None
+    if match := _DAY_OF_MONTH.search(text):
+        day = int(match.group(1) or match.group(2))
+        return _next_day_of_month(day, today, weekday[0] if weekday else None), None, None
+    if week := re.search(r"\b(next|this|coming) week\b", text):
+        monday = _next_weekday(today, 0, strictly_after=True)
+        if week.group(1) == "this":
+            monday = today - timedelta(days=today.weekday())
+        if weekday is not None:
+            return monday + timedelta(days=weekday[0]), None, None
+        return max(monday, today), monday + timedelta(days=6), None
+    if weekday is not None:
+        after = weekday[1] == "next " or weekday[1] is None
+        return _next_weekday(today, weekday[0], strictly_after=after), None, None
+    return None, None, None
+
+
+def _clock_time(text: str) -> dt.time | None:
+    """ "9am", "6 pm", "17:30" -> that time of day."""
     for match in _CLOCK.finditer(text):
         if match.group(3):
-            hour, minute = int(match.group(1)) % 12, int(match.group(2) or 0)
-            hour += 12 if match.group(3) == "p" else 0
+            hour, minute = int(match.group(1)), int(match.group(2) or 0)
+            if not 1 <= hour <= 12:
+                continue
+            hour = hour % 12 + (12 if match.group(3) == "p" else 0)
         else:
             hour, minute = int(match.group(4)), int(match.group(5))
         if hour < 24 and minute < 60:
-            return part_of_day_at(dt.time(hour, minute))
+            return dt.time(hour, minute)
     return None
 
 
 def _parse_part_of_day(text: str) -> PartOfDay | None:
-    """A named part of the day wins (the first one said: "early afternoon" is afternoon), then a clock time,
-    then a bare "early" (morning)."""
+    """A named part of the day wins (the first one said: "early afternoon" is afternoon), then a clock time
+    (with the book's bounds: evening from 17:00), then a bare "early" (morning)."""
     named = [(m.start(), part) for part, pattern in _PART_WORDS.items() if (m := re.search(pattern, text))]
     if named:
         return min(named)[1]
-    if (part := _clock_part(text)) is not None:
-        return part
+    if (moment := _clock_time(text)) is not None:
+        return part_of_day_at(moment)
     return "morning" if re.search(r"\bearly\b", text) else None
 
 
@@ -154,6 +270,32 @@ def _parse_specialty(text: str, specialties: list[str]) -> str | None:
         if specialty in text:
             return specialty
     return None
+
+
+# What lets the model fill a field: the message must say something about it that the rules could not read.
+_DATE_CUE = re.compile(
+    rf"\d|\b(?:today|tonight|tomorrow|week|weekend|month|day|christmas|easter|new year|{_WEEKDAY}|{_MONTH_NAMES})"
+)
+_PART_CUE = re.compile(r"\d|\b(?:morning|afternoon|evening|night|noon|lunch|early|late|work|school|am|pm)\b")
+# Words that say nothing about the kind of appointment: with only these, "which kind?" is asked, not guessed.
+_GENERIC_WORDS = frozenset({
+    "appointment", "appointments", "appt", "book", "booking", "please", "need", "want", "would", "like", "could",
+    "should", "with", "someone", "something", "anyone", "anything", "slot", "slots", "visit", "next", "week",
+    "have", "make", "clinic", "time", "soon", "possible", "available", "free", "there", "this", "that", "your",
+    "mine", "thanks", "thank", "hello", "hi", "can", "get", "see", "some", "another", "again", "earliest",
+    "first", "asap", "today", "tomorrow", "morning", "afternoon", "evening", "when", "what", "where", "how",
+    "then", "also", "just", "will", "from", "about", "into", "for", "the", "and", "you", "me", "my",
+})  # fmt: skip
+
+
+def _supports(field: str, message: str) -> bool:
+    text = _BIRTH_DATE.sub(" ", message.lower())
+    if field == "date":
+        return bool(_DATE_CUE.search(text))
+    if field == "part_of_day":
+        return bool(_PART_CUE.search(text))
+    words = re.findall(r"[a-z][a-z'-]{3,}", text)
+    return any(word not in _GENERIC_WORDS and not _DATE_CUE.search(word) for word in words)
 
 
 def _ask_llm(
@@ -192,8 +334,13 @@ def _ask_llm(
 
 
 def wants_booking(message: str) -> bool:
-    """Whether a message asks for an appointment (book, see a dentist, any slot on Tuesday, ...)."""
-    return bool(_BOOKING_INTENT.search(message.lower()))
+    """Whether a message asks for an appointment ("book a GP", "I need a dentist", "can you fit me in on
+    Monday"); a question about appointments ("how far in advance should I cancel?") does not. An information
+    question asks for a slot only when it also names what to book or when ("is there a slot on Monday?")."""
+    text = message.lower().replace("’", "'")
+    if _INFO_QUESTION.search(text):
+        return bool(re.search(r"\b(?:slots?|openings?|free appointments?)\b", text))
+    return bool(_BOOKING_REQUEST.search(text))
 
 
 def is_confirmation(message: str) -> bool:
@@ -216,31 +363,52 @@ def is_decline(message: str) -> bool:
     return bool(_DECLINE.search(lowered)) and _SOFT_OK.search(lowered) is None
 
 
-def parse_booking_rules(message: str, *, today: date, specialties: list[str]) -> BookingRequest:
-    """The deterministic parser: no model, no dateparser, same answer every time."""
-    text = message.lower()
+def parse_booking_rules(
+    message: str, *, today: date, specialties: list[str], day_first: bool = True
+) -> BookingRequest:
+    """The deterministic parser: no model, no dateparser, same answer every time. A date of birth in the
+    message is left out; ``day_first`` reads "3/12" as 3 December (False: as 12 March)."""
+    text = _BIRTH_DATE.sub(" ", message.lower().replace("’", "'"))
+    day, last, note = _parse_date(text, today, day_first=day_first)
     return BookingRequest(
         specialty=_parse_specialty(text, specialties),
-        date=_parse_date(text, today),
+        date=day,
+        last_date=last,
+        time=_clock_time(text),
         part_of_day=_parse_part_of_day(text),
+        note=note,
         source="rules",
     )
 
 
 def parse_booking_request(
-    message: str, *, today: date, specialties: list[str], chat_model: ChatModel | None = None
+    message: str,
+    *,
+    today: date,
+    specialties: list[str],
+    chat_model: ChatModel | None = None,
+    known: BookingRequest | None = None,
 ) -> BookingRequest:
-    """Rules first; when a field is still unknown and a model is given, its validated JSON fills the gap."""
-    rules = parse_booking_rules(message, today=today, specialties=specialties)
-    fields = ("specialty", "date", "part_of_day")
-    if chat_model is None or all(getattr(rules, name) is not None for name in fields):
+    """Rules first (``known``, when given, is that result with context already filled in, e.g. the specialty
+    of the slot on offer); when a field is still unknown and a model is given, its validated JSON fills the
+    gap, but only where the message says something about that field: the model never invents a specialty,
+    date or part of the day the patient did not give."""
+    rules = known or parse_booking_rules(message, today=today, specialties=specialties)
+    open_fields = llm_fields(rules, message)
+    if chat_model is None or not open_fields:
         return rules
     llm = _ask_llm(chat_model, message, today=today, specialties=specialties)
     if llm is None:
         return rules
-    merged = {
-        name: getattr(rules, name) if getattr(rules, name) is not None else getattr(llm, name)
-        for name in fields
-    }
-    used_llm = any(getattr(rules, name) is None and merged[name] is not None for name in fields)
-    return BookingRequest(**merged, source="rules+llm" if used_llm else "rules")
+    filled = {name: getattr(llm, name) for name in open_fields if getattr(llm, name) is not None}
+    return rules.model_copy(update={**filled, "source": "rules+llm"}) if filled else rules
+
+
+def llm_fields(request: BookingRequest, message: str) -> list[str]:
+    """The fields still open in ``request`` that the message says something about: the only ones the LLM
+    may fill (so a caller loads the model only when this is not empty)."""
+    return [
+        name
+        for name in ("specialty", "date", "part_of_day")
+        if getattr(request, name) is None and _supports(name, message)
+    ]

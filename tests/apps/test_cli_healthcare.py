@@ -153,3 +153,46 @@ def test_review_against_the_sample_hipaa_knowledge_base(env, tmp_path):
     assert "possible gap" in html.read_text()
     audit = json.loads(_invoke(env, "healthcare", "audit", "--json").stdout)
     assert audit[0]["collection"] == "health-privacy" and audit[0]["action"] == "review"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--start", "2030-01-07T09:00:30", "--patient", "X"), "2030-01-07T09:00:30 has seconds"),
+        (("--start", "2030-01-07T09:00", "--patient", ""), "--patient must not be empty"),
+        (("--start", "2030-01-07T09:00", "--patient", "A" * 5000), "give at most 100"),
+    ],
+)
+def test_book_messages_name_the_option_to_fix(env, args, message):
+    result = _invoke(env, "healthcare", "book", "--clinician", "1", *args)
+    assert result.exit_code == 2 and message in result.output
+
+
+def test_cancel_of_an_unknown_appointment_names_the_list_command(env):
+    result = _invoke(env, "healthcare", "cancel", "999")
+    assert result.exit_code == 2 and "`genai healthcare appointments`" in result.output
+
+
+def test_api_healthcare_turn_is_audited_once_under_the_caller_and_never_asks_for_a_yes(env, monkeypatch):
+    """The HTTP API keeps no conversation: a proposal says where to book instead of inviting a "yes"."""
+    from apps.api import _healthcare_events
+    from apps.services import Services
+    from apps.settings import load_settings
+    from data_connectors.audit import AuditLog
+
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    services = Services(load_settings())
+    events = list(_healthcare_events(services, "can I see a dentist on 2030-01-08 morning?", "alice"))
+    answer, refused, _ = events[-1]
+    assert "book it in the hub" in answer and 'Reply "yes"' not in answer and not refused
+    assert [(e.actor, e.action) for e in AuditLog(services.database).entries()] == [("alice", "patient-chat")]
+    events = list(_healthcare_events(services, "yes", "alice"))
+    assert "Booked" not in events[-1][0]
+
+
+def test_ask_proposes_without_inviting_a_yes_it_cannot_act_on(env):
+    result = _invoke(env, "healthcare", "ask", "can I see a dentist on 2030-01-08?", "--json")
+    turn = json.loads(result.stdout)
+    assert result.exit_code == 0 and turn["kind"] == "proposal"
+    assert 'Reply "yes"' not in turn["text"] and "reception" in turn["text"]

@@ -109,7 +109,8 @@ def test_appointment_book_page_needs_the_grant_and_audits_who_did_what(fake_serv
         assert handlers["cancel"](number, alice).startswith(f"Cancelled #{number}")
     finally:
         fake_services.users.remove("alice")
-    entries = AuditLog(fake_services.database).entries(collection="appointments")
+    # other tests of the module book through the chat as "local"; alice's page actions are these two
+    entries = [e for e in AuditLog(fake_services.database).entries(collection="appointments") if e.actor == "alice"]
     assert sorted((e.actor, e.action) for e in entries) == [("alice", "book"), ("alice", "cancel")]
     assert all("Ann Lee" not in e.question for e in entries)  # the appointment's number, not the patient
 

@@ -111,3 +111,17 @@ def test_eight_threads_racing_for_one_slot_exactly_one_wins(book):
         thread.join()
     assert sorted(outcomes) == ["taken"] * 7 + ["won"]
     assert len(book.list(clinician_id=clinician, day=TUESDAY)) == 1
+
+
+def test_input_messages_name_the_fix(book):
+    """Seconds are refused, not silently dropped; empty and oversized names and unknown ids say what to do."""
+    clinician = _dentist(book)
+    with pytest.raises(BadInputError, match=r"2026-12-01T09:00:30 has seconds.*2026-12-01T09:00\."):
+        book.book(clinician_id=clinician, start=datetime(2026, 12, 1, 9, 0, 30), patient_name="Ann Lee")
+    with pytest.raises(BadInputError, match="--patient"):
+        book.book(clinician_id=clinician, start=datetime(2026, 12, 1, 9, 0), patient_name="  ")
+    with pytest.raises(BadInputError, match="5000 characters long; give at most 100"):
+        book.book(clinician_id=clinician, start=datetime(2026, 12, 1, 9, 0), patient_name="A" * 5000)
+    with pytest.raises(BadInputError, match="`genai healthcare appointments`"):
+        book.cancel(999)
+    assert book.list() == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -113,13 +114,30 @@ def test_structured_output_step_fills_only_what_rules_miss(scripted_chat):
     today = date(2026, 11, 30)
     llm = scripted_chat('Sure: {"specialty": "dentist", "date": "2026-12-03", "part_of_day": "Afternoon"}')
     request = parse_booking_request(
-        "I need an appointment for my crown", today=today, specialties=SPECIALTIES, chat_model=llm
+        "I need an appointment for my crown at the start of next month, late in the day",
+        today=today,
+        specialties=SPECIALTIES,
+        chat_model=llm,
     )
     assert (request.specialty, request.date, request.part_of_day, request.source) == (
         "dentistry",
         date(2026, 12, 3),
         "afternoon",
         "rules+llm",
+    )
+    # the model fills only what the message talks about: no date or part of the day was said here
+    request = parse_booking_request(
+        "I need an appointment for my crown", today=today, specialties=SPECIALTIES, chat_model=llm
+    )
+    assert (request.specialty, request.date, request.part_of_day) == ("dentistry", None, None)
+    request = parse_booking_request(
+        "I want to book an appointment", today=today, specialties=SPECIALTIES, chat_model=llm
+    )
+    assert (request.specialty, request.date, request.part_of_day, request.source) == (
+        None,
+        None,
+        None,
+        "rules",
     )
     # rules win where they found a value; invalid JSON falls back to rules
     request = parse_booking_request(
@@ -173,7 +191,9 @@ def test_llm_is_loaded_only_when_the_rules_leave_a_field_open(book, scripted_cha
     assistant.respond("I have chest pain", session)
     assistant.respond("can I see a dentist next Tuesday morning?", session)
     assert calls == []
-    turn = assistant.respond("book a dentist on Wednesday", session)
+    assistant.respond("book a dentist on Wednesday", session)
+    assert calls == []  # no part of the day was said: nothing for the model to fill
+    turn = assistant.respond("book a dentist on Wednesday, late in the day", session)
     assert calls == [1] and turn.request.part_of_day == "afternoon" and turn.proposal.start.hour >= 12
 
 
@@ -327,3 +347,177 @@ def test_a_past_cancel_after_a_booking_here_is_no_cancel_request(assistant, mess
     assistant.respond("book a GP tomorrow morning", session)
     assistant.respond("yes", session)
     assert assistant.respond(message, session).kind != "cancel_proposal"
+
+
+# Regression tests for the reviewed defects (today in these tests: the fixture clock, Monday 2026-11-30 07:00,
+# or a fixed date passed to the parser).
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "How far in advance should I cancel an appointment?",
+        "What should I bring to my appointment?",
+        "Is there parking when I visit the clinic?",
+        "What happens if I miss an appointment?",
+        "How do I book an appointment?",
+        "Is parking available?",
+        "I don't like my dentist",
+    ],
+)
+def test_questions_about_appointments_go_to_the_knowledge_base(assistant, message):
+    session = PatientSession(patient_name="Ann Lee")
+    turn = assistant.respond(message, session)
+    assert turn.kind in ("answer", "not_found") and session.pending is None
+
+
+@pytest.mark.parametrize(
+    ("message", "specialty"),
+    [
+        ("I need a dentist", "dentistry"),
+        ("I want a dentist on Sunday", "dentistry"),
+        ("I'd like to see the physio tomorrow evening", "physiotherapy"),
+        ("I had chest pain two years ago but now I want a dental checkup", "dentistry"),
+        ("get me in with the GP", "general practice"),
+        ("can you fit me in with a dentist on Monday", "dentistry"),
+        ("I would like a check-up on Monday", "general practice"),
+        ("is there a free slot with a GP on Thursday?", "general practice"),
+    ],
+)
+def test_everyday_booking_phrasings_are_booking_requests(assistant, message, specialty):
+    turn = assistant.respond(message, PatientSession())
+    assert turn.kind in ("proposal", "no_slot") and turn.request.specialty == specialty
+
+
+def test_the_model_does_not_invent_what_the_patient_did_not_say(book, scripted_chat):
+    llm = scripted_chat('{"specialty": "general practice", "date": "2026-12-04", "part_of_day": "evening"}')
+    assistant = PatientAssistant(book=book, answer=_answer, chat_model=lambda: llm)
+    turn = assistant.respond("I want to book an appointment", PatientSession())
+    assert turn.kind == "need_details" and (turn.request.specialty, turn.request.date) == (None, None)
+    turn = assistant.respond("What should I bring to my appointment?", PatientSession())
+    assert turn.kind == "not_found"
+
+
+def test_moving_a_proposed_slot_keeps_the_kind_and_yes_books_only_the_slot_on_offer(book, scripted_chat):
+    llm = scripted_chat('{"specialty": "general practice", "date": null, "part_of_day": null}')
+    assistant = PatientAssistant(book=book, chat_model=lambda: llm)
+    session = PatientSession(patient_name="Ann Lee")
+    first = assistant.respond("can I see a dentist next Tuesday afternoon?", session)
+    assert first.proposal.start.date() == date(2026, 12, 1)
+    moved = assistant.respond("could we move it to Thursday?", session)
+    assert moved.kind == "proposal" and moved.proposal.specialty == "dentistry"
+    assert moved.proposal.start.date() == date(2026, 12, 3)
+    other = assistant.respond("what about the afternoon instead?", session)
+    assert other.proposal.start.date() == date(2026, 12, 3) and other.proposal.start.hour >= 12
+    booked = assistant.respond("yes", session)
+    assert booked.kind == "booked" and booked.appointment.start == other.proposal.start
+    # a request that ends without a proposal withdraws the old one: "yes" then books nothing
+    assistant.respond("can I see a dentist on Wednesday?", session)
+    assert assistant.respond("book a dentist on 2026-11-01", session).kind == "need_details"
+    assert session.pending is None and assistant.respond("yes", session).kind != "booked"
+    assert len(book.list(patient_name="Ann Lee")) == 1
+
+
+def test_a_slot_taken_before_the_yes_proposes_the_next_free_one(assistant):
+    session = PatientSession(patient_name="Ann Lee")
+    offered = assistant.respond("book a dentist on Tuesday at 9am", session).proposal
+    assistant.book.book(clinician_id=offered.clinician_id, start=offered.start, patient_name="Bo Chen")
+    turn = assistant.respond("yes", session)
+    assert turn.kind == "proposal" and "no longer free" in turn.text
+    assert turn.proposal.start >= offered.start and turn.proposal != offered
+    assert turn.proposal.specialty == "dentistry"
+    booked = assistant.respond("yes", session)
+    assert booked.kind == "booked" and booked.appointment.start == turn.proposal.start
+
+
+@pytest.mark.parametrize(
+    ("message", "day", "last", "clock"),
+    [
+        ("GP on Tuesday 1 December at 14:00", date(2026, 12, 1), None, "14:00"),
+        ("GP on the 3rd of December at 9am", date(2026, 12, 3), None, "09:00"),
+        ("GP on the 3rd", date(2026, 12, 3), None, None),
+        ("GP on the 26th", date(2026, 12, 26), None, None),
+        ("GP Dec 3", date(2026, 12, 3), None, None),
+        ("GP 3/12", date(2026, 12, 3), None, None),
+        ("GP 12/25", date(2026, 12, 25), None, None),
+        ("GP Tuesday the 8th", date(2026, 12, 8), None, None),
+        ("GP Monday after next", date(2026, 12, 7), None, None),
+        ("GP next Monday", date(2026, 11, 30), None, None),
+        ("GP next week", date(2026, 11, 30), date(2026, 12, 6), None),
+        ("GP next week on Wednesday", date(2026, 12, 2), None, None),
+        ("GP on 25 November", date(2026, 11, 25), None, None),  # in the past, not next year
+        ("GP on 3 January", date(2027, 1, 3), None, None),
+        ("my date of birth is 1980-03-04, book a GP", None, None, None),
+        ("dob March 3rd 1980, I need a GP on Monday", date(2026, 11, 30), None, None),
+        ("born on 4 March 1980 and I need a GP on 2026-12-02", date(2026, 12, 2), None, None),
+        ("GP at 2.30pm", None, None, "14:30"),
+    ],
+)
+def test_dates_and_clock_times_in_everyday_wording(message, day, last, clock):
+    friday = date(2026, 11, 27)
+    request = parse_booking_rules(message, today=friday, specialties=SPECIALTIES)
+    assert (request.date, request.last_date) == (day, last)
+    assert (request.time.strftime("%H:%M") if request.time else None) == clock
+
+
+def test_an_ambiguous_numeric_date_says_how_it_was_read(assistant):
+    request = parse_booking_rules("GP on 3/12", today=date(2026, 11, 27), specialties=SPECIALTIES)
+    assert request.note == "I read 3/12 as 3 December (day first)"
+    month_first = parse_booking_rules(
+        "GP on 3/12", today=date(2026, 11, 27), specialties=SPECIALTIES, day_first=False
+    )
+    assert month_first.date == date(2027, 3, 12)
+    turn = assistant.respond("book a GP on 3/12", PatientSession())
+    assert turn.kind == "proposal" and turn.text.startswith("I read 3/12 as 3 December")
+
+
+def test_a_clock_time_is_offered_when_free_else_the_nearest_one(assistant):
+    session = PatientSession(patient_name="Ann Lee")
+    exact = assistant.respond("book a GP on Tuesday 1 December at 14:00", session)
+    assert exact.proposal.start == datetime(2026, 12, 1, 14, 0) and "not free" not in exact.text
+    assistant.book.book(
+        clinician_id=exact.proposal.clinician_id, start=exact.proposal.start, patient_name="X"
+    )
+    taken = [c.id for c in assistant.book.clinicians("general practice")]
+    for clinician in taken:  # every GP busy at 14:00
+        if clinician != exact.proposal.clinician_id:
+            with contextlib.suppress(ValueError):  # not working at 14:00
+                assistant.book.book(
+                    clinician_id=clinician, start=datetime(2026, 12, 1, 14, 0), patient_name="X"
+                )
+    nearest = assistant.respond("book a GP on Tuesday 1 December at 14:00", session)
+    assert "14:00 is not free" in nearest.text
+    assert abs(nearest.proposal.start - datetime(2026, 12, 1, 14, 0)).seconds <= 30 * 60
+    assert assistant.respond("book a GP next week", session).kind == "proposal"
+
+
+def test_next_week_searches_the_whole_week(assistant):
+    for clinician in assistant.book.clinicians("dermatology"):
+        for slot in assistant.book.available_slots(day=date(2026, 12, 7), clinician_id=clinician.id):
+            assistant.book.book(clinician_id=clinician.id, start=slot.start, patient_name="X")
+    turn = assistant.respond("I need a dermatologist next week", PatientSession())
+    assert turn.kind == "proposal" and date(2026, 12, 8) <= turn.proposal.start.date() <= date(2026, 12, 13)
+
+
+def test_chat_bookings_and_cancellations_are_audited_by_number(assistant, engine):
+    session = PatientSession(patient_name="Jane Roe")
+    assistant.respond("book a GP tomorrow morning", session)
+    booked = assistant.respond("yes", session, actor="reception-1")
+    assistant.respond(f"cancel appointment {booked.appointment.id}", session)
+    assistant.respond("yes", session, actor="reception-1")
+    rows = [e for e in AuditLog(engine).entries(collection="appointments")]
+    number = booked.appointment.id
+    assert [(e.actor, e.action, e.question) for e in rows] == [
+        ("reception-1", "cancel", f"cancel #{number}"),
+        ("reception-1", "book", f"book #{number}"),
+    ]
+    assert all("Jane" not in e.question and "Roe" not in e.question for e in AuditLog(engine).entries())
+
+
+def test_without_the_appointments_grant_nothing_is_booked_or_cancelled(assistant):
+    session = PatientSession(patient_name="Jane Roe")
+    turn = assistant.respond("book a GP tomorrow morning", session, may_book=False)
+    assert turn.kind == "proposal" and 'Reply "yes"' not in turn.text and "reception" in turn.text
+    refused = assistant.respond("yes", session, may_book=False)
+    assert refused.kind == "handover" and "`appointments` grant" in refused.text
+    assert assistant.book.list(patient_name="Jane Roe") == []
