@@ -46,22 +46,25 @@ def _classes(text: str | None) -> list[int] | None:
         raise BadInputError(f"--classes {text!r} is not a comma-separated list of class numbers; e.g. 0,1,2.") from None
 
 
-def _options(pairs: list[str] | None) -> dict[str, object]:
-    """``["base_channels=16", "beta=4.0", "kl_schedule=cyclical"]`` -> keyword arguments (JSON values or text)."""
-    import json
-
+def _options(pairs: list[str] | None) -> dict[str, str]:
+    """``["base_channels=16", "diff_augment=false"]`` -> ``{key: text}``; ``train_run`` converts each text to the
+    type the model's constructor declares (``coerce_model_options``) and refuses what does not fit."""
     from data_connectors.errors import BadInputError
 
-    options: dict[str, object] = {}
+    options: dict[str, str] = {}
     for pair in pairs or []:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
             raise BadInputError(f"--option {pair!r} is not KEY=VALUE; e.g. --option base_channels=16.")
-        try:
-            options[key.strip()] = json.loads(value)
-        except json.JSONDecodeError:
-            options[key.strip()] = value
+        options[key.strip()] = value
     return options
+
+
+def _grid_path(out: Path | None, run_dir: Path) -> Path:
+    """Where `sample` writes: --out, or samples.png inside it when it is a folder, else RUN_DIR/sampled.png."""
+    if out is None:
+        return run_dir / "sampled.png"
+    return out / "samples.png" if out.is_dir() else out
 
 
 @app.command("list")
@@ -104,7 +107,10 @@ def train(
                                                      "KEY=VALUE, repeatable (e.g. -o base_channels=16 -o beta=4)")
                       ] = None,
     seed: int = 0,
-    resume: Annotated[bool, typer.Option(help="continue from RUN_DIR/checkpoint.pt")] = False,
+    resume: Annotated[bool, typer.Option(help="continue the run in --out from its checkpoint.pt (same data, "
+                                         "classes, seed, batch size, image size and -o options)")] = False,
+    overwrite: Annotated[bool, typer.Option(help="replace the run already in --out (its run files are "
+                                            "removed first)")] = False,
     device: DeviceOption = None,
     config: ConfigOption = None,
     as_json: JsonOption = False,
@@ -119,10 +125,12 @@ def train(
                                max_seconds=max_seconds, show_progress=not as_json)
     summary = train_run(model, data, out, config=train_config, image_size=image_size, channels=channels,
                         classes=_classes(classes), limit=limit, model_options=_options(option),
-                        resume=resume)
+                        resume=resume, overwrite=overwrite)
     if as_json:
         print_json(summary)
         return
+    for reason in summary["skipped_files"]:  # shown once here; run.json keeps only the count
+        typer.echo(f"skipped {reason}", err=True)
     result = summary["result"]
     typer.echo(f"{model}: {result['epochs_completed']} epochs, {result['steps']} steps "
                f"({result['stopped_reason']}); best {result['monitor']} = {result['best_metric']}")
@@ -136,7 +144,8 @@ def sample(
     count: Annotated[int, typer.Option("-n", "--count", min=1, max=4096, help="number of images")] = 64,
     class_index: Annotated[int | None, typer.Option("--class", help="class number (conditional models only)")
                            ] = None,
-    out: Annotated[Path | None, typer.Option(help="PNG grid to write (default RUN_DIR/sampled.png)")] = None,
+    out: Annotated[Path | None, typer.Option(help="image grid to write (.png, .jpg, .tif, .bmp; a folder gets "
+                                             "samples.png inside; default RUN_DIR/sampled.png)")] = None,
     columns: Annotated[int, typer.Option(min=1)] = 8,
     seed: int = 0,
     device: DeviceOption = None,
@@ -144,14 +153,15 @@ def sample(
     as_json: JsonOption = False,
 ) -> None:
     """Draw N images from a trained GAN or VAE and write them as one PNG grid."""
-    from genai_models.blocks import save_grid
-    from genai_models.runs import sample_images
+    from genai_models.blocks import check_grid_path, save_grid
+    from genai_models.runs import sample_run
     from genai_models.trainer import load_run
 
     services = make_services(config)
+    target = _grid_path(out, run_dir)
+    check_grid_path(target)  # before the model loads and samples
     model, info = load_run(_run_dir(run_dir), device=_device(services, device))
-    images = sample_images(model, count, class_index=class_index, seed=seed)
-    target = out or run_dir / "sampled.png"
+    images = sample_run(model, info, count, class_index=class_index, seed=seed)
     target.parent.mkdir(parents=True, exist_ok=True)
     save_grid(images, target, columns=columns)
     if as_json:

@@ -15,6 +15,7 @@ from torch import nn
 from data_connectors.errors import BadInputError
 
 NORMS = ("batch", "layer", "none")
+GRID_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
 
 # ---------------------------------------------------------------- helpers
 
@@ -32,6 +33,15 @@ def check_positive(name: str, value: float, *, integer: bool = True, allow_zero:
         kind = "integer" if integer else "number"
         bound = ">= 0" if allow_zero else "> 0"
         raise BadInputError(f"{name} must be a {kind} {bound}; received {value!r}; pass e.g. {name}=1.")
+
+
+def check_grid_path(path) -> None:
+    """Refuse a file name whose suffix names no image format ``save_grid`` writes."""
+    from pathlib import Path
+
+    if Path(path).suffix.lower() not in GRID_SUFFIXES:
+        raise BadInputError(f"Cannot write the image grid to {Path(path).name!r}: end the file name with one of "
+                            f"{', '.join(GRID_SUFFIXES)}, e.g. samples.png.")
 
 
 def image_hw(image_size: int | tuple[int, int] | list[int]) -> tuple[int, int]:
@@ -177,7 +187,12 @@ def make_grid(images: torch.Tensor, *, columns: int = 8, padding: int = 2) -> to
 
 
 def save_grid(images: torch.Tensor, path, *, columns: int = 8) -> None:
-    """Write ``(N, C, H, W)`` images in [0, 1] as one PNG grid."""
+    """Write ``(N, C, H, W)`` images in [0, 1] as one image grid (PNG, or JPEG/TIFF/BMP by the file suffix).
+
+    Raises:
+        BadInputError: the suffix is not an image format listed in ``GRID_SUFFIXES``.
+    """
     from PIL import Image
 
+    check_grid_path(path)
     Image.fromarray(make_grid(images, columns=columns).numpy()).save(path)

@@ -83,6 +83,12 @@ class ConditionalGAN(GenerativeModel):
         if not isinstance(num_classes, int) or num_classes < 2:
             raise ValueError(f"num_classes must be an int >= 2; received {num_classes!r}; count your classes.")
         check_positive("n_dis", n_dis)
+        if not isinstance(diff_augment, bool):
+            raise ValueError(f"diff_augment must be True or False; received {diff_augment!r}; e.g. diff_augment=True.")
+        if (not isinstance(betas, tuple | list) or len(betas) != 2
+                or not all(isinstance(b, int | float) and not isinstance(b, bool) and 0 <= b < 1 for b in betas)):
+            raise ValueError(f"betas must be two numbers in [0, 1) (Adam's beta1, beta2); received {betas!r}; "
+                             "e.g. betas=(0.0, 0.9).")
         self.latent_dim, self.num_classes, self.diff_augment = latent_dim, num_classes, diff_augment
         self.n_dis, self.betas = n_dis, (float(betas[0]), float(betas[1]))
         common = dict(channels=channels, height=height, width=width, base_channels=base_channels, depth=depth)

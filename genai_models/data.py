@@ -49,9 +49,11 @@ class ImageData:
         return ImageData(self.images[index], self.labels[index], self.class_names, self.source, self.skipped)
 
     def describe(self) -> dict:
-        """JSON-able summary for ``run.json``."""
+        """JSON-able summary for ``run.json``: skipped files as a count and a reason, never their names (clinical
+        file names may identify patients; the CLI prints them once to the console instead)."""
         return {"source": self.source, "count": len(self), "shape": list(self.images.shape[1:]),
-                "classes": self.class_names, "skipped": self.skipped[:20], "skipped_count": len(self.skipped)}
+                "classes": self.class_names, "skipped_count": len(self.skipped),
+                "skipped_reason": "unreadable or non-image files" if self.skipped else None}
 
 
 # ---------------------------------------------------------------- helpers
@@ -79,7 +81,30 @@ def _labels_beside(images_path: Path) -> Path | None:
     return None
 
 
+GREY_TOLERANCE = 0.01  # mean |channel - channel mean| in [0, 1] units below which an RGB file holds grey content
+
+
+def check_channels(channels: int | None) -> None:
+    """``channels`` must be None (as the data), 1 (grey) or 3 (RGB): other counts have no model behind them."""
+    if channels is not None and (isinstance(channels, bool) or channels not in (1, 3)):
+        raise BadInputError(f"--channels must be 1 (grey) or 3 (RGB); received {channels!r}; leave it out to "
+                            "follow the data.")
+
+
+def _colour_planes(unit: torch.Tensor) -> torch.Tensor:
+    """``(C, H, W)`` as read -> 1 plane for grey content, 3 for colour: alpha is dropped, and an RGB file whose
+    channels agree within ``GREY_TOLERANCE`` (a grey radiograph saved as RGB JPEG) counts as grey, so one such
+    file does not turn a grey folder into colour."""
+    if unit.shape[0] in (1, 2):  # L or LA
+        return unit[:1]
+    rgb = unit[:3]
+    if (rgb - rgb.mean(dim=0, keepdim=True)).abs().mean() <= GREY_TOLERANCE:
+        return rgb.mean(dim=0, keepdim=True)
+    return rgb
+
+
 def _channels(images: torch.Tensor, channels: int | None) -> torch.Tensor:
+    check_channels(channels)
     if channels is None or images.shape[1] == channels:
         return images
     if channels == 3:
@@ -144,12 +169,14 @@ def load_image_folder(root: str | Path, *, image_size: int = 64, channels: int |
                       limit: int | None = None, seed: int = 0) -> ImageData:
     """``root/<class>/<image>`` -> ``ImageData``; unreadable images are skipped and listed.
 
-    ``channels`` None keeps the data's own: RGB when any image is in colour, else grey. ``limit`` takes a
+    ``channels`` None keeps the data's own: RGB when any image holds colour content, else grey (an RGB file with
+    equal channels is grey, see ``_colour_planes``). ``limit`` takes a
     seeded random subset (the records are sorted by class, so the first N would be the first classes only).
     """
     from data_connectors.image_datasets import read_class_folders
     from data_connectors.images import read_image, to_unit_range
 
+    check_channels(channels)
     index = read_class_folders(root)
     records = index.records
     if limit is not None and limit < len(records):
@@ -163,7 +190,7 @@ def load_image_folder(root: str | Path, *, image_size: int = 64, channels: int |
             skipped.append(f"{record.image.name}: {error}")
             continue
         unit = torch.from_numpy(to_unit_range(array, meta))
-        units.append(unit.unsqueeze(0) if unit.ndim == 2 else unit.permute(2, 0, 1))  # h w c -> c h w
+        units.append(_colour_planes(unit.unsqueeze(0) if unit.ndim == 2 else unit.permute(2, 0, 1)))  # hwc -> chw
         labels.append(index.categories.index(record.label))
     if not units:
         raise BadInputError(f"No readable images in {root} ({len(skipped)} skipped: {'; '.join(skipped[:3])}).")
@@ -180,6 +207,7 @@ def load_dataset(spec: str, *, image_size: int = 32, channels: int | None = None
     Raises:
         BadInputError: unknown spec or unreadable source; the message lists the accepted forms.
     """
+    check_channels(channels)
     if spec == "digits":
         data = load_digits(image_size=image_size, limit=limit)
     elif spec == "fashion-mnist" or spec.startswith("fashion-mnist:"):

@@ -28,6 +28,7 @@ ModelKind = Literal["gan", "autoencoder", "vae"]
 TRAINABLE = tuple(name for name in MODELS if name != "gmm")  # the GMM baseline is fitted in Python, not trained
 RUN_FILES = ("run.json", "best_model.pt", "checkpoint.pt", "metrics.csv", "samples.png", "loss_curves.png")
 FID_FEATURES = 1280  # EfficientNet-Lite0's pooled features
+AUROC_RELIABLE = 100  # images per side below which AUROC gets a reliability note
 FID_NOTE = ("FID-EffNetLite0/KID-EffNetLite0 use EfficientNet-Lite0 ImageNet features: they rank models trained "
             "on the same data but are NOT comparable with published Inception FID numbers.")
 
@@ -72,10 +73,9 @@ def _to_run_classes(data: ImageData, info: dict[str, Any]) -> ImageData:
         BadInputError: the data holds a class the run did not train on.
     """
     run_classes = list(info.get("data", {}).get("classes") or [])
-    if not run_classes or data.class_names == run_classes:
+    if not run_classes:
         return data
-    trained = info.get("data", {}).get("trained_classes")
-    known = [run_classes[k] for k in trained] if trained else run_classes
+    known = [run_classes[k] for k in trainable_classes(info)]
     present = [data.class_names[k] for k in sorted({int(k) for k in data.labels.tolist()})]
     unknown = [name for name in present if name not in known]
     if unknown:
@@ -83,8 +83,199 @@ def _to_run_classes(data: ImageData, info: dict[str, Any]) -> ImageData:
             f"The evaluation data holds classes {unknown[:5]} that this conditional run did not train on "
             f"(it knows {known[:10]}); pass --data with only those classes."
         )
+    if data.class_names == run_classes:
+        return data
     mapping = torch.tensor([run_classes.index(n) if n in run_classes else -1 for n in data.class_names])
     return ImageData(data.images, mapping[data.labels], run_classes, data.source, data.skipped)
+
+
+OWN_FILES = ("run.json", "checkpoint.pt", "best_model.pt", "metrics.csv", "loss_curves.png", "samples*.png",
+             "*.partial")  # what a training run writes; --overwrite removes exactly these
+FROM_DATA = {"image_size": "--image-size", "channels": "--channels"}  # follow the data; -o must not override
+TRUE_WORDS, FALSE_WORDS = ("true", "yes", "1"), ("false", "no", "0")
+
+
+class _Mismatch(ValueError):
+    """A value does not fit an annotation (internal to ``coerce_model_options``)."""
+
+
+def _convert(value: Any, hint: Any) -> Any:
+    """``value`` (CLI text or a Python value) as the annotation ``hint`` wants it, else ``_Mismatch``."""
+    import json
+    import math
+    import types
+    import typing
+
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (types.UnionType, typing.Union):
+        for member in args:
+            try:
+                return _convert(value, member)
+            except _Mismatch:
+                continue
+        raise _Mismatch
+    text = value.strip() if isinstance(value, str) else None
+    if hint is type(None):
+        if value is None or (text or "").lower() in ("none", "null"):
+            return None
+        raise _Mismatch
+    if hint is bool:
+        if isinstance(value, bool):
+            return value
+        if text is not None and text.lower() in TRUE_WORDS + FALSE_WORDS:
+            return text.lower() in TRUE_WORDS
+        raise _Mismatch
+    if hint is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if text is not None and text.lstrip("+-").isdigit():
+            return int(text)
+        raise _Mismatch
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            raise _Mismatch
+        try:
+            number = float(value)
+        except ValueError:
+            raise _Mismatch from None
+        if not math.isfinite(number):
+            raise _Mismatch
+        return number
+    if hint is str:
+        if isinstance(value, str):
+            return value
+        raise _Mismatch
+    if origin in (tuple, list):
+        if text is not None:
+            try:
+                value = json.loads(text)
+            except json.JSONDecodeError:
+                raise _Mismatch from None
+        if not isinstance(value, list | tuple):
+            raise _Mismatch
+        if args and args[-1] is Ellipsis:
+            if not value:
+                raise _Mismatch
+            return tuple(_convert(item, args[0]) for item in value)
+        if args and len(value) != len(args):
+            raise _Mismatch
+        return tuple(_convert(item, member) for item, member in zip(value, args or [Any] * len(value), strict=True))
+    return value  # unannotated: as given
+
+
+def _describe(hint: Any) -> str:
+    import types
+    import typing
+
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (types.UnionType, typing.Union):
+        return " or ".join(_describe(member) for member in args)
+    if origin in (tuple, list):
+        if args and args[-1] is Ellipsis:
+            return f"a list of {_describe(args[0]).removeprefix('an ').removeprefix('a ')}s"
+        return f"a list of {len(args)} values ({', '.join(_describe(a) for a in args)})"
+    return {bool: "true or false", int: "an integer", float: "a finite number", str: "text",
+            type(None): "none"}.get(hint, "a value")
+
+
+def coerce_model_options(model_name: str, options: dict[str, Any] | None) -> dict[str, Any]:
+    """Model constructor options (CLI text such as ``"false"``/``"[0, 0.9]"`` or Python values) checked against
+    the constructor's signature and converted to its types: a bare string would make ``diff_augment="False"``
+    truthy, and a one-item ``betas`` list would fail mid-training.
+
+    Raises:
+        BadInputError: unknown option, ``image_size``/``channels`` (they follow the data), or a value of the
+            wrong type, naming the accepted form.
+    """
+    import inspect
+    import json
+    import typing
+
+    cls = model_class(model_name)
+    hints = typing.get_type_hints(cls.__init__)
+    params = {p.name: p for p in inspect.signature(cls.__init__).parameters.values() if p.kind is p.KEYWORD_ONLY}
+    converted: dict[str, Any] = {}
+    for key, value in (options or {}).items():
+        if key in FROM_DATA:
+            raise BadInputError(f"-o {key} is set from the data; pass {FROM_DATA[key]} instead.")
+        if key not in params:
+            raise BadInputError(f"Model {model_name!r} has no option {key!r}; it accepts: {', '.join(params)}.")
+        try:
+            converted[key] = _convert(value, hints.get(key, Any))
+        except _Mismatch:
+            default = params[key].default
+            example = json.dumps(list(default) if isinstance(default, tuple) else default)
+            raise BadInputError(f"-o {key}={value!r} is not accepted: {model_name} wants {_describe(hints[key])} "
+                                f"for {key}; e.g. -o {key}={example}.") from None
+    return converted
+
+
+def _read_info(run_dir: Path) -> dict[str, Any]:
+    """``run.json`` as a dict, or one sentence when it is unreadable."""
+    import json
+
+    try:
+        info = json.loads((run_dir / "run.json").read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        info = None
+    if not isinstance(info, dict) or not isinstance(info.get("model"), str):
+        raise BadInputError(f"Run {run_dir.name!r} has an unreadable run.json; train it again into a new --out.")
+    return info
+
+
+def _check_out(out_dir: Path, data_spec: str, *, resume: bool, overwrite: bool) -> None:
+    """Refuse an --out inside the data folder (the run's PNGs would become training images next time) and an
+    existing run folder without --resume or --overwrite (its files would be mixed with the new run's)."""
+    data_path = Path(data_spec).expanduser()
+    if data_path.is_dir() and out_dir.expanduser().resolve().is_relative_to(data_path.resolve()):
+        raise BadInputError(f"--out {out_dir} lies inside the --data folder, so its PNGs would become training "
+                            "images; pick an --out outside it.")
+    if resume and overwrite:
+        raise BadInputError("--resume continues a run and --overwrite replaces it; pass only one of them.")
+    holds_run = (out_dir / "run.json").exists() or (out_dir / "checkpoint.pt").exists()
+    if holds_run and not resume and not overwrite:
+        raise BadInputError(f"{out_dir} already holds a training run; pass --resume to continue it, --overwrite "
+                            "to replace it, or pick another --out.")
+    if holds_run and overwrite:
+        for pattern in OWN_FILES:
+            for path in out_dir.glob(pattern):
+                path.unlink()
+
+
+def _resume_mismatches(info: dict[str, Any], given: dict[str, Any], model_config: dict[str, Any]) -> list[str]:
+    """``"--seed 0 (now 5)"`` for every option recorded in ``run.json`` that the resumed command changes
+    (``given`` keys are the CLI option names; ``model_config`` is the rebuilt model's, for ``-o`` options)."""
+    import json
+
+    data, train = info.get("data", {}), info.get("train_config", {})
+    sources = {"model": (info, "model"), "--data": (data, "spec"), "--classes": (data, "trained_classes"),
+               "--limit": (data, "limit"), "--seed": (data, "split_seed"), "--batch-size": (train, "batch_size"),
+               "--image-size": (data, "image_size"), "--channels": (data, "channels"),
+               "val_fraction": (data, "val_fraction")}
+    changed = [f"{key} {where[field]!r} (now {given[key]!r})" for key, (where, field) in sources.items()
+               if key in given and field in where and where[field] != given[key]]
+    recorded = info.get("model_config", {})
+    current = json.loads(json.dumps(model_config, default=str))  # tuples -> lists, as run.json stores them
+    changed += [f"-o {key}={recorded[key]!r} (now {current[key]!r})" for key in current
+                if key in recorded and recorded[key] != current[key]]
+    return changed
+
+
+def _refuse_resume_changes(out_dir: Path, info: dict[str, Any], given: dict[str, Any],
+                           model_config: dict[str, Any]) -> None:
+    changed = _resume_mismatches(info, given, model_config)
+    if changed:
+        raise BadInputError(f"Cannot resume {out_dir.name!r}: it was trained with {', '.join(changed)}; resume "
+                            "with the run's options (only --epochs, --max-steps and --max-seconds may change) "
+                            "or train a new run with another --out.")
+
+
+def trainable_classes(info: dict[str, Any]) -> list[int]:
+    """Run class indices the model trained on: its ``--classes``, else every class its data had (a one-class
+    folder builds a two-class model, whose second class never saw an image)."""
+    data = info.get("data", {})
+    trained = data.get("trained_classes")
+    return [int(k) for k in trained] if trained else list(range(len(data.get("classes") or [])))
 
 
 def _seeded_subset(data: ImageData, count: int) -> ImageData:
@@ -108,27 +299,44 @@ def _device_of(model: torch.nn.Module) -> torch.device:
 def train_run(model_name: str, data_spec: str, out_dir: Path | str, *, config: TrainConfig, image_size: int = 32,
               channels: int | None = None, classes: list[int] | None = None, val_fraction: float = 0.1,
               limit: int | None = None, model_options: dict[str, Any] | None = None,
-              resume: bool = False) -> dict[str, Any]:
+              resume: bool = False, overwrite: bool = False) -> dict[str, Any]:
     """Load ``data_spec`` (see ``data.load_dataset``), hold out ``val_fraction`` (seeded by ``config.seed``),
     optionally keep only ``classes`` for training, build ``model_name`` for the data's size, channels and class
-    count, and train it into ``out_dir``. Returns a JSON-able summary (run folder, result, files).
+    count, and train it into ``out_dir``. Returns a JSON-able summary (run folder, result, files, and the names
+    of skipped files, which ``run.json`` leaves out).
+
+    ``resume`` continues the run in ``out_dir`` and refuses a change of data, classes, limit, seed, batch size,
+    image size, channels or model options (the split and the best-model comparison would mix two setups);
+    ``overwrite`` first removes the run files (``OWN_FILES``) of a run already there.
 
     Raises:
-        BadInputError: unknown or untrainable model, unreadable data, classes out of range, bad options.
+        BadInputError: unknown or untrainable model, unreadable data, classes out of range, bad options, an
+            ``out_dir`` inside the data folder or holding a run without ``resume``/``overwrite``, a resume that
+            changes the setup.
     """
     model_kind(model_name)
+    out_dir = Path(out_dir)
+    options = coerce_model_options(model_name, model_options)
+    _check_out(out_dir, data_spec, resume=resume, overwrite=overwrite)
+    info = _read_info(out_dir) if resume and (out_dir / "run.json").exists() else None
+    given = {"model": model_name, "--data": data_spec, "--limit": limit, "--seed": config.seed,
+             "--batch-size": config.batch_size, "--image-size": image_size, "val_fraction": val_fraction}
+    if info is not None:  # fail before loading the data
+        _refuse_resume_changes(out_dir, info, given | ({"--channels": channels} if channels else {}), {})
     data = load_dataset(data_spec, image_size=image_size, channels=channels, limit=limit)
     classes = _parse_classes(classes, data)
     train, held_out = split_train_val(data, val_fraction=val_fraction, seed=config.seed)
     train, val = _with_classes(train, classes), _with_classes(held_out, classes)
     if len(train) == 0 or len(val) == 0:
         raise BadInputError(f"No images of classes {classes} in {data.source}; pick classes that occur in the data.")
-    options = {"image_size": image_size, "channels": int(data.images.shape[1])}
+    options = {"image_size": image_size, "channels": int(data.images.shape[1])} | options
     if model_name == "conditional-gan":
-        options["num_classes"] = max(2, len(data.class_names))
-    options |= model_options or {}
+        options.setdefault("num_classes", max(2, len(data.class_names)))
     seed_everything(config.seed)
     model = build_model(model_name, **options)
+    if info is not None:
+        _refuse_resume_changes(out_dir, info, given | {"--classes": classes, "--channels": options["channels"]},
+                               model.config)
     wanted = getattr(model, "num_classes", None) if getattr(model, "conditional", False) else None
     if wanted is not None and int(train.labels.max()) >= wanted:  # else an embedding lookup fails mid-training
         raise BadInputError(
@@ -140,11 +348,11 @@ def train_run(model_name: str, data_spec: str, out_dir: Path | str, *, config: T
                  "held_out_count": len(held_out)}
     result = Trainer(model, config=config, out_dir=out_dir, run_info={"data": data_info}).fit(
         train.dataset(), val.dataset(), resume=resume)
-    out_dir = Path(out_dir)
     return {"run_dir": str(out_dir), "model": model_name, "kind": model_kind(model_name),
             "train_images": len(train), "val_images": len(val), "data": data.source,
             "result": {k: v for k, v in asdict(result).items() if k != "history"},
-            "files": [str(out_dir / name) for name in RUN_FILES if (out_dir / name).exists()]}
+            "files": [str(out_dir / name) for name in RUN_FILES if (out_dir / name).exists()],
+            "skipped_files": data.skipped}
 
 
 def held_out_data(info: dict[str, Any], *, data_spec: str | None = None) -> ImageData:
@@ -189,12 +397,10 @@ def resolve_run(runs_dir: Path | str, name: str) -> Path:
 
 def run_summary(run_dir: Path | str) -> dict[str, Any]:
     """What the hub shows about a run: model, kind, data, classes, training result and its PNG files."""
-    import json
-
     run_dir = Path(run_dir)
     if not (run_dir / "run.json").is_file():
         raise BadInputError(f"Run {Path(run_dir).name!r} is not a training run (no run.json); train one with `genai models train`.")
-    info = json.loads((run_dir / "run.json").read_text())
+    info = _read_info(run_dir)
     cls = model_class(info["model"])
     data = info.get("data", {})
     return {"run_dir": str(run_dir), "model": info["model"], "kind": model_kind(info["model"]),
@@ -250,6 +456,26 @@ def sample_images(model: torch.nn.Module, count: int, *, class_index: int | None
                                generator=generator).float().cpu()
                   for index in torch.arange(count).split(batch_size)]
     return torch.cat(chunks).clamp(0, 1)
+
+
+def sample_run(model: torch.nn.Module, info: dict[str, Any], count: int, *, class_index: int | None = None,
+               seed: int = 0) -> torch.Tensor:
+    """``sample_images`` limited to the classes the run trained on (``trainable_classes``): ``class_index`` must
+    be one of them, and without it the samples cycle through them only.
+
+    Raises:
+        BadInputError: as ``sample_images``, or ``class_index`` names a class the run never trained on.
+    """
+    known = trainable_classes(info) if class_count(model) is not None else []
+    if not known:
+        return sample_images(model, count, class_index=class_index, seed=seed)
+    names = info.get("data", {}).get("classes") or []
+    if class_index is not None and class_index not in known:
+        listed = ", ".join(f"{k} ({names[k]})" for k in known[:10])
+        why = "is out of range" if not 0 <= class_index < len(names) else "is not a class this run trained on"
+        raise BadInputError(f"--class {class_index} {why}; pick one of {listed}.")
+    labels = None if class_index is not None else torch.tensor(known)[torch.arange(count) % len(known)]
+    return sample_images(model, count, class_index=class_index, labels=labels, seed=seed)
 
 
 def samples_per_class(model: torch.nn.Module, per_class: int, *, seed: int = 0) -> torch.Tensor:
@@ -326,6 +552,9 @@ def evaluate_run(run_dir: Path | str, *, data_spec: str | None = None, anomalies
 
     model, info = load_run(run_dir, device=device)
     kind = model_kind(info["model"])
+    if anomalies_spec and kind == "gan":
+        raise BadInputError(f"--anomalies scores reconstruction error, which a GAN ({info['model']}) does not "
+                            "have; drop --anomalies or evaluate an autoencoder or VAE run.")
     data = held_out_data(info, data_spec=data_spec)
     trained = info.get("data", {}).get("trained_classes")
     normal = _with_classes(data, trained) if trained and not data_spec else data
@@ -368,5 +597,10 @@ def evaluate_run(run_dir: Path | str, *, data_spec: str | None = None, anomalies
                                                      reconstruction_errors(model, anomalies.images).numpy())
             notes.append(f"anomaly_auroc: reconstruction error of {len(normal)} normal vs {len(anomalies)} "
                          f"anomalous images ({anomalies_spec or 'evaluation images of the classes it did not train on'}).")
+            fewest = min(len(normal), len(anomalies))
+            if fewest < AUROC_RELIABLE:
+                notes.append(f"anomaly_auroc from only {fewest} images on one side: one image can move it by "
+                             f"{1 / fewest:.2f}, so treat it as a rough figure; evaluate at least "
+                             f"{AUROC_RELIABLE} images per side (--count, more data) for a reliable one.")
     return {"run_dir": str(run_dir), "model": info["model"], "kind": kind, "device": device,
             "eval_images": len(normal), "data": data.source, "metrics": metrics, "notes": notes}

@@ -175,26 +175,39 @@ def _step_scheduler(scheduler: torch.optim.lr_scheduler.LRScheduler | None) -> N
 
 
 def _write_loss_curves(metrics_csv: Path, target: Path) -> None:
-    """One panel per logged quantity: training losses against step, validation metrics against epoch."""
+    """One panel per logged quantity: training losses against step (the every-``log_every``-steps rows as a
+    line, each epoch's mean as a marker, so a run shorter than ``log_every`` steps still shows its points) and
+    validation metrics against epoch."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    series: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    series: dict[tuple[str, str], dict[str, list[tuple[float, float]]]] = {}
     with metrics_csv.open() as handle:
         for row in csv.DictReader(handle):
-            if row["split"] in ("train", "val"):
-                x = float(row["step"]) if row["split"] == "train" else float(row["epoch"])
-                series.setdefault((row["split"], row["name"]), []).append((x, float(row["value"])))
+            split, name = row["split"], row["name"]
+            if split == "epoch" and name.startswith("train_"):  # per-epoch mean of a training loss
+                split, name, kind = "train", name.removeprefix("train_"), "epoch mean"
+            elif split in ("train", "val"):
+                kind = "logged"
+            else:
+                continue
+            x = float(row["epoch"]) if split == "val" else float(row["step"])
+            series.setdefault((split, name), {}).setdefault(kind, []).append((x, float(row["value"])))
     if not series:
         return
     columns = min(3, len(series))
     rows = math.ceil(len(series) / columns)
     figure, axes = plt.subplots(rows, columns, figsize=(4 * columns, 3 * rows), squeeze=False)
-    for axis, ((split, name), points) in zip(axes.flat, sorted(series.items()), strict=False):
-        xs, ys = zip(*points, strict=True)
-        axis.plot(xs, ys, marker="o" if split == "val" else None, markersize=3)
+    for axis, ((split, name), kinds) in zip(axes.flat, sorted(series.items()), strict=False):
+        for kind, points in sorted(kinds.items(), reverse=True):  # the logged line first, then epoch markers
+            xs, ys = zip(*points, strict=True)
+            few = len(points) <= 20 or split == "val"
+            axis.plot(xs, ys, marker="o" if few or kind == "epoch mean" else None, markersize=4,
+                      linestyle="none" if kind == "epoch mean" else "-", label=kind)
+        if len(kinds) > 1:
+            axis.legend(fontsize=7)
         axis.set_title(f"{split}: {name}", fontsize=9)
         axis.set_xlabel("step" if split == "train" else "epoch", fontsize=8)
     for axis in list(axes.flat)[len(series):]:
@@ -495,21 +508,37 @@ def load_run(run_dir: Path | str, *, device: str = "cpu", weights: str = "best")
         weights: "best" (``best_model.pt``, falling back to the last checkpoint) or "last".
 
     Raises:
-        BadInputError: the folder has no ``run.json`` or no weights.
+        BadInputError: the folder has no ``run.json`` or no weights, or either is truncated or broken.
     """
+    import pickle
+    import zipfile
+
     from genai_models.zoo import build_model
 
     run_dir = Path(run_dir)
+    name = run_dir.name
     if not (run_dir / "run.json").is_file():
-        raise BadInputError(f"Run {Path(run_dir).name!r} is not a training run (no run.json); train one with `genai models train`.")
-    info = json.loads((run_dir / "run.json").read_text())
+        raise BadInputError(f"Run {name!r} is not a training run (no run.json); train one with `genai models train`.")
+    try:
+        info = json.loads((run_dir / "run.json").read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        info = None
+    if not isinstance(info, dict) or not isinstance(info.get("model"), str) or not isinstance(
+            info.get("model_config"), dict):
+        raise BadInputError(f"Run {name!r} has a broken run.json (not the JSON training writes); train it again.")
     model = build_model(info["model"], **info["model_config"])
     best, last = run_dir / "best_model.pt", run_dir / "checkpoint.pt"
-    if weights == "best" and best.exists():
-        state = torch.load(best, map_location=device, weights_only=True)
-    elif last.exists():
-        state = torch.load(last, map_location=device, weights_only=False)["model"]
-    else:
-        raise BadInputError(f"Run {Path(run_dir).name!r} has no best_model.pt or checkpoint.pt; its training never finished an epoch.")
-    model.load_state_dict(state)
+    path = best if weights == "best" and best.exists() else last
+    if not path.exists():
+        raise BadInputError(f"Run {name!r} has no best_model.pt or checkpoint.pt; its training never finished an epoch.")
+    try:
+        if path == best:
+            state = torch.load(path, map_location=device, weights_only=True)
+        else:
+            state = torch.load(path, map_location=device, weights_only=False)["model"]
+        model.load_state_dict(state)
+    except (RuntimeError, EOFError, OSError, KeyError, TypeError, ValueError, pickle.UnpicklingError,
+            zipfile.BadZipFile):
+        raise BadInputError(f"Run {name!r}: {path.name} is truncated or does not match run.json; train the run "
+                            "again or resume it from its checkpoint.") from None
     return model.to(device).eval(), info

@@ -75,8 +75,13 @@ def build(services: Services) -> None:
         if not summary["has_latent"]:
             lines.append("Latent interpolation needs an autoencoder or VAE run.")
         classes = [ALL_CLASSES]
-        if summary["conditional"]:
-            classes += [f"{k}: {label}" for k, label in enumerate(summary["class_names"])]
+        if summary["conditional"]:  # only the classes the run trained on (--classes, one-class folders)
+            import json
+
+            from genai_models.runs import trainable_classes
+
+            trained = trainable_classes(json.loads((_run(name) / "run.json").read_text()))
+            classes += [f"{k}: {label}" for k, label in enumerate(summary["class_names"]) if k in trained]
         return (
             "\n\n".join(lines),
             summary["loss_curves"],
@@ -85,19 +90,23 @@ def build(services: Services) -> None:
         )
 
     def sample(name: str | None, count: float, choice: str, seed: float) -> Any:
+        import torch
+
         from data_connectors.errors import BadInputError
-        from genai_models.runs import class_count, sample_images, samples_per_class
+        from genai_models.runs import class_count, sample_run, trainable_classes
 
         count = int(count)
         try:
-            model, _ = _load(name)
+            model, info = _load(name)
             if choice and choice != ALL_CLASSES:
-                images = sample_images(model, count, class_index=int(choice.split(":")[0]), seed=int(seed))
+                images = sample_run(model, info, count, class_index=int(choice.split(":")[0]), seed=int(seed))
                 return _grid(images, 8)
-            if class_count(model) is not None:  # one row per class
-                per_class = max(1, count // class_count(model))
-                return _grid(samples_per_class(model, per_class, seed=int(seed)), per_class)
-            return _grid(sample_images(model, count, seed=int(seed)), 8)
+            if class_count(model) is not None:  # one row per class the run trained on
+                trained = trainable_classes(info)
+                per_class = max(1, count // len(trained))
+                rows = [sample_run(model, info, per_class, class_index=k, seed=int(seed) + k) for k in trained]
+                return _grid(torch.cat(rows), per_class)
+            return _grid(sample_run(model, info, count, seed=int(seed)), 8)
         except BadInputError as error:
             raise gr.Error(str(error)) from None
 

@@ -128,3 +128,36 @@ def test_tab_builds_and_serves_only_runs_under_its_folder(model_cache_dir, runs_
     for name in ("../" * 8 + "etc", "../" + runs_dir.name + "/../outside", str(outside), "missing"):
         with pytest.raises(gr.Error):
             handlers["sample"].fn(name, 4, "all classes", 0)
+
+
+def test_boolean_options_are_parsed_and_reruns_need_overwrite(cli, tmp_path):
+    run = tmp_path / "cgan"
+    args = ["train", "conditional-gan", "--data", "digits", "--out", str(run), "-o", "diff_augment=False", *TINY]
+    code, _, err = cli(*args)
+    assert code == 0, err
+    assert json.loads((run / "run.json").read_text())["model_config"]["diff_augment"] is False  # was 'False': on
+    code, out, err = cli(*args)
+    assert code == 2 and "--overwrite" in err and not out and len(err.strip().splitlines()) == 1
+    code, _, err = cli(*args, "--overwrite")
+    assert code == 0, err
+    code, _, err = cli(*args[:-len(TINY)], *TINY, "--resume", "--seed", "5")
+    assert code == 2 and "--seed 0 (now 5)" in err
+
+
+def test_sample_out_may_be_a_folder_and_must_name_an_image_format(cli, runs_dir, tmp_path):
+    run = runs_dir / "cgan"
+    code, out, err = cli("sample", str(run), "-n", "4", "--out", str(tmp_path), "--json")
+    assert code == 0 and json.loads(out)["out"] == str(tmp_path / "samples.png"), err
+    code, _, err = cli("sample", str(run), "-n", "4", "--out", str(tmp_path / "s.txt"))
+    assert code == 2 and ".png" in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("args,words", [
+    (["-o", "diff_augment=maybe"], "true or false"),
+    (["-o", "betas=[0]"], "list of 2"),
+    (["-o", "image_size=64"], "--image-size"),
+    (["--channels", "4"], "1 (grey) or 3"),
+])
+def test_bad_train_options_exit_2(cli, tmp_path, args, words):
+    code, out, err = cli("train", "conditional-gan", "--data", "digits", "--out", str(tmp_path / "x"), *args)
+    assert code == 2 and words in err and not out and len(err.strip().splitlines()) == 1

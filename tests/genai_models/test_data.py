@@ -103,3 +103,22 @@ def test_bad_specs_say_what_is_accepted(tmp_path):
     (tmp_path / "empty" / "x" / "note.png").write_text("not an image")
     with pytest.raises(BadInputError):
         load_dataset(str(tmp_path / "empty"))
+
+
+def test_channels_other_than_grey_or_rgb_are_refused(tmp_path):
+    for channels in (2, 4):
+        with pytest.raises(BadInputError, match=r"--channels must be 1 \(grey\) or 3"):
+            load_dataset("digits", image_size=8, channels=channels)
+
+
+def test_grey_content_saved_as_rgb_keeps_a_grey_folder_grey(tmp_path):
+    """One radiograph exported as an RGB JPEG (equal channels up to compression noise) among grey PNGs."""
+    (tmp_path / "xray").mkdir()
+    for index in range(3):
+        Image.fromarray(np.full((8, 8), 60 * index, np.uint8)).save(tmp_path / "xray" / f"{index}.png")
+    ramp = np.tile(np.linspace(0, 255, 8, dtype=np.uint8), (8, 1))
+    Image.fromarray(np.stack([ramp] * 3, axis=-1)).save(tmp_path / "xray" / "rgb.jpg", quality=90)
+    data = load_image_folder(tmp_path, image_size=8)
+    assert data.images.shape == (4, 1, 8, 8)
+    Image.fromarray(np.full((8, 8, 3), (200, 20, 20), np.uint8)).save(tmp_path / "xray" / "red.png")
+    assert load_image_folder(tmp_path, image_size=8).images.shape[1] == 3  # real colour still makes it RGB

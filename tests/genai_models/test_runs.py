@@ -158,3 +158,126 @@ def test_evaluation_subsets_are_seeded_draws_across_sorted_classes():
     sorted_by_class = ImageData(torch.zeros(100, 1, 4, 4), torch.arange(100) // 50, ["a", "b"], "folder")
     picked = _seeded_subset(sorted_by_class, 20)
     assert len(picked) == 20 and set(picked.labels.tolist()) == {0, 1}
+
+
+# ---------------------------------------------------------------- reviewer regressions (2026-11-27)
+
+STEPS = TrainConfig(epochs=1, batch_size=32, max_steps=1, device="cpu", show_progress=False, preview_count=4)
+
+
+def _train(out, model="vae", **extra):
+    return train_run(model, extra.pop("data", "digits"), out, config=extra.pop("config", STEPS), image_size=16,
+                     limit=extra.pop("limit", 80), model_options=extra.pop("model_options", TINY), **extra)
+
+
+def test_resume_refuses_another_setup_and_accepts_the_same_one(tmp_path):
+    from dataclasses import replace
+
+    _train(tmp_path / "run")
+    for change, words in [({"data": _folder(tmp_path / "d", ["a", "b"], per_class=6)}, "--data 'digits'"),
+                          ({"config": replace(STEPS, seed=5)}, "--seed 0 (now 5)"),
+                          ({"config": replace(STEPS, batch_size=8)}, "--batch-size 32 (now 8)"),
+                          ({"limit": 90}, "--limit 80 (now 90)"), ({"classes": [1, 2]}, "--classes None"),
+                          ({"model_options": {**TINY, "beta": 2.0}}, "-o beta=1.0 (now 2.0)")]:
+        with pytest.raises(BadInputError, match="Cannot resume") as refused:
+            _train(tmp_path / "run", resume=True, **change)
+        assert words in str(refused.value) and "another --out" in str(refused.value)
+    resumed = _train(tmp_path / "run", resume=True, config=replace(STEPS, epochs=2, max_steps=2))
+    assert resumed["result"]["steps"] == 2  # only the budget changed
+
+
+def test_an_existing_run_folder_needs_resume_or_overwrite(tmp_path):
+    run = tmp_path / "run"
+    _train(run)
+    (run / "samples_epoch009.png").write_bytes(b"old run")
+    (run / "notes.txt").write_text("the user's own file")
+    with pytest.raises(BadInputError, match="already holds a training run; pass --resume"):
+        _train(run)
+    with pytest.raises(BadInputError, match="only one of them"):
+        _train(run, resume=True, overwrite=True)
+    _train(run, overwrite=True)
+    assert not (run / "samples_epoch009.png").exists() and (run / "notes.txt").exists()
+    assert (run / "run.json").is_file() and (run / "samples_epoch001.png").is_file()
+
+
+def test_out_inside_the_data_folder_is_refused(tmp_path):
+    data = _folder(tmp_path / "images", ["a", "b"], per_class=6)
+    with pytest.raises(BadInputError, match="inside the --data folder"):
+        _train(tmp_path / "images" / "run", data=data)
+
+
+def test_model_options_follow_the_constructor_types():
+    from genai_models.runs import coerce_model_options
+
+    def gan(**options):
+        return coerce_model_options("conditional-gan", options)
+
+    for text, value in [("False", False), ("false", False), ("no", False), ("0", False), ("True", True),
+                        ("yes", True), ("1", True)]:
+        assert gan(diff_augment=text) == {"diff_augment": value}
+    assert gan(betas="[0, 0.9]", n_dis="2", latent_dim=8) == {"betas": (0.0, 0.9), "n_dis": 2, "latent_dim": 8}
+    assert coerce_model_options("vae", {"beta": "4", "kl_schedule": "cyclical"}) == {"beta": 4.0,
+                                                                                    "kl_schedule": "cyclical"}
+    for options, words in [({"diff_augment": "maybe"}, "wants true or false"), ({"betas": "[0]"}, "list of 2"),
+                           ({"n_dis": "1.5"}, "an integer"), ({"diff_augment": 1}, "true or false"),
+                           ({"image_size": "64"}, "pass --image-size"), ({"channels": 3}, "pass --channels"),
+                           ({"colour": "red"}, "has no option 'colour'")]:
+        with pytest.raises(BadInputError, match=words):
+            gan(**options)
+    with pytest.raises(BadInputError, match="diff_augment must be True or False"):
+        build_model("conditional-gan", diff_augment="False")  # library callers get the constructor's check
+
+
+def test_conditional_classes_the_run_did_not_train_on_are_refused(tmp_path):
+    info = {"data": {"classes": [str(k) for k in range(10)], "trained_classes": [3, 4]}}
+    same_names = ImageData(torch.zeros(2, 1, 4, 4), torch.tensor([0, 3]), info["data"]["classes"], "digits")
+    with pytest.raises(BadInputError, match=r"classes \['0'\] that"):  # equal class lists used to skip the check
+        _to_run_classes(same_names, info)
+    gan = build_model("conditional-gan", image_size=16, num_classes=10, depth=2, base_channels=8).eval()
+    from genai_models.runs import sample_run
+
+    with pytest.raises(BadInputError, match="--class 0 is not a class this run trained on; pick one of 3"):
+        sample_run(gan, info, 4, class_index=0)
+    assert sample_run(gan, info, 4, class_index=4).shape == (4, 1, 16, 16)
+    one_class = {"data": {"classes": ["lesion"], "trained_classes": None}}  # built with num_classes=2
+    with pytest.raises(BadInputError, match=r"--class 1 is out of range; pick one of 0 \(lesion\)"):
+        sample_run(build_model("conditional-gan", image_size=16, num_classes=2, depth=2, base_channels=8), one_class,
+                   2, class_index=1)
+
+
+def test_broken_run_files_are_one_sentence(tmp_path):
+    run = tmp_path / "run"
+    _train(run)
+    (run / "best_model.pt").write_bytes((run / "best_model.pt").read_bytes()[:100])
+    with pytest.raises(BadInputError, match=r"best_model\.pt is truncated"):
+        load_run(run)
+    (run / "run.json").write_text('{"model": "vae", "model_con')
+    with pytest.raises(BadInputError, match=r"broken run\.json"):
+        load_run(run)
+    with pytest.raises(BadInputError, match=r"unreadable run\.json"):
+        run_summary(run)
+
+
+def test_anomalies_on_a_gan_are_refused_and_few_images_get_an_auroc_note(runs):
+    with pytest.raises(BadInputError, match="--anomalies scores reconstruction error"):
+        evaluate_run(runs / "exp" / "conditional-gan", anomalies_spec="digits", count=20, extractor=pixels)
+    ae = evaluate_run(runs / "exp" / "autoencoder", count=20, anomalies_spec="digits")
+    assert any("anomaly_auroc from only 20 images" in note for note in ae["notes"])
+
+
+def test_run_json_keeps_no_skipped_file_names(tmp_path):
+    data = _folder(tmp_path / "images", ["a", "b"], per_class=6)
+    (tmp_path / "images" / "a" / "patient_1234.png").write_bytes(b"\x89PNG\r\n\x1a\n broken")
+    summary = _train(tmp_path / "run", data=data)
+    stored = (tmp_path / "run" / "run.json").read_text()
+    assert "patient_1234" not in stored and json.loads(stored)["data"]["skipped_count"] == 1
+    assert any("patient_1234" in name for name in summary["skipped_files"])  # the console shows them once
+
+
+def test_grids_refuse_a_file_name_without_an_image_suffix(tmp_path):
+    from genai_models.blocks import save_grid
+
+    with pytest.raises(BadInputError, match=r"end the file name with one of \.png"):
+        save_grid(torch.zeros(2, 1, 4, 4), tmp_path / "s.txt")
+    save_grid(torch.zeros(2, 1, 4, 4), tmp_path / "s.jpg")
+    assert (tmp_path / "s.jpg").is_file()

@@ -121,3 +121,19 @@ def test_train_config_rejects_bad_values():
         TrainConfig(epochs=0)
     with pytest.raises(BadInputError, match="lr"):
         TrainConfig(lr=float("nan"))
+
+
+def test_loss_curves_show_a_short_runs_training_points(tmp_path):
+    """A run shorter than log_every steps logs only per-epoch train_* rows: they get their own panel now."""
+    from PIL import Image
+
+    from genai_models.trainer import METRIC_FIELDS, _write_loss_curves
+
+    with (tmp_path / "metrics.csv").open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=METRIC_FIELDS)
+        writer.writeheader()
+        writer.writerows([dict(step=3, epoch=0, split="epoch", name="train_loss", value=1.0),
+                          dict(step=3, epoch=0, split="epoch", name="images_per_second", value=50.0),
+                          dict(step=3, epoch=0, split="val", name="val_loss", value=0.9)])
+    _write_loss_curves(tmp_path / "metrics.csv", tmp_path / "loss_curves.png")
+    assert Image.open(tmp_path / "loss_curves.png").width == 2 * 4 * 90  # train: loss and val: val_loss panels
