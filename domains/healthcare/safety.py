@@ -64,13 +64,15 @@ _NOT_COLLAPSING = rf"(?!\s+(?:(?:the|a|an|it|them|my|our|his|her|their|your)\s+)
 
 EMERGENCY_PATTERNS: dict[str, tuple[str, ...]] = {
     "chest pain": (
-        rf"\bchest{_W}(?:pain|pains|tight\w*|pressure|hurts?|hurting|ach\w*|crush\w*|squeez\w*|heavy|heaviness|"
-        r"killing)",
+        rf"\bchest{_W}(?:pain|pains|tight\w*|pressure|hurts?|hurting|ach\w*|crush\w*|squeez\w*|heavy|heaviness)",
+        r"\bmy chest(?: is|'s) killing me\b",
         rf"\b(?:pain|tightness|pressure|crushing|squeezing|heaviness)\b{_W}(?:chest|left arm|jaw)\b",
         r"\bheart attack\b",
-        # the commonest wording in Spanish, French and German: an emergency reply in English beats none
-        r"\bdolor (?:en el |de |del )?pecho\b|\bme duele (?:mucho )?el pecho\b|\bdouleurs? (?:à la |dans la )?poitrine\b|"
-        r"\bdouleur thoracique\b|\bbrustschmerz\w*|\bschmerzen in der brust\b|\bherzinfarkt\b|\binfarto\b|\binfarctus\b",
+        # the commonest wording in Spanish, French and German (an emergency reply in English beats none); the
+        # English negation handling does not reach these, so each carries its own "no/pas de/keine"
+        r"(?<!no tengo )(?<!sin )\bdolor (?:en el |de |del )?pecho\b|(?<!no )\bme duele (?:mucho )?el pecho\b|"
+        r"(?<!pas de )(?<!sans )\bdouleurs? (?:à la |dans la |thoracique)(?:poitrine)?\b|(?<!pas )\bmal (?:à|a) la poitrine\b|"
+        r"(?<!keine )(?<!kein )(?<!keinen )\bbrustschmerz\w*|\bschmerzen in der brust\b|\btut (?:mir )?die brust weh\b",
     ),
     "stroke signs": (
         rf"\bface{_W}?(?:droop\w*|numb|lopsided|uneven)|\bdroop\w*{_W}?(?:face|mouth|eyelid)",
@@ -92,8 +94,11 @@ EMERGENCY_PATTERNS: dict[str, tuple[str, ...]] = {
         r"\b(?:difficulty|trouble|problems?) breathing\b|\bshort(?:ness)? of breath\b|\bgasping\b|\bchoking\b",
         r"\b(?:lips|face) (?:are |is )?(?:turning )?blue\b|"
         r"\b(?:not|isn'?t|aren'?t|wasn'?t|stopped|has stopped) breathing\b(?! (?:exercises?|techniques?|practice))",
-        r"\bno (?:puedo|puede|podemos) respirar\b|\bno respira\b|\bne (?:peux|peut|peuvent) (?:pas|plus) respirer\b|"
-        r"\bne respire (?:pas|plus)\b|\bkann nicht (?:mehr )?atmen\b|\batmet nicht\b|\bbekomme? keine luft\b",
+        # Spanish, French, German; a blocked nose or laughing too hard is no emergency
+        r"(?:\bno (?:puedo|puede|podemos) respirar\b|\bno respira\b|\bne (?:peux|peut|peuvent) (?:pas|plus) respirer\b|"
+        r"\bn'arrive (?:pas|plus) (?:à|a) respirer\b|\bne respire (?:pas|plus)\b|\bkann nicht (?:mehr )?atmen\b|"
+        r"\batmet nicht\b|\b(?:bekomme?|kriege?) keine luft\b)"
+        r"(?!\s+(?:(?:bien|gut|richtig)\s+)?(?:por la nariz|par le nez|durch die nase|de la risa|de rire|vor lachen))",
     ),
     "suicidal thoughts or self-harm": (
         r"\bkill(?:ing)? myself\b|\bend(?:ing)? (?:my|it all|my own) ?(?:life)?\b(?!\w)|\bsuicid\w*",
@@ -116,10 +121,14 @@ EMERGENCY_PATTERNS: dict[str, tuple[str, ...]] = {
         r"\b(?:swallowed|drank|ate)\W+(?:\w+\W+){0,2}?(?:bleach|poison|detergent|antifreeze|batter(?:y|ies))",
         r"\bpoison(?:ed|ing)\b",
         # ten or more tablets at once, by anyone ("I took like 20 paracetamol", "16 ibuprofen tablets"); a dose
-        # in units ("10 mg of melatonin", "20 units of insulin") is not a count of tablets
-        rf"\b(?:took|taken|swallowed|ate|eaten|had)\W+(?:(?:like|about|around|maybe|nearly|almost|over|at least)\W+)?"
+        # in units ("10 mg of melatonin", "20 units of insulin"), a course or a supply ("18 months of sertraline",
+        # "30 tablets this month as prescribed", "10 pills a day") is not
+        rf"\b(?:took|taken|swallowed|ate|eaten)\W+(?:(?:like|about|around|maybe|nearly|almost|over|at least)\W+)?"
         rf"(?:[1-9]\d+|ten|eleven|twelve|\w+teen|twenty|thirty|forty|fifty|dozens?|a dozen)\b"
-        rf"(?!\s?(?:mg|mcg|µg|g|ml|milligrams?|micrograms?|grams?|units?|iu)\b)\W+(?:\w+\W+){{0,2}}?{_MEDICINE}",
+        rf"(?!\s?(?:mg|mcg|µg|g|ml|milligrams?|micrograms?|grams?|units?|iu)\b)\W+"
+        rf"(?:of (?:my|his|her|their|the|your)\W+)?(?:(?!(?:months?|weeks?|days?|years?|hours?|of)\b)\w+\W+)?"
+        rf"{_MEDICINE}(?!\W+(?:\w+\W+){{0,3}}?(?:a day|per day|daily|a week|per week|over|since|this (?:month|week|year)|"
+        r"as prescribed|left|to collect)\b)",
         rf"\b(?:took|taken|swallowed|ate|eaten|had)\W+(?:\w+\W+){{0,2}}?(?:a (?:whole )?(?:bottle|handful|packet|box|"
         rf"strip|pack|jar|tub)|handfuls?) of\W+(?:\w+\W+){{0,2}}?{_MEDICINE}",
         rf"\b(?:took|taken|had|used|injected|swallowed)\W+(?:\w+\W+){{0,2}}?(?:more|extra)\W+(?:\w+\W+){{0,2}}?"
@@ -128,7 +137,8 @@ EMERGENCY_PATTERNS: dict[str, tuple[str, ...]] = {
         # a child getting into medicine is an emergency whatever the amount; "my son took his tablets" is not
         rf"{_CHILD}(?:swallowed|got into|got hold of)\W+(?:\w+\W+){{0,4}}?{_MEDICINE}",
         # eating medicine is no way of taking a dose ("my toddler ate paracetamol"); eating one's own is
-        rf"{_CHILD}(?:ate|eaten)\W+(?!(?:his|her|their)\b)(?:\w+\W+){{0,2}}?{_MEDICINE}",
+        rf"{_CHILD}(?:ate|eaten)\W+(?:(?!(?:his|her|their|with|after|before|then|and|during|without)\b)\w+\W+){{0,2}}?"
+        rf"(?!(?:his|her|their)\b){_MEDICINE}",
         rf"{_CHILD}(?:took|taken|ate|eaten|drank)\W+(?:\w+\W+){{0,2}}?(?:some|a handful|handful|a few|several|lots|"
         rf"loads|all|a bottle|a packet|a box|a strip|a couple|a load|a bunch|a lot|half|two|three|four|five|\d+|"
         rf"my|our|your|\w+'s)\W+"
@@ -148,8 +158,8 @@ EMERGENCY_PATTERNS: dict[str, tuple[str, ...]] = {
         r"|\bnon[- ]?blanching\b",
     ),
     "loss of consciousness or seizure": (
-        r"\bunconscious\b|\bunresponsive\b|\bwon'?t wake up\b|\bpassed out\b|\bfainted\b|\binconsciente\b|"
-        r"\binconscient\b|\bbewusstlos\b",
+        r"\bunconscious\b|\bunresponsive\b|\bwon'?t wake up\b|\bpassed out\b|\bfainted\b|\bbewusstlos\b|"
+        r"\b(?:está|esta|quedó|se quedó) inconsciente\b|\b(?:est|reste) inconsciente?\b(?! de| des| du)",
         rf"(?<![\w'])(?<!\bno )(?!{_NOT_A_COLLAPSER}\b)\w+(?:'(?:ve|d|s|re))?(?:\W+{_COLLAPSE_FILLER}\b)*+\W+"
         rf"collapsed\b{_NOT_COLLAPSING}",
         r"^(?:suddenly |just )?collapsed\b(?=\W*$|\W+(?:at|in|on|while|during|after|and|twice|again|today|"
