@@ -57,21 +57,23 @@ _PROMOTION = re.compile(
     r"price drop|per ?cent off|half off|offer ends|complimentary (?:shipping|delivery|gift)|"
     r"no (?:shipping|delivery) (?:fees?|charges?)|"
     # the same in the languages shops write in most: discount, sale, free delivery
-    r"rabatt|reduziert|kostenlose[rn]? (?:versand|lieferung)|remise|soldes|réduction|livraison gratuite|"
-    r"descuento|rebajas|oferta|env[ií]o gratis|sconto|saldi|spedizione gratuita|korting|gratis verzending)\b|"
+    # (not "reduziert", "réduction", "remise", "oferta": noise reduction, "remise en forme", a product range)
+    r"rabatt|kostenlose[rn]? (?:versand|lieferung)|soldes|livraison gratuite|"
+    r"descuento|rebajas|env[ií]o gratis|sconto|saldi|spedizione gratuita|korting|gratis verzending)\b|"
     r"% off\b)",
     re.IGNORECASE,
 )
 # Prompt lines a small model copies into its draft.
 _ECHOED_INSTRUCTIONS = re.compile(r"^\W*(?:audience|tone|language|facts)\s*:", re.IGNORECASE | re.MULTILINE)
-# A few of each language's commonest words: enough to tell an English draft from the French one asked for.
+# A few of each language's commonest words: enough to tell an English draft from the French one asked for
+# (only English against the language asked for: the Romance languages share too many words to tell apart).
 _COMMON_WORDS = {
-    "english": "the and with for your you our is to of this it in on",
-    "french": "le la les et avec pour votre vous nos est des une du ce",
-    "german": "der die das und mit für ihr sie unser ist ein eine zu den",
-    "spanish": "el los las y con para tu su es una del que nuestro por",
-    "italian": "il gli e con per tuo è una del che nostro di questo sono",
-    "portuguese": "o os e com para seu sua é um uma do da que não",
+    "english": "the and with for your you our is to of this it that are",
+    "french": "le la les et avec pour votre vous nos est des une un du de en ce à",
+    "german": "der die das und mit für ihr sie unser ist ein eine zu den im auf",
+    "spanish": "el la los las y con para tu su es una un del de en que nuestro por",
+    "italian": "il la gli e con per tuo è una un del di in che nostro questo sono",
+    "portuguese": "o os e com para seu sua é um uma do da de em que não",
     "dutch": "de het en met voor je jouw onze een van dat die ook niet",
 }
 
@@ -137,14 +139,23 @@ def _fact_numbers(fact: dict) -> set[float]:
 
 
 def _named_before(text: str, position: int, facts: list[dict]) -> dict | None:
-    """The featured product named last before ``position`` in the same sentence, if any."""
+    """The featured product a number at ``position`` is said of: the one whose name holds it ("Brewer 2000"),
+    else the one named last before it in the same sentence (the longer name when one starts another: "Kettle
+    Pro", not "Kettle"). None when nothing is named before it, or the sentence pairs lists ("respectively")."""
     sentence_start = max((m.end() for m in re.finditer(r"[.!?](?=\s)|\n", text[:position])), default=0)
+    sentence_end = min((m.start() for m in re.finditer(r"[.!?](?=\s|$)|\n", text[position:])), default=len(text))
     lowered = text.lower()
-    best, best_at = None, -1
+    if "respectively" in lowered[sentence_start : position + sentence_end]:
+        return None
+    best, best_key = None, (-1, 0)
     for fact in facts:
-        at = lowered.rfind(str(fact["name"]).lower(), sentence_start, position)
-        if at > best_at:
-            best, best_at = fact, at
+        name = str(fact["name"]).lower()
+        for match in re.finditer(re.escape(name), lowered[sentence_start : position + sentence_end]):
+            start = sentence_start + match.start()
+            if start <= position < start + len(name):
+                return fact  # the number is part of this product's name
+            if start + len(name) <= position and (start, len(name)) > best_key:
+                best, best_key = fact, (start, len(name))
     return best
 
 
@@ -155,9 +166,13 @@ def _language_issue(text: str, language: str) -> str | None:
         return None
     words = re.findall(r"\w+", text.lower())
     scores = {name: sum(word in common.split() for word in words) for name, common in _COMMON_WORDS.items()}
-    best = max(scores, key=scores.get)
-    if best != wanted and scores[best] >= 4 and scores[best] >= 2 * scores[wanted]:
-        return f"the draft reads as {best.title()}, not {language}"
+    if wanted != "english":
+        if scores["english"] >= 4 and scores["english"] >= 2 * scores[wanted]:
+            return f"the draft reads as English, not {language}"
+        return None
+    other = max((name for name in scores if name != "english"), key=scores.get)
+    if scores[other] >= 4 and scores[other] >= 2 * scores["english"]:
+        return "the draft does not read as English"
     return None
 
 

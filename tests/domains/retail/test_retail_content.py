@@ -271,3 +271,43 @@ def test_large_numbers_are_shown_as_written():
     assert "number 10,598,243 is not in the catalogue facts" in check_grounding(
         "Alba Eco Espresso Machine: 10,598,243 sold.", FACTS
     )
+
+
+def test_ordinary_comparisons_and_names_with_numbers_are_not_misattributed():
+    """Regressions of the first per-product rule (review, 27 Nov)."""
+    grinder = {**NORDVIK, "product_id": "G", "name": "Nordvik Eco Coffee Grinder", "price": 114.99, "features": ""}
+    brewer = {**NORDVIK, "product_id": "K", "name": "Brewer 2000", "price": 89.99, "features": ""}
+    kettle = {**NORDVIK, "product_id": "K1", "name": "Kettle", "price": 39.99, "features": ""}
+    kettle_pro = {**NORDVIK, "product_id": "K2", "name": "Kettle Pro", "price": 59.99, "features": "6 settings"}
+    both = "The Nordvik Lite Espresso Machine and the Alba Eco Espresso Machine cost 331.99 and 249.99 respectively."
+    assert check_grounding(both, [NORDVIK, *FACTS]) == []
+    pairing = "The Nordvik Eco Coffee Grinder pairs perfectly with the Brewer 2000 for fresh coffee."
+    assert check_grounding(pairing, [grinder, brewer]) == []
+    assert check_grounding("The Kettle Pro costs 59.99 and has 6 temperature settings.", [kettle, kettle_pro]) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        (
+            "La Alba Eco Espresso Machine : 15 bar de pression, 1,8 L de réservoir. Un espresso de qualité en un "
+            "instant, à 249,99 €.",
+            "French",
+        ),
+        (
+            "¡Hola! La Alba Eco Espresso Machine te espera: bomba de 15 bar y depósito de 1,8 L. Ideal en la "
+            "oficina o en casa. Solo 249,99 €.",
+            "Spanish",
+        ),
+        (
+            "La Alba Eco Espresso Machine: la pressione della pompa da 15 bar e la capacità da 1,8 L, in cucina "
+            "o in ufficio, a 249,99 €.",
+            "Italian",
+        ),
+        ("Alba Eco Espresso Machine: aktive Geräuschunterdrückung reduziert Umgebungslärm.", "German"),
+        ("Alba Eco Espresso Machine, pour votre remise en forme, avec une réduction de bruit.", "French"),
+        ("Alba Eco Espresso Machine completa nuestra oferta de cafeteras.", "Spanish"),
+    ],
+)
+def test_correct_copy_in_other_languages_is_not_flagged(text, language):
+    assert check_grounding(text, FACTS, language=language) == []
