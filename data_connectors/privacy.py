@@ -1,11 +1,13 @@
 """Keep personal identifiers out of logs: a text redactor and a ``logging.Filter`` that applies it.
 
-Patient and claimant identifiers (names, policy and claim numbers, phone numbers, e-mail addresses, dates of
-birth, member ids) must never reach a log file. Patterns catch the structured identifiers; names are caught
-after the cues people write them behind ("Claimant:", "my name is", "je m'appelle", "Mrs.") and, where a flow
-knows them, passed in for the duration of one request (``known_names`` or ``redact(text, names=...)``), so one
-chat's patient never turns ordinary words into ``[NAME]`` in everyone else's log lines. The filter rewrites the
-message before any handler sees it.
+Patient and claimant identifiers (names, policy and claim numbers, phone and card numbers, e-mail addresses,
+dates of birth, member ids) must never reach a log file. Patterns catch the structured identifiers; names are
+caught after the cues people write them behind ("Claimant:", "my name is", "je m'appelle", "Mrs.") and, where a
+flow knows them, passed in for the duration of one request (``known_names`` or ``redact(text, names=...)``), so
+one chat's patient never turns ordinary words into ``[NAME]`` in everyone else's log lines. A name written with
+no cue ("waiting for Ann Lee") is not found by the rules: title-case phrases ("for Root Canal Treatment") are far
+commoner in these logs than bare names, so a flow that knows the person passes the name in. The filter rewrites
+the message before any handler sees it.
 """
 
 from __future__ import annotations
@@ -58,9 +60,29 @@ _BIRTH_GAP = r"[\s:=,\-–]*(?:(?:is|was|on|the|am|el|le|de|in|op|il)(?!\w)[\s:=
 # A run of digit groups; whether it is a phone number (and not an amount, date or count) is decided in
 # ``_phone_or_keep`` by its digit count and grouping, which a regular expression says poorly.
 _PHONE_CANDIDATE = re.compile(
-    r"(?<![\w$€£¥+.,/-])(?:\+\s?\d{1,3}[ .-]?)?(?:\(\d{1,5}\)[ .-]?)?\d{1,12}(?:[ .-]\d{1,8}){0,5}"
+    r"(?<![\w$€£¥+.,/-])(?:\+\s?\d{1,3}[ .-]?)?(?:\(\d{1,5}\)[ .-]?)?\d{1,19}(?:[ .-]\d{1,8}){0,5}"
     r"(?!\w|[.,/:-]\d)"
 )
+# A word that says the next number is a phone number ("call me on 5551234567"), at most three words before it.
+_PHONE_CUE = re.compile(
+    r"(?i)\b(?:phone|t[eé]l|mobil|m[oó]vil|cell|call|ring|text|whatsapp|handy|portable|number|num[eé]ro"
+    r"|n[uú]mero|nummer)\w*\W+(?:[^\W\d]+\W+){0,3}$"
+)
+
+
+def _card(groups: list[str]) -> bool:
+    """13-19 digits written as one run or in groups of four (Amex 4-6-5, Diners 4-6-4); an ungrouped run must
+    also pass the Luhn check, so long order ids and millisecond timestamps stay readable."""
+    digits = "".join(groups)
+    if not 13 <= len(digits) <= 19:
+        return False
+    if len(groups) > 1:
+        sizes = [len(g) for g in groups]
+        return (all(s == 4 for s in sizes[:-1]) and sizes[-1] <= 4) or sizes in ([4, 6, 5], [4, 6, 4])
+    checksum = sum(
+        int(d) if i % 2 == 0 else sum(divmod(2 * int(d), 10)) for i, d in enumerate(reversed(digits))
+    )
+    return checksum % 10 == 0
 
 
 def _phone_or_keep(match: re.Match[str]) -> str:
@@ -68,10 +90,17 @@ def _phone_or_keep(match: re.Match[str]) -> str:
     groups = [g for g in re.split(r"[^\d]+", text) if g]
     digits = sum(len(g) for g in groups)
     international = text.startswith("+") or "(" in text
+    if not international and _card(groups):
+        return "[CARD]"
     if len(groups) == 1 and not international:
-        return "[PHONE]" if 10 <= digits <= 11 else text  # 0612345678, 5551234567; not years or amounts
+        # 0612345678, or "call me on 5551234567"; a bare id, order number or amount of 10-11 digits stays.
+        before = match.string[max(0, match.start() - 60) : match.start()]
+        cued = text.startswith("0") or _PHONE_CUE.search(before) is not None
+        return "[PHONE]" if 10 <= digits <= 11 and cued else text
     if not (8 if international else 9) <= digits <= 15:
-        return text  # dates (8 digits), short counts, card numbers
+        return text  # dates (8 digits), short counts
+    if not international and not text.startswith("0") and all(len(g) <= 2 for g in groups):
+        return text  # a list of small numbers: "counts were 12 15 18 21 24"
     separators = set(re.findall(r"[ .-]", text.lstrip("+ ")))
     thousands = len(groups[0]) <= 3 and all(len(g) == 3 for g in groups[1:])
     if not international and not text.startswith("0") and thousands:
@@ -86,18 +115,24 @@ def _phone_or_keep(match: re.Match[str]) -> str:
 _WORD = r"[^\W\d_]+(?:['’\-][^\W\d_]+)*"  # Unicode letters: José, Élodie, O'Neil, Jean-Luc
 _TOKENS = re.compile(rf"({_WORD})(?:[ \t]+({_WORD}))?(?:[ \t]+({_WORD}))?(?:[ \t]+({_WORD}))?")
 _NAME_CUES = re.compile(
-    # explicit: the name may be written in lower case
-    r"(?P<explicit>(?i:\b(?:claimant|insured|policyholder|policy\s+holder|patient|name|full\s+name|contact"
-    r"|first\s+name|last\s+name|surname|nom|nombre|vorname|nachname)\s*(?:name)?\s*[:=]\s*"
-    r"|\b(?:my\s+name\s+is|my\s+name['’]s|the\s+name\s+is|je\s+m['’]\s?appelle|me\s+llamo|mi\s+nombre\s+es"
-    r"|ich\s+hei(?:ß|ss)e|mein\s+name\s+ist|mijn\s+naam\s+is|ik\s+heet|je\s+suis\s+appel[ée]e?)\s+))"
-    # weak: only a capitalised name counts ("I am worried" is no name)
-    r"|(?P<weak>(?i:\b(?:i\s+am|i['’]m|this\s+is|je\s+suis|ich\s+bin|soy|ik\s+ben)\s+))"
+    # first person: people type their own name in lower case ("my name is ann lee")
+    r"(?P<explicit>(?i:\b(?:my\s+name\s+is|my\s+name['’]s|the\s+name\s+is|je\s+m['’]\s?appelle|me\s+llamo"
+    r"|mi\s+nombre\s+es|ich\s+hei(?:ß|ss)e|mein\s+name\s+ist|mijn\s+naam\s+is|ik\s+heet"
+    r"|je\s+suis\s+appel[ée]e?)\s+))"
+    # labels: only a capitalised value is a name ("Patient: stable", "Name: n/a", "Insured: yes" are not)
+    r"|(?P<label>(?i:\b(?P<field>claimant|insured|policyholder|policy\s+holder|patient|name|full\s+name|contact"
+    r"|first\s+name|last\s+name|surname|nom|nombre|vorname|nachname)\s*(?:name)?\s*[:=]\s*))"
+    # weak: only a capitalised name that is no common word counts ("I am worried", "Ich bin Diabetiker")
+    r"|(?P<weak>(?i:\b(?:i\s+am|i['’]m|this\s+is|je\s+suis|soy|ik\s+ben)\s+))"
     # titles, case-sensitive
     r"|(?P<title>\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Herr|Frau|Mme|Mlle|Sr|Sra|Dhr|Mevr)\.?\s+)"
-    # no cue but context: lower-case "for"/"patient" then two or three capitalised words
-    r"|(?P<context>\b(?:for|patient)\s+)"
 )
+# "File name:", "Column name = ...": a bare "name" label after these words names a thing, not a person.
+_THING_NAMES = _words(
+    "file column collection field table index model dataset data key variable host domain folder directory "
+    "sheet tab project product brand company attribute parameter setting"
+)
+_WORD_BEFORE = re.compile(r"([^\W\d_]+)[ \t]*$")
 _PARTICLES = _words("van von der den de da del di du la le ter ten bin al y")
 # Lower-case words that end a name written after an explicit cue ("my name is ann lee and ...").
 _STOP = _words(
@@ -152,7 +187,7 @@ def _name_length(tokens: list[str], kind: str) -> int:
                 break
             count += 1
         return count
-    cued = kind in ("explicit", "title")  # after "Name:" or "Mrs", "Will May" is a name
+    cued = kind in ("explicit", "label", "title")  # after "Name:" or "Mrs", "Will May" is a name
     accept = _capitalised if cued else _titlecase
     if not accept(first) or (not cued and first.lower() in _COMMON):
         return 0
@@ -164,16 +199,22 @@ def _name_length(tokens: list[str], kind: str) -> int:
             count = index + 1
         elif token not in _PARTICLES:
             break
-    if kind == "context" and count < 2:
-        return 0
     return count
+
+
+def _names_a_thing(text: str, cue: re.Match[str]) -> bool:
+    """A bare "name" label after "File", "Column", "Collection", ...: no person follows."""
+    if cue.group("label") is None or cue.group("field").lower() != "name":
+        return False
+    before = _WORD_BEFORE.search(text, max(0, cue.start() - 40), cue.start())
+    return before is not None and before.group(1).lower() in _THING_NAMES
 
 
 def _redact_cued_names(text: str) -> str:
     out: list[str] = []
     position = 0
     for cue in _NAME_CUES.finditer(text):
-        if cue.start() < position:
+        if cue.start() < position or _names_a_thing(text, cue):
             continue
         words = _TOKENS.match(text, cue.end())
         if words is None:
@@ -303,7 +344,7 @@ DEFAULT_REDACTOR = Redactor()
 
 
 def redact(text: str, *, names: Iterable[str] = ()) -> str:
-    """``text`` with identifiers replaced by ``[EMAIL]``, ``[PHONE]``, ``[POLICY]``, ``[NAME]``, ... placeholders;
+    """``text`` with identifiers replaced by ``[EMAIL]``, ``[PHONE]``, ``[CARD]``, ``[NAME]``, ... placeholders;
     ``names`` (people this call knows about) are masked for this call only."""
     return DEFAULT_REDACTOR.redact(text, names=names)
 

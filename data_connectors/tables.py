@@ -28,6 +28,7 @@ def _csv_delimiter(path: Path) -> str:
     tab or "|" more often than by commas."""
     with path.open("rb") as handle:
         header = handle.readline(64_000).decode("utf-8", errors="replace")
+    header = re.sub(r'"[^"]*"', "", header)  # separators inside quoted names do not count
     counts = {mark: header.count(mark) for mark in ",;\t|"}
     best = max(counts, key=counts.get)
     return best if counts[best] > counts[","] else ","

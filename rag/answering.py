@@ -64,18 +64,25 @@ _WORD_RE = re.compile(r"\w+")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _NAME = re.compile(r"(?<![.!?\]]\s)(?<!^)\b([A-Z][a-zA-Z]{2,})\b")
-# Anywhere in the question: "Within how many days ...", "By how much ...". "how long-term" asks no length.
+# A question that starts by asking for a quantity, also after a preposition ("Within how many days ...", "By
+# how much ..."); "how long-term" asks no length, and "I don't know how much I owe" asks no figure.
 _QUANTITY_QUESTION = re.compile(
-    r"\b(?:how (?:much|many|long(?!-)|old)|what (?:percentage|percent|year|date|amount|number)|"
-    r"(?:in|on) what (?:year|date)|which year)\b",
+    r"^\W*(?:(?:within|by|for|after|in|on|at|up to|about)\s+)?(?:how (?:much|many|long(?!-)|old)|"
+    r"what (?:percentage|percent|year|date|amount|number)|(?:in|on) what (?:year|date)|which year)\b",
     re.IGNORECASE,
 )
-# The prompt's own scaffolding in a reply: a small model that echoes its prompt has not answered.
-_PROMPT_ECHO = re.compile(
-    r"^\W*question\s*:|answer in full sentences|from the passages above|</?\s*(?:passage|documents)\b|"
-    r"\bn=[\"']?\d|\bsource=[\"']",
-    re.IGNORECASE | re.MULTILINE,
+# Answers to a quantity question that are no number but still an answer ("immediately", "no limit").
+_NON_NUMERIC_QUANTITY = re.compile(
+    r"\b(?:immediately|at once|same day|no (?:limit|charge|cost|fee)|unlimited|free of charge|none|nothing|zero)\b",
+    re.IGNORECASE,
 )
+# The prompt's own scaffolding in a reply: a small model that echoes its prompt has not answered. ("n=120"
+# and "source='upload'" are ordinary text; only the prompt's wording and passage tags count.)
+_PROMPT_ECHO = re.compile(
+    r"answer in full sentences|from the passages above only|</?\s*(?:passage|documents)\b|\bpassage n=",
+    re.IGNORECASE,
+)
+_QUESTION_LINE = re.compile(r"^\W*question\s*:\s*(.+)", re.IGNORECASE | re.MULTILINE)
 # Month names that count as a date ("may" is left out: as a verb it is far more common).
 _DATE_MONTHS = tuple(month for month in MONTHS if month != "may")
 _HISTORY_TURNS = 6
@@ -227,6 +234,10 @@ def _numbers(text: str) -> set[str]:
     return found | {str(value) for word, value in NUMBER_WORDS.items() if word in words}
 
 
+def _normalise_words(text: str) -> str:
+    return " ".join(_WORD_RE.findall(text.lower()))
+
+
 def grounding_problem(text: str, question: str, passages: Sequence[Document]) -> str | None:
     """Why the answer is not supported by the passages, or None when it is.
 
@@ -235,7 +246,10 @@ def grounding_problem(text: str, question: str, passages: Sequence[Document]) ->
     (its "Question:" label, instructions or passage markup), a number or a name that no passage contains, an
     answer that only restates the question, and a how-much/how-many question answered without any quantity.
     """
-    if _PROMPT_ECHO.search(text):
+    echoed_question = any(
+        _normalise_words(question)[:60] in _normalise_words(line) for line in _QUESTION_LINE.findall(text)
+    )
+    if _PROMPT_ECHO.search(text) or echoed_question:
         return "the answer repeats the prompt instead of answering"
     claim = _CITATION.sub(" ", text)
     evidence = " ".join(passage.page_content for passage in passages)
@@ -253,7 +267,9 @@ def grounding_problem(text: str, question: str, passages: Sequence[Document]) ->
     if not set(tokenize(claim)) - set(tokenize(question)):
         return "the answer only restates the question"
     if _QUANTITY_QUESTION.search(question) and not (
-        _numbers(claim) or any(month in claim.lower() for month in _DATE_MONTHS)
+        _numbers(claim)
+        or any(month in claim.lower() for month in _DATE_MONTHS)
+        or _NON_NUMERIC_QUANTITY.search(claim)
     ):
         return "the question asks for a quantity or date and the answer gives none"
     return None

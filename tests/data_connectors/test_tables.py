@@ -92,3 +92,9 @@ def test_semicolon_and_tab_separated_csv_files_are_read(tmp_path):
     plain = tmp_path / "plain.csv"
     plain.write_text("id,note\n1,x;y\n", encoding="utf-8")
     assert read_table(plain)["note"].tolist() == ["x;y"]
+
+
+def test_separators_inside_quoted_header_names_do_not_decide(tmp_path):
+    quoted = tmp_path / "quoted.csv"
+    quoted.write_text('id,"Notes; remarks; comments"\n1,"a, b"\n2,c\n', encoding="utf-8")
+    assert list(read_table(quoted).columns) == ["id", "Notes; remarks; comments"]

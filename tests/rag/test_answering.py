@@ -316,3 +316,38 @@ def test_real_small_llm_answers_from_the_passages_and_ignores_the_injection(mode
     assert isinstance(answer, Answer) and all(isinstance(e, str) for e in events[:-1])
     assert "PWNED" not in answer.answer
     assert answer.refused or all(1 <= c.n <= 2 for c in answer.citations)
+
+
+@pytest.mark.parametrize(
+    ("question", "reply", "evidence"),
+    [
+        # regressions of the first prompt-echo and quantity rules (review, 27 Nov): ordinary answers pass
+        (
+            "What did the trial find?",
+            "The trial enrolled adults with sepsis (n=120) and found early antibiotics reduced mortality [1].",
+            "The trial enrolled adults with sepsis (n=120); early antibiotics reduced mortality.",
+        ),
+        (
+            "How do I mark uploads?",
+            "Set the attribute source='upload' on the form element [1].",
+            "Set the attribute source='upload' on the form element.",
+        ),
+        (
+            "I don't know how much I owe, who should I contact?",
+            "Contact the billing team, who can tell you the outstanding balance [1].",
+            "Contact the billing team, who can tell you the outstanding balance.",
+        ),
+        (
+            "Does my premium change, and by how much?",
+            "Premiums rise each year at renewal in line with inflation [1].",
+            "Premiums rise each year at renewal in line with inflation.",
+        ),
+        (
+            "Within how many days must I report a loss?",
+            "Report a loss immediately, on the same day [1].",
+            "Report a loss immediately, on the same day.",
+        ),
+    ],
+)
+def test_ordinary_answers_are_not_taken_for_prompt_echoes_or_missing_quantities(question, reply, evidence):
+    assert grounding_problem(reply, question, [Document(page_content=evidence)]) is None
