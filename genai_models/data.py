@@ -81,7 +81,9 @@ def _labels_beside(images_path: Path) -> Path | None:
     return None
 
 
-GREY_TOLERANCE = 0.01  # mean |channel - channel mean| in [0, 1] units below which an RGB file holds grey content
+# An RGB file holds grey content when almost no pixel has channels apart (|channel - channel mean| in [0, 1]
+# units): JPEG noise stays far below the step, and a small coloured marker on a white page is far above the share.
+COLOUR_STEP, COLOUR_SHARE = 0.05, 0.001
 
 
 def check_channels(channels: int | None) -> None:
@@ -92,13 +94,14 @@ def check_channels(channels: int | None) -> None:
 
 
 def _colour_planes(unit: torch.Tensor) -> torch.Tensor:
-    """``(C, H, W)`` as read -> 1 plane for grey content, 3 for colour: alpha is dropped, and an RGB file whose
-    channels agree within ``GREY_TOLERANCE`` (a grey radiograph saved as RGB JPEG) counts as grey, so one such
-    file does not turn a grey folder into colour."""
+    """``(C, H, W)`` as read -> 1 plane for grey content, 3 for colour: alpha is dropped, and an RGB file with
+    (almost) no coloured pixel (a grey radiograph saved as RGB JPEG) counts as grey, so one such file does not
+    turn a grey folder into colour; a few coloured pixels (a red marker) keep it colour."""
     if unit.shape[0] in (1, 2):  # L or LA
         return unit[:1]
     rgb = unit[:3]
-    if (rgb - rgb.mean(dim=0, keepdim=True)).abs().mean() <= GREY_TOLERANCE:
+    spread = (rgb - rgb.mean(dim=0, keepdim=True)).abs().amax(dim=0)
+    if (spread > COLOUR_STEP).float().mean() <= COLOUR_SHARE:
         return rgb.mean(dim=0, keepdim=True)
     return rgb
 

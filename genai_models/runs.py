@@ -21,7 +21,7 @@ import torch
 
 from data_connectors.errors import BadInputError
 from genai_models.data import ImageData, load_dataset, split_train_val
-from genai_models.trainer import TrainConfig, Trainer, load_run, seed_everything
+from genai_models.trainer import TrainConfig, Trainer, load_run, seed_everything, stored_model_config
 from genai_models.zoo import AE_MODELS, GAN_MODELS, MODELS, VAE_MODELS, build_model, model_class
 
 ModelKind = Literal["gan", "autoencoder", "vae"]
@@ -253,12 +253,21 @@ def _resume_mismatches(info: dict[str, Any], given: dict[str, Any], model_config
                "--image-size": (data, "image_size"), "--channels": (data, "channels"),
                "val_fraction": (data, "val_fraction")}
     changed = [f"{key} {where[field]!r} (now {given[key]!r})" for key, (where, field) in sources.items()
-               if key in given and field in where and where[field] != given[key]]
-    recorded = info.get("model_config", {})
+               if key in given and field in where and not _same_option(key, where[field], given[key])]
+    recorded = stored_model_config(info.get("model_config", {}))
     current = json.loads(json.dumps(model_config, default=str))  # tuples -> lists, as run.json stores them
     changed += [f"-o {key}={recorded[key]!r} (now {current[key]!r})" for key in current
                 if key in recorded and recorded[key] != current[key]]
     return changed
+
+
+def _same_option(key: str, recorded: Any, given: Any) -> bool:
+    """``--data col/`` and ``--data ./col`` name the same folder."""
+    if key == "--data" and isinstance(recorded, str) and isinstance(given, str):
+        paths = Path(recorded).expanduser(), Path(given).expanduser()
+        if all(path.exists() for path in paths):
+            return paths[0].resolve() == paths[1].resolve()
+    return recorded == given
 
 
 def _refuse_resume_changes(out_dir: Path, info: dict[str, Any], given: dict[str, Any],

@@ -501,6 +501,14 @@ class Trainer:
         return result
 
 
+def stored_model_config(config: dict[str, Any]) -> dict[str, Any]:
+    """A run.json ``model_config`` as the constructor takes it: runs trained before -o values were typed stored
+    booleans as text ("False"), which the constructors now refuse."""
+    booleans = {"true": True, "false": False}
+    return {key: booleans.get(value.lower(), value) if isinstance(value, str) else value
+            for key, value in config.items()}
+
+
 def load_run(run_dir: Path | str, *, device: str = "cpu", weights: str = "best") -> tuple[GenerativeModel, dict]:
     """Rebuild a trained model from its run folder: ``(model in eval mode, run.json document)``.
 
@@ -526,7 +534,7 @@ def load_run(run_dir: Path | str, *, device: str = "cpu", weights: str = "best")
     if not isinstance(info, dict) or not isinstance(info.get("model"), str) or not isinstance(
             info.get("model_config"), dict):
         raise BadInputError(f"Run {name!r} has a broken run.json (not the JSON training writes); train it again.")
-    model = build_model(info["model"], **info["model_config"])
+    model = build_model(info["model"], **stored_model_config(info["model_config"]))
     best, last = run_dir / "best_model.pt", run_dir / "checkpoint.pt"
     path = best if weights == "best" and best.exists() else last
     if not path.exists():

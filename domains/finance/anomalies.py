@@ -35,7 +35,10 @@ TRANSACTION_COLUMNS = ("timestamp", "customer_id", "amount", "merchant_category"
 CREDITCARD_COLUMNS = ("Time", *(f"V{i}" for i in range(1, 29)), "Amount")
 LAYOUT_COLUMNS = {"transactions": TRANSACTION_COLUMNS, "creditcard": CREDITCARD_COLUMNS}
 LABEL_COLUMNS = ("is_fraud", "Class", "label")  # the evaluation label: the first of these in the table
-LABEL_LIKE = re.compile(r"fraud|label|class|target|anomal", re.IGNORECASE)  # never features (they leak)
+# Never features (they leak the answer): a name with fraud or anomal in it, and a 0/1 column named with label,
+# class or target ("target_flag"); "asset_class" (text) and "target_margin" (a measure) are ordinary features.
+LABEL_NAME = re.compile(r"fraud|anomal", re.IGNORECASE)
+BINARY_LABEL_NAME = re.compile(r"label|class|target|^y$", re.IGNORECASE)
 ID_COLUMNS = ("transaction_id", "customer_id")  # read as text: "00000670" keeps its zeros
 MAX_CATEGORIES = 50
 MIN_ROWS = 50
@@ -131,8 +134,15 @@ def _creditcard_features(table: pd.DataFrame) -> pd.DataFrame:
     return features
 
 
+def _label_like(table: pd.DataFrame, column: str) -> bool:
+    if LABEL_NAME.search(column):
+        return True
+    values = {str(v).strip().lower() for v in table[column].dropna().unique()[:3]}
+    return bool(BINARY_LABEL_NAME.search(column)) and values <= {"0", "1", "0.0", "1.0", "true", "false"}
+
+
 def _generic_features(table: pd.DataFrame) -> pd.DataFrame:
-    keep = [c for c in table.columns if not LABEL_LIKE.search(c) and not re.search(r"(^|_)id$", c.lower())]
+    keep = [c for c in table.columns if not _label_like(table, c) and not re.search(r"(^|_)id$", c.lower())]
     features = table[keep].copy()
     for column in features.columns:
         if not pd.api.types.is_numeric_dtype(features[column]):
@@ -145,12 +155,25 @@ def _generic_features(table: pd.DataFrame) -> pd.DataFrame:
     return features
 
 
-def _parse_amount(value: object) -> float:
-    try:
-        amount = parse_money(value)
-    except BadInputError:  # "1.234": ambiguous, so unreadable like "n/a"
-        return np.nan
-    return np.nan if amount is None else amount
+def _parse_amounts(column: pd.Series) -> pd.Series:
+    """Amounts through ``parse_money``. "34.615" alone is ambiguous (34615 or 34.615), so the column decides:
+    with other dot decimals ("12.5", "7.25") and no comma decimals the dot is a decimal point (three-decimal
+    currencies such as KWD); otherwise such a value is unreadable like "n/a"."""
+    text = column.astype("string").str.strip()
+    dot_decimals = text.str.fullmatch(r"-?\d*\.\d{1,2}|-?\d*\.\d{4,}").any()
+    comma_decimals = text.str.fullmatch(r"-?[\d.]*,\d{1,2}").any()
+    three_decimals_are_dots = bool(dot_decimals) and not bool(comma_decimals)
+
+    def parse(value: object) -> float:
+        try:
+            amount = parse_money(value)
+        except BadInputError:
+            if three_decimals_are_dots:
+                return float(str(value).strip())
+            return np.nan
+        return np.nan if amount is None else amount
+
+    return column.map(parse).astype(float)
 
 
 def _readable_rows(table: pd.DataFrame, layout: str) -> tuple[pd.DataFrame, list[str]]:
@@ -162,12 +185,11 @@ def _readable_rows(table: pd.DataFrame, layout: str) -> tuple[pd.DataFrame, list
             column's format is wrong, not a few rows).
     """
     table, checked = table.copy(), []
-    if "amount" in table:  # read as text by load_transactions, in every layout
-        table["amount"] = table["amount"].map(_parse_amount).astype(float)
-        checked.append("amount")
+    if "amount" in table:  # read as text by load_transactions, in every layout; blanks are fine in "generic"
+        table["amount"] = _parse_amounts(table["amount"])
     if layout == "transactions":
         table["timestamp"] = parse_timestamps(table["timestamp"])
-        checked.append("timestamp")
+        checked += ["amount", "timestamp"]
     elif layout == "creditcard":
         for column in CREDITCARD_COLUMNS:
             table[column] = pd.to_numeric(table[column], errors="coerce")
@@ -187,7 +209,8 @@ def _readable_rows(table: pd.DataFrame, layout: str) -> tuple[pd.DataFrame, list
     if kept < MIN_ROWS or kept < len(table) / 2:
         raise BadInputError(
             f"Only {kept} of {len(table)} rows have a readable {names} ({which} do not); write amounts as "
-            "numbers such as 1234.56 or 1.234,56 and timestamps as ISO 8601 such as 2025-03-01T14:05:00."
+            "numbers such as 1234.56 or 1.234,56 (a lone 1.234 is ambiguous) and timestamps as ISO 8601 such as "
+            "2025-03-01T14:05:00."
         )
     warning = f"Skipped {int(bad.sum())} of {len(table)} rows with an unreadable {names}: {which}."
     return table[~bad], [warning]
@@ -208,7 +231,7 @@ def _layout_warnings(table: pd.DataFrame, layout: str, features: pd.DataFrame) -
             f"Used the generic layout (features: {', '.join(features.columns)}), not the {name} layout, "
             f"because the file lacks column(s) {', '.join(missing)}."
         )
-    if labels := [c for c in table.columns if LABEL_LIKE.search(c)]:
+    if labels := [c for c in table.columns if _label_like(table, c)]:
         warnings.append(f"Left out of the features as labels: {', '.join(labels)}.")
     return warnings
 

@@ -99,11 +99,18 @@ def _money(value: object, column: str) -> float | None:
         return None
 
 
+_FLAG_WORDS = {"true": 1.0, "yes": 1.0, "false": 0.0, "no": 0.0}  # fraud_flag as Excel TRUE/FALSE or yes/no
+
+
 def _count(value: object) -> float:
-    """prior_claims / fraud_flag: blank is 0, unreadable text NaN (left out of the means)."""
+    """prior_claims / fraud_flag: blank is 0, True/False and yes/no are 1/0, unreadable text NaN (left out of
+    the means)."""
+    if isinstance(value, bool):
+        return float(value)
     if pd.isna(value) or not str(value).strip():
         return 0.0
-    return float(pd.to_numeric(str(value).strip(), errors="coerce"))
+    text = str(value).strip()
+    return _FLAG_WORDS.get(text.lower(), float(pd.to_numeric(text, errors="coerce")))
 
 
 def _unreadable(raw: pd.DataFrame, parsed: pd.DataFrame) -> list[str]:

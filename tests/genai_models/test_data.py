@@ -122,3 +122,13 @@ def test_grey_content_saved_as_rgb_keeps_a_grey_folder_grey(tmp_path):
     assert data.images.shape == (4, 1, 8, 8)
     Image.fromarray(np.full((8, 8, 3), (200, 20, 20), np.uint8)).save(tmp_path / "xray" / "red.png")
     assert load_image_folder(tmp_path, image_size=8).images.shape[1] == 3  # real colour still makes it RGB
+
+
+def test_a_small_coloured_marker_on_a_white_page_is_colour(tmp_path):
+    """Classes told apart only by a small red or blue mark (regression review, 27 Nov)."""
+    for name, colour in (("red", (220, 20, 20)), ("blue", (20, 20, 220))):
+        (tmp_path / name).mkdir()
+        page = np.full((64, 64, 3), 245, np.uint8)
+        page[10:18, 10:18] = colour
+        Image.fromarray(page).save(tmp_path / name / "0.png")
+    assert load_image_folder(tmp_path, image_size=32).images.shape[1] == 3

@@ -281,3 +281,16 @@ def test_grids_refuse_a_file_name_without_an_image_suffix(tmp_path):
         save_grid(torch.zeros(2, 1, 4, 4), tmp_path / "s.txt")
     save_grid(torch.zeros(2, 1, 4, 4), tmp_path / "s.jpg")
     assert (tmp_path / "s.jpg").is_file()
+
+
+def test_runs_that_stored_booleans_as_text_still_load(runs, tmp_path):
+    """Before -o values were typed, run.json held "diff_augment": "False" (regression review, 27 Nov)."""
+    import shutil
+
+    legacy = tmp_path / "legacy"
+    shutil.copytree(runs / "exp" / "conditional-gan", legacy)
+    info = json.loads((legacy / "run.json").read_text())
+    info["model_config"]["diff_augment"] = "False"
+    (legacy / "run.json").write_text(json.dumps(info))
+    model, _ = load_run(legacy)
+    assert model.config["diff_augment"] is False

@@ -166,3 +166,28 @@ def test_generic_layout_leaves_labels_out_and_says_why(sample_300):
     assert not {"is_fraud", "fraud_pattern", "target_flag"} & set(features.columns)
     assert "not the transactions layout, because the file lacks column(s) channel" in warnings[0]
     assert warnings[1] == "Left out of the features as labels: is_fraud, fraud_pattern, target_flag."
+
+
+def test_three_decimal_amounts_are_read_as_decimals(sample_300):
+    """KWD/BHD amounts such as 34.615 (regression review, 27 Nov): the column's other dot decimals decide."""
+    table = sample_300.copy()
+    table["amount"] = [f"{float(a) * 1.0373:.3f}" for a in table["amount"]]
+    table.loc[0, "amount"] = "12.5"
+    _, features, _, warnings = build_features(table)
+    assert len(features) == len(table) and warnings == []
+
+
+def test_generic_layout_keeps_ordinary_columns_and_blank_amounts(sample_300):
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame(
+        {
+            "entry_id": range(300),
+            "amount": [str(round(v, 2)) if i % 3 == 0 else None for i, v in enumerate(rng.gamma(2, 50, 300))],
+            "asset_class": rng.choice(["equity", "bond"], 300),
+            "target_margin": rng.normal(0.2, 0.05, 300),
+            "is_fraud": 0,
+        }
+    )
+    layout, features, _, _ = build_features(table)
+    assert layout == "generic" and len(features) == 300
+    assert {"asset_class", "target_margin"} <= set(features.columns) and "is_fraud" not in features.columns

@@ -130,3 +130,11 @@ def test_a_missing_column_lists_the_required_and_the_found_columns(tmp_path):
         BadInputError, match=r"lacks column\(s\) loss_date, .*fraud_flag; found claim_id, segment"
     ):
         load_portfolio(tmp_path / "p.csv")
+
+
+def test_true_false_fraud_flags_are_read_as_one_and_zero():
+    """A bool column or Excel TRUE/FALSE text (regression review, 27 Nov)."""
+    frame = _dated(3).astype({"fraud_flag": object})
+    frame["fraud_flag"] = [True, "FALSE", "yes"]
+    parsed, _ = prepare_portfolio(frame)
+    assert parsed["fraud_flag"].tolist() == [1.0, 0.0, 1.0]
