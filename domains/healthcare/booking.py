@@ -38,25 +38,51 @@ _SPECIALTY_CUE = "|".join(
     sorted({re.escape(w) for words in _SPECIALTY_WORDS.values() for w in words}, key=len, reverse=True)
 )
 _SOMETHING_TO_BOOK = rf"(?:appointments?|appts?|slots?|visit|consultation|check-?ups?|{_SPECIALTY_CUE})"
+# Someone to see: "a GP", "someone", "the physio", "my dermatologist" (not "see if ...", "see the price list").
+_SOMEONE = rf"(?:someone|somebody|anyone|a|an|dr\b|(?:the|my)\s+(?:\w+\s+)?(?:{_SPECIALTY_CUE}|nurse|\w{{3,}}ists?|\w{{3,}}ians?)\b)"
 # A request, not a mention: "book", "I need/want/would like ... a dentist / an appointment / to see", "can I
 # see", "fit me in", "get me in with". "What should I bring to my appointment?" and "is there parking when I
 # visit?" ask about appointments and go to the knowledge base.
 _BOOKING_REQUEST = re.compile(
     r"\bbook\b(?!\s+(?:page|site|link)\b)|\b(?:schedule|reserve|arrange)\s+(?:me\s+)?(?:a|an|the|my|some)\b|"
     r"\bfit\s+(?:me|us|him|her|them)\s+in\b|\bget\s+(?:me|us|him|her|them)\s+in\b|"
-    r"\b(?:make|get|have|set up)\s+(?:a|an|another|my)\s+(?:\w+\s+){0,2}?" + _SOMETHING_TO_BOOK + r"\b|"
-    r"(?<!n't )(?<!not )(?<!never )\b(?:need|want|wanna|like|require)\s+(?:to\s+(?:see|book|get|have|make|come in|visit)\b|"
-    r"(?:a|an|the|my|some|another|one)\s+(?:\w+\s+){0,2}?" + _SOMETHING_TO_BOOK + r"\b)|"
+    r"(?<!n't )(?<!not )\b(?:make|get|set up)\s+(?:a|an|another)\s+(?:\w+\s+){0,2}?"
+    + _SOMETHING_TO_BOOK
+    + r"\b|"
+    r"\bmake\s+(?:a|an|another)\s+booking\b|"
+    r"(?<!n't )(?<!not )(?<!never )\b(?:need|want|wanna|like|love|require|looking for|(?:i'm|i am|we're) after)\s+"
+    r"(?:to\s+(?:see\s+" + _SOMEONE + r"|book|get|have|make|come in|visit)\b|"
+    r"(?:a|an|the|some|another|one)\s+(?:\w+\s+){0,2}?" + _SOMETHING_TO_BOOK + r"\b)|"
+    r"\bany chance of (?:a|an|getting|seeing|booking|fitting)\b|"
+    r"\b(?:earliest|soonest)\b[^.?!]*\b(?:see|book|get in|come in|appointments?|appts?|slots?)\b|"
+    r"\b(?:times?|slots?|appointments?|appts?)\s+(?:are\s+|is\s+)?(?:available|free)\b|"
     r"\b(?:can|could|may)\s+(?:i|we|you)\s+(?:please\s+)?(?:see|come in|get in|book)\b|"
     r"\b(?:can|could|may)\s+(?:i|we)\s+(?:please\s+)?(?:get|have)\s+(?:a|an|the|some|another)\s+"
     r"(?:\w+\s+){0,2}?" + _SOMETHING_TO_BOOK + r"\b|"
     r"\b(?:any|a|the|next|earliest|first)\s+(?:free\s+|open\s+)?(?:slots?|openings?|availability)\b|"
-    r"\b(?:free|available)\s+(?:slots?|appointments?|times?)\b|\bwhen(?:'s| is)? the next (?:free )?\w+\b",
+    r"\b(?:free|available)\s+(?:slots?|appointments?|times?)\b|"
+    r"\bwhen(?:'s| is)? the next (?:free |available )?(?:slots?|appointments?|appts?|openings?|"
+    + _SPECIALTY_CUE
+    + r")\b",
     re.IGNORECASE,
+)
+# "Dentist appointment please", "GP appt tmrw", "Appointment with a dentist please": a request without a verb.
+_BARE_REQUEST = re.compile(
+    rf"^\W*(?:(?:a|an|the)\s+)?(?:(?:{_SPECIALTY_CUE})\s+)?(?:appointments?|appts?|{_SPECIALTY_CUE})\b"
+    rf"(?=.*\b(?:please|appointments?|appts?|tmrw|today|tomorrow|{'|'.join(n.lower() for n in WEEKDAY_NAMES)}|"
+    r"next week|morning|afternoon|evening|\d))(?!.*\?)"
+)
+# "I don't want to book, just asking": no request at all.
+_NO_BOOKING = re.compile(r"\b(?:don't|do not|not|never)\s+(?:want|need|wish|looking|trying)\s+(?:to\s+)?book")
+# An availability question ("is there a dentist available on Saturday?") books when it names what or when.
+_AVAILABILITY = re.compile(r"\b(?:available|availability|free|open|slots?|openings?)\b")
+_WHAT_OR_WHEN = re.compile(
+    rf"\b(?:appointments?|appts?|slots?|openings?|availability|{_SPECIALTY_CUE}|today|tomorrow|tmrw|"
+    rf"{'|'.join(n.lower() for n in WEEKDAY_NAMES)}|(?:next|this) week)\b"
 )
 # An information question: "how/why/where ...", "what happens if", "what should I bring", "is there parking".
 _INFO_QUESTION = re.compile(
-    r"^\W*(?:how(?! about)|why|where|what (?:happens|should|do|does|if|is the (?:policy|fee|cost))|"
+    r"^\W*(?:how(?! about| soon)|why|where|what (?:happens|should|do|does|if|is the (?:policy|fee|cost))|"
     r"is there|are there|do (?:i|you) (?:need|have to|get)|will i|should i)\b",
     re.IGNORECASE,
 )
@@ -93,16 +119,33 @@ _YEAR = r"(?:,?\s+((?:19|20)\d{2}))?"
 _MONTH_DATE = re.compile(
     rf"\b{_ORDINAL}\s+(?:of\s+)?({_MONTH}){_YEAR}\b|\b({_MONTH})\s+(?:the\s+)?{_ORDINAL}\b{_YEAR}"
 )
-# "3/12", "3.12.2026"; not "2.30pm" (a clock time)
+# "3/12", "3/12/2026", "3.12.2026" (a dot only with a year: "7.2", "9.15" and "2.5 weeks" are no dates); not a
+# reading ("BP is 12/8", "pain 8/10"), a unit ("3/4 cup"), "24/7" or "2.30pm".
 _NUMERIC_DATE = re.compile(
-    r"(?<![\d:.])(\d{1,2})[/.](\d{1,2})(?:[/.](\d{4}|\d{2}))?(?![\d:.])(?!\s*[ap]\.?m\b)"
+    r"(?<![\d:./])(?<!\bis )(?<!\bwas )(?<!\bbp )(?<!\bpain )(?<!\bscore )"
+    r"(?:(\d{1,2})/(\d{1,2})(?:/(\d{4}|\d{2}))?|(\d{1,2})\.(\d{1,2})\.(\d{4}|\d{2}))"
+    r"(?![\d:./%])(?!\s*(?:[ap]\.?m\b|%|x\s*10|mg|mmol|kg|cm|ml|units?\b|cups?\b|times?\b))"
 )
-_DAY_OF_MONTH = re.compile(r"\b(?:the\s+)(\d{1,2})(?:st|nd|rd|th)\b|\b(\d{1,2})(?:st|nd|rd|th)\b")
-# A date of birth is no appointment date: "my date of birth is 1980-03-04", "dob March 3rd 1980".
+# "the 3rd", "on the 20th"; not "my 2nd visit" or "for the 3rd time".
+_DAY_OF_MONTH = re.compile(
+    r"\bthe\s+(\d{1,2})(?:st|nd|rd|th)\b(?!\s+(?:time|visit|appointment|appt|dose|day|week|month|year|floor|"
+    r"child|baby|kid|opinion)s?\b)"
+)
+# A date of birth is no appointment date: "my date of birth is 1980-03-04", "dob March 3rd 1980"; a birthday
+# without a year ("my birthday on Friday") is a day like any other, and "first-born" says nothing.
 _BIRTH_DATE = re.compile(
-    r"\b(?:date of birth|birth ?date|d\.?o\.?b\b\.?|born(?:\s+on|\s+in)?|birthday)\W*(?:is\s+|was\s+|on\s+)?"
-    r"(?:(?:(?!\band\b|\bbut\b)[^,;!?])*?\b(?:19|20)\d{2}\b(?:-\d{2}-\d{2})?"
-    r"|(?:(?!\band\b|\bbut\b)[^,;!?])*?(?=[,;!?]|\band\b|\bbut\b|$))"
+    r"(?:\b(?:date of birth|birth ?date|d\.?o\.?b\b\.?|birthday)|(?<![-\w])born(?:\s+on|\s+in)?)\W*"
+    r"(?:is\s+|was\s+|on\s+)?(?:(?!\band\b|\bbut\b)[^,;!?])*?\b(?:19|20)\d{2}\b(?:-\d{2}-\d{2})?"
+    r"|\b(?:date of birth|birth ?date|d\.?o\.?b\b\.?|(?<![-\w])born on)\W*(?:is\s+|was\s+)?"
+    r"(?:(?!\band\b|\bbut\b)[^,;!?])*?(?=[,;!?]|\band\b|\bbut\b|$)"
+)
+# Clauses ("book a GP, I got back on Sunday, any time Wednesday"): a day or time said in a past-tense or
+# cancelling clause is not the one asked for; one in a clause that asks ("book", "any time") is.
+_CLAUSE_BREAK = re.compile(r"[,;.!?]\s|[,;!?]|\s(?:and|but|so|because|as)\s")
+_PAST_CLAUSE = re.compile(r"\b(?:had|was|were|did|got|went|came|been|ago|last|yesterday|started|began|saw)\b")
+_ASKING_CLAUSE = re.compile(
+    r"\b(?:book|see|appointments?|appts?|slots?|any ?time|come in|available|free|fit|get (?:me|us) in|"
+    r"need|want|like|could|can|would|hop(?:e|ing)|wonder(?:ing)?|prefer)\b"
 )
 # A month-name date this many days back is "in the past", not next year ("25 November" said on 27 November).
 _RECENT_PAST_DAYS = 62
@@ -112,7 +155,8 @@ class BookingRequest(BaseModel):
     """What the patient asked for; any field may be unknown (None).
 
     ``last_date`` closes a range that starts at ``date`` ("next week"); ``time`` is a clock time the patient
-    named ("at 9am"); ``note`` says how an ambiguous date was read ("3/12" -> 3 December)."""
+    named ("at 9am"); ``note`` says how an ambiguous date was read ("3/12" -> 3 December) or that a weekday
+    and a day of the month disagree ("Monday the 8th")."""
 
     specialty: str | None = None
     date: dt.date | None = None
@@ -155,9 +199,8 @@ def _dated(year: int | None, month: int, day: int, today: date) -> date | None:
     return this_year
 
 
-def _next_day_of_month(day: int, today: date, weekday: int | None) -> date | None:
-    """The next date (from today) that is the ``day``-th, on ``weekday`` when one was also named."""
-    first = None
+def _next_day_of_month(day: int, today: date) -> date | None:
+    """The next date (from today) that is the ``day``-th."""
     year, month = today.year, today.month
     for _ in range(14):
         try:
@@ -165,16 +208,86 @@ def _next_day_of_month(day: int, today: date, weekday: int | None) -> date | Non
         except ValueError:
             candidate = None
         if candidate is not None and candidate >= today:
-            first = first or candidate
-            if weekday is None or candidate.weekday() == weekday:
-                return candidate
+            return candidate
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return first
+    return None
 
 
-def _named_weekday(text: str) -> tuple[int, str | None] | None:
-    if match := re.search(rf"\b(next |this |on |coming )?({_WEEKDAY})s?\b", text):
-        return WEEKDAY_NAMES.index(match.group(2).capitalize()), match.group(1)
+def _clause(text: str, position: int) -> str:
+    starts = [m.end() for m in _CLAUSE_BREAK.finditer(text, 0, position)]
+    end = _CLAUSE_BREAK.search(text, position)
+    return text[starts[-1] if starts else 0 : end.start() if end else len(text)]
+
+
+def _rank(text: str, position: int) -> int:
+    """How surely something said at ``position`` is what is asked for: -1 in a cancelling clause, 1 in an
+    asking one ("I was wondering if I could book the 3rd"), -1 in a past-tense one, else 0."""
+    clause = _clause(text, position)
+    if re.search(r"\bcancel", clause):
+        return -1
+    if _ASKING_CLAUSE.search(clause):
+        return 1
+    return -1 if _PAST_CLAUSE.search(clause) else 0
+
+
+def _named_weekday(text: str) -> tuple[int, str | None, int] | None:
+    """(weekday, its "next"/"this"/"on" word, where it was said): the one in the asking clause, else the
+    first one not in a past-tense clause, else the first; never "last Monday"."""
+    matches = list(re.finditer(rf"(?<!\blast )\b(next |this |on |coming )?({_WEEKDAY})s?\b", text))
+    if not matches:
+        return None
+    match = max(matches, key=lambda m: _rank(text, m.start(2)))
+    return WEEKDAY_NAMES.index(match.group(2).capitalize()), match.group(1), match.start(2)
+
+
+def _numeric_date(
+    text: str, today: date, day_first: bool, weekday: int | None
+) -> tuple[date, str | None] | None:
+    """A numeric date that is a real day (on the weekday, when one was named too), with how it was read."""
+    for match in _NUMERIC_DATE.finditer(text):
+        groups = match.groups()
+        first, second, year_text = (groups[0], groups[1], groups[2]) if groups[0] else groups[3:]
+        first_n, second_n = int(first), int(second)
+        if (first_n, second_n) == (24, 7) or _rank(text, match.start()) < 0:
+            continue
+        year = int(year_text) if year_text else None
+        year = year + 2000 if year is not None and year < 100 else year
+        day_first_reading = second_n <= 12 if day_first else first_n > 12
+        day, month = (first_n, second_n) if day_first_reading else (second_n, first_n)
+        found = _dated(year, month, day, today) if 1 <= month <= 12 else None
+        if found is None or (weekday is not None and found.weekday() != weekday):
+            continue
+        note = None
+        if first_n <= 12 and second_n <= 12 and first_n != second_n:
+            note = (
+                f"I read {match.group(0)} as {found.day} {found:%B} ({'day' if day_first else 'month'} first)"
+            )
+        return found, note
+    return None
+
+
+def _day_of_month(
+    text: str, today: date, weekday: tuple[int, str | None, int] | None
+) -> tuple[date | None, str | None] | None:
+    """ "the 3rd" -> the next 3rd; with a weekday only when said together ("Tuesday the 8th"), and a
+    mismatch ("Monday the 8th" when the 8th is a Tuesday) is said, not moved to a month where it fits."""
+    for match in _DAY_OF_MONTH.finditer(text):
+        if _rank(text, match.start()) < 0:
+            continue
+        day = int(match.group(1))
+        if weekday is None:
+            return _next_day_of_month(day, today), None
+        name = WEEKDAY_NAMES[weekday[0]].lower()
+        together = rf"\b{name}s?,?\s+{re.escape(match.group(0))}|{re.escape(match.group(0))},?\s+(?:on\s+)?(?:a\s+)?{name}"
+        if not re.search(together, text):
+            continue  # a stray ordinal: the weekday wins
+        found = _next_day_of_month(day, today)
+        if found is not None and found.weekday() != weekday[0]:
+            return found, (
+                f"The {match.group(0).split()[-1]} is a {found:%A} ({found.day} {found:%B}), "
+                f"not a {WEEKDAY_NAMES[weekday[0]]}; please say which you meant"
+            )
+        return found, None
     return None
 
 
@@ -202,27 +315,13 @@ def _parse_date(
         else:
             day, month, year = match.group(5), match.group(4), match.group(6)
         return _dated(int(year) if year else None, _month_index(month), int(day), today), None, None
-    if match := _NUMERIC_DATE.search(text):
-        first, second = int(match.group(1)), int(match.group(2))
-        year = int(match.group(3)) if match.group(3) else None
-        year = year + 2000 if year is not None and year < 100 else year
-        day_first_reading = second <= 12 if day_first else first > 12
-        day, month = (first, second) if day_first_reading else (second, first)
-        if not 1 <= month <= 12:
-            return None, None, None
-        found = _dated(year, month, day, today)
-        note = None
-        if found is not None and first <= 12 and second <= 12 and first != second:
-            note = (
-                f"I read {match.group(0)} as {found.day} {found:%B} ({'day' if day_first else 'month'} first)"
-            )
-        return found, None, note
     weekday = _named_weekday(text)
+    if numeric := _numeric_date(text, today, day_first, weekday[0] if weekday else None):
+        return numeric[0], None, numeric[1]
     if weekday is not None and re.search(rf"\b{WEEKDAY_NAMES[weekday[0]].lower()}s? after next\b", text):
         return _next_weekday(today, weekday[0], strictly_after=True) + timedelta(days=7), None, None
-    if match := _DAY_OF_MONTH.search(text):
-        day = int(match.group(1) or match.group(2))
-        return _next_day_of_month(day, today, weekday[0] if weekday else None), None, None
+    if ordinal := _day_of_month(text, today, weekday):
+        return ordinal[0], None, ordinal[1]
     if week := re.search(r"\b(next|this|coming) week\b", text):
         monday = _next_weekday(today, 0, strictly_after=True)
         if week.group(1) == "this":
@@ -236,18 +335,52 @@ def _parse_date(
     return None, None, None
 
 
+def _clock_value(match: re.Match[str]) -> dt.time | None:
+    if match.group(3):
+        hour, minute = int(match.group(1)), int(match.group(2) or 0)
+        if not 1 <= hour <= 12:
+            return None
+        hour = hour % 12 + (12 if match.group(3) == "p" else 0)
+    else:
+        hour, minute = int(match.group(4)), int(match.group(5))
+    return dt.time(hour, minute) if hour < 24 and minute < 60 else None
+
+
 def _clock_time(text: str) -> dt.time | None:
-    """ "9am", "6 pm", "17:30" -> that time of day."""
+    """ "9am", "6 pm", "17:30" -> the time asked for: said after "at"/"for" (or bare), in the asking clause;
+    never one in a range ("9-11am", "between 2 and 4pm"), after "except"/"before"/"after", or in a cancelling
+    or past-tense clause ("cancel my 3pm and book a GP at 5pm")."""
+    found: list[tuple[int, int, dt.time]] = []
     for match in _CLOCK.finditer(text):
-        if match.group(3):
-            hour, minute = int(match.group(1)), int(match.group(2) or 0)
+        before, after = text[: match.start()], text[match.end() :]
+        if (
+            re.search(r"\b(?:except|not|before|after|between|until|till|from|by)\s+(?:\w+\s+)?$", before)
+            or re.search(r"\d\s*(?:[ap]\.?m\.?)?\s*(?:-|–|to|and)\s*$", before)
+            or re.match(r"\s*(?:-|–|to)\s*\d", after)
+        ):
+            continue
+        rank = _rank(text, match.start())
+        moment = _clock_value(match)
+        if moment is not None and rank >= 0:
+            found.append((-rank, -bool(re.search(r"\b(?:at|for|around|about)\s+$", before)), moment))
+    return min(found, key=lambda item: item[:2])[2] if found else None
+
+
+def _clock_range_part(text: str) -> PartOfDay | None:
+    """ "9-11am", "between 2 and 4pm": the part of the day both ends lie in (none when they differ)."""
+    if match := re.search(
+        r"\b(\d{1,2})(?::(\d{2}))?\s*(?:([ap])\.?m\.?)?\s*(?:-|–|to|and)\s*(\d{1,2})(?::(\d{2}))?\s*([ap])\.?m\b",
+        text,
+    ):
+        ends = []
+        for hour_text, minute_text, half in (match.group(1, 2, 3), match.group(4, 5, 6)):
+            hour = int(hour_text)
             if not 1 <= hour <= 12:
-                continue
-            hour = hour % 12 + (12 if match.group(3) == "p" else 0)
-        else:
-            hour, minute = int(match.group(4)), int(match.group(5))
-        if hour < 24 and minute < 60:
-            return dt.time(hour, minute)
+                return None
+            hour = hour % 12 + (12 if (half or match.group(6)) == "p" else 0)
+            ends.append(part_of_day_at(dt.time(hour, int(minute_text or 0))))
+        if ends[0] == ends[1]:
+            return ends[0]
     return None
 
 
@@ -259,6 +392,8 @@ def _parse_part_of_day(text: str) -> PartOfDay | None:
         return min(named)[1]
     if (moment := _clock_time(text)) is not None:
         return part_of_day_at(moment)
+    if (part := _clock_range_part(text)) is not None:
+        return part
     return "morning" if re.search(r"\bearly\b", text) else None
 
 
@@ -273,19 +408,26 @@ def _parse_specialty(text: str, specialties: list[str]) -> str | None:
 
 
 # What lets the model fill a field: the message must say something about it that the rules could not read.
+# ("May I book", "I am", "my 2 kids" and "Martin" say nothing about when.)
 _DATE_CUE = re.compile(
-    rf"\d|\b(?:today|tonight|tomorrow|week|weekend|month|day|christmas|easter|new year|{_WEEKDAY}|{_MONTH_NAMES})"
+    r"\d{1,2}(?:st|nd|rd|th)\b|\d{1,2}\s*[/.-]\s*\d{1,2}|\b(?:in|next|this|within)\s+\d+\s+(?:days?|weeks?)\b|"
+    rf"\bmay\s+\d|\d\s+(?:of\s+)?may\b|\b(?:today|tonight|tomorrow|tmrw|week|weekend|month|day|christmas|easter|"
+    rf"new year|{_WEEKDAY}|{'|'.join(m for m in _MONTH_NAMES.split('|') if m != 'may')})s?\b"
 )
-_PART_CUE = re.compile(r"\d|\b(?:morning|afternoon|evening|night|noon|lunch|early|late|work|school|am|pm)\b")
-# Words that say nothing about the kind of appointment: with only these, "which kind?" is asked, not guessed.
-_GENERIC_WORDS = frozenset({
-    "appointment", "appointments", "appt", "book", "booking", "please", "need", "want", "would", "like", "could",
-    "should", "with", "someone", "something", "anyone", "anything", "slot", "slots", "visit", "next", "week",
-    "have", "make", "clinic", "time", "soon", "possible", "available", "free", "there", "this", "that", "your",
-    "mine", "thanks", "thank", "hello", "hi", "can", "get", "see", "some", "another", "again", "earliest",
-    "first", "asap", "today", "tomorrow", "morning", "afternoon", "evening", "when", "what", "where", "how",
-    "then", "also", "just", "will", "from", "about", "into", "for", "the", "and", "you", "me", "my",
-})  # fmt: skip
+_PART_CUE = re.compile(
+    r"\d\s*(?:[ap]\.?m\b|o'?clock\b|[:.]\d\d)|\b(?:morning|afternoon|evening|night|noon|lunch|early|late|"
+    r"(?:after|before) (?:work|school))\b"
+)
+# What names a kind of care the rules do not know ("my crown", "an orthodontist", "knee pain"): only then may
+# the model pick a specialty; a name ("Dr Martin"), "married" or "my daughter" says nothing about it.
+_SPECIALTY_HINT = re.compile(
+    r"\b(?:\w{3,}(?:ist|ists|ologist|ology|ician|itis)|pain|hurts?|hurting|sore|aches?|aching|crowns?|braces?|"
+    r"implants?|dentures?|wisdom|cleaning|hygiene|whitening|ortho\w*|knees?|backache|my back|neck|shoulders?|ankles?|wrists?|"
+    r"hips?|foot|feet|legs?|arms?|joints?|muscles?|injur\w*|stiff\w*|rehab\w*|massage|sports?|itch\w*|spots?|"
+    r"acne|warts?|lumps?|nails?|hair|burns?|cough\w*|fever|cold|flu|infection|prescription|vaccin\w*|jabs?|"
+    r"blood|tests?|bleed\w*|swell\w*|swollen|mouth|jaw|eyes?|ears?|throat|stomach|chest|head\w*|migraines?|"
+    r"diabet\w*|asthma|allerg\w*|pregnan\w*|smear)\b"
+)
 
 
 def _supports(field: str, message: str) -> bool:
@@ -294,8 +436,7 @@ def _supports(field: str, message: str) -> bool:
         return bool(_DATE_CUE.search(text))
     if field == "part_of_day":
         return bool(_PART_CUE.search(text))
-    words = re.findall(r"[a-z][a-z'-]{3,}", text)
-    return any(word not in _GENERIC_WORDS and not _DATE_CUE.search(word) for word in words)
+    return bool(_SPECIALTY_HINT.search(text))
 
 
 def _ask_llm(
@@ -338,9 +479,13 @@ def wants_booking(message: str) -> bool:
     Monday"); a question about appointments ("how far in advance should I cancel?") does not. An information
     question asks for a slot only when it also names what to book or when ("is there a slot on Monday?")."""
     text = message.lower().replace("’", "'")
+    if _NO_BOOKING.search(text):
+        return False
     if _INFO_QUESTION.search(text):
-        return bool(re.search(r"\b(?:slots?|openings?|free appointments?)\b", text))
-    return bool(_BOOKING_REQUEST.search(text))
+        return bool(_AVAILABILITY.search(text) and _WHAT_OR_WHEN.search(text))
+    if re.search(r"\bavailab(?:le|ility)\b", text) and _WHAT_OR_WHEN.search(text):
+        return True  # "Is Dr Patel available on Monday?", "What's your availability like next week?"
+    return bool(_BOOKING_REQUEST.search(text) or _BARE_REQUEST.search(text))
 
 
 def is_confirmation(message: str) -> bool:

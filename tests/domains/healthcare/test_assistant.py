@@ -12,7 +12,13 @@ import pytest
 from data_connectors.audit import AuditLog
 from domains.healthcare import MEDICAL_NOTICE
 from domains.healthcare.assistant import PatientAssistant, PatientSession
-from domains.healthcare.booking import is_confirmation, is_decline, parse_booking_request, parse_booking_rules
+from domains.healthcare.booking import (
+    is_confirmation,
+    is_decline,
+    parse_booking_request,
+    parse_booking_rules,
+    wants_booking,
+)
 from domains.healthcare.clinics import ClinicDirectory, haversine_km
 from domains.healthcare.safety import EMERGENCY_FIRST_LINE
 
@@ -521,3 +527,216 @@ def test_without_the_appointments_grant_nothing_is_booked_or_cancelled(assistant
     refused = assistant.respond("yes", session, may_book=False)
     assert refused.kind == "handover" and "`appointments` grant" in refused.text
     assert assistant.book.list(patient_name="Jane Roe") == []
+
+
+# ---------------------------------------------------------------- regressions of the 2026-11-27 review
+
+
+def _rules(message: str, today: date = date(2026, 11, 27)):
+    return parse_booking_rules(message, today=today, specialties=SPECIALTIES)
+
+
+@pytest.mark.parametrize(
+    ("message", "day"),
+    [
+        ("book a dentist at 9.15 on Tuesday", date(2026, 12, 1)),
+        ("book a dentist at 2.30 on Tuesday", date(2026, 12, 1)),
+        ("book a GP on Tuesday, pain is 8/10", date(2026, 12, 1)),
+        ("book a GP on Tuesday, pain is 4/10", date(2026, 12, 1)),
+        ("book a GP on Tuesday, pain is 7/10", date(2026, 12, 1)),
+        ("book a GP on Wednesday, my blood sugar is 7.2", date(2026, 12, 2)),
+        ("book a GP on Wednesday, INR is 3.1", date(2026, 12, 2)),
+        ("book a GP on Wednesday, cough for 2.5 weeks", date(2026, 12, 2)),
+        ("book a GP on Tuesday, I'm 5.11 tall", date(2026, 12, 1)),
+        ("book a GP on Tuesday, BP is 12/8", date(2026, 12, 1)),
+        ("book a GP on Tuesday, 24/7 in pain", date(2026, 12, 1)),
+        ("50/50 chance I can come Monday", date(2026, 11, 30)),
+        ("book a GP, temperature 37.8 since Monday", date(2026, 11, 30)),
+        ("book a GP, my BP is 12/8", None),
+        ("I need a GP, my blood sugar is 7.2", None),
+        ("I need a GP, I've had a cough for 2.5 weeks", None),
+        # still dates
+        ("GP 3/12", date(2026, 12, 3)),
+        ("GP on 3.12.2026", date(2026, 12, 3)),
+        ("GP on 3/12/26", date(2026, 12, 3)),
+    ],
+)
+def test_numbers_that_are_no_dates_leave_the_weekday_said(message, day):
+    assert _rules(message).date == day
+
+
+@pytest.mark.parametrize(
+    ("message", "day"),
+    [
+        ("this is my 2nd visit, book a GP on Tuesday", date(2026, 12, 1)),
+        ("book a physio on Wednesday, the last one was on the 20th", date(2026, 12, 2)),
+        ("book a dentist for the 3rd time", None),
+        ("I had covid on the 2nd", None),
+        ("what about the 3rd?", date(2026, 12, 3)),
+        ("GP on the 31st", date(2026, 12, 31)),
+        ("GP Tuesday the 8th", date(2026, 12, 8)),
+    ],
+)
+def test_only_the_nth_said_as_a_day_is_a_day_of_the_month(message, day):
+    assert _rules(message).date == day
+
+
+def test_a_weekday_that_does_not_fit_the_day_of_the_month_is_asked_about(assistant):
+    request = _rules("book a GP Monday the 8th")
+    assert request.date == date(2026, 12, 8) and "not a Monday" in request.note
+    turn = assistant.respond("book a GP Monday the 8th", PatientSession())
+    assert turn.kind == "proposal" and turn.text.startswith("The 8th is a Tuesday")
+
+
+@pytest.mark.parametrize(
+    ("message", "specialty", "day"),
+    [
+        ("it's my birthday on Friday so book a dentist on Thursday", "dentistry", date(2026, 12, 3)),
+        ("book the dentist for my birthday on 3 December", "dentistry", date(2026, 12, 3)),
+        ("my first-born needs a dentist on Tuesday", "dentistry", date(2026, 12, 1)),
+        ("my date of birth is 3 March, book a dentist", "dentistry", None),
+        ("my birthday is 3 March 1980, book a dentist", "dentistry", None),
+    ],
+)
+def test_only_a_date_of_birth_is_left_out(message, specialty, day):
+    request = _rules(message)
+    assert (request.specialty, request.date) == (specialty, day)
+
+
+@pytest.mark.parametrize(
+    ("message", "clock", "part"),
+    [
+        ("book a GP on Thursday any time except 9am", None, None),
+        ("book a GP on Thursday before 10am", None, None),
+        ("book a GP on Thursday 9-11am", None, "morning"),
+        ("book a GP on Thursday between 2 and 4pm", None, "afternoon"),
+        ("cancel my 3pm and book a GP at 5pm instead", "17:00", "evening"),
+        ("I want to cancel my 3pm and book a GP at 5pm", "17:00", "evening"),
+        ("the 3rd at 2pm please", "14:00", "afternoon"),
+        ("GP at 14:00", "14:00", "afternoon"),
+        ("GP at 9am", "09:00", "morning"),
+        ("GP at 2.30pm", "14:30", "afternoon"),
+        ("GP at 7:30 pm", "19:30", "evening"),
+        ("how about 3pm?", "15:00", "afternoon"),
+    ],
+)
+def test_only_a_time_asked_for_is_a_target_time(message, clock, part):
+    request = _rules(message)
+    assert (request.time.strftime("%H:%M") if request.time else None, request.part_of_day) == (clock, part)
+
+
+def test_ranges_and_exceptions_never_become_the_offered_time(assistant):
+    except_nine = assistant.respond("book a GP on Thursday any time except 9am", PatientSession())
+    assert except_nine.proposal.start.date() == date(2026, 12, 3) and except_nine.proposal.start.hour != 9
+    before_ten = assistant.respond("book a GP on Thursday before 10am", PatientSession())
+    assert before_ten.proposal.start.hour != 10
+    afternoon = assistant.respond("book a GP on Thursday between 2 and 4pm", PatientSession())
+    assert 12 <= afternoon.proposal.start.hour < 17
+    five = assistant.respond("cancel my 3pm and book a GP at 5pm instead", PatientSession())
+    assert five.kind == "proposal" and five.proposal.start.hour != 15
+
+
+@pytest.mark.parametrize(
+    ("message", "day"),
+    [
+        ("book a GP, I got back from holiday on Sunday, any time Wednesday", date(2026, 12, 2)),
+        ("I saw a GP on Monday but need a dentist on Friday", date(2026, 11, 27)),  # today is a Friday
+        ("I need a GP at 10:30, I was there last Monday", None),
+        ("I was wondering if I could book a GP on the 3rd", date(2026, 12, 3)),
+        ("I was hoping for 3/12 with a GP", date(2026, 12, 3)),
+        ("GP next Monday", date(2026, 11, 30)),
+        ("GP Monday after next", date(2026, 12, 7)),
+        ("GP Friday after next", date(2026, 12, 11)),
+        ("GP Tuesday next week", date(2026, 12, 1)),
+        ("GP Dec 3", date(2026, 12, 3)),
+        ("GP 3 Sept", date(2027, 9, 3)),
+        ("GP 2026-12-04", date(2026, 12, 4)),
+    ],
+)
+def test_the_weekday_asked_for_wins_over_one_in_a_past_clause(message, day):
+    assert _rules(message).date == day
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "Dentist appointment please",
+        "Appointment with a dentist please",
+        "GP appt tmrw",
+        "Is there a dentist available on Saturday?",
+        "When is the earliest I can see a GP?",
+        "Is there an appointment available tomorrow?",
+        "Is there any availability on Wednesday?",
+        "What times are available on Monday?",
+        "I'm looking for an appointment next week",
+        "I'm after an appointment with a GP",
+        "Any chance of an appointment this week?",
+        "Can I make a booking?",
+        "I would love an appointment",
+        "When's the next available appointment?",
+        "I need to see the hygienist",
+        "Is Dr Patel available on Monday?",
+        "What's your availability like next week?",
+        "How soon can I see a doctor?",
+        "How soon can I get an appointment?",
+    ],
+)
+def test_common_requests_book(message):
+    assert wants_booking(message)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "I'd like to see if there is parking",
+        "I want to see the price list",
+        "Do you have a female doctor?",
+        "when is the next train?",
+        "I have an appointment tomorrow, where do I park?",
+        "I can't make my appointment tomorrow",
+        "I don't want to book, just asking about prices",
+        "Is parking available?",
+    ],
+)
+def test_mentions_and_questions_do_not_book(message):
+    assert not wants_booking(message)
+
+
+@pytest.mark.parametrize(
+    ("message", "specialty", "day", "part"),
+    [
+        ("May I book an appointment?", None, None, None),
+        ("I am looking to book an appointment", None, None, None),
+        ("I am looking to book an appointment for my 2 kids", None, None, None),
+        ("I am looking to book an appointment for my daughter", None, None, None),
+        ("Martin here, married, I want an appointment", None, None, None),
+        ("I want to book an appointment with Dr Martin at Northbridge", None, None, None),
+        ("I want to book an appointment, I work from home", None, None, None),
+        ("Could I book an appointment? I decided to come back", None, None, None),
+        ("I want an appointment on 4 May", None, date(2027, 5, 4), None),
+        ("I need an appointment for my knee", "general practice", None, None),
+    ],
+)
+def test_the_model_fills_only_fields_the_message_talks_about(scripted_chat, message, specialty, day, part):
+    llm = scripted_chat('{"specialty": "general practice", "date": "2026-12-04", "part_of_day": "evening"}')
+    request = parse_booking_request(
+        message, today=date(2026, 11, 30), specialties=SPECIALTIES, chat_model=llm
+    )
+    assert (request.specialty, request.date, request.part_of_day) == (specialty, day, part)
+
+
+def test_another_time_while_a_slot_is_on_offer_keeps_the_kind(assistant):
+    session = PatientSession(patient_name="Ann Lee")
+    assert assistant.respond("book a dentist on Tuesday", session).kind == "proposal"
+    at_three = assistant.respond("how about 3pm?", session)
+    assert at_three.proposal.specialty == "dentistry" and at_three.proposal.start.hour == 15
+    wednesday = assistant.respond("could we do Wednesday instead?", session)
+    assert wednesday.proposal.specialty == "dentistry" and wednesday.proposal.start.date() == date(
+        2026, 12, 2
+    )
+    afternoon = assistant.respond("actually make it the afternoon", session)
+    assert afternoon.proposal.start.date() == date(2026, 12, 2) and afternoon.proposal.start.hour >= 12
+    third = assistant.respond("what about the 3rd?", session)
+    assert third.proposal.specialty == "dentistry" and third.proposal.start.date() == date(2026, 12, 3)
+    thursday = assistant.respond("rather Thursday at 2pm", session)
+    assert thursday.proposal.start == datetime(2026, 12, 3, 14, 0)
