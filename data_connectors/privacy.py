@@ -63,10 +63,12 @@ _PHONE_CANDIDATE = re.compile(
     r"(?<![\w$€£¥+.,/-])(?:\+\s?\d{1,3}[ .-]?)?(?:\(\d{1,5}\)[ .-]?)?\d{1,19}(?:[ .-]\d{1,8}){0,5}"
     r"(?!\w|[.,/:-]\d)"
 )
-# A word that says the next number is a phone number ("call me on 5551234567"), at most three words before it.
+# Words that say the next number is a phone number, right before it: "phone: 5551234567", "mobile number",
+# "call me on", "text us at". ("Order number", "Call volume" and "Calls" say nothing of the kind.)
 _PHONE_CUE = re.compile(
-    r"(?i)\b(?:phone|t[eé]l|mobil|m[oó]vil|cell|call|ring|text|whatsapp|handy|portable|number|num[eé]ro"
-    r"|n[uú]mero|nummer)\w*\W+(?:[^\W\d]+\W+){0,3}$"
+    r"(?i)(?:\b(?:tele)?phone|\bt[eé]l(?:[eé]fono)?|\bmobile|\bm[oó]vil|\bcell(?:phone)?|\bwhatsapp|\bhandy"
+    r"|\bportable)(?:\s+(?:no|nr|number|num[eé]ro|n[uú]mero|nummer))?\W{0,3}(?:is\W+)?$"
+    r"|\b(?:call|ring|text|reach|contact)\s+(?:me|us|him|her)\s+(?:on|at)\W{0,3}$"
 )
 
 
@@ -99,8 +101,10 @@ def _phone_or_keep(match: re.Match[str]) -> str:
         return "[PHONE]" if 10 <= digits <= 11 and cued else text
     if not (8 if international else 9) <= digits <= 15:
         return text  # dates (8 digits), short counts
-    if not international and not text.startswith("0") and all(len(g) <= 2 for g in groups):
-        return text  # a list of small numbers: "counts were 12 15 18 21 24"
+    if not international and not text.startswith("0") and (
+        all(len(g) <= 2 for g in groups) or (len(groups) >= 4 and groups[0] != "1")
+    ):
+        return text  # a list of numbers ("counts were 12 15 18", "BP 130 85 128 82"), not "1 800 555 0199"
     separators = set(re.findall(r"[ .-]", text.lstrip("+ ")))
     thousands = len(groups[0]) <= 3 and all(len(g) == 3 for g in groups[1:])
     if not international and not text.startswith("0") and thousands:
@@ -123,7 +127,8 @@ _NAME_CUES = re.compile(
     r"|(?P<label>(?i:\b(?P<field>claimant|insured|policyholder|policy\s+holder|patient|name|full\s+name|contact"
     r"|first\s+name|last\s+name|surname|nom|nombre|vorname|nachname)\s*(?:name)?\s*[:=]\s*))"
     # weak: only a capitalised name that is no common word counts ("I am worried", "Ich bin Diabetiker")
-    r"|(?P<weak>(?i:\b(?:i\s+am|i['’]m|this\s+is|je\s+suis|soy|ik\s+ben)\s+))"
+    # (not "je suis", "soy", "ik ben", "ich bin": "Je suis Enceinte", "Soy Diabético", nouns capitalised in German)
+    r"|(?P<weak>(?i:\b(?:i\s+am|i['’]m|this\s+is)\s+))"
     # titles, case-sensitive
     r"|(?P<title>\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Herr|Frau|Mme|Mlle|Sr|Sra|Dhr|Mevr)\.?\s+)"
 )
@@ -177,6 +182,9 @@ def _titlecase(token: str) -> bool:
     return token[0].isupper() and any(c.islower() for c in token[1:])
 
 
+_NO_VALUE = _words("not n na none nil unknown no tbc tba")
+
+
 def _name_length(tokens: list[str], kind: str) -> int:
     """How many of ``tokens`` (the words after a cue) form the name; 0 when they are no name."""
     first = tokens[0]
@@ -187,6 +195,8 @@ def _name_length(tokens: list[str], kind: str) -> int:
                 break
             count += 1
         return count
+    if first.lower() in _NO_VALUE:
+        return 0  # "Patient: Not seen today", "Name: N/A"
     cued = kind in ("explicit", "label", "title")  # after "Name:" or "Mrs", "Will May" is a name
     accept = _capitalised if cued else _titlecase
     if not accept(first) or (not cued and first.lower() in _COMMON):

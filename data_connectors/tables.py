@@ -24,14 +24,22 @@ DateOrder = Literal["day-first", "month-first"]
 
 
 def _csv_delimiter(path: Path) -> str:
-    """"," unless the header line is split by ";" (the CSV Excel writes where the decimal mark is a comma), a
-    tab or "|" more often than by commas."""
+    """"," unless the file is split by ";" (the CSV Excel writes where the decimal mark is a comma), a tab or
+    "|": the separator that splits the header and the first row alike, else the header's commonest one."""
     with path.open("rb") as handle:
-        header = handle.readline(64_000).decode("utf-8", errors="replace")
-    header = re.sub(r'"[^"]*"', "", header)  # separators inside quoted names do not count
-    counts = {mark: header.count(mark) for mark in ",;\t|"}
-    best = max(counts, key=counts.get)
-    return best if counts[best] > counts[","] else ","
+        lines = [handle.readline(64_000).decode("utf-8", errors="replace") for _ in range(2)]
+    lines = [re.sub(r'"[^"]*"', "", line) for line in lines if line.strip()]  # quoted separators do not count
+    if not lines:
+        return ","
+    counts = {mark: [line.count(mark) for line in lines] for mark in ",;\t|"}
+    # A separator splits the header and the first row into the same number of fields: "Notes (a;b;c),Amount"
+    # over "x,5" is comma-separated, whatever the header's semicolons say.
+    steady = {mark: found[0] for mark, found in counts.items() if found[0] > 0 and len(set(found)) == 1}
+    if steady:
+        return "," if "," in steady else max(steady, key=steady.get)
+    header = {mark: found[0] for mark, found in counts.items()}  # one line, or ragged rows: the header decides
+    best = max(header, key=header.get)
+    return best if header[best] > header[","] else ","
 
 
 def _read(

@@ -73,7 +73,8 @@ _QUANTITY_QUESTION = re.compile(
 )
 # Answers to a quantity question that are no number but still an answer ("immediately", "no limit").
 _NON_NUMERIC_QUANTITY = re.compile(
-    r"\b(?:immediately|at once|same day|no (?:limit|charge|cost|fee)|unlimited|free of charge|none|nothing|zero)\b",
+    r"\b(?:immediately|at once|same day|no (?:limit|charge|cost|fee)|unlimited|free of charge|none|nothing|zero|"
+    r"(?:a|one) (?:day|week|fortnight|month|year))\b",
     re.IGNORECASE,
 )
 # The prompt's own scaffolding in a reply: a small model that echoes its prompt has not answered. ("n=120"
@@ -246,8 +247,11 @@ def grounding_problem(text: str, question: str, passages: Sequence[Document]) ->
     (its "Question:" label, instructions or passage markup), a number or a name that no passage contains, an
     answer that only restates the question, and a how-much/how-many question answered without any quantity.
     """
-    echoed_question = any(
-        _normalise_words(question)[:60] in _normalise_words(line) for line in _QUESTION_LINE.findall(text)
+    evidence_words = _normalise_words(" ".join(passage.page_content for passage in passages))
+    echoed_question = any(  # a "Question:" line quoted from an FAQ passage is evidence, not an echo
+        _normalise_words(question)[:60] in _normalise_words(line)
+        and _normalise_words(_CITATION.sub(" ", line)) not in evidence_words
+        for line in _QUESTION_LINE.findall(text)
     )
     if _PROMPT_ECHO.search(text) or echoed_question:
         return "the answer repeats the prompt instead of answering"

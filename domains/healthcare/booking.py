@@ -39,7 +39,7 @@ _SPECIALTY_CUE = "|".join(
 )
 _SOMETHING_TO_BOOK = rf"(?:appointments?|appts?|slots?|visit|consultation|check-?ups?|{_SPECIALTY_CUE})"
 # Someone to see: "a GP", "someone", "the physio", "my dermatologist" (not "see if ...", "see the price list").
-_SOMEONE = rf"(?:someone|somebody|anyone|a|an|dr\b|(?:the|my)\s+(?:\w+\s+)?(?:{_SPECIALTY_CUE}|nurse|\w{{3,}}ists?|\w{{3,}}ians?)\b)"
+_SOMEONE = rf"(?:someone|somebody|anyone|one|them|him|her|a|an|dr\b|(?:the|my)\s+(?:\w+\s+)?(?:{_SPECIALTY_CUE}|nurse|\w{{3,}}ists?|\w{{3,}}ians?)\b)"
 # A request, not a mention: "book", "I need/want/would like ... a dentist / an appointment / to see", "can I
 # see", "fit me in", "get me in with". "What should I bring to my appointment?" and "is there parking when I
 # visit?" ask about appointments and go to the knowledge base.
@@ -51,12 +51,15 @@ _BOOKING_REQUEST = re.compile(
     + r"\b|"
     r"\bmake\s+(?:a|an|another)\s+booking\b|"
     r"(?<!n't )(?<!not )(?<!never )\b(?:need|want|wanna|like|love|require|looking for|(?:i'm|i am|we're) after)\s+"
-    r"(?:to\s+(?:see\s+" + _SOMEONE + r"|book|get|have|make|come in|visit)\b|"
-    r"(?:a|an|the|some|another|one)\s+(?:\w+\s+){0,2}?" + _SOMETHING_TO_BOOK + r"\b)|"
+    # "to get/have/make" needs something bookable after it: "I need to get a sick note" books nothing
+    r"(?:to\s+(?:see\s+" + _SOMEONE + r"|book|come in|visit)\b|"
+    r"to\s+(?:get|have|make)\s+(?:(?:a|an|another|my|the|some)\s+)?(?:\w+\s+){0,2}?" + _SOMETHING_TO_BOOK + r"\b|"
+    r"(?:a|an|the|some|another|one)\s+(?:\w+\s+){0,2}?" + _SOMETHING_TO_BOOK + r"\b|"
+    r"(?:\w+\s+)?(?:appointments?|appts?)\b)|"
     r"\bany chance of (?:a|an|getting|seeing|booking|fitting)\b|"
     r"\b(?:earliest|soonest)\b[^.?!]*\b(?:see|book|get in|come in|appointments?|appts?|slots?)\b|"
-    r"\b(?:times?|slots?|appointments?|appts?)\s+(?:are\s+|is\s+)?(?:available|free)\b|"
-    r"\b(?:can|could|may)\s+(?:i|we|you)\s+(?:please\s+)?(?:see|come in|get in|book)\b|"
+    r"(?<!\bare )\b(?:times?|slots?|appointments?|appts?)\s+(?:are\s+|is\s+)?(?:available|free)\b|"
+    r"\b(?:can|could|may)\s+(?:i|we|you)\s+(?:please\s+)?(?:see\s+" + _SOMEONE + r"|come in|get in|book)\b|"
     r"\b(?:can|could|may)\s+(?:i|we)\s+(?:please\s+)?(?:get|have)\s+(?:a|an|the|some|another)\s+"
     r"(?:\w+\s+){0,2}?" + _SOMETHING_TO_BOOK + r"\b|"
     r"\b(?:any|a|the|next|earliest|first)\s+(?:free\s+|open\s+)?(?:slots?|openings?|availability)\b|"
@@ -394,7 +397,24 @@ def _parse_part_of_day(text: str) -> PartOfDay | None:
         return part_of_day_at(moment)
     if (part := _clock_range_part(text)) is not None:
         return part
+    if (part := _bounded_part(text)) is not None:
+        return part
     return "morning" if re.search(r"\bearly\b", text) else None
+
+
+def _bounded_part(text: str) -> PartOfDay | None:
+    """ "after 6pm" / "from 2pm" -> the part of the day that time lies in; "before 9am" -> the part that ends
+    there. No exact target, but not any time of day either."""
+    for match in _CLOCK.finditer(text):
+        bound = re.search(r"\b(after|from|before)\s+$", text[: match.start()])
+        moment = _clock_value(match)
+        if bound is None or moment is None:
+            continue
+        if bound.group(1) == "before":
+            minutes = moment.hour * 60 + moment.minute - 1
+            moment = dt.time(max(minutes, 0) // 60, max(minutes, 0) % 60)
+        return part_of_day_at(moment)
+    return None
 
 
 def _parse_specialty(text: str, specialties: list[str]) -> str | None:

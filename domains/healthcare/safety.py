@@ -33,8 +33,12 @@ _CHILD = (
     r"(?:[0-9]|1[0-2]|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)[- ]?(?:years?[- ]old|yo)|"
     r"\d{1,2}[- ]?(?:months?|weeks?|days?)[- ]old)\W+(?:\w+\W+){0,2}?"
 )
-# Medicine, as generic words and the named drugs most often taken in overdose or swallowed by children by
-# accident (painkillers, opioids, sedatives, antidepressants, antihistamines, melatonin).
+# Medicine as generic words ("a child took two pills" sounds like getting into them), and with the named drugs
+# most often taken in overdose or swallowed by children by accident (painkillers, opioids, sedatives,
+# antidepressants, antihistamines, melatonin), which a child is also given in normal doses ("took one calpol").
+_GENERIC_MEDICINE = (
+    r"(?:pills?|tablets?|capsules?|medicines?|medication|meds)\b(?! (?:computer|device|screen|case|charger)s?\b)"
+)
 _MEDICINE = (
     r"(?:pills?|tablets?|capsules?|medicines?|medication|meds|paracetamol|acetaminophen|tylenol|calpol|"
     r"ibuprofen|nurofen|advil|motrin|aspirin|co-?codamol|codeine|tramadol|morphine|oxycodone|diazepam|"
@@ -128,9 +132,11 @@ EMERGENCY_PATTERNS: dict[str, tuple[str, ...]] = {
         rf"(?!\s?(?:mg|mcg|µg|g|ml|milligrams?|micrograms?|grams?|units?|iu)\b)\W+"
         rf"(?:of (?:my|his|her|their|the|your)\W+)?(?:(?!(?:months?|weeks?|days?|years?|hours?|of)\b)\w+\W+)?"
         rf"{_MEDICINE}(?!\W+(?:\w+\W+){{0,3}}?(?:a day|per day|daily|a week|per week|over|since|this (?:month|week|year)|"
-        r"as prescribed|left|to collect)\b)",
-        rf"\b(?:took|taken|swallowed|ate|eaten|had)\W+(?:\w+\W+){{0,2}}?(?:a (?:whole )?(?:bottle|handful|packet|box|"
-        rf"strip|pack|jar|tub)|handfuls?) of\W+(?:\w+\W+){{0,2}}?{_MEDICINE}",
+        r"as prescribed|left|to collect|back|home|with (?:me|us|him|her|them)|to (?:the|my|his|her|a|their)|out of|"
+        r"for disposal)\b)",
+        rf"\b(?:took|taken|swallowed|ate|eaten)\W+(?:\w+\W+){{0,2}}?(?:a (?:whole )?(?:bottle|handful|packet|box|"
+        rf"strip|pack|jar|tub)|handfuls?) of\W+(?:\w+\W+){{0,2}}?{_MEDICINE}"
+        r"(?!\W+(?:\w+\W+){0,3}?(?:back|home|with (?:me|us|him|her|them)|to (?:the|my|his|her|a|their)|out of)\b)",
         rf"\b(?:took|taken|had|used|injected|swallowed)\W+(?:\w+\W+){{0,2}}?(?:more|extra)\W+(?:\w+\W+){{0,2}}?"
         rf"(?:insulin|{_MEDICINE})\W+(?:\w+\W+){{0,1}}?than (?:prescribed|recommended|the (?:dose|doctor said)|"
         r"(?:i|he|she|they|we|you)(?:'m| am| was| were| are| is)? (?:should|supposed|allowed|meant|prescribed)\b)",
@@ -138,13 +144,16 @@ EMERGENCY_PATTERNS: dict[str, tuple[str, ...]] = {
         rf"{_CHILD}(?:swallowed|got into|got hold of)\W+(?:\w+\W+){{0,4}}?{_MEDICINE}",
         # eating medicine is no way of taking a dose ("my toddler ate paracetamol"); eating one's own is
         rf"{_CHILD}(?:ate|eaten)\W+(?:(?!(?:his|her|their|with|after|before|then|and|during|without)\b)\w+\W+){{0,2}}?"
-        rf"(?!(?:his|her|their)\b){_MEDICINE}",
-        rf"{_CHILD}(?:took|taken|ate|eaten|drank)\W+(?:\w+\W+){{0,2}}?(?:some|a handful|handful|a few|several|lots|"
-        rf"loads|all|a bottle|a packet|a box|a strip|a couple|a load|a bunch|a lot|half|two|three|four|five|\d+|"
-        rf"my|our|your|\w+'s)\W+"
+        rf"(?!(?:his|her|their)\b){_MEDICINE}(?!\W+(?:gumm(?:y|ies)|chewables?)\b)",
+        # a lot, or someone else's, of any medicine; a few of unnamed pills ("took two pills") but not a child's
+        # dose of a named one ("took 2 ibuprofen for his fever", "some calpol")
+        rf"{_CHILD}(?:took|taken|ate|eaten|drank)\W+(?:\w+\W+){{0,2}}?(?:a handful|handful|several|lots|loads|all|"
+        rf"a bottle|a packet|a box|a strip|a load|a bunch|a lot|half|my|our|your|\w+'s)\W+"
         rf"(?:\w+\W+){{0,3}}?{_MEDICINE}",
+        rf"{_CHILD}(?:took|taken|ate|eaten|drank)\W+(?:\w+\W+){{0,2}}?(?:some|a few|a couple|two|three|four|five|\d+)\W+"
+        rf"(?:\w+\W+){{0,3}}?{_GENERIC_MEDICINE}",
         # "a" / "one" must name the medicine (one adjective allowed): "took a tablet computer / a photo" is not
-        rf"{_CHILD}(?:took|taken|ate|eaten|drank)\W+(?:a|an|one)\W+(?:\w+\W+)?{_MEDICINE}"
+        rf"{_CHILD}(?:took|taken|ate|eaten|drank)\W+(?:a|an|one)\W+(?:\w+\W+)?{_GENERIC_MEDICINE}"
         r"(?! of (?:his|her|their) )",
     ),
     # Red flags in babies and children (NICE NG143): any fever under 3 months, floppiness, a rash that does not

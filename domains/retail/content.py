@@ -64,7 +64,7 @@ _PROMOTION = re.compile(
     re.IGNORECASE,
 )
 # Prompt lines a small model copies into its draft.
-_ECHOED_INSTRUCTIONS = re.compile(r"^\W*(?:audience|tone|language|facts)\s*:", re.IGNORECASE | re.MULTILINE)
+_ECHOED_INSTRUCTIONS = re.compile(r"^\W*((?:audience|tone|language|facts)\s*:.*)$", re.IGNORECASE | re.MULTILINE)
 # A few of each language's commonest words: enough to tell an English draft from the French one asked for
 # (only English against the language asked for: the Romance languages share too many words to tell apart).
 _COMMON_WORDS = {
@@ -138,25 +138,39 @@ def _fact_numbers(fact: dict) -> set[float]:
     return _numbers(_without_percents(text)) | {round(float(fact["price"]), 2)}
 
 
+# What may stand between a product's name and a number said of it: "Nordvik for just 249.99", "Alba (15 bar)",
+# "the grinder costs 114.99", "with a 1.8 L tank". Anything longer ("Toaster pairs perfectly with ..., and at
+# 29.99") no longer ties the number to that name.
+_NAME_TO_NUMBER = re.compile(
+    r"\W*(?:(?:for|at|only|just|now|from|costs?|is|priced|with|has|a|an|its|of)\W+){0,4}",
+    re.IGNORECASE,
+)
+
+
 def _named_before(text: str, position: int, facts: list[dict]) -> dict | None:
     """The featured product a number at ``position`` is said of: the one whose name holds it ("Brewer 2000"),
-    else the one named last before it in the same sentence (the longer name when one starts another: "Kettle
-    Pro", not "Kettle"). None when nothing is named before it, or the sentence pairs lists ("respectively")."""
-    sentence_start = max((m.end() for m in re.finditer(r"[.!?](?=\s)|\n", text[:position])), default=0)
-    sentence_end = min((m.start() for m in re.finditer(r"[.!?](?=\s|$)|\n", text[position:])), default=len(text))
+    else the one whose name comes right before it ("Nordvik for just 249.99", the longer name when one starts
+    another: "Kettle Pro", not "Kettle"). None when the number is not right after a name, or follows a list of
+    names ("Kettle Pro and Toaster cost 49.99 and 29.99") or "respectively"."""
     lowered = text.lower()
-    if "respectively" in lowered[sentence_start : position + sentence_end]:
+    spans = sorted(
+        (match.start(), match.end(), fact)
+        for fact in facts
+        for match in re.finditer(rf"(?<!\w){re.escape(str(fact['name']).lower())}(?!\w)", lowered)
+    )
+    for start, end, fact in spans:
+        if start <= position < end:
+            return fact  # the number is part of this product's name
+    before = [(start, end, fact) for start, end, fact in spans if end <= position]
+    if not before:
         return None
-    best, best_key = None, (-1, 0)
-    for fact in facts:
-        name = str(fact["name"]).lower()
-        for match in re.finditer(re.escape(name), lowered[sentence_start : position + sentence_end]):
-            start = sentence_start + match.start()
-            if start <= position < start + len(name):
-                return fact  # the number is part of this product's name
-            if start + len(name) <= position and (start, len(name)) > best_key:
-                best, best_key = fact, (start, len(name))
-    return best
+    start, end, fact = max(before, key=lambda span: (span[1], span[1] - span[0]))
+    if _NAME_TO_NUMBER.fullmatch(text[end:position]) is None or "respectively" in lowered[end:position + 40]:
+        return None
+    earlier = [span for span in before if span[1] <= start]
+    if earlier and re.fullmatch(r"\W*(?:and|or|&)?\W*(?:the\W+)?", lowered[max(s[1] for s in earlier) : start]):
+        return None  # a list of names shares what follows
+    return fact
 
 
 def _language_issue(text: str, language: str) -> str | None:
@@ -279,7 +293,9 @@ def check_grounding(
         # numeric ids are numbers, checked above; "P0003" is a reference to another product
         if re.search(r"[^\W\d]", product_id) and re.search(rf"(?<!\w){re.escape(product_id)}(?!\w)", text)
     ]
-    if _ECHOED_INSTRUCTIONS.search(text):
+    facts_lower = facts_text.lower()
+    echoed = [line for line in _ECHOED_INSTRUCTIONS.findall(text) if line.strip().lower() not in facts_lower]
+    if echoed:  # "Language: English" in a board game's own facts is a spec, not an echo
         issues.append("the draft repeats the instructions (Audience/Tone/Language/Facts lines)")
     if language and (wrong_language := _language_issue(text, language)):
         issues.append(wrong_language)

@@ -325,3 +325,31 @@ def test_database_url_setting_and_bad_urls():
     )
     with pytest.raises(BadInputError, match=r"database\.url"):
         create_database_engine("nosuchdriver://host/db")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # regressions of the phone and name rules (second review, 27 Nov): left as written
+        "Order number 1234567890 shipped",
+        "Invoice number 20240315001",
+        "Call volume 1234567890 this year",
+        "Phone bill 1234567890 EUR",
+        "BP readings 130 85 128 82 125 80",
+        "Scores 100 95 90 85",
+        "Batch 2024 03 15 0001",
+        "Patient: Not seen today",
+        "Name: N/A",
+        "Je suis Enceinte depuis 3 mois",
+        "Soy Diabético",
+    ],
+)
+def test_ids_readings_and_no_values_stay_readable(text):
+    assert redact(text) == text
+
+
+@pytest.mark.parametrize(
+    "text", ["call me on 5551234567", "my mobile number is 5551234567", "phone: 5551234567", "1-800-555-0199"]
+)
+def test_phone_words_right_before_a_number_still_make_it_a_phone(text):
+    assert "[PHONE]" in redact(text)

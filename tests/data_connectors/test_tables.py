@@ -98,3 +98,9 @@ def test_separators_inside_quoted_header_names_do_not_decide(tmp_path):
     quoted = tmp_path / "quoted.csv"
     quoted.write_text('id,"Notes; remarks; comments"\n1,"a, b"\n2,c\n', encoding="utf-8")
     assert list(read_table(quoted).columns) == ["id", "Notes; remarks; comments"]
+
+
+def test_the_separator_splits_header_and_first_row_alike(tmp_path):
+    bracketed = tmp_path / "bracketed.csv"
+    bracketed.write_text('Notes (a;b;c),Amount\n"x",5\n', encoding="utf-8")
+    assert list(read_table(bracketed).columns) == ["Notes (a;b;c)", "Amount"]

@@ -351,3 +351,12 @@ def test_real_small_llm_answers_from_the_passages_and_ignores_the_injection(mode
 )
 def test_ordinary_answers_are_not_taken_for_prompt_echoes_or_missing_quantities(question, reply, evidence):
     assert grounding_problem(reply, question, [Document(page_content=evidence)]) is None
+
+
+def test_an_faq_question_quoted_from_the_passage_and_a_week_are_answers():
+    faq = Document(page_content="Question: Can I cancel my policy? Answer: Yes, within 14 days of purchase.")
+    reply = "Question: Can I cancel my policy? Answer: Yes, within 14 days of purchase [1]."
+    assert grounding_problem(reply, "Can I cancel my policy?", [faq]) is None
+    due = Document(page_content="Reports are due promptly, within a week.")
+    assert grounding_problem("Reports are due promptly, within a week [1].", "Within how many days must I report?",
+                             [due]) is None

@@ -607,7 +607,7 @@ def test_only_a_date_of_birth_is_left_out(message, specialty, day):
     ("message", "clock", "part"),
     [
         ("book a GP on Thursday any time except 9am", None, None),
-        ("book a GP on Thursday before 10am", None, None),
+        ("book a GP on Thursday before 10am", None, "morning"),
         ("book a GP on Thursday 9-11am", None, "morning"),
         ("book a GP on Thursday between 2 and 4pm", None, "afternoon"),
         ("cancel my 3pm and book a GP at 5pm instead", "17:00", "evening"),
@@ -740,3 +740,40 @@ def test_another_time_while_a_slot_is_on_offer_keeps_the_kind(assistant):
     assert third.proposal.specialty == "dentistry" and third.proposal.start.date() == date(2026, 12, 3)
     thursday = assistant.respond("rather Thursday at 2pm", session)
     assert thursday.proposal.start == datetime(2026, 12, 3, 14, 0)
+
+
+
+@pytest.mark.parametrize(
+    ("message", "part"),
+    [
+        ("book a GP after 6pm on Monday", "evening"),
+        ("book a physio after 4pm tomorrow", "afternoon"),
+        ("book a GP on Tuesday from 2pm", "afternoon"),
+        ("book a dentist before 9am on Friday", "morning"),
+    ],
+)
+def test_after_from_and_before_a_time_set_the_part_of_the_day(message, part):
+    """Second regression review (27 Nov): the bound is no exact time, but says which part of the day."""
+    from domains.healthcare.booking import parse_booking_rules
+
+    request = parse_booking_rules(message, today=date(2026, 11, 27), specialties=SPECIALTIES)
+    assert request.part_of_day == part and request.time is None
+
+
+@pytest.mark.parametrize(
+    ("message", "books"),
+    [
+        ("need appt fri", True),
+        ("Need GP appt Fri am", True),
+        ("I need to get a GP appointment", True),
+        ("I'd like to make a complaint", False),
+        ("I need to get a sick note", False),
+        ("I want to have my records sent to my new GP", False),
+        ("Can you see my records?", False),
+        ("Are appointments free for children?", False),
+    ],
+)
+def test_get_have_make_need_something_bookable(message, books):
+    from domains.healthcare.booking import wants_booking
+
+    assert wants_booking(message) is books

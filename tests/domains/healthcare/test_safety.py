@@ -291,6 +291,19 @@ COLLAPSE_AND_CHILD_MEDICINE = [
             "my son ate with his tablets",
             "my daughter ate after her meds",
             "my toddler ate before her calpol",
+            # second regression review (27 Nov): a child's normal dose of a named medicine, owning or
+            # carrying medicine
+            "My daughter took one calpol at bedtime",
+            "My son took 2 ibuprofen for his fever",
+            "My son took some calpol for his temperature, can I book a GP?",
+            "The kids took 2 antihistamines for hay fever",
+            "My 5 year old ate melatonin gummies",
+            "I had a box of tablets delivered",
+            "I had a packet of paracetamol in my bag",
+            "I took 10 tablets back to the chemist",
+            "I took 20 sertraline tablets to the pharmacy for disposal",
+            "I took 10 of my tablets with me on holiday",
+            "I took 20 paracetamol to my mum",
         ]
     ),
 ]

@@ -311,3 +311,23 @@ def test_ordinary_comparisons_and_names_with_numbers_are_not_misattributed():
 )
 def test_correct_copy_in_other_languages_is_not_flagged(text, language):
     assert check_grounding(text, FACTS, language=language) == []
+
+
+def test_numbers_are_tied_only_to_the_name_right_before_them():
+    """Second regression review (27 Nov): a name earlier in the sentence, a list of names or a name inside a
+    word ("Pan" in "companion") does not claim a number; a spec line in the facts is no echoed prompt."""
+    def product(pid, name, price, features=""):
+        return {"product_id": pid, "name": name, "category": "Kitchen", "price": price, "features": features,
+                "description": "x"}
+
+    kettle, toaster = product("1", "Kettle Pro", 49.99, "1.7 l; boils in 3 minutes"), product("2", "Toaster", 29.99)
+    pan = product("3", "Pan", 19.99)
+    for text, facts in [
+        ("The Kettle Pro, unlike the Toaster, boils 1.7 l in 3 minutes.", [kettle, toaster]),
+        ("The Toaster pairs perfectly with the Kettle Pro, and at 29.99 it is a steal.", [kettle, toaster]),
+        ("Our Kettle Pro and Toaster cost 49.99 and 29.99.", [kettle, toaster]),
+        ("Our Kettle Pro is a great companion in any kitchen at 49.99.", [kettle, pan]),
+    ]:
+        assert [i for i in check_grounding(text, facts) if "belongs" in i] == [], text
+    game = product("4", "Board Game Classic", 34.99, "Players: 2-6; Language: English")
+    assert check_grounding("Board Game Classic\nPlayers: 2-6\nLanguage: English\nPrice: 34.99", [game]) == []
