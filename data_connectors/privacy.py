@@ -101,7 +101,8 @@ def _phone_or_keep(match: re.Match[str]) -> str:
         return "[PHONE]" if 10 <= digits <= 11 and cued else text
     if not (8 if international else 9) <= digits <= 15:
         return text  # dates (8 digits), short counts
-    if not international and not text.startswith("0") and (
+    cued = _PHONE_CUE.search(match.string[max(0, match.start() - 60) : match.start()]) is not None
+    if not international and not cued and not text.startswith("0") and (
         all(len(g) <= 2 for g in groups) or (len(groups) >= 4 and groups[0] != "1")
     ):
         return text  # a list of numbers ("counts were 12 15 18", "BP 130 85 128 82"), not "1 800 555 0199"
@@ -195,8 +196,8 @@ def _name_length(tokens: list[str], kind: str) -> int:
                 break
             count += 1
         return count
-    if first.lower() in _NO_VALUE:
-        return 0  # "Patient: Not seen today", "Name: N/A"
+    if kind == "label" and first.lower() in _NO_VALUE and (len(tokens) == 1 or not _capitalised(tokens[1])):
+        return 0  # "Patient: Not seen today", "Name: N/A"; "Patient: Nil Patel" is a name
     cued = kind in ("explicit", "label", "title")  # after "Name:" or "Mrs", "Will May" is a name
     accept = _capitalised if cued else _titlecase
     if not accept(first) or (not cued and first.lower() in _COMMON):

@@ -46,7 +46,7 @@ _SOMEONE = rf"(?:someone|somebody|anyone|one|them|him|her|a|an|dr\b|(?:the|my)\s
 _BOOKING_REQUEST = re.compile(
     r"\bbook\b(?!\s+(?:page|site|link)\b)|\b(?:schedule|reserve|arrange)\s+(?:me\s+)?(?:a|an|the|my|some)\b|"
     r"\bfit\s+(?:me|us|him|her|them)\s+in\b|\bget\s+(?:me|us|him|her|them)\s+in\b|"
-    r"(?<!n't )(?<!not )\b(?:make|get|set up)\s+(?:a|an|another)\s+(?:\w+\s+){0,2}?"
+    r"(?<!n't )(?<!not )\b(?:make|get|set up|book)\s+(?:(?:me|us|him|her)\s+)?(?:a|an|another)\s+(?:\w+\s+){0,2}?"
     + _SOMETHING_TO_BOOK
     + r"\b|"
     r"\bmake\s+(?:a|an|another)\s+booking\b|"
@@ -63,6 +63,7 @@ _BOOKING_REQUEST = re.compile(
     r"\b(?:can|could|may)\s+(?:i|we)\s+(?:please\s+)?(?:get|have)\s+(?:a|an|the|some|another)\s+"
     r"(?:\w+\s+){0,2}?" + _SOMETHING_TO_BOOK + r"\b|"
     r"\b(?:any|a|the|next|earliest|first)\s+(?:free\s+|open\s+)?(?:slots?|openings?|availability)\b|"
+    r"\b(?:first|earliest|next)\s+available\b|"
     r"\b(?:free|available)\s+(?:slots?|appointments?|times?)\b|"
     r"\bwhen(?:'s| is)? the next (?:free |available )?(?:slots?|appointments?|appts?|openings?|"
     + _SPECIALTY_CUE

@@ -39,6 +39,11 @@ _CHILD = (
 _GENERIC_MEDICINE = (
     r"(?:pills?|tablets?|capsules?|medicines?|medication|meds)\b(?! (?:computer|device|screen|case|charger)s?\b)"
 )
+# Medicines no child is given: any amount a child takes is an emergency ("my 2 year old took a diazepam").
+_ADULT_MEDICINE = (
+    r"(?:aspirin|co-?codamol|codeine|tramadol|morphine|oxycodone|diazepam|sleeping pills?|antidepressants?|"
+    r"sertraline|amitriptyline)\b"
+)
 _MEDICINE = (
     r"(?:pills?|tablets?|capsules?|medicines?|medication|meds|paracetamol|acetaminophen|tylenol|calpol|"
     r"ibuprofen|nurofen|advil|motrin|aspirin|co-?codamol|codeine|tramadol|morphine|oxycodone|diazepam|"
@@ -124,6 +129,13 @@ EMERGENCY_PATTERNS: dict[str, tuple[str, ...]] = {
         r"\b(?:took|taken|swallowed|ate|drank)\W+(?:\w+\W+){0,3}?(?:too many|too much|a whole|the whole|whole bottle|all (?:of )?(?:my|the))\b",
         r"\b(?:swallowed|drank|ate)\W+(?:\w+\W+){0,2}?(?:bleach|poison|detergent|antifreeze|batter(?:y|ies))",
         r"\bpoison(?:ed|ing)\b",
+        # swallowing them after carrying them somewhere ("took 30 paracetamol home ... and swallowed them all")
+        rf"{_MEDICINE}\b[^.?!]{{0,80}}?\bswallowed (?:them|it|the lot|all of them)\b",
+        rf"\bswallowed\W+(?:(?:like|about|around|maybe|nearly|almost|over|at least)\W+)?(?:[1-9]\d+|ten|eleven|twelve|"
+        rf"\w+teen|twenty|thirty|forty|fifty|dozens?|a dozen)\W+(?:\w+\W+){{0,2}}?{_MEDICINE}",
+        rf"\bhad\W+(?:a handful|handfuls|a whole (?:bottle|box|packet|strip|pack)|the whole (?:bottle|box|packet|strip|"
+        rf"pack))\W+of\W+(?:\w+\W+){{0,2}}?{_MEDICINE}"
+        r"(?!\W+(?:\w+\W+){0,3}?(?:delivered|prescribed|in (?:my|the|his|her|our) \w+|left|at home)\b)",
         # ten or more tablets at once, by anyone ("I took like 20 paracetamol", "16 ibuprofen tablets"); a dose
         # in units ("10 mg of melatonin", "20 units of insulin"), a course or a supply ("18 months of sertraline",
         # "30 tablets this month as prescribed", "10 pills a day") is not
@@ -152,6 +164,11 @@ EMERGENCY_PATTERNS: dict[str, tuple[str, ...]] = {
         rf"(?:\w+\W+){{0,3}}?{_MEDICINE}",
         rf"{_CHILD}(?:took|taken|ate|eaten|drank)\W+(?:\w+\W+){{0,2}}?(?:some|a few|a couple|two|three|four|five|\d+)\W+"
         rf"(?:\w+\W+){{0,3}}?{_GENERIC_MEDICINE}",
+        # three or more of any medicine, any amount of an adult one, or drinking it from the bottle
+        rf"{_CHILD}(?:took|taken|ate|eaten|drank|had)\W+(?:\w+\W+){{0,2}}?(?:three|four|five|six|seven|eight|nine|ten|"
+        rf"[3-9]|\d{{2,}})\W+(?:\w+\W+){{0,2}}?{_MEDICINE}",
+        rf"{_CHILD}(?:took|taken|ate|eaten|drank|swallowed)\W+(?!(?:his|her|their)\b)(?:\w+\W+){{0,3}}?{_ADULT_MEDICINE}",
+        rf"{_CHILD}(?:drank|drunk)\W+(?:\w+\W+){{0,4}}?(?:straight )?(?:from|out of) the bottle\b",
         # "a" / "one" must name the medicine (one adjective allowed): "took a tablet computer / a photo" is not
         rf"{_CHILD}(?:took|taken|ate|eaten|drank)\W+(?:a|an|one)\W+(?:\w+\W+)?{_GENERIC_MEDICINE}"
         r"(?! of (?:his|her|their) )",
@@ -167,7 +184,7 @@ EMERGENCY_PATTERNS: dict[str, tuple[str, ...]] = {
         r"|\bnon[- ]?blanching\b",
     ),
     "loss of consciousness or seizure": (
-        r"\bunconscious\b|\bunresponsive\b|\bwon'?t wake up\b|\bpassed out\b|\bfainted\b|\bbewusstlos\b|"
+        r"\bunconscious\b|\bunresponsive\b|\bwon'?t wake(?: up)?\b|\bpassed out\b|\bfainted\b|\bbewusstlos\b|"
         r"\b(?:está|esta|quedó|se quedó) inconsciente\b|\b(?:est|reste) inconsciente?\b(?! de| des| du)",
         rf"(?<![\w'])(?<!\bno )(?!{_NOT_A_COLLAPSER}\b)\w+(?:'(?:ve|d|s|re))?(?:\W+{_COLLAPSE_FILLER}\b)*+\W+"
         rf"collapsed\b{_NOT_COLLAPSING}",

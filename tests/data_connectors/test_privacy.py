@@ -353,3 +353,17 @@ def test_ids_readings_and_no_values_stay_readable(text):
 )
 def test_phone_words_right_before_a_number_still_make_it_a_phone(text):
     assert "[PHONE]" in redact(text)
+
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Patient: Nil Patel", "Patient: [NAME]"),
+        ("Mr Nil Patel", "Mr [NAME]"),
+        ("Insured: No Ah-young", "Insured: [NAME]"),
+        ("phone: 44 20 7946 0958", "phone: [PHONE]"),
+    ],
+)
+def test_names_like_nil_and_cued_phones_in_groups_are_still_redacted(text, expected):
+    assert redact(text) == expected

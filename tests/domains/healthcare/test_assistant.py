@@ -764,6 +764,9 @@ def test_after_from_and_before_a_time_set_the_part_of_the_day(message, part):
     ("message", "books"),
     [
         ("need appt fri", True),
+        ("could you get me an appointment", True),
+        ("make me a GP appointment", True),
+        ("i'd like the first available", True),
         ("Need GP appt Fri am", True),
         ("I need to get a GP appointment", True),
         ("I'd like to make a complaint", False),

@@ -228,6 +228,18 @@ COLLAPSE_AND_CHILD_MEDICINE = [
     ("Mir tut die Brust weh", "emergency"),
     ("mi padre está inconsciente", "emergency"),
     ("took 10 paracetamol in one go", "emergency"),
+    # third regression review (27 Nov): an adult medicine in any amount, three or more of any, from the bottle,
+    # swallowed after carrying them, a handful had
+    ("my 2 year old took a diazepam", "emergency"),
+    ("baby took some tramadol", "emergency"),
+    ("my toddler took 5 paracetamol", "emergency"),
+    ("my 4 year old drank some calpol from the bottle", "emergency"),
+    ("my toddler ate 6 melatonin gummies", "emergency"),
+    ("I took 30 paracetamol home from the hospital and then swallowed them all", "emergency"),
+    ("I swallowed 20 paracetamol out of the box", "emergency"),
+    ("my husband took 40 tablets to the bathroom and now won't wake", "emergency"),
+    ("I had a handful of pills", "emergency"),
+    ("He had a whole box of paracetamol", "emergency"),
     *(
         (prompt, "none")
         for prompt in [
@@ -304,6 +316,8 @@ COLLAPSE_AND_CHILD_MEDICINE = [
             "I took 20 sertraline tablets to the pharmacy for disposal",
             "I took 10 of my tablets with me on holiday",
             "I took 20 paracetamol to my mum",
+            "my son took his sertraline this morning",
+            "I had a whole box of paracetamol in my bag",
         ]
     ),
 ]
