@@ -414,7 +414,7 @@ def run_summary(run_dir: Path | str) -> dict[str, Any]:
     data = info.get("data", {})
     return {"run_dir": str(run_dir), "model": info["model"], "kind": model_kind(info["model"]),
             "conditional": bool(cls.conditional), "has_latent": bool(cls.has_latent),
-            "class_names": data.get("classes", []), "trained_classes": data.get("trained_classes"),
+            "class_names": data.get("classes", []), "trained_classes": trainable_classes(info),
             "data": data.get("spec", data.get("source")), "device": info.get("device"),
             "result": info.get("result"),
             "loss_curves": str(run_dir / "loss_curves.png") if (run_dir / "loss_curves.png").exists() else None,

@@ -76,12 +76,9 @@ def build(services: Services) -> None:
             lines.append("Latent interpolation needs an autoencoder or VAE run.")
         classes = [ALL_CLASSES]
         if summary["conditional"]:  # only the classes the run trained on (--classes, one-class folders)
-            import json
-
-            from genai_models.runs import trainable_classes
-
-            trained = trainable_classes(json.loads((_run(name) / "run.json").read_text()))
-            classes += [f"{k}: {label}" for k, label in enumerate(summary["class_names"]) if k in trained]
+            classes += [
+                f"{k}: {label}" for k, label in enumerate(summary["class_names"]) if k in summary["trained_classes"]
+            ]
         return (
             "\n\n".join(lines),
             summary["loss_curves"],

@@ -185,16 +185,24 @@ def test_damaged_or_oversized_zip_is_one_sentence(
         read_volume(_zip(series_dir, tmp_path / "big.zip"))
 
 
-def test_several_series_are_listed_and_one_can_be_chosen(tmp_path: Path, phantom) -> None:
+def _two_series(tmp_path: Path, phantom, first: str, second: str) -> Path:
+    """One folder holding a 12-slice series described ``first`` and a 6-slice one described ``second``."""
     image, affine = phantom
-    write_series(image, affine, tmp_path / "mixed", description="T1 MPRAGE", series_uid="1.2.3.4.100001")
-    flair = tmp_path / "flair"
-    write_series(image[:, :, :6], affine, flair, description="FLAIR ax", series_uid="1.2.3.4.200002")
-    for path in flair.iterdir():
+    write_series(image, affine, tmp_path / "mixed", description=first, series_uid="1.2.3.4.100001")
+    write_series(image[:, :, :6], affine, tmp_path / "other", description=second, series_uid="1.2.3.4.200002")
+    for path in (tmp_path / "other").iterdir():
         path.rename(tmp_path / "mixed" / f"F_{path.name}")
+    return tmp_path / "mixed"
+
+
+def _listing_error(folder: Path) -> str:
     with pytest.raises(BadInputError) as error:
-        read_volume(tmp_path / "mixed")
-    message = str(error.value)
+        read_volume(folder)
+    return str(error.value)
+
+
+def test_several_series_are_listed_and_one_can_be_chosen(tmp_path: Path, phantom) -> None:
+    message = _listing_error(_two_series(tmp_path, phantom, "T1 MPRAGE", "FLAIR ax"))
     assert (
         "2 DICOM series" in message
         and "'T1 MPRAGE' (12 slices)" in message
@@ -206,15 +214,7 @@ def test_several_series_are_listed_and_one_can_be_chosen(tmp_path: Path, phantom
 
 
 def test_series_listing_removes_the_patient_name_and_id_from_descriptions(tmp_path: Path, phantom) -> None:
-    image, affine = phantom
-    write_series(image, affine, tmp_path / "mixed", description="T1 DOE JANE", series_uid="1.2.3.4.100001")
-    flair = tmp_path / "flair"
-    write_series(image[:, :, :6], affine, flair, description="FLAIR PID-778899", series_uid="1.2.3.4.200002")
-    for path in flair.iterdir():
-        path.rename(tmp_path / "mixed" / f"F_{path.name}")
-    with pytest.raises(BadInputError) as error:
-        read_volume(tmp_path / "mixed")
-    message = str(error.value)
+    message = _listing_error(_two_series(tmp_path, phantom, "T1 DOE JANE", "FLAIR PID-778899"))
     assert "'T1 [removed] [removed]' (12 slices)" in message and "'FLAIR [removed]' (6 slices)" in message
     assert not any(word in message.lower() for word in ("doe", "jane", "778899"))
 
