@@ -78,6 +78,17 @@ _BARE_REQUEST = re.compile(
 )
 # "I don't want to book, just asking": no request at all.
 _NO_BOOKING = re.compile(r"\b(?:don't|do not|not|never)\s+(?:want|need|wish|looking|trying)\s+(?:to\s+)?book")
+# "Free" as in no charge: "is the check-up free of charge", "for free", and, when no day or time is named,
+# "free appointments for over 60s" ("free appointments for children next week" asks for slots).
+_FREE_OF_CHARGE = re.compile(r"\bfree\s+of\s+charge\b|\bfor\s+free\b")
+_FREE_FOR_GROUP = re.compile(
+    r"\bfree\b(?=(?:\s+\S+){0,3}?\s+(?:for|to)\s+(?:the\s+)?(?:over|under|pensioners|seniors|students|"
+    r"children|kids|elderly|nhs|patients|members|people|those|anyone|everyone)\b)"
+)
+_NAMES_WHEN = re.compile(
+    rf"\b(?:today|tomorrow|tmrw|tonight|{'|'.join(n.lower() for n in WEEKDAY_NAMES)}|(?:next|this) week|"
+    r"morning|afternoon|evening)\b|\d(?:st|nd|rd|th)?\s*(?:[ap]\.?m|[/:])"
+)
 # An availability question ("is there a dentist available on Saturday?") books when it names what or when.
 _AVAILABILITY = re.compile(r"\b(?:available|availability|free|open|slots?|openings?)\b")
 _WHAT_OR_WHEN = re.compile(
@@ -112,7 +123,17 @@ _PART_WORDS: dict[PartOfDay, str] = {
     "afternoon": r"\b(?:afternoon|after (?:noon|lunch))\b",
     "evening": r"\b(?:evening|after work|tonight)\b",
 }
-_CLOCK = re.compile(r"(?<![\d.:])(\d{1,2})(?:[:.](\d{2}))? ?([ap])\.?m\b|\b(\d{1,2}):(\d{2})\b")
+# "9am", "2.30 pm", "17:30", "5 o'clock", and after "at" also "9.15", "14.30" or a bare "3" that ends the
+# phrase ("at 3 on Monday", "at 10 please"; not "at 10 years old", "at 38.5" or "at 40 weeks").
+_CLOCK = re.compile(
+    r"(?<![\d.:])(?P<hour12>\d{1,2})(?:[:.](?P<minute12>\d{2}))? ?(?P<half>[ap])\.?m\b"
+    r"|\b(?P<hour24>\d{1,2}):(?P<minute24>\d{2})\b"
+    r"|\b(?P<oclock>\d{1,2}) ?o'?clock\b"
+    r"|(?<=\bat )(?P<hour_at>\d{1,2})(?:\.(?P<minute_at>\d{2}))?(?!\d|[.:]\d)"
+    r"(?=\s*(?:$|[,;!?]|\.(?:\s|$)|\s(?:on|tomorrow|today|tonight|next|this|please|if|or|then|with|for|"
+    + "|".join(name.lower()[:3] for name in WEEKDAY_NAMES)
+    + r")))"
+)
 
 
 _MONTH_NAMES = "|".join(sorted({*MONTHS, *(m[:3] for m in MONTHS), "sept"}, key=len, reverse=True))
@@ -340,13 +361,22 @@ def _parse_date(
 
 
 def _clock_value(match: re.Match[str]) -> dt.time | None:
-    if match.group(3):
-        hour, minute = int(match.group(1)), int(match.group(2) or 0)
+    """The time a ``_CLOCK`` match names. Without am/pm an hour of 1-6 is afternoon, 7-12 morning or noon
+    (clinic hours: "at 3" is 15:00, "at 9.15" is 09:15); "at 14.30" and "17:30" are read as 24-hour."""
+    groups = match.groupdict()
+    if groups["half"]:
+        hour, minute = int(groups["hour12"]), int(groups["minute12"] or 0)
         if not 1 <= hour <= 12:
             return None
-        hour = hour % 12 + (12 if match.group(3) == "p" else 0)
+        hour = hour % 12 + (12 if groups["half"] == "p" else 0)
+    elif groups["hour24"]:
+        hour, minute = int(groups["hour24"]), int(groups["minute24"])
     else:
-        hour, minute = int(match.group(4)), int(match.group(5))
+        hour = int(groups["oclock"] or groups["hour_at"])
+        minute = int(groups["minute_at"] or 0)
+        if not 1 <= hour <= 12 and (hour > 23 or not groups["minute_at"]):
+            return None
+        hour += 12 if 1 <= hour <= 6 else 0
     return dt.time(hour, minute) if hour < 24 and minute < 60 else None
 
 
@@ -498,8 +528,11 @@ def _ask_llm(
 def wants_booking(message: str) -> bool:
     """Whether a message asks for an appointment ("book a GP", "I need a dentist", "can you fit me in on
     Monday"); a question about appointments ("how far in advance should I cancel?") does not. An information
-    question asks for a slot only when it also names what to book or when ("is there a slot on Monday?")."""
-    text = message.lower().replace("’", "'")
+    question asks for a slot only when it also names what to book or when ("is there a slot on Monday?");
+    "free" meaning no charge ("free appointments for over 60s") is no slot."""
+    text = _FREE_OF_CHARGE.sub("gratis", message.lower().replace("’", "'"))
+    if not _NAMES_WHEN.search(text):
+        text = _FREE_FOR_GROUP.sub("gratis", text)
     if _NO_BOOKING.search(text):
         return False
     if _INFO_QUESTION.search(text):

@@ -497,6 +497,14 @@ def test_a_clock_time_is_offered_when_free_else_the_nearest_one(assistant):
     assert assistant.respond("book a GP next week", session).kind == "proposal"
 
 
+def test_a_time_without_am_pm_is_offered_in_clinic_hours(assistant):
+    session = PatientSession(patient_name="Ann Lee")
+    afternoon = assistant.respond("book a GP on Tuesday 1 December at 2.30", session)
+    assert afternoon.proposal.start == datetime(2026, 12, 1, 14, 30)
+    morning = assistant.respond("book a GP on Tuesday 1 December at 9.15", PatientSession(patient_name="Ann Lee"))
+    assert morning.proposal.start == datetime(2026, 12, 1, 9, 15)
+
+
 def test_next_week_searches_the_whole_week(assistant):
     for clinician in assistant.book.clinicians("dermatology"):
         for slot in assistant.book.available_slots(day=date(2026, 12, 7), clinician_id=clinician.id):
@@ -618,6 +626,15 @@ def test_only_a_date_of_birth_is_left_out(message, specialty, day):
         ("GP at 2.30pm", "14:30", "afternoon"),
         ("GP at 7:30 pm", "19:30", "evening"),
         ("how about 3pm?", "15:00", "afternoon"),
+        # without am/pm: after "at", clinic hours (1-6 afternoon, 7-12 morning), or "o'clock"
+        ("book a dentist at 9.15 on Tuesday", "09:15", "morning"),
+        ("Book me in at 3 on Monday", "15:00", "afternoon"),
+        ("book the physio at 10 please", "10:00", "morning"),
+        ("book a GP at 14.30 tomorrow", "14:30", "afternoon"),
+        ("I'd like an appointment at 5 o'clock", "17:00", "evening"),
+        ("book a GP, temperature 38.5 at 9 last night", None, None),
+        ("book a check-up at 40 weeks", None, None),
+        ("book a GP, I felt dizzy at 10 years old", None, None),
     ],
 )
 def test_only_a_time_asked_for_is_a_target_time(message, clock, part):
@@ -774,6 +791,13 @@ def test_after_from_and_before_a_time_set_the_part_of_the_day(message, part):
         ("I want to have my records sent to my new GP", False),
         ("Can you see my records?", False),
         ("Are appointments free for children?", False),
+        # "free" meaning no charge is no slot, unless a day or time says it is
+        ("Are there free appointments for over 60s?", False),
+        ("Any free appointments for pensioners?", False),
+        ("Is the check-up free of charge?", False),
+        ("Do you have free appointments for children next week?", True),
+        ("Any free appointments tomorrow?", True),
+        ("Can I get a free check-up for over 50s?", True),
     ],
 )
 def test_get_have_make_need_something_bookable(message, books):
