@@ -4,10 +4,11 @@ Patient and claimant identifiers (names, policy and claim numbers, phone and car
 dates of birth, member ids) must never reach a log file. Patterns catch the structured identifiers; names are
 caught after the cues people write them behind ("Claimant:", "my name is", "je m'appelle", "Mrs.") and, where a
 flow knows them, passed in for the duration of one request (``known_names`` or ``redact(text, names=...)``), so
-one chat's patient never turns ordinary words into ``[NAME]`` in everyone else's log lines. A name written with
-no cue ("waiting for Ann Lee") is not found by the rules: title-case phrases ("for Root Canal Treatment") are far
-commoner in these logs than bare names, so a flow that knows the person passes the name in. The filter rewrites
-the message before any handler sees it.
+one chat's patient never turns ordinary words into ``[NAME]`` in everyone else's log lines. A full name written
+with no cue ("waiting for Ann Lee") is found when both parts are in the US census name lists of PyPI ``names``;
+title-case phrases ("for Root Canal Treatment") are far commoner in these logs than bare names, so nothing else
+without a cue is taken, and a flow that knows the person passes the name in. The filter rewrites the message
+before any handler sees it.
 """
 
 from __future__ import annotations
@@ -239,6 +240,68 @@ def _redact_cued_names(text: str) -> str:
     return "".join([*out, text[position:]])
 
 
+@lru_cache(maxsize=1)
+def _census_names() -> tuple[frozenset[str], frozenset[str]]:
+    """First names (5,494) and surnames (88,799) of the US 1990 census lists shipped in PyPI ``names`` (MIT),
+    lower case; the common words above are no first names ("Will", "May", "Grace")."""
+    from importlib.resources import files
+
+    def read(*names: str) -> frozenset[str]:
+        return frozenset(
+            line.split()[0].lower() for name in names for line in (files("names") / name).read_text().splitlines()
+        )
+
+    not_names = {"in", "china", "hong", "brain", "vena"}  # census first names seen as words in documents
+    return read("dist.female.first", "dist.male.first") - _COMMON - not_names, read("dist.all.last")
+
+
+# Capitalised words in ``_COMMON`` that are also everyday surnames: a surname after a known first name.
+_SURNAME_WORDS = _words(
+    "brown green white black gray grey young long short little king prince rich miles hunter cook baker bell "
+    "rose hope grant frank mark ray chase rice wood hill stone"
+)
+
+
+def _full_name_length(text: str, match: re.Match[str]) -> int:
+    """How many of the match's words form a census first name plus census surnames; 0 when they do not."""
+    given, family = _census_names()
+    tokens = [t for t in match.groups() if t]
+    if not _titlecase(tokens[0]) or tokens[0].lower() not in given:
+        return 0
+    surnames = 0
+    for token in tokens[1:]:
+        lower = token.lower()
+        if not _titlecase(token) or lower not in family or (lower in _COMMON and lower not in _SURNAME_WORDS):
+            break
+        surnames += 1
+    rest = _WORD_AFTER.match(text, match.end())
+    if surnames == len(tokens) - 1 and rest is not None and _titlecase(rest.group(1)):
+        return 0  # a run of four or more capitalised words is a title or product name
+    return surnames + 1 if surnames else 0
+
+
+def _redact_full_names(text: str) -> str:
+    """A known first name followed by one or two capitalised words ("waiting for Ann Lee", "Maria Garcia
+    called"): the bare full names the cues miss. A first name alone is left, and so are place and service
+    words after it ("Jordan Road") and runs of four or more capitalised words ("Alba Eco Espresso Machine")."""
+    out: list[str] = []
+    position = start = 0
+    while (match := _FULL_NAME.search(text, start)) is not None:
+        length = _full_name_length(text, match)
+        if length == 0:
+            start = match.end(1)
+            continue
+        out += [text[position : match.start()], "[NAME]"]
+        position = start = match.end(length)
+    return "".join([*out, text[position:]])
+
+
+# Up to three words from one that starts upper case (a search moves on word by word, so "Dear Ann Lee" is tried
+# from "Ann" too).
+_FULL_NAME = re.compile(rf"(?<!\w)(?=[^\W\d_a-zß-öø-ÿ])({_WORD})(?:[ \t]+({_WORD}))(?:[ \t]+({_WORD}))?")
+_WORD_AFTER = re.compile(rf"[ \t]+({_WORD})")
+
+
 @lru_cache(maxsize=256)
 def _known_names_pattern(names: tuple[str, ...]) -> re.Pattern[str] | None:
     """Full names match in any case; a single token only capitalised as written and never a common word,
@@ -325,7 +388,7 @@ class Redactor:
         """``text`` with identifiers replaced; ``names`` are masked for this call only."""
         for pattern, replacement in _REPLACEMENTS:
             text = pattern.sub(replacement, text)
-        text = _redact_cued_names(text)
+        text = _redact_full_names(_redact_cued_names(text))
         with self._lock:
             remembered = tuple(self._names)
         extra = tuple(" ".join(n.split()) for n in (*names, *_SCOPED_NAMES.get()) if n and n.strip())
