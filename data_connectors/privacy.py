@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import unicodedata
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -103,8 +104,11 @@ def _phone_or_keep(match: re.Match[str]) -> str:
     if not (8 if international else 9) <= digits <= 15:
         return text  # dates (8 digits), short counts
     cued = _PHONE_CUE.search(match.string[max(0, match.start() - 60) : match.start()]) is not None
-    if not international and not cued and not text.startswith("0") and (
-        all(len(g) <= 2 for g in groups) or (len(groups) >= 4 and groups[0] != "1")
+    if (
+        not international
+        and not cued
+        and not text.startswith("0")
+        and (all(len(g) <= 2 for g in groups) or (len(groups) >= 4 and groups[0] != "1"))
     ):
         return text  # a list of numbers ("counts were 12 15 18", "BP 130 85 128 82"), not "1 800 555 0199"
     separators = set(re.findall(r"[ .-]", text.lstrip("+ ")))
@@ -248,10 +252,12 @@ def _census_names() -> tuple[frozenset[str], frozenset[str]]:
 
     def read(*names: str) -> frozenset[str]:
         return frozenset(
-            line.split()[0].lower() for name in names for line in (files("names") / name).read_text().splitlines()
+            line.split()[0].lower()
+            for name in names
+            for line in (files("names") / name).read_text().splitlines()
         )
 
-    not_names = {"in", "china", "hong", "brain", "vena"}  # census first names seen as words in documents
+    not_names = {"in", "china", "hong", "brain", "vena", "santa", "sierra"}  # first names seen as words
     return read("dist.female.first", "dist.male.first") - _COMMON - not_names, read("dist.all.last")
 
 
@@ -262,19 +268,43 @@ _SURNAME_WORDS = _words(
 )
 
 
+# Words after a name-like pair that make it a place, ward or thing: "Victoria Ward", "Henry Ford Hospital".
+_PLACE_WORDS = _words(
+    "ward wards hospital hospitals clinic clinics centre center station square park court beach wing lodge grove "
+    "road street avenue lane drive close way place house hall surgery practice school college university trust "
+    "foundation disease syndrome strength round unit building estate gardens bridge"
+)
+
+
+def _lookup_forms(token: str) -> list[str]:
+    """Census spellings of a written name: lower case, no accents or apostrophes, no possessive 's, and each
+    part of a hyphenated name ("José" -> jose, "O'Brien" -> obrien, "Lee's" -> lee, "Smith-Jones" -> smith)."""
+    plain = "".join(c for c in unicodedata.normalize("NFKD", token.lower()) if not unicodedata.combining(c))
+    plain = re.sub(r"['’]s$", "", plain).replace("'", "").replace("’", "")
+    return [plain, *plain.split("-")] if "-" in plain else [plain]
+
+
 def _full_name_length(text: str, match: re.Match[str]) -> int:
     """How many of the match's words form a census first name plus census surnames; 0 when they do not."""
     given, family = _census_names()
     tokens = [t for t in match.groups() if t]
-    if not _titlecase(tokens[0]) or tokens[0].lower() not in given:
+    if not _titlecase(tokens[0]) or not any(form in given for form in _lookup_forms(tokens[0])):
         return 0
     surnames = 0
     for token in tokens[1:]:
-        lower = token.lower()
-        if not _titlecase(token) or lower not in family or (lower in _COMMON and lower not in _SURNAME_WORDS):
+        forms = _lookup_forms(token)
+        if token.lower() in _PLACE_WORDS:
+            return 0  # "Victoria Ward", "Princess Alexandra Hospital"
+        if (
+            not _titlecase(token)
+            or not any(form in family for form in forms)
+            or (forms[0] in _COMMON and forms[0] not in _SURNAME_WORDS)
+        ):
             break
         surnames += 1
-    rest = _WORD_AFTER.match(text, match.end())
+    rest = _WORD_AFTER.match(text, match.end(surnames + 1))
+    if rest is not None and rest.group(1).lower() in _PLACE_WORDS:
+        return 0  # "Henry Ford Hospital"
     if surnames == len(tokens) - 1 and rest is not None and _titlecase(rest.group(1)):
         return 0  # a run of four or more capitalised words is a title or product name
     return surnames + 1 if surnames else 0
@@ -291,8 +321,10 @@ def _redact_full_names(text: str) -> str:
         if length == 0:
             start = match.end(1)
             continue
-        out += [text[position : match.start()], "[NAME]"]
-        position = start = match.end(length)
+        end = match.end(length)
+        possessive = text[end - 2 : end] if text[end - 2 : end] in ("'s", "’s") else ""
+        out += [text[position : match.start()], "[NAME]" + possessive]
+        position = start = end
     return "".join([*out, text[position:]])
 
 
@@ -388,12 +420,13 @@ class Redactor:
         """``text`` with identifiers replaced; ``names`` are masked for this call only."""
         for pattern, replacement in _REPLACEMENTS:
             text = pattern.sub(replacement, text)
-        text = _redact_full_names(_redact_cued_names(text))
+        text = _redact_cued_names(text)
         with self._lock:
             remembered = tuple(self._names)
         extra = tuple(" ".join(n.split()) for n in (*names, *_SCOPED_NAMES.get()) if n and n.strip())
         pattern = _known_names_pattern(tuple(sorted({*remembered, *extra})))
-        return pattern.sub("[NAME]", text) if pattern is not None else text
+        text = pattern.sub("[NAME]", text) if pattern is not None else text
+        return _redact_full_names(text)  # after the known names, so "Anna Maria Do" is masked whole
 
 
 class RedactingFilter(logging.Filter):

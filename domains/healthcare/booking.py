@@ -53,7 +53,9 @@ _BOOKING_REQUEST = re.compile(
     r"(?<!n't )(?<!not )(?<!never )\b(?:need|want|wanna|like|love|require|looking for|(?:i'm|i am|we're) after)\s+"
     # "to get/have/make" needs something bookable after it: "I need to get a sick note" books nothing
     r"(?:to\s+(?:see\s+" + _SOMEONE + r"|book|come in|visit)\b|"
-    r"to\s+(?:get|have|make)\s+(?:(?:a|an|another|my|the|some)\s+)?(?:\w+\s+){0,2}?" + _SOMETHING_TO_BOOK + r"\b|"
+    r"to\s+(?:get|have|make)\s+(?:(?:a|an|another|my|the|some)\s+)?(?:\w+\s+){0,2}?"
+    + _SOMETHING_TO_BOOK
+    + r"\b|"
     r"(?:a|an|the|some|another|one)\s+(?:\w+\s+){0,2}?" + _SOMETHING_TO_BOOK + r"\b|"
     r"(?:\w+\s+)?(?:appointments?|appts?)\b)|"
     r"\bany chance of (?:a|an|getting|seeing|booking|fitting)\b|"
@@ -82,12 +84,14 @@ _NO_BOOKING = re.compile(r"\b(?:don't|do not|not|never)\s+(?:want|need|wish|look
 # "free appointments for over 60s" ("free appointments for children next week" asks for slots).
 _FREE_OF_CHARGE = re.compile(r"\bfree\s+of\s+charge\b|\bfor\s+free\b")
 _FREE_FOR_GROUP = re.compile(
-    r"\bfree\b(?=(?:\s+\S+){0,3}?\s+(?:for|to)\s+(?:the\s+)?(?:over|under|pensioners|seniors|students|"
-    r"children|kids|elderly|nhs|patients|members|people|those|anyone|everyone)\b)"
+    r"\bfree\b(?!\s+(?:\w+\s+)?(?:slots?|openings?|spaces?|places?|times?)\b)"
+    r"(?=(?:\s+\S+){0,3}?\s+(?:for|to)\s+(?:the\s+)?(?:over|under|pensioners|seniors|students|children|kids|"
+    r"elderly|nhs|patients|members|people|those|anyone|everyone)\b)"
 )
 _NAMES_WHEN = re.compile(
-    rf"\b(?:today|tomorrow|tmrw|tonight|{'|'.join(n.lower() for n in WEEKDAY_NAMES)}|(?:next|this) week|"
-    r"morning|afternoon|evening)\b|\d(?:st|nd|rd|th)?\s*(?:[ap]\.?m|[/:])"
+    rf"\b(?:today|tomorrow|tmrw|tonight|{'|'.join(n.lower() for n in WEEKDAY_NAMES)}|(?:next|this) week(?:end)?|"
+    rf"weekend|morning|afternoon|evening|{'|'.join(sorted(set(MONTHS) - {'may'}))})\b|\d(?:st|nd|rd|th)?\s*(?:[ap]\.?m|[/:])|"
+    r"\bthe\s+\d{1,2}(?:st|nd|rd|th)\b|\bat\s+\d"
 )
 # An availability question ("is there a dentist available on Saturday?") books when it names what or when.
 _AVAILABILITY = re.compile(r"\b(?:available|availability|free|open|slots?|openings?)\b")
@@ -118,24 +122,27 @@ _SAYS_YES = frozenset({
     "great", "perfect", "lovely",
 })  # fmt: skip
 _DECLINE = re.compile(r"^\s*(?:no|nope|n|not that|another|different|other|cancel|don'?t)\b")
+_WEEKDAY_WORDS = "|".join(
+    sorted({w for name in WEEKDAY_NAMES for w in (name.lower(), name.lower()[:3])}, key=len, reverse=True)
+)
 _PART_WORDS: dict[PartOfDay, str] = {
     "morning": r"\b(?:morning|before (?:noon|lunch))\b",
     "afternoon": r"\b(?:afternoon|after (?:noon|lunch))\b",
     "evening": r"\b(?:evening|after work|tonight)\b",
 }
 # "9am", "2.30 pm", "17:30", "5 o'clock", and after "at" also "9.15", "14.30" or a bare "3" that ends the
-# phrase ("at 3 on Monday", "at 10 please"; not "at 10 years old", "at 38.5" or "at 40 weeks").
+# request or comes before the day ("at 3 on Monday", "at 10 please", "at 9 tomorrow"; not "at 10 years old",
+# "at 38.5", "at 3 months", "at 7 on a scale of 10").
 _CLOCK = re.compile(
     r"(?<![\d.:])(?P<hour12>\d{1,2})(?:[:.](?P<minute12>\d{2}))? ?(?P<half>[ap])\.?m\b"
     r"|\b(?P<hour24>\d{1,2}):(?P<minute24>\d{2})\b"
-    r"|\b(?P<oclock>\d{1,2}) ?o'?clock\b"
+    r"|\b(?P<oclock>\d{1,2}) ?o[' ]?clock\b"
     r"|(?<=\bat )(?P<hour_at>\d{1,2})(?:\.(?P<minute_at>\d{2}))?(?!\d|[.:]\d)"
-    r"(?=\s*(?:$|[,;!?]|\.(?:\s|$)|\s(?:on|tomorrow|today|tonight|next|this|please|if|or|then|with|for|"
-    + "|".join(name.lower()[:3] for name in WEEKDAY_NAMES)
-    + r")))"
+    r"(?=\s*(?:$|[;!?]|\.(?:\s|$)|\s+(?:on\s+(?:the\s+\d|\d|(?:"
+    + _WEEKDAY_WORDS
+    + r")\b)|(?:tomorrow|today|tonight|"
+    r"next|this|please|" + _WEEKDAY_WORDS + r")\b)))"
 )
-
-
 _MONTH_NAMES = "|".join(sorted({*MONTHS, *(m[:3] for m in MONTHS), "sept"}, key=len, reverse=True))
 _MONTH = rf"(?:{_MONTH_NAMES})\.?"
 _WEEKDAY = "|".join(name.lower() for name in WEEKDAY_NAMES)
@@ -374,7 +381,7 @@ def _clock_value(match: re.Match[str]) -> dt.time | None:
     else:
         hour = int(groups["oclock"] or groups["hour_at"])
         minute = int(groups["minute_at"] or 0)
-        if not 1 <= hour <= 12 and (hour > 23 or not groups["minute_at"]):
+        if hour == 0 or (hour > 12 and (hour > 23 or not groups["minute_at"])):
             return None
         hour += 12 if 1 <= hour <= 6 else 0
     return dt.time(hour, minute) if hour < 24 and minute < 60 else None
@@ -383,7 +390,10 @@ def _clock_value(match: re.Match[str]) -> dt.time | None:
 def _clock_time(text: str) -> dt.time | None:
     """ "9am", "6 pm", "17:30" -> the time asked for: said after "at"/"for" (or bare), in the asking clause;
     never one in a range ("9-11am", "between 2 and 4pm"), after "except"/"before"/"after", or in a cancelling
-    or past-tense clause ("cancel my 3pm and book a GP at 5pm")."""
+    or past-tense clause ("cancel my 3pm and book a GP at 5pm"). An hour without am/pm counts only in a clause
+    that asks ("book me in at 3", not "I pick the kids up at 3") and takes am or pm from a named part of the
+    day ("at 3 tomorrow morning" is no 15:00; "at 9 in the afternoon" names no clinic time)."""
+    named = _named_part(text)
     found: list[tuple[int, int, dt.time]] = []
     for match in _CLOCK.finditer(text):
         before, after = text[: match.start()], text[match.end() :]
@@ -395,7 +405,15 @@ def _clock_time(text: str) -> dt.time | None:
             continue
         rank = _rank(text, match.start())
         moment = _clock_value(match)
-        if moment is not None and rank >= 0:
+        twelve_hour = (
+            bool(match.group("oclock") or match.group("hour_at"))
+            and int(match.group("oclock") or match.group("hour_at")) <= 12
+        )
+        bare = bool(match.group("hour_at")) and not match.group("minute_at")
+        if moment is not None and twelve_hour and named is not None and part_of_day_at(moment) != named:
+            flipped = dt.time((moment.hour + 12) % 24, moment.minute)
+            moment = flipped if part_of_day_at(flipped) == named and 7 <= flipped.hour <= 21 else None
+        if moment is not None and rank >= (1 if bare else 0):
             found.append((-rank, -bool(re.search(r"\b(?:at|for|around|about)\s+$", before)), moment))
     return min(found, key=lambda item: item[:2])[2] if found else None
 
@@ -418,12 +436,17 @@ def _clock_range_part(text: str) -> PartOfDay | None:
     return None
 
 
+def _named_part(text: str) -> PartOfDay | None:
+    """The first part of the day named in words ("early afternoon" is afternoon)."""
+    named = [(m.start(), part) for part, pattern in _PART_WORDS.items() if (m := re.search(pattern, text))]
+    return min(named)[1] if named else None
+
+
 def _parse_part_of_day(text: str) -> PartOfDay | None:
     """A named part of the day wins (the first one said: "early afternoon" is afternoon), then a clock time
     (with the book's bounds: evening from 17:00), then a bare "early" (morning)."""
-    named = [(m.start(), part) for part, pattern in _PART_WORDS.items() if (m := re.search(pattern, text))]
-    if named:
-        return min(named)[1]
+    if (named := _named_part(text)) is not None:
+        return named
     if (moment := _clock_time(text)) is not None:
         return part_of_day_at(moment)
     if (part := _clock_range_part(text)) is not None:

@@ -161,6 +161,9 @@ def test_name_cues_do_not_redact_ordinary_words(text):
         "Sent to Grace Hospital",
         "Alba Eco Espresso Machine, now on sale.",  # four capitalised words: a product, not a person
         "Is Gene Review a trusted source for Hong Kong patients?",
+        "Transferred to Victoria Ward from Princess Alexandra Hospital",
+        "Henry Ford Hospital and Holly Lodge Clinic",
+        "Ward Round at 9",
     ],
 )
 def test_title_case_phrases_after_for_are_no_names(text):
@@ -176,6 +179,10 @@ def test_title_case_phrases_after_for_are_no_names(text):
         ("Dear Linda Brown, thank you", "Dear [NAME], thank you"),
         ("Travel Insurance for Carol Ann Duffy", "Travel Insurance for [NAME]"),
         ("The insured is Ana Silva.", "The insured is [NAME]."),
+        ("Ann Lee's appointment", "[NAME]'s appointment"),
+        ("Sarah O'Brien called", "[NAME] called"),
+        ("Susan Smith-Jones and Mary-Jane Watson", "[NAME] and [NAME]"),
+        ("José García and Sofía Ramírez", "[NAME] and [NAME]"),
     ],
 )
 def test_full_names_without_a_cue_are_found_by_the_census_name_lists(text, expected):
@@ -388,3 +395,9 @@ def test_phone_words_right_before_a_number_still_make_it_a_phone(text):
 )
 def test_names_like_nil_and_cued_phones_in_groups_are_still_redacted(text, expected):
     assert redact(text) == expected
+
+
+def test_a_known_name_is_masked_whole_before_the_census_rule():
+    assert redact("Reception called Anna Maria Do about the bill", names=["Anna Maria Do"]) == (
+        "Reception called [NAME] about the bill"
+    )

@@ -635,6 +635,18 @@ def test_only_a_date_of_birth_is_left_out(message, specialty, day):
         ("book a GP, temperature 38.5 at 9 last night", None, None),
         ("book a check-up at 40 weeks", None, None),
         ("book a GP, I felt dizzy at 10 years old", None, None),
+        # review: a number after "at" that is no time, and a bare hour against a named part of the day
+        ("book the GP for my baby's jabs at 3 months, any time on Tuesday", None, None),
+        ("book a physio on Wednesday, my back pain is at 7 on a scale of 10", None, None),
+        ("I need a GP appointment tomorrow, I'm at 9 months pregnant", None, None),
+        ("book a GP on Tuesday, I pick the kids up at 3", None, None),
+        ("I take it at 8 orally, book a GP", None, None),
+        ("book a dentist at 3 tomorrow morning", None, "morning"),
+        ("book a dentist at 9 tomorrow afternoon", None, "afternoon"),
+        ("book a dentist at 8 tomorrow evening", "20:00", "evening"),
+        ("book a GP at 0.30 on Monday", None, None),
+        ("book a GP at 9 o clock", "09:00", "morning"),
+        ("book a GP at 3 on the 4th", "15:00", "afternoon"),
     ],
 )
 def test_only_a_time_asked_for_is_a_target_time(message, clock, part):
@@ -798,6 +810,10 @@ def test_after_from_and_before_a_time_set_the_part_of_the_day(message, part):
         ("Do you have free appointments for children next week?", True),
         ("Any free appointments tomorrow?", True),
         ("Can I get a free check-up for over 50s?", True),
+        ("Do you have any free slots for kids?", True),
+        ("Any free slots for children on 3 December?", True),
+        ("Any free appointments for kids this weekend?", True),
+        ("any free appointments for kids at 3?", True),
     ],
 )
 def test_get_have_make_need_something_bookable(message, books):
