@@ -257,7 +257,8 @@ def _census_names() -> tuple[frozenset[str], frozenset[str]]:
             for line in (files("names") / name).read_text().splitlines()
         )
 
-    not_names = {"in", "china", "hong", "brain", "vena", "santa", "sierra"}  # first names seen as words
+    # census first names that documents use as words
+    not_names = _words("in von america china hong brain vena santa sierra dallas")
     return read("dist.female.first", "dist.male.first") - _COMMON - not_names, read("dist.all.last")
 
 
