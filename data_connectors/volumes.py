@@ -107,12 +107,26 @@ def _is_nifti(path: Path) -> bool:
     return path.name.lower().endswith(NIFTI_SUFFIXES)
 
 
+def _input_label(path: Path) -> str:
+    """How messages name an upload: its kind, never its file name (PACS exports are often named after the
+    patient, e.g. "Doe_Janet_PID987654.zip")."""
+    if path.is_dir():
+        return "the DICOM folder"
+    if _is_nifti(path):
+        return "the NIfTI file"
+    return "the zip" if zipfile.is_zipfile(path) else "the input file"
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def _short_uid(uid: str) -> str:
     """The last 12 characters: enough to tell series apart in a list and to pass back with ``--series``."""
     return uid[-12:]
 
 
-def _check_zip_names(names: list[str], zip_name: str) -> None:
+def _check_zip_names(names: list[str]) -> None:
     for name in names:
         posix, windows = PurePosixPath(name), PureWindowsPath(name)
         if (
@@ -123,7 +137,7 @@ def _check_zip_names(names: list[str], zip_name: str) -> None:
             or ".." in windows.parts
         ):
             raise BadInputError(
-                f"Zip {zip_name} contains the unsafe member name {name!r} (absolute path or '..'); "
+                f"The zip contains the unsafe member name {name!r} (absolute path or '..'); "
                 "nothing was extracted: re-create the archive with relative paths only."
             )
 
@@ -138,15 +152,15 @@ def _dicom_payloads(path: Path) -> Iterator[tuple[str, Any]]:
         archive = zipfile.ZipFile(path)
     except zipfile.BadZipFile:
         raise BadInputError(
-            f"{path.name} is not a readable zip archive; upload a zip of the DICOM series."
+            f"{_capital(_input_label(path))} is not a readable zip archive; upload a zip of the DICOM series."
         ) from None
     with archive:
         members = [info for info in archive.infolist() if not info.is_dir()]
-        _check_zip_names([info.filename for info in members], path.name)
+        _check_zip_names([info.filename for info in members])
         unpacked = sum(info.file_size for info in members)
         if unpacked > MAX_ZIP_UNPACKED_BYTES:
             raise BadInputError(
-                f"Zip {path.name} unpacks to {unpacked / 2**30:.1f} GiB, above the "
+                f"The zip unpacks to {unpacked / 2**30:.1f} GiB, above the "
                 f"{MAX_ZIP_UNPACKED_BYTES / 2**30:.0f} GiB limit for one series; upload the series alone."
             )
         for number, info in enumerate(members, start=1):
@@ -155,7 +169,7 @@ def _dicom_payloads(path: Path) -> Iterator[tuple[str, Any]]:
             except ZIP_MEMBER_ERRORS as error:
                 # The member's name is left out: PACS exports often name files after the patient.
                 raise BadInputError(
-                    f"File {number} of {len(members)} in zip {path.name} cannot be extracted "
+                    f"File {number} of {len(members)} in the zip cannot be extracted "
                     f"({type(error).__name__}: damaged, encrypted or an unsupported compression method); "
                     "re-create the zip."
                 ) from None
@@ -190,18 +204,35 @@ def _read_dicom_slices(path: Path) -> tuple[list[_Slice], list[str]]:
 
 
 def _safe_description(dataset: Any) -> str:
-    """The SeriesDescription without any part of the patient's name or ID: PACS exports sometimes name a series
-    after the patient ("T1 DOE JANE"), and this text reaches messages."""
+    """The SeriesDescription without the patient's identifiers: PACS exports sometimes name a series after the
+    patient ("T1 DOE JANE", "T2 DOEJANET 1961-02-03 ACC556677"), and this text reaches messages. Any word
+    holding a part of the name, the ID or the accession number (two-letter parts only as whole words), and any
+    word with six or more digits (dates, numbers), is removed."""
     description = str(dataset.get("SeriesDescription", "")).strip()
-    identifiers = re.split(r"[\^\s,=]+", f"{dataset.get('PatientName', '')} {dataset.get('PatientID', '')}")
-    for token in sorted({t for t in identifiers if len(t) >= 2}, key=len, reverse=True):
-        description = re.sub(rf"(?i)(?<![^\W_]){re.escape(token)}(?![^\W_])", "[removed]", description)
-    return description or "(no description)"
+    identifiers = re.split(
+        r"[\^\s,=]+",
+        " ".join(str(dataset.get(tag, "")) for tag in ("PatientName", "PatientID", "AccessionNumber")),
+    )
+    parts = {t.lower() for t in identifiers if len(t) >= 2}
+    words = []
+    for word in re.split(r"(\s+)", description):
+        lowered = word.lower()
+        holds_part = any(
+            part in lowered if len(part) >= 3 else part in re.split(r"[\W_]+", lowered) for part in parts
+        )
+        if (word.strip() and holds_part) or len(re.sub(r"\D", "", word)) >= 6:
+            word = "[removed]"
+        words.append(word)
+    return "".join(words).strip() or "(no description)"
 
 
 def _series_listing(groups: dict[str, list[_Slice]]) -> str:
+    def number(members: list[_Slice]) -> str:
+        value = str(members[0].dataset.get("SeriesNumber", "")).strip()
+        return f"series number {value}, " if value else ""
+
     return "; ".join(
-        f"{_short_uid(uid)} '{_safe_description(members[0].dataset)}' ({len(members)} slices)"
+        f"{_short_uid(uid)} '{_safe_description(members[0].dataset)}' ({number(members)}{len(members)} slices)"
         for uid, members in groups.items()
     )
 
@@ -211,7 +242,15 @@ def _pick_series(slices: list[_Slice], series: str | None, source: str) -> list[
     for item in slices:
         groups[str(item.dataset.get("SeriesInstanceUID", "unknown"))].append(item)
     if series is not None:
-        chosen = [uid for uid in groups if uid == series or uid.endswith(series)]
+        # the full UID, the listed short form, its last dotted part, or a SeriesNumber as PACS shows it (any
+        # other tail is no identifier: "--series 4" must not pick whichever UID happens to end in 4)
+        chosen = [
+            uid
+            for uid, members in groups.items()
+            if series in (uid, _short_uid(uid))
+            or uid.endswith(f".{series}")
+            or series == str(members[0].dataset.get("SeriesNumber", "")).strip()
+        ]
         if len(chosen) != 1:
             raise BadInputError(
                 f"--series {series!r} matches {len(chosen)} of the series in {source}: {_series_listing(groups)}; "
@@ -220,7 +259,7 @@ def _pick_series(slices: list[_Slice], series: str | None, source: str) -> list[
         return groups[chosen[0]]
     if len(groups) > 1:
         raise BadInputError(
-            f"{source} holds {len(groups)} DICOM series: {_series_listing(groups)}; "
+            f"{_capital(source)} holds {len(groups)} DICOM series: {_series_listing(groups)}; "
             "choose one with --series <identifier>."
         )
     return next(iter(groups.values()))
@@ -279,12 +318,12 @@ def _stack_series(members: list[_Slice], source: str) -> tuple[np.ndarray, np.nd
     """Sorted pixel volume (X=column, Y=row, Z=slice), its RAS affine, the sorted headers and warnings."""
     if len(members) == 1 and int(members[0].dataset.get("NumberOfFrames", 1) or 1) > 1:
         raise BadInputError(
-            f"{source} holds one multi-frame (enhanced) DICOM file, which is not supported; export classic "
+            f"{_capital(source)} holds one multi-frame (enhanced) DICOM file, which is not supported; export classic "
             "single-frame images from PACS or convert the series to NIfTI (dcm2niix)."
         )
     if len(members) == 1:
         raise BadInputError(
-            f"{source} holds a single 2D image ({members[0].name}); skull stripping needs a 3D series of slices."
+            f"{_capital(source)} holds a single 2D image ({members[0].name}); skull stripping needs a 3D series of slices."
         )
     row_dir, col_dir, _, spacing = _slice_geometry(members[0].dataset, members[0].name)
     normal = np.cross(row_dir, col_dir)
@@ -382,7 +421,7 @@ def read_nifti(path: str | Path):
         data = np.asarray(image.dataobj, dtype=np.float32)
     except Exception as error:  # nibabel raises ImageFileError, EOFError, zlib/gzip errors, ValueError...
         raise BadInputError(
-            f"{path.name} cannot be read as NIfTI ({type(error).__name__}); the file is corrupt or truncated, "
+            f"The input file cannot be read as NIfTI ({type(error).__name__}); it is corrupt or truncated, "
             "re-export it."
         ) from None
     warnings: list[str] = []
@@ -393,12 +432,12 @@ def read_nifti(path: str | Path):
         data = data[..., 0]
     if data.ndim > 4:
         raise BadInputError(
-            f"{path.name} has shape {tuple(image.shape)}, {data.ndim}-D data, which is not supported; pass a "
+            f"The NIfTI file has shape {tuple(image.shape)}, {data.ndim}-D data, which is not supported; pass a "
             "3D volume (or a 4D series, whose first volume is used)."
         )
     if data.ndim != 3 or min(data.shape) < 2:
         raise BadInputError(
-            f"{path.name} has shape {tuple(image.shape)}, a 2D image; skull stripping needs a 3D volume."
+            f"The NIfTI file has shape {tuple(image.shape)}, a 2D image; skull stripping needs a 3D volume."
         )
     affine = np.asarray(image.affine, dtype=np.float64)
     unit = image.header.get_xyzt_units()[0] if hasattr(image.header, "get_xyzt_units") else "unknown"
@@ -427,9 +466,11 @@ def read_dicom_series(path: str | Path, *, series: str | None = None):
     slices, skipped = _read_dicom_slices(path)
     if not slices:
         what = "is empty" if not skipped else f"has no readable DICOM image ({len(skipped)} other file(s))"
-        raise BadInputError(f"{path.name} {what}; pass a folder or zip holding one DICOM series.")
-    members = _pick_series(slices, series, path.name)
-    volume, affine, headers, warnings = _stack_series(members, path.name)
+        raise BadInputError(
+            f"{_capital(_input_label(path))} {what}; pass a folder or zip holding one DICOM series."
+        )
+    members = _pick_series(slices, series, _input_label(path))
+    volume, affine, headers, warnings = _stack_series(members, _input_label(path))
     first = headers[0]
     if skipped:
         warnings.insert(0, f"{len(skipped)} file(s) that are not DICOM images were skipped.")
@@ -467,11 +508,11 @@ def read_volume(path: str | Path, *, series: str | None = None):
             pydicom.dcmread(path, stop_before_pixels=True)
         except (InvalidDicomError, OSError, ValueError, EOFError):
             raise UnsupportedFileError(
-                f"{path.name} is neither NIfTI (.nii, .nii.gz) nor DICOM; pass a NIfTI file or a DICOM "
+                "The input file is neither NIfTI (.nii, .nii.gz) nor DICOM; pass a NIfTI file or a DICOM "
                 "folder/zip."
             ) from None
         raise BadInputError(
-            f"{path.name} is a single DICOM file; pass the folder or a zip holding the whole series."
+            "The input is a single DICOM file; pass the folder or a zip holding the whole series."
         )
     raise UnsupportedFileError(f"{path} is not a file or folder.")
 

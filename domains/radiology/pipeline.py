@@ -94,7 +94,8 @@ def run_strip(
     threshold: float = DEFAULT_MASK_THRESHOLD,
     progress: Progress = _no_progress,
 ) -> StripReport:
-    """Skull-strip one brain MRI and write its outputs into ``out_dir`` (created if needed).
+    """Skull-strip one brain MRI and write its outputs into ``out_dir`` (created if needed). Outputs of an
+    earlier run in ``out_dir`` are removed first, even when this run then fails on its input.
 
     Raises:
         BadInputError: unreadable input, several DICOM series without ``series``, unknown engine/device, a
@@ -110,6 +111,8 @@ def run_strip(
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise BadInputError(f"--out {out} is an existing file; pass a folder for the outputs.")
+    if out.is_dir():
+        _remove_earlier_outputs(out)  # first: a run that fails must not leave the last patient's outputs behind
     device = resolve_device(device)
     progress(0.05, "reading the input")
     image = read_volume(input_path, series=series)
@@ -117,7 +120,6 @@ def run_strip(
     result = strip(image, engine=engine, device=device, threshold=threshold)
     progress(0.8, "writing outputs")
     out.mkdir(parents=True, exist_ok=True)
-    _remove_earlier_outputs(out)
     outputs = {
         "mask": write_nifti(
             result.mask, out / MASK_NAME, dtype=np.uint8, description=f"{DRAFT_LABEL}: brain mask"

@@ -31,14 +31,11 @@ FINDING_TERMS = (
     "tumour",
     "mass",
     "lesion",
-    "haemorrhage",
-    "hemorrhage",
     "bleed",
     "infarct",
     "stroke",
     "ischemi",
     "ischaemi",
-    "atrophy",
     "edema",
     "oedema",
     "hydrocephalus",
@@ -89,12 +86,41 @@ FINDING_TERMS = (
     "lacun",
     "white matter",
     "blood",
+    # word stems: "atrophic", "haemorrhagic", "necrotic", "thrombosis"; "prominent ventricles", "sulcal widening"
+    # (the volume note names ventricles and sulcal CSF, so those words alone are no finding)
+    "atroph",
+    "haemorrhag",
+    "hemorrhag",
+    "necro",
+    "thromb",
+    "prominen",
+    "widen",
+    "effac",
+    # the same in the languages notes come in (es, fr, de)
+    "masa",
+    "lesión",
+    "lésion",
+    "läsion",
+    "tumeur",
+    "hémorrag",
+    "hemorrag",
+    "atrofia",
+    "blutung",
+    "raumforderung",
+    "hallazgo",
+    "befund",
+    "se observa",
     # Reassurance is a finding too: only the radiologist may call a study normal.
     "normal",
     "healthy",
     "no acute",
     "unremarkable",
     "no evidence",
+    "no significant",
+    "significant finding",
+    "intracranial finding",
+    "is clear",
+    "are clear",
 )
 # A quotation shorter than this many words ("mass") is no context: finding terms inside it still count.
 MIN_QUOTE_WORDS = 3
@@ -137,18 +163,40 @@ class DraftReport(BaseModel):
 # ---------------------------------------------------------------- helpers
 
 
+_AGE = (
+    r"(\d{1,3})(?:[- ]?(?:years?|yrs?|y)[- ]?(?:old|o\b|/o\b)|\s*(?:yo|y/o|y\.\s?o\.?)(?!\w)"
+    r"|\s*(?:años|anos|ans|jahre(?:\s+alt)?|anni)\b|-?j(?:ä|ae)hrige[rn]?\b)"
+)
+# "M"/"F" is a sex only right after an age ("54-year-old F", "54 yo m", or capital after a bare number: "54 M"):
+# "a 6 m history" is six months.
+_AGE_THEN_LETTER = (
+    re.compile(rf"\b{_AGE}\s*,?\s*([mf])\b", re.IGNORECASE),
+    re.compile(r"\b(\d{1,3})\s*,?\s*([MF])\b"),
+)
+_FEMALE = re.compile(
+    r"\b(?:female|woman|lady|girl|sex\s*[:=]\s*f|mujer|femenin[oa]|paciente\s+femenina|frau|weiblich|patientin|"
+    r"femme|féminin|feminin|donna)\b"
+)
+_MALE = re.compile(
+    r"\b(?:male|man|gentleman|boy|sex\s*[:=]\s*m|hombre|var[oó]n|masculino|mann|m(?:ä|ae)nnlich|homme|masculin|"
+    r"uomo)\b"
+)
+
+
 def parse_age_sex(notes: str) -> tuple[int | None, Literal["male", "female"] | None]:
-    """Age in years and sex, only when the notes state them plainly ("54-year-old woman", "Age: 54", "54 F")."""
+    """Age in years and sex, only when the notes state them plainly ("54-year-old woman", "Age: 54", "54 F",
+    "56 y.o. female", "mujer de 54 años", "54-jährige Patientin"); a letter M/F counts only right after an
+    age, so "a 6 m history" says nothing about sex."""
     age_patterns = (
-        r"\b(\d{1,3})[- ]?(?:years?|yrs?|y)[- ]?(?:old|o\b|/o\b)",
-        r"\bage[d]?\s*[:=]?\s*(\d{1,3})\b",
-        r"\b(\d{1,3})\s*(?:yo|y/o)\b",
-        r"\b(\d{1,3})\s*[MF]\b",
+        re.compile(rf"\b{_AGE}", re.IGNORECASE),
+        re.compile(r"\b(?:age[d]?|edad|alter|âge)\s*[:=]?\s*(\d{1,3})\b", re.IGNORECASE),
+        _AGE_THEN_LETTER[1],
     )
-    age = next((int(m.group(1)) for p in age_patterns if (m := re.search(p, notes, re.IGNORECASE))), None)
+    age = next((int(m.group(1)) for pattern in age_patterns if (m := pattern.search(notes))), None)
     lowered = notes.lower()
-    female = re.search(r"\b(female|woman|lady|girl|sex\s*[:=]\s*f)\b|\b\d{1,3}\s*f\b", lowered)
-    male = re.search(r"\b(male|man|gentleman|boy|sex\s*[:=]\s*m)\b|\b\d{1,3}\s*m\b", lowered)
+    letters = {m.group(2).upper() for pattern in _AGE_THEN_LETTER for m in pattern.finditer(notes)}
+    female = _FEMALE.search(lowered) or "F" in letters
+    male = _MALE.search(lowered) or "M" in letters
     sex: Literal["male", "female"] | None = None
     if female and not male:
         sex = "female"
@@ -245,7 +293,9 @@ def check_draft(draft: str, facts: dict[str, Any], notes: str) -> list[str]:
     if missing:
         problems.append(f"missing sections: {', '.join(missing)}")
     elif not _indication_from_notes(lowered_draft, _normalise(notes)):
-        problems.append('the Indication does not quote the notes in double quotes (or say "not given in the notes")')
+        problems.append(
+            'the Indication does not quote the notes in double quotes (or say "not given in the notes")'
+        )
     volume = facts.get("brain_mask_volume_ml")
     if volume is not None and not {round(float(volume), 1), float(round(volume))} & _numbers(draft):
         problems.append(f"the measured brain mask volume ({volume:g} mL) is not stated")

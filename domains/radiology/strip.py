@@ -25,6 +25,7 @@ from genai_models.runtime import resolve_device
 
 ENGINES: tuple[str, ...] = ("deepbet", "unet")
 WEIGHTS_DIR = Path(__file__).resolve().parent  # unet_skullstrip.pt + .json ship as package data
+MAX_PLAUSIBLE_BRAIN_ML = 2100.0  # above the largest adult intracranial volumes (the mask holds ventricles and CSF)
 CT_WARNING = (
     "The input looks like CT ({why}): it is outside the training domain of both engines (T1-weighted MRI); "
     "check the mask carefully."
@@ -227,6 +228,8 @@ def strip(
         )
     if not 0.0 < threshold < 1.0:
         raise BadInputError(f"The mask threshold must lie between 0 and 1 (exclusive), got {threshold}.")
+    if float(image.max()) == float(image.min()):
+        raise BadInputError("The volume is blank (every voxel has the same value); there is no head to strip.")
     start = time.perf_counter()
     stripper = load_engine(engine, resolve_device(device)) if isinstance(engine, str) else engine
     warnings = list(image.meta.get("warnings", [])) + domain_warnings(image)
@@ -242,6 +245,11 @@ def strip(
     if volume_ml < 500:
         warnings.append(
             f"The brain mask is only {volume_ml:.0f} mL: check the field of view and that this is a head MRI."
+        )
+    elif volume_ml > MAX_PLAUSIBLE_BRAIN_ML:
+        warnings.append(
+            f"The brain mask is {volume_ml:.0f} mL, more than any adult brain (about 900-2,000 mL): the input is "
+            "probably not a head MRI, or the mask spills outside the brain; check it before any use."
         )
     brain = MetaTensor(image.as_tensor() * mask.as_tensor(), affine=image.affine.clone())
     brain.meta.update({k: v for k, v in image.meta.items() if k in ("source", "warnings")})

@@ -173,6 +173,17 @@ def test_bad_inputs_exit_2_with_one_line_and_write_nothing(cli, tmp_path: Path) 
     assert not (tmp_path.parent / "escape.dcm").exists()
 
 
+def test_a_failed_run_leaves_no_earlier_patients_outputs(cli, oracle, phantom_nifti, tmp_path: Path) -> None:
+    path, _ = phantom_nifti
+    out = tmp_path / "out"
+    assert cli("radiology", "strip", str(path), "--out", str(out), "--device", "cpu")[0] == 0
+    broken = tmp_path / "Doe_Janet_PID987654.nii.gz"
+    broken.write_bytes(b"\x1f\x8b\x08\x00broken")
+    code, _, err = cli("radiology", "strip", str(broken), "--out", str(out), "--device", "cpu")
+    assert code == 2 and "Doe" not in err and "987654" not in err  # the upload's name is never echoed
+    assert not any(out.iterdir())  # a report run on this folder now cannot pair old outputs with new notes
+
+
 def test_unknown_engine_and_unet_without_weights(cli, phantom_nifti, tmp_path: Path) -> None:
     path, _ = phantom_nifti
     code, _, err = cli("radiology", "strip", str(path), "--out", str(tmp_path / "o"), "--engine", "bet")

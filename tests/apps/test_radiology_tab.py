@@ -62,6 +62,6 @@ def test_tab_reports_bad_upload(services, tmp_path: Path) -> None:
         try:
             handlers["run"](upload, "", "deepbet", "", 0.5)
         except gr.Error as error:
-            assert ".nii" in str(error)
+            assert ".nii" in str(error) or "NIfTI" in str(error)
         else:
             raise AssertionError("a bad upload must raise gr.Error")

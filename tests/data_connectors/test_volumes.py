@@ -177,7 +177,7 @@ def test_damaged_or_oversized_zip_is_one_sentence(
     data = bytearray(archive.read_bytes())
     data[data.index(b"SLICE-PAYLOAD")] ^= 0xFF
     archive.write_bytes(bytes(data))
-    with pytest.raises(BadInputError, match=r"File 1 of 1 in zip upload\.zip cannot be extracted") as error:
+    with pytest.raises(BadInputError, match=r"File 1 of 1 in the zip cannot be extracted") as error:
         read_volume(archive)
     assert "Doe" not in str(error.value)
     monkeypatch.setattr("data_connectors.volumes.MAX_ZIP_UNPACKED_BYTES", 1_000)
@@ -205,8 +205,8 @@ def test_several_series_are_listed_and_one_can_be_chosen(tmp_path: Path, phantom
     message = _listing_error(_two_series(tmp_path, phantom, "T1 MPRAGE", "FLAIR ax"))
     assert (
         "2 DICOM series" in message
-        and "'T1 MPRAGE' (12 slices)" in message
-        and "'FLAIR ax' (6 slices)" in message
+        and "'T1 MPRAGE' (series number 3, 12 slices)" in message
+        and "'FLAIR ax' (series number 3, 6 slices)" in message
     )
     assert "--series" in message and "Doe" not in message
     chosen = read_volume(tmp_path / "mixed", series="200002")
@@ -215,14 +215,33 @@ def test_several_series_are_listed_and_one_can_be_chosen(tmp_path: Path, phantom
 
 def test_series_listing_removes_the_patient_name_and_id_from_descriptions(tmp_path: Path, phantom) -> None:
     message = _listing_error(_two_series(tmp_path, phantom, "T1 DOE JANE", "FLAIR PID-778899"))
-    assert "'T1 [removed] [removed]' (12 slices)" in message and "'FLAIR [removed]' (6 slices)" in message
+    assert "'T1 [removed] [removed]' (series number" in message and "'FLAIR [removed]' (series number" in message
     assert not any(word in message.lower() for word in ("doe", "jane", "778899"))
+
+
+def test_joined_names_birth_dates_and_accession_numbers_leave_descriptions(tmp_path: Path, phantom) -> None:
+    message = _listing_error(
+        _two_series(tmp_path, phantom, "T1 JDOE 19700102", "T2 DOEJANE 1970-01-02 ACC556677 PID-778899")
+    )
+    assert "'T1 [removed] [removed]'" in message and "'T2 [removed] [removed] [removed] [removed]'" in message
+    assert not any(word in message.lower() for word in ("doe", "jane", "1970", "556677", "778899"))
+
+
+def test_series_is_chosen_by_full_or_listed_uid_or_last_part_never_by_any_tail(tmp_path: Path, phantom) -> None:
+    folder = _two_series(tmp_path, phantom, "T1 MPRAGE", "FLAIR ax")
+    assert read_volume(folder, series="1.2.3.4.100001").shape[-1] == 12
+    assert read_volume(folder, series="2.3.4.200002").shape[-1] == 6  # as listed
+    for tail in ("2", "02", "0002"):  # ends one UID, names none
+        with pytest.raises(BadInputError, match="matches 0 of the series"):
+            read_volume(folder, series=tail)
+    with pytest.raises(BadInputError, match="matches 2 of the series"):  # both carry SeriesNumber 3
+        read_volume(folder, series="3")
 
 
 def test_a_truncated_slice_is_named_and_not_blamed_on_a_codec(tmp_path: Path, series_dir: Path) -> None:
     victim = sorted(series_dir.iterdir())[3]
     victim.write_bytes(victim.read_bytes()[:-200])  # an interrupted copy: header intact, pixels cut short
-    with pytest.raises(BadInputError, match=r"pixel data of file #\d+ in series is truncated or corrupt") as error:
+    with pytest.raises(BadInputError, match=r"pixel data of file #\d+ in the DICOM folder is truncated or corrupt") as error:
         read_volume(series_dir)
     assert "handler" not in str(error.value) and victim.name not in str(error.value)
 

@@ -53,6 +53,14 @@ def strip_report() -> StripReport:
         ("54 F, seizures", 54, "female"),
         ("Patient with headaches.", None, None),
         ("The man and the woman were both present", None, None),
+        # review: "6 m" is months, not male; common and non-English forms
+        ("Indication: 60-year-old patient with a 6 m history of headache.", 60, None),
+        ("56 y.o. female", 56, "female"),
+        ("54 yo F, dizziness", 54, "female"),
+        ("Headache for 2 m. Age: 47. Female.", 47, "female"),
+        ("Mujer de 54 años con cefalea", 54, "female"),
+        ("54-jährige Patientin mit Kopfschmerz", 54, "female"),
+        ("Homme de 62 ans", 62, "male"),
     ],
 )
 def test_parse_age_sex(notes: str, age, sex) -> None:
@@ -90,6 +98,13 @@ def test_check_flags_invented_numbers_quotes_and_findings(strip_report: StripRep
         "Small haematoma.",
         "Enlarged ventricles.",
         "Volume loss.",
+        # review: word forms and reassurance the fixed terms missed, and notes' languages
+        "Mild generalised atrophic change.",
+        "A haemorrhagic focus.",
+        "Prominent ventricles; sulcal widening.",
+        "Venous sinus thrombosis.",
+        "No significant intracranial findings; the study is clear.",
+        "Se observa una masa frontal izquierda.",
     ],
 )
 def test_check_flags_reassurance_and_findings_the_notes_lack(

@@ -116,6 +116,21 @@ def test_bad_arguments_are_clear() -> None:
         strip(_meta(image, affine), engine=WorldOracle(), threshold=1.0)
 
 
+def test_blank_input_and_an_implausible_mask_are_reported() -> None:
+    with pytest.raises(BadInputError, match="blank"):
+        strip(_meta(np.zeros((32, 32, 32), np.float32), np.eye(4)), engine=WorldOracle())
+    noise = np.random.default_rng(0).random((48, 48, 48)).astype(np.float32)
+    everything = strip(_meta(noise, np.diag([4.0, 4.0, 4.0, 1.0])), engine=FullFieldOracle())
+    assert any("more than any adult brain" in w for w in everything.warnings)
+
+
+class FullFieldOracle(WorldOracle):
+    """A network that calls every voxel brain, as one fed noise may."""
+
+    def predict(self, image: torch.Tensor) -> torch.Tensor:
+        return torch.ones_like(image)
+
+
 class BlurredOracle(WorldOracle):
     """The true brain with a soft edge, like a network's probability map."""
 
