@@ -4,7 +4,8 @@ Pixel values keep their full stored range (a 16-bit radiograph stays 0..65535, n
 ``metadata["bit_depth"]`` says what the range was, so callers normalise explicitly with
 :func:`to_unit_range`. DICOM values get the modality rescale (slope/intercept) and MONOCHROME1 is inverted so
 bright always means dense; ``metadata["spacing_mm"]`` is ``(row, column)`` millimetres from ``PixelSpacing``
-or, failing that, ``ImagerPixelSpacing`` (None when the file has neither). No patient identifier is read
+or, failing that, ``ImagerPixelSpacing`` (None when the file has neither), or a scanner DPI, and
+``metadata["spacing_source"]`` says which. No patient identifier is read
 into the metadata. The file type is recognised by its content, not its name. A JPEG/PNG/TIFF with an EXIF
 Orientation is turned the way viewers show it (a mirrored file would otherwise swap the patient's sides).
 """
@@ -104,6 +105,7 @@ def _read_pil(data: bytes, path: Path, max_pixels: int) -> tuple[np.ndarray, dic
             f"{path.name} is a corrupt or truncated {image.format} file ({error}); re-export it."
         ) from None
     mode, file_format = image.mode, image.format
+    pages = int(getattr(image, "n_frames", 1) or 1)
     if _sixteen_bit_colour(data, image):
         raise BadInputError(
             f"{path.name} is a 16-bit colour {file_format}, which can only be read here as 8 bits per channel; "
@@ -111,6 +113,11 @@ def _read_pil(data: bytes, path: Path, max_pixels: int) -> tuple[np.ndarray, dic
         )
     spacing = _pil_spacing(image)
     notes: list[str] = []
+    if pages > 1:  # a multi-page TIFF may hold several radiographs, or one with a preview page
+        notes.append(
+            f"The file holds {pages} pages; only the first was analysed. Upload one radiograph per file if the "
+            "other pages are other images."
+        )
     if orientation in _ORIENTATION_TRANSPOSE:  # stored mirrored/rotated: read it as every viewer shows it
         if (
             _exif_orientation(image) == orientation
@@ -135,6 +142,7 @@ def _read_pil(data: bytes, path: Path, max_pixels: int) -> tuple[np.ndarray, dic
         "mode": mode,
         "bit_depth": _bit_depth(array, mode),
         "spacing_mm": spacing,
+        "spacing_source": "file DPI (set by the exporter, often arbitrary)" if spacing else None,
         "exif_orientation": orientation,
         "warnings": notes,
     }
@@ -167,6 +175,12 @@ def _pil_spacing(image: Any) -> tuple[float, float] | None:
     if not dpi or any(round(float(d)) in (0, 1, 72, 96) for d in dpi[:2]):
         return None
     return (25.4 / float(dpi[1]), 25.4 / float(dpi[0]))
+
+
+_DICOM_SPACING_SOURCES = (
+    ("PixelSpacing", "DICOM PixelSpacing"),
+    ("ImagerPixelSpacing", "DICOM ImagerPixelSpacing (at the detector: panoramic magnification not corrected)"),
+)
 
 
 def _read_dicom(data: bytes, path: Path, max_pixels: int) -> tuple[np.ndarray, dict[str, Any]]:
@@ -207,17 +221,18 @@ def _read_dicom(data: bytes, path: Path, max_pixels: int) -> tuple[np.ndarray, d
         )
         if str(getattr(dataset, "PhotometricInterpretation", "")) == "MONOCHROME1":
             array = array.max() + array.min() - array
-    spacing = None
-    for tag in ("PixelSpacing", "ImagerPixelSpacing"):
+    spacing, spacing_source = None, None
+    for tag, source in _DICOM_SPACING_SOURCES:
         value = getattr(dataset, tag, None)
         if value is not None and len(value) == 2:
-            spacing = (float(value[0]), float(value[1]))
+            spacing, spacing_source = (float(value[0]), float(value[1])), source
             break
     meta = {
         "format": "DICOM",
         "mode": str(getattr(dataset, "PhotometricInterpretation", "")),
         "bit_depth": int(getattr(dataset, "BitsStored", 0) or pixels.dtype.itemsize * 8),
         "spacing_mm": spacing,
+        "spacing_source": spacing_source,
         "modality": str(getattr(dataset, "Modality", "")),
     }
     return array, meta

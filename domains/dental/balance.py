@@ -655,7 +655,8 @@ def evaluate_balance(
         plans = {
             "original": (real_x, real_y, False),
             "classical": (*_oversample(real_x, real_y, target, rng), True),
-            "classical+synthetic": (all_x, all_y, True),
+            # topped up to the same count per class as "classical", so the two differ only in what fills the gap
+            "classical+synthetic": (*_oversample(all_x, all_y, target, rng), True),
         }
         for regime, (x, y, augment) in plans.items():
             started = time.monotonic()

@@ -77,7 +77,8 @@ def _with_legend_and_banner(image: Image.Image, result: DentalResult, text_size:
     columns = max(1, -(-len(rows) // per_column))
     legend_width = columns * text_size * 7
     banner = line + 8
-    framed = Image.new("RGB", (image.width + legend_width, image.height + banner), (20, 20, 20))
+    width = max(image.width + legend_width, int(font.getlength(DRAFT_NOTICE)) + 12)  # the notice never cut off
+    framed = Image.new("RGB", (width, image.height + banner), (20, 20, 20))
     framed.paste(image, (0, banner))
     draw = ImageDraw.Draw(framed)
     draw.text((6, 4), DRAFT_NOTICE, fill=(255, 210, 0), font=font)

@@ -25,7 +25,7 @@ from data_connectors.images import read_image, to_grey
 from domains.dental import DRAFT_NOTICE
 from domains.dental.labels import CARIES_NAMES, INDEX_TO_FDI
 from domains.dental.preprocess import normalise_radiograph, resize_image, resize_labels
-from domains.dental.quality import check_radiograph
+from domains.dental.quality import check_radiograph, segmentation_warnings
 
 PACKAGED_WEIGHTS = Path(__file__).parent / "weights" / "teeth_unet.pt"
 # Chosen on the training split (0.1-0.3 all best there); on the held-out split it lifts per-class Dice by 0.02:
@@ -64,6 +64,7 @@ class DentalResult:
     model: dict[str, Any]
     quality: dict[str, Any]
     spacing_mm: tuple[float, float] | None = None
+    spacing_source: str | None = None  # where spacing_mm came from: DICOM tag or the file's DPI
     caries_map: np.ndarray | None = None  # (H, W) uint8 caries class index, when a caries model was given
     caries: list[dict[str, Any]] = field(default_factory=list)
 
@@ -78,6 +79,7 @@ class DentalResult:
             "input": self.input,
             "input_size_hw": list(self.teeth_map.shape),
             "spacing_mm": list(self.spacing_mm) if self.spacing_mm else None,
+            "spacing_source": self.spacing_source if self.spacing_mm else None,
             "teeth_count": len(self.teeth),
             "teeth": [tooth.to_json() for tooth in self.teeth],
             "caries": self.caries if self.caries_map is not None else None,
@@ -290,6 +292,7 @@ def analyse_radiograph(
     grey = to_grey(array)
     net = load_network(Path(teeth_weights), device)
     teeth_map, teeth = segment_teeth(net, grey, mirror_average=mirror_average)
+    quality.warnings += segmentation_warnings(teeth, teeth_map.shape)
     spacing = meta.get("spacing_mm")
     if spacing:
         for tooth in teeth:
@@ -311,6 +314,7 @@ def analyse_radiograph(
         model=model,
         quality=quality.to_json(),
         spacing_mm=tuple(spacing) if spacing else None,
+        spacing_source=meta.get("spacing_source"),
     )
     if caries_weights is not None:
         caries_net = load_network(Path(caries_weights), device)

@@ -144,21 +144,34 @@ def name_groups(names: list[str]) -> list[str]:
     return ["all"] * len(names)
 
 
+def source_radiograph(name: str) -> str:
+    """The radiograph a file was made from: Roboflow exports save each augmented copy as
+    ``<original>_<ext>.rf.<hash>.<ext>`` ("1008_png.rf.3f2a.jpg"), and all copies must fall on one side of a
+    split, or the held-out score measures memory."""
+    return name.split(".rf.")[0]
+
+
 def split_names(names: list[str], val_fraction: float, seed: int) -> tuple[list[str], list[str]]:
-    """Seeded split, stratified by :func:`name_groups` (UFBA ``cateN``): (train, held-out).
+    """Seeded split by source radiograph (:func:`source_radiograph`), stratified by :func:`name_groups` (UFBA
+    ``cateN``): (train, held-out).
 
     Raises:
         BadInputError: too few names to leave images on both sides.
     """
+    copies: dict[str, list[str]] = {}  # source radiograph -> its file names (augmented exports hold several)
+    for name in names:
+        copies.setdefault(source_radiograph(name), []).append(name)
+    sources = list(copies)  # first-appearance order: without copies the split is the same as before
     groups: dict[str, list[str]] = {}
-    for name, group in zip(names, name_groups(names), strict=True):
-        groups.setdefault(group, []).append(name)
+    for source, group in zip(sources, name_groups(sources), strict=True):
+        groups.setdefault(group, []).append(source)
     rng = random.Random(seed)
     held_out: list[str] = []
     for members in groups.values():
         shuffled = sorted(members)
         rng.shuffle(shuffled)
-        held_out += shuffled[: max(1, round(len(shuffled) * val_fraction))] if len(shuffled) >= 3 else []
+        chosen = shuffled[: max(1, round(len(shuffled) * val_fraction))] if len(shuffled) >= 3 else []
+        held_out += [name for source in chosen for name in copies[source]]
     held = set(held_out)
     train = [n for n in names if n not in held]
     if not train or not held:

@@ -77,7 +77,7 @@ def test_dicom_pixel_spacing(tmp_path: Path) -> None:
     pixels = _ramp(np.uint16, 4095)
     array, meta = read_image(_dicom(tmp_path / "pano.dcm", pixels, PixelSpacing=[0.1, 0.12]))
     assert meta["format"] == "DICOM" and meta["bit_depth"] == 12
-    assert meta["spacing_mm"] == (0.1, 0.12)
+    assert meta["spacing_mm"] == (0.1, 0.12) and meta["spacing_source"] == "DICOM PixelSpacing"
     assert array.max() == pytest.approx(4095)
 
 
@@ -87,7 +87,7 @@ def test_dicom_imager_spacing_and_monochrome1(tmp_path: Path) -> None:
         tmp_path / "noext", pixels, ImagerPixelSpacing=[0.2, 0.2], PhotometricInterpretation="MONOCHROME1"
     )
     array, meta = read_image(path)  # recognised by content (DICM preamble), not by name
-    assert meta["spacing_mm"] == (0.2, 0.2)
+    assert meta["spacing_mm"] == (0.2, 0.2) and "magnification not corrected" in meta["spacing_source"]
     assert array[0, 0] > array[-1, -1]  # inverted so bright means dense
 
 
@@ -177,6 +177,16 @@ def test_png_dpi_is_spacing_only_when_not_a_screen_default(tmp_path: Path, dpi: 
         assert meta["spacing_mm"] is None
     else:
         assert meta["spacing_mm"] == pytest.approx((spacing, spacing), rel=1e-3)
+        assert meta["spacing_source"].startswith("file DPI")
+
+
+def test_a_multi_page_tiff_says_only_the_first_page_was_read(tmp_path: Path) -> None:
+    path = tmp_path / "two.tif"
+    first, second = Image.fromarray(_ramp(np.uint8, 255)), Image.fromarray(_ramp(np.uint8, 255)[::-1])
+    first.save(path, save_all=True, append_images=[second])
+    array, meta = read_image(path)
+    assert any("2 pages; only the first" in w for w in meta["warnings"])
+    np.testing.assert_array_equal(array, _ramp(np.uint8, 255).astype(np.float32))
 
 
 def test_exif_mirrored_jpeg_is_read_as_viewers_show_it(tmp_path: Path) -> None:

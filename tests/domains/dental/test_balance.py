@@ -133,7 +133,7 @@ def _as_masks(dc1000: Path, root: Path) -> None:
     ],
 )
 def test_balance_any_labelled_layout(
-    phantom_caries_dataset: Path, tmp_path: Path, layout: str, classes
+    phantom_caries_dataset: Path, tmp_path: Path, layout: str, classes, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     data = phantom_caries_dataset
     if layout != "dc1000":
@@ -199,8 +199,20 @@ def test_balance_any_labelled_layout(
     }
     assert {row["class"] for row in rows} <= set(classes)
     if layout == "dc1000":
+        import domains.dental.balance as balance_module
+
+        trained_counts = []
+        real_training = balance_module.train_classifier
+
+        def counting(images, labels, **options):
+            trained_counts.append(np.bincount(labels, minlength=len(classes)).tolist())
+            return real_training(images, labels, **options)
+
+        monkeypatch.setattr(balance_module, "train_classifier", counting)
         evaluation = evaluate_balance(tmp_path / "out", seeds=2, epochs=1, progress=lambda message: None)
         assert set(evaluation["results"]) == {"original", "classical", "classical+synthetic"}
+        # per seed: original, classical, classical+synthetic; the last two train on equal class counts
+        assert trained_counts[1] == trained_counts[2] and len(set(trained_counts[1])) == 1
         assert set(evaluation["results"]["original"]["per_class"]) == set(classes)
 
 

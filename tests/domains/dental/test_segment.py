@@ -260,3 +260,40 @@ def test_out_that_is_a_file_is_one_sentence(tmp_path: Path, tiny_teeth_weights: 
     result = _cli(["dental", "segment", str(image), "--out", str(tmp_path / "afile"), "--weights",
                    str(tiny_teeth_weights), "--device", "cpu"])  # fmt: skip
     assert isinstance(result.exception, BadInputError) and "is a file" in str(result.exception)
+
+
+def _arch(upright: bool) -> list:
+    """Tooth boxes along a smiling (upright) or frowning (upside-down) pair of arches on a 1000x2000 image."""
+    from domains.dental.segment import Tooth
+
+    teeth = []
+    for index, x in enumerate(np.linspace(200, 1800, 8)):
+        lift = 150 * ((x - 1000) / 800) ** 2 * (1 if upright else -1)  # molars higher when upright
+        for quadrant, centre in ((1 if x < 1000 else 2, 420), (4 if x < 1000 else 3, 580)):
+            y = centre - lift
+            teeth.append(
+                Tooth(
+                    quadrant * 10 + 1 + index % 8,
+                    (int(x) - 40, int(y) - 60, int(x) + 40, int(y) + 60),
+                    1,
+                    0.9,
+                )
+            )
+    return teeth
+
+
+def test_an_upside_down_radiograph_and_too_few_teeth_are_flagged() -> None:
+    from domains.dental.quality import segmentation_warnings
+
+    assert segmentation_warnings(_arch(upright=True), (1000, 2000)) == []
+    assert any("upside down" in w for w in segmentation_warnings(_arch(upright=False), (1000, 2000)))
+    assert any("Only 3 teeth" in w for w in segmentation_warnings(_arch(upright=True)[:3], (1000, 2000)))
+
+
+def test_the_draft_notice_is_never_cut_off_on_a_small_image(tmp_path: Path, tiny_teeth_weights: Path) -> None:
+    from domains.dental.render import _font
+
+    image = _save(tmp_path / "small.png", make_phantom(1, (64, 64))[0])
+    files = write_outputs(analyse_radiograph(image, teeth_weights=tiny_teeth_weights), tmp_path / "out")
+    with Image.open(files["overlay"]) as overlay:
+        assert overlay.width >= _font(10).getlength(DRAFT_NOTICE)

@@ -46,6 +46,14 @@ def test_split_is_seeded_and_stratified(phantom_dataset: Path) -> None:
     assert {name.split("-")[0] for name in held} == {"cate1", "cate2"}
 
 
+def test_augmented_copies_of_one_radiograph_stay_on_one_side_of_the_split() -> None:
+    """Roboflow's "3x" export saves each radiograph three times as ``<name>_png.rf.<hash>``."""
+    names = [f"{i:04d}_png.rf.{copy}{i:04x}" for i in range(20) for copy in "abc"]
+    train, held = split_names(names, 0.2, seed=0)
+    sources = lambda part: {name.split(".rf.")[0] for name in part}  # noqa: E731
+    assert held and not sources(train) & sources(held) and len(train) + len(held) == len(names)
+
+
 def test_split_of_per_patient_names_and_too_few_names() -> None:
     """``P001-pano`` prefixes are patients, not categories: one group, so a held-out split exists."""
     from data_connectors.errors import BadInputError
