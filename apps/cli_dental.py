@@ -215,7 +215,9 @@ def index(
     services = make_services(config)
     if not folder.is_dir():
         raise BadInputError(f"{folder} is not a folder; pass the folder of radiographs to index.")
-    paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    files = sorted(p for p in folder.iterdir() if p.is_file())
+    paths = [p for p in files if p.suffix.lower() in IMAGE_SUFFIXES]  # "file #N" counts these, in this order
+    ignored = len(files) - len(paths)
     if not paths:
         raise BadInputError(f"{folder} holds no radiograph ({', '.join(IMAGE_SUFFIXES)}); nothing to index.")
     store = ImageCollection(collection, data_dir=services.settings.data_dir, config=services.settings.chroma,
@@ -223,11 +225,15 @@ def index(
     written, skipped = index_cases(store, paths, effnet_extractor(services.settings.data_dir),
                                    [category_of(p.name) for p in paths])  # fmt: skip
     if as_json:
-        print_json({"collection": collection, "indexed": written, "skipped": skipped})
+        print_json({"collection": collection, "indexed": written, "skipped": skipped, "not_images": ignored})
         return
     typer.echo(f"indexed {written} radiographs into {collection}")
     for reason in skipped:
-        typer.echo(f"skipped: {reason}", err=True)
+        typer.echo(f"skipped: {reason} (numbered among the image files, in sorted order)", err=True)
+    if ignored:
+        typer.echo(
+            f"not read: {ignored} file(s) without an image extension ({', '.join(IMAGE_SUFFIXES)})", err=True
+        )
 
 
 @app.command()

@@ -150,6 +150,19 @@ def test_cli_index_of_an_empty_folder_says_so(tmp_path: Path, monkeypatch: pytes
     assert isinstance(result.exception, BadInputError) and "holds no radiograph" in str(result.exception)
 
 
+def test_cli_index_counts_files_it_did_not_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GENAI_DATA_DIR", str(tmp_path / "data"))
+    folder = tmp_path / "cases"
+    folder.mkdir()
+    for seed in (1, 2):
+        _save(folder / f"cate1-{seed:05d}.png", make_phantom(seed, (128, 256))[0])
+    (folder / "notes.txt").write_text("not a radiograph")
+    result = _cli(["dental", "index", str(folder), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["indexed"] == 2 and report["not_images"] == 1 and report["skipped"] == []
+
+
 def test_missing_weights_message(tmp_path: Path) -> None:
     image = _save(tmp_path / "p.png", make_phantom(7, (128, 256))[0])
     with pytest.raises(BadInputError, match="genai dental train"):
