@@ -25,7 +25,7 @@ from data_connectors.images import read_image, to_grey
 from domains.dental import DRAFT_NOTICE
 from domains.dental.labels import CARIES_NAMES, INDEX_TO_FDI
 from domains.dental.preprocess import normalise_radiograph, resize_image, resize_labels
-from domains.dental.quality import check_radiograph, segmentation_warnings
+from domains.dental.quality import check_radiograph, looks_upside_down, segmentation_warnings
 
 PACKAGED_WEIGHTS = Path(__file__).parent / "weights" / "teeth_unet.pt"
 # Chosen on the training split (0.1-0.3 all best there); on the held-out split it lifts per-class Dice by 0.02:
@@ -292,7 +292,11 @@ def analyse_radiograph(
     grey = to_grey(array)
     net = load_network(Path(teeth_weights), device)
     teeth_map, teeth = segment_teeth(net, grey, mirror_average=mirror_average)
-    quality.warnings += segmentation_warnings(teeth, teeth_map.shape)
+    turned = None  # a second look, only when the arches frown
+    if looks_upside_down(teeth, None, teeth_map.shape):
+        turned = segment_teeth(net, np.ascontiguousarray(grey[::-1, ::-1]), mirror_average=mirror_average)[1]
+    upside_down = looks_upside_down(teeth, turned, teeth_map.shape) if turned is not None else False
+    quality.warnings += segmentation_warnings(teeth, teeth_map.shape, upside_down=upside_down)
     spacing = meta.get("spacing_mm")
     if spacing:
         for tooth in teeth:

@@ -296,11 +296,20 @@ def _arch(upright: bool) -> list:
 
 
 def test_an_upside_down_radiograph_and_too_few_teeth_are_flagged() -> None:
-    from domains.dental.quality import segmentation_warnings
+    from domains.dental.quality import looks_upside_down, segmentation_warnings
 
-    assert segmentation_warnings(_arch(upright=True), (1000, 2000)) == []
-    assert any("upside down" in w for w in segmentation_warnings(_arch(upright=False), (1000, 2000)))
-    assert any("Only 3 teeth" in w for w in segmentation_warnings(_arch(upright=True)[:3], (1000, 2000)))
+    shape = (1000, 2000)
+    smile, frown = _arch(upright=True), _arch(upright=False)
+    assert not looks_upside_down(smile, None, shape) and looks_upside_down(frown, None, shape)
+    for tooth in smile:
+        tooth.confidence = 0.95
+    assert looks_upside_down(frown, smile, shape)  # turned over, it smiles and its teeth are surer
+    for tooth in smile:
+        tooth.confidence = 0.5  # turned over, the teeth are found less surely: a lopsided upright film
+    assert not looks_upside_down(frown, smile, shape)
+    assert segmentation_warnings(smile, shape, upside_down=False) == []
+    assert any("upside down" in w for w in segmentation_warnings(frown, shape, upside_down=True))
+    assert any("Only 3 teeth" in w for w in segmentation_warnings(smile[:3], shape, upside_down=False))
 
 
 def test_the_draft_notice_is_never_cut_off_on_a_small_image(tmp_path: Path, tiny_teeth_weights: Path) -> None:
