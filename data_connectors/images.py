@@ -113,7 +113,7 @@ def _read_pil(data: bytes, path: Path, max_pixels: int) -> tuple[np.ndarray, dic
         )
     spacing = _pil_spacing(image)
     notes: list[str] = []
-    if pages > 1:  # a multi-page TIFF may hold several radiographs, or one with a preview page
+    if pages > 1 and file_format == "TIFF":  # several radiographs, or one with a preview page (not MPO JPEGs)
         notes.append(
             f"The file holds {pages} pages; only the first was analysed. Upload one radiograph per file if the "
             "other pages are other images."

@@ -152,7 +152,7 @@ def _dicom_payloads(path: Path) -> Iterator[tuple[str, Any]]:
         archive = zipfile.ZipFile(path)
     except zipfile.BadZipFile:
         raise BadInputError(
-            f"{_capital(_input_label(path))} is not a readable zip archive; upload a zip of the DICOM series."
+            "The zip is damaged (its list of files cannot be read); re-create it from the DICOM series."
         ) from None
     with archive:
         members = [info for info in archive.infolist() if not info.is_dir()]
@@ -206,21 +206,36 @@ def _read_dicom_slices(path: Path) -> tuple[list[_Slice], list[str]]:
 def _safe_description(dataset: Any) -> str:
     """The SeriesDescription without the patient's identifiers: PACS exports sometimes name a series after the
     patient ("T1 DOE JANE", "T2 DOEJANET 1961-02-03 ACC556677"), and this text reaches messages. Any word
-    holding a part of the name, the ID or the accession number (two-letter parts only as whole words), and any
-    word with six or more digits (dates, numbers), is removed."""
+    holding a part of the name, the ID or the accession number (short parts only as nearly the whole piece
+    between punctuation, so "Ron" spares "CORONAL"), and any word with six or more digits between underscores
+    (dates such as "1970-01-02", numbers; "DWI_b50_b400_b800" stays), is removed."""
     description = str(dataset.get("SeriesDescription", "")).strip()
     identifiers = re.split(
         r"[\^\s,=]+",
         " ".join(str(dataset.get(tag, "")) for tag in ("PatientName", "PatientID", "AccessionNumber")),
     )
     parts = {t.lower() for t in identifiers if len(t) >= 2}
+
+    def names_part(piece: str) -> bool:
+        # 4+ characters anywhere ("DOEJANET"); 3 with at most one letter beside ("JDOE", not "CORONAL" or
+        # "ANGIO" for a patient called Ron Ang); 2 only alone
+        return any(
+            part == piece
+            or (len(part) >= 4 and part in piece)
+            or (len(part) == 3 and part in piece and len(piece) <= 4)
+            for part in parts
+        )
+
     words = []
     for word in re.split(r"(\s+)", description):
         lowered = word.lower()
-        holds_part = any(
-            part in lowered if len(part) >= 3 else part in re.split(r"[\W_]+", lowered) for part in parts
-        )
-        if (word.strip() and holds_part) or len(re.sub(r"\D", "", word)) >= 6:
+        pieces = [piece for piece in re.split(r"[\W_]+", lowered) if piece]
+        digit_runs = [
+            re.sub(r"\D", "", chunk) for chunk in re.split(r"[_\s]+", lowered)
+        ]  # "1970-01-02" is one
+        if word.strip() and (
+            any(names_part(piece) for piece in pieces) or any(len(d) >= 6 for d in digit_runs)
+        ):
             word = "[removed]"
         words.append(word)
     return "".join(words).strip() or "(no description)"

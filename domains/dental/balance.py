@@ -683,7 +683,8 @@ def evaluate_balance(
         "seeds": seeds,
         "epochs": epochs,
         "train_counts_real": counts(real_y, classes),
-        "train_counts_balanced": counts(all_y, classes),
+        "train_counts_balanced": counts(all_y, classes),  # as `balance` wrote them, real + synthetic
+        "train_per_class_balanced_regimes": target,  # classical and classical+synthetic are topped up to this
         "test_counts": counts(test_y, classes),
         "absent_from_test": [name for name, n in counts(test_y, classes).items() if n == 0],
         "results": table,

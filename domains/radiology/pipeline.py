@@ -72,13 +72,27 @@ def _no_progress(fraction: float, message: str) -> None:
     return None
 
 
+def _earlier_outputs(out: Path) -> list[Path]:
+    """The paths a run writes into ``out`` (resolved), whether or not they exist yet."""
+    names = (
+        REPORT_NAME,
+        MASK_NAME,
+        BRAIN_NAME,
+        OVERLAY_NAME,
+        SEG_NAME,
+        DRAFT_REPORT_NAME,
+        f"{DICOM_DIR}.zip",
+    )
+    return [(out / name).resolve() for name in (*names, DICOM_DIR)]
+
+
 def _remove_earlier_outputs(out: Path) -> None:
     """Delete what an earlier run wrote into ``out``, so a folder never mixes two patients' outputs."""
-    for name in (REPORT_NAME, MASK_NAME, BRAIN_NAME, OVERLAY_NAME, SEG_NAME, DRAFT_REPORT_NAME):
-        (out / name).unlink(missing_ok=True)
-    (out / f"{DICOM_DIR}.zip").unlink(missing_ok=True)
-    if (out / DICOM_DIR).is_dir():
-        shutil.rmtree(out / DICOM_DIR)
+    for path in _earlier_outputs(out):
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
 
 
 # PUBLIC API
@@ -112,7 +126,14 @@ def run_strip(
     if out.exists() and not out.is_dir():
         raise BadInputError(f"--out {out} is an existing file; pass a folder for the outputs.")
     if out.is_dir():
-        _remove_earlier_outputs(out)  # first: a run that fails must not leave the last patient's outputs behind
+        source = Path(input_path).resolve()
+        if any(source == path or path in source.parents for path in _earlier_outputs(out)):
+            raise BadInputError(
+                f"The input is one of the outputs a run into --out {out} replaces; choose another --out."
+            )
+        _remove_earlier_outputs(
+            out
+        )  # first: a run that fails must not leave the last patient's outputs behind
     device = resolve_device(device)
     progress(0.05, "reading the input")
     image = read_volume(input_path, series=series)

@@ -116,11 +116,14 @@ FINDING_TERMS = (
     "no acute",
     "unremarkable",
     "no evidence",
-    "no significant",
+    "no significant abnormal",
+    "no significant intracranial",
     "significant finding",
     "intracranial finding",
-    "is clear",
-    "are clear",
+    "brain is clear",
+    "study is clear",
+    "scan is clear",
+    "mri is clear",
 )
 # A quotation shorter than this many words ("mass") is no context: finding terms inside it still count.
 MIN_QUOTE_WORDS = 3
@@ -165,20 +168,25 @@ class DraftReport(BaseModel):
 
 _AGE = (
     r"(\d{1,3})(?:[- ]?(?:years?|yrs?|y)[- ]?(?:old|o\b|/o\b)|\s*(?:yo|y/o|y\.\s?o\.?)(?!\w)"
-    r"|\s*(?:años|anos|ans|jahre(?:\s+alt)?|anni)\b|-?j(?:ä|ae)hrige[rn]?\b)"
+    r"|-?j(?:ä|ae)hrige[rn]?\b|\s*jahre\s+alt\b)"
 )
-# "M"/"F" is a sex only right after an age ("54-year-old F", "54 yo m", or capital after a bare number: "54 M"):
-# "a 6 m history" is six months.
+# es/fr/it: "mujer de 54 años", "homme de 62 ans", "donna di 54 anni"; not "desde hace 30 años" or "cefalea de 3
+# años de evolución", which are durations.
+_AGE_WITH_DE = (
+    r"(?<=\b(?:de|di) )(\d{1,3})\s*(?:años|anos|ans|anni)\b(?!\s+d[e']\s*(?:evoluci|duraci|durée|évolution))"
+)
+# "M"/"F" is a sex only right after an age ("54-year-old F", "54 yo m", "54 F", "56 f"; "a 6 m history" is six
+# months) and never before a slash: "F/U" is follow-up.
 _AGE_THEN_LETTER = (
-    re.compile(rf"\b{_AGE}\s*,?\s*([mf])\b", re.IGNORECASE),
-    re.compile(r"\b(\d{1,3})\s*,?\s*([MF])\b"),
+    re.compile(rf"\b{_AGE}\s*,?\s*([mf])\b(?!\s*/)", re.IGNORECASE),
+    re.compile(r"\b(\d{1,3})\s*,?\s*([MFf])\b(?!\s*/)"),
 )
 _FEMALE = re.compile(
     r"\b(?:female|woman|lady|girl|sex\s*[:=]\s*f|mujer|femenin[oa]|paciente\s+femenina|frau|weiblich|patientin|"
-    r"femme|féminin|feminin|donna)\b"
+    r"femme|féminin|feminin)\b"
 )
 _MALE = re.compile(
-    r"\b(?:male|man|gentleman|boy|sex\s*[:=]\s*m|hombre|var[oó]n|masculino|mann|m(?:ä|ae)nnlich|homme|masculin|"
+    r"\b(?:male|man|gentleman|boy|sex\s*[:=]\s*m|hombre|var[oó]n|masculino|m(?:ä|ae)nnlich|homme|masculin|"
     r"uomo)\b"
 )
 
@@ -189,6 +197,7 @@ def parse_age_sex(notes: str) -> tuple[int | None, Literal["male", "female"] | N
     age, so "a 6 m history" says nothing about sex."""
     age_patterns = (
         re.compile(rf"\b{_AGE}", re.IGNORECASE),
+        re.compile(_AGE_WITH_DE, re.IGNORECASE),
         re.compile(r"\b(?:age[d]?|edad|alter|âge)\s*[:=]?\s*(\d{1,3})\b", re.IGNORECASE),
         _AGE_THEN_LETTER[1],
     )

@@ -184,6 +184,18 @@ def test_a_failed_run_leaves_no_earlier_patients_outputs(cli, oracle, phantom_ni
     assert not any(out.iterdir())  # a report run on this folder now cannot pair old outputs with new notes
 
 
+def test_an_input_inside_out_named_like_an_output_is_never_deleted(
+    cli, oracle, phantom_nifti, tmp_path: Path
+) -> None:
+    path, _ = phantom_nifti
+    out = tmp_path / "out"
+    out.mkdir()
+    own = out / "brain.nii.gz"
+    own.write_bytes(path.read_bytes())
+    code, _, err = cli("radiology", "strip", str(own), "--out", str(out), "--device", "cpu")
+    assert code == 2 and "choose another --out" in err and own.read_bytes() == path.read_bytes()
+
+
 def test_unknown_engine_and_unet_without_weights(cli, phantom_nifti, tmp_path: Path) -> None:
     path, _ = phantom_nifti
     code, _, err = cli("radiology", "strip", str(path), "--out", str(tmp_path / "o"), "--engine", "bet")

@@ -227,6 +227,14 @@ def test_joined_names_birth_dates_and_accession_numbers_leave_descriptions(tmp_p
     assert not any(word in message.lower() for word in ("doe", "jane", "1970", "556677", "778899"))
 
 
+def test_ordinary_descriptions_keep_their_technical_words(tmp_path: Path, phantom, monkeypatch) -> None:
+    import domains.radiology.phantom as phantom_module
+
+    monkeypatch.setitem(phantom_module.FAKE_PATIENT, "PatientName", "Ron^Ang")
+    message = _listing_error(_two_series(tmp_path, phantom, "T1 CORONAL ANGIO", "DWI_b50_b400_b800"))
+    assert "'T1 CORONAL ANGIO'" in message and "'DWI_b50_b400_b800'" in message
+
+
 def test_series_is_chosen_by_full_or_listed_uid_or_last_part_never_by_any_tail(tmp_path: Path, phantom) -> None:
     folder = _two_series(tmp_path, phantom, "T1 MPRAGE", "FLAIR ax")
     assert read_volume(folder, series="1.2.3.4.100001").shape[-1] == 12

@@ -250,3 +250,34 @@ def test_real_local_llm_draft_passes_the_checks(services, strip_report: StripRep
     facts = build_facts(strip_report, draft.age, draft.sex)
     body = draft.text.split("\n\n", 1)[1].rsplit("\n\nNotes used:", 1)[0]
     assert check_draft(body, facts, NOTES) == []
+
+
+@pytest.mark.parametrize(
+    ("notes", "age", "sex"),
+    [
+        # second review: follow-up, durations in other languages, surnames, lower-case f
+        ("Indication: 62-year-old, F/U of meningioma after resection.", 62, None),
+        ("58 yo male. Post-op day 2, F/U scan", 58, "male"),
+        ("Epilepsia desde hace 30 años. Mujer de 85 años.", 85, "female"),
+        ("Cefalea de 3 años de evolución. Mujer de 45 años.", 45, "female"),
+        ("Céphalées depuis 2 ans. Homme de 58 ans.", 58, "male"),
+        ("Referred by Dr Mann: 54 yo woman", 54, "female"),
+        ("Dr Donna Lee requests MRI. 62 year old man", 62, "male"),
+        ("pt 72 f with falls", 72, "female"),
+    ],
+)
+def test_parse_age_sex_second_review(notes: str, age, sex) -> None:
+    assert parse_age_sex(notes) == (age, sex)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    ["No significant quality issues were flagged.", "It is clear the input was read as one 3D volume."],
+)
+def test_correct_qc_wording_is_not_taken_for_a_finding(strip_report: StripReport, sentence: str) -> None:
+    facts = build_facts(strip_report, None, None)
+    draft = (
+        'Indication: "progressive headaches for 3 weeks." Technique: brain MRI. Measurements: 1502.4 mL. '
+        f"Quality control: none. {sentence}"
+    )
+    assert check_draft(draft, facts, NOTES) == []
