@@ -258,7 +258,7 @@ def _census_names() -> tuple[frozenset[str], frozenset[str]]:
         )
 
     # census first names that documents use as words
-    not_names = _words("in von america china hong brain vena santa sierra dallas")
+    not_names = _words("in von america china hong brain vena santa sierra dallas max min queen princess")
     return read("dist.female.first", "dist.male.first") - _COMMON - not_names, read("dist.all.last")
 
 
@@ -273,16 +273,18 @@ _SURNAME_WORDS = _words(
 _PLACE_WORDS = _words(
     "ward wards hospital hospitals clinic clinics centre center station square park court beach wing lodge grove "
     "road street avenue lane drive close way place house hall surgery practice school college university trust "
-    "foundation disease syndrome strength round unit building estate gardens bridge"
+    "foundation disease syndrome strength round unit building estate gardens bridge bank hospice hotel church "
+    "airport library museum day"
 )
 
 
-def _lookup_forms(token: str) -> list[str]:
+@lru_cache(maxsize=4096)
+def _lookup_forms(token: str) -> tuple[str, ...]:
     """Census spellings of a written name: lower case, no accents or apostrophes, no possessive 's, and each
     part of a hyphenated name ("José" -> jose, "O'Brien" -> obrien, "Lee's" -> lee, "Smith-Jones" -> smith)."""
     plain = "".join(c for c in unicodedata.normalize("NFKD", token.lower()) if not unicodedata.combining(c))
     plain = re.sub(r"['’]s$", "", plain).replace("'", "").replace("’", "")
-    return [plain, *plain.split("-")] if "-" in plain else [plain]
+    return (plain, *plain.split("-")) if "-" in plain else (plain,)
 
 
 def _full_name_length(text: str, match: re.Match[str]) -> int:
@@ -317,7 +319,12 @@ def _redact_full_names(text: str) -> str:
     words after it ("Jordan Road") and runs of four or more capitalised words ("Alba Eco Espresso Machine")."""
     out: list[str] = []
     position = start = 0
+    titles = _title_spans(text)
     while (match := _FULL_NAME.search(text, start)) is not None:
+        inside = next((end for begin, end in titles if begin <= match.start() < end), None)
+        if inside is not None:
+            start = inside
+            continue
         length = _full_name_length(text, match)
         if length == 0:
             start = match.end(1)
@@ -327,6 +334,25 @@ def _redact_full_names(text: str) -> str:
         out += [text[position : match.start()], "[NAME]" + possessive]
         position = start = end
     return "".join([*out, text[position:]])
+
+
+def _title_spans(text: str) -> list[tuple[int, int]]:
+    """Runs of capitalised words that are titles, not names: four or more words after any leading common word
+    ("Martin Luther King Day", "Alba Pump Espresso Machine"; "Dear Ann Lee Smith" still is a name), or a run
+    holding a place word ("Florence Nightingale Community Hospital")."""
+    spans = []
+    for run in _CAPITALISED_RUN.finditer(text):
+        words = list(_WORD_IN_RUN.finditer(run.group(0)))
+        while words and words[0].group(0).lower() in _COMMON:
+            words.pop(0)
+        if len(words) >= 4 or any(w.group(0).lower() in _PLACE_WORDS for w in words[1:]):
+            spans.append((run.start() + words[0].start(), run.end()) if words else (run.start(), run.end()))
+    return spans
+
+
+_TITLE_WORD = rf"(?=[^\W\d_a-zß-öø-ÿ]){_WORD}"
+_CAPITALISED_RUN = re.compile(rf"(?<!\w){_TITLE_WORD}(?:[ \t]+{_TITLE_WORD})+")
+_WORD_IN_RUN = re.compile(_WORD)
 
 
 # Up to three words from one that starts upper case (a search moves on word by word, so "Dear Ann Lee" is tried

@@ -82,7 +82,10 @@ _BARE_REQUEST = re.compile(
 _NO_BOOKING = re.compile(r"\b(?:don't|do not|not|never)\s+(?:want|need|wish|looking|trying)\s+(?:to\s+)?book")
 # "Free" as in no charge: "is the check-up free of charge", "for free", and, when no day or time is named,
 # "free appointments for over 60s" ("free appointments for children next week" asks for slots).
-_FREE_OF_CHARGE = re.compile(r"\bfree\s+of\s+charge\b|\bfor\s+free\b")
+_FREE_OF_CHARGE = re.compile(
+    r"\bfree\s+of\s+charge\b|\bfor\s+free\b(?!\s+(?:\w+\s+)?(?:slots?|appointments?|appts?|times?|openings?|"
+    r"availability)\b)"
+)
 _FREE_FOR_GROUP = re.compile(
     r"\bfree\b(?!\s+(?:\w+\s+)?(?:slots?|openings?|spaces?|places?|times?)\b)"
     r"(?=(?:\s+\S+){0,3}?\s+(?:for|to)\s+(?:the\s+)?(?:over|under|pensioners|seniors|students|children|kids|"
@@ -177,7 +180,7 @@ _CLAUSE_BREAK = re.compile(r"[,;.!?]\s|[,;!?]|\s(?:and|but|so|because|as)\s")
 _PAST_CLAUSE = re.compile(r"\b(?:had|was|were|did|got|went|came|been|ago|last|yesterday|started|began|saw)\b")
 _ASKING_CLAUSE = re.compile(
     r"\b(?:book|see|appointments?|appts?|slots?|any ?time|come in|available|free|fit|get (?:me|us) in|"
-    r"need|want|like|could|can|would|hop(?:e|ing)|wonder(?:ing)?|prefer)\b"
+    r"need|want|like|could|can(?!'t)|would|hop(?:e|ing)|wonder(?:ing)?|prefer|please)\b"
 )
 # A month-name date this many days back is "in the past", not next year ("25 November" said on 27 November).
 _RECENT_PAST_DAYS = 62
@@ -378,6 +381,7 @@ def _clock_value(match: re.Match[str]) -> dt.time | None:
         hour = hour % 12 + (12 if groups["half"] == "p" else 0)
     elif groups["hour24"]:
         hour, minute = int(groups["hour24"]), int(groups["minute24"])
+        hour += 12 if 1 <= hour <= 6 else 0  # "at 2:30" is 14:30 in clinic hours, like "at 2.30"
     else:
         hour = int(groups["oclock"] or groups["hour_at"])
         minute = int(groups["minute_at"] or 0)
@@ -399,17 +403,18 @@ def _clock_time(text: str) -> dt.time | None:
         before, after = text[: match.start()], text[match.end() :]
         if (
             re.search(r"\b(?:except|not|before|after|between|until|till|from|by)\s+(?:\w+\s+)?$", before)
+            or re.search(r"\b(?:busy|(?:can't|cannot|couldn't|can not)\s+(?:do|make))\s+(?:at\s+)?$", before)
             or re.search(r"\d\s*(?:[ap]\.?m\.?)?\s*(?:-|–|to|and)\s*$", before)
             or re.match(r"\s*(?:-|–|to)\s*\d", after)
         ):
             continue
         rank = _rank(text, match.start())
         moment = _clock_value(match)
-        twelve_hour = (
-            bool(match.group("oclock") or match.group("hour_at"))
-            and int(match.group("oclock") or match.group("hour_at")) <= 12
-        )
-        bare = bool(match.group("hour_at")) and not match.group("minute_at")
+        written_hour = match.group("oclock") or match.group("hour_at") or match.group("hour24")
+        twelve_hour = written_hour is not None and int(written_hour) <= 12
+        # a time without am/pm after "at" or with o'clock counts only where the patient asks ("I pick the
+        # kids up at 3 o'clock", "I'm busy at 10.30" are no target)
+        bare = bool(match.group("hour_at") or match.group("oclock"))
         if moment is not None and twelve_hour and named is not None and part_of_day_at(moment) != named:
             flipped = dt.time((moment.hour + 12) % 24, moment.minute)
             moment = flipped if part_of_day_at(flipped) == named and 7 <= flipped.hour <= 21 else None

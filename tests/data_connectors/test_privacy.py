@@ -164,6 +164,11 @@ def test_name_cues_do_not_redact_ordinary_words(text):
         "Transferred to Victoria Ward from Princess Alexandra Hospital",
         "Henry Ford Hospital and Holly Lodge Clinic",
         "Ward Round at 9",
+        # second review: titles found from their second word, place words further on, settings
+        "Martin Luther King Day closed",
+        "Florence Nightingale Community Hospital transfer",
+        "Sterling Bank and Marie Curie hospice",
+        "Max Price 50, Min Price 10",
     ],
 )
 def test_title_case_phrases_after_for_are_no_names(text):
@@ -183,6 +188,7 @@ def test_title_case_phrases_after_for_are_no_names(text):
         ("Sarah O'Brien called", "[NAME] called"),
         ("Susan Smith-Jones and Mary-Jane Watson", "[NAME] and [NAME]"),
         ("José García and Sofía Ramírez", "[NAME] and [NAME]"),
+        ("Dear Ann Lee Smith, thanks", "Dear [NAME], thanks"),  # a leading common word is no title
     ],
 )
 def test_full_names_without_a_cue_are_found_by_the_census_name_lists(text, expected):

@@ -647,6 +647,13 @@ def test_only_a_date_of_birth_is_left_out(message, specialty, day):
         ("book a GP at 0.30 on Monday", None, None),
         ("book a GP at 9 o clock", "09:00", "morning"),
         ("book a GP at 3 on the 4th", "15:00", "afternoon"),
+        # second review: a time the patient is busy at, or one in a clause that does not ask
+        ("I can't do 4 o'clock, can I book a GP tomorrow?", None, None),
+        ("I pick the kids up at 3 o'clock, can I see the dentist Tuesday?", None, None),
+        ("I'm busy at 10.30 tomorrow, can I see the GP?", None, None),
+        ("my INR is at 3.20 today, can I book the nurse tomorrow", None, None),
+        ("Tuesday evening at 7 o'clock please", "19:00", "evening"),
+        ("book a GP at 2:30 tomorrow", "14:30", "afternoon"),
     ],
 )
 def test_only_a_time_asked_for_is_a_target_time(message, clock, part):
@@ -814,6 +821,8 @@ def test_after_from_and_before_a_time_set_the_part_of_the_day(message, part):
         ("Any free slots for children on 3 December?", True),
         ("Any free appointments for kids this weekend?", True),
         ("any free appointments for kids at 3?", True),
+        ("Can you check for free slots on Monday with the dentist?", True),
+        ("Looking for free appointments on Tuesday", True),
     ],
 )
 def test_get_have_make_need_something_bookable(message, books):
