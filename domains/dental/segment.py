@@ -292,10 +292,10 @@ def analyse_radiograph(
     grey = to_grey(array)
     net = load_network(Path(teeth_weights), device)
     teeth_map, teeth = segment_teeth(net, grey, mirror_average=mirror_average)
-    turned = None  # a second look, only when the arches frown
-    if looks_upside_down(teeth, None, teeth_map.shape):
+    upside_down = looks_upside_down(teeth, None, teeth_map.shape)
+    if upside_down:  # the arches frown: a second look at the image turned over confirms it or clears it
         turned = segment_teeth(net, np.ascontiguousarray(grey[::-1, ::-1]), mirror_average=mirror_average)[1]
-    upside_down = looks_upside_down(teeth, turned, teeth_map.shape) if turned is not None else False
+        upside_down = looks_upside_down(teeth, turned, teeth_map.shape)
     quality.warnings += segmentation_warnings(teeth, teeth_map.shape, upside_down=upside_down)
     spacing = meta.get("spacing_mm")
     if spacing:

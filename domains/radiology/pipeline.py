@@ -131,9 +131,8 @@ def run_strip(
             raise BadInputError(
                 f"The input is one of the outputs a run into --out {out} replaces; choose another --out."
             )
-        _remove_earlier_outputs(
-            out
-        )  # first: a run that fails must not leave the last patient's outputs behind
+        # first, so that a run failing on its input leaves no earlier patient's outputs behind
+        _remove_earlier_outputs(out)
     device = resolve_device(device)
     progress(0.05, "reading the input")
     image = read_volume(input_path, series=series)
