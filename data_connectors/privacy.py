@@ -316,7 +316,8 @@ def _full_name_length(text: str, match: re.Match[str]) -> int:
 def _redact_full_names(text: str) -> str:
     """A known first name followed by one or two capitalised words ("waiting for Ann Lee", "Maria Garcia
     called"): the bare full names the cues miss. A first name alone is left, and so are place and service
-    words after it ("Jordan Road") and runs of four or more capitalised words ("Alba Eco Espresso Machine")."""
+    words after it ("Jordan Road") and runs of four or more capitalised words ("Alba Eco Espresso Machine").
+    Written surname first ("Lee, Ann"), both parts must be census names and the pair no part of a list."""
     out: list[str] = []
     position = start = 0
     titles = _title_spans(text)
@@ -331,9 +332,32 @@ def _redact_full_names(text: str) -> str:
             continue
         end = match.end(length)
         possessive = text[end - 2 : end] if text[end - 2 : end] in ("'s", "’s") else ""
-        out += [text[position : match.start()], "[NAME]" + possessive]
+        out += [text[position : match.start()], _OWN_MASK + possessive]
         position = start = end
-    return "".join([*out, text[position:]])
+    text = _SURNAME_BEFORE_NAME.sub(
+        _surname_first_or_keep, "".join([*out, text[position:]])
+    )  # "Lee, Ann Marie"
+    return _SURNAME_FIRST.sub(_surname_first_or_keep, text.replace(_OWN_MASK, "[NAME]"))
+
+
+def _surname_first_or_keep(match: re.Match[str]) -> str:
+    """ "Lee, Ann" (a census surname, a comma, a census first name), the order of registers and forms."""
+    given, family = _census_names()
+    surname, first = match.group(1), match.group(2)
+    if first == _OWN_MASK:
+        return (
+            "[NAME]" if _titlecase(surname) and any(f in family for f in _lookup_forms(surname)) else match[0]
+        )
+    if not (_titlecase(surname) and _titlecase(first)) or first.lower() in _COMMON:
+        return match.group(0)
+    if any(f in family for f in _lookup_forms(surname)) and any(f in given for f in _lookup_forms(first)):
+        return "[NAME]" + (first[-2:] if first[-2:] in ("'s", "’s") else "")
+    return match.group(0)
+
+
+_OWN_MASK = "\x00NAME\x00"  # this rule's own masks, until the surname-first pass has seen them
+_SURNAME_BEFORE_NAME = re.compile(rf"(?<![\w,])({_WORD}),[ \t]+({_OWN_MASK})")
+_SURNAME_FIRST = re.compile(rf"(?<![\w,])({_WORD}),[ \t]+({_WORD})(?![\w'’-])(?![ \t]*(?:,|[ \t][A-Z]))")
 
 
 def _title_spans(text: str) -> list[tuple[int, int]]:

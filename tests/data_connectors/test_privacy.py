@@ -189,6 +189,11 @@ def test_title_case_phrases_after_for_are_no_names(text):
         ("Susan Smith-Jones and Mary-Jane Watson", "[NAME] and [NAME]"),
         ("José García and Sofía Ramírez", "[NAME] and [NAME]"),
         ("Dear Ann Lee Smith, thanks", "Dear [NAME], thanks"),  # a leading common word is no title
+        # surname first, as registers and forms write it; a list of places is left
+        ("for my mum Lee, Ann", "for my mum [NAME]"),
+        ("Lee, Ann Marie's file", "[NAME]'s file"),
+        ("Smith, John called about the claim", "[NAME] called about the claim"),
+        ("Offices in Paris, Texas and Dallas, Georgia, Atlanta", "Offices in Paris, Texas and Dallas, Georgia, Atlanta"),
     ],
 )
 def test_full_names_without_a_cue_are_found_by_the_census_name_lists(text, expected):
