@@ -308,8 +308,6 @@ def _full_name_length(text: str, match: re.Match[str]) -> int:
     rest = _WORD_AFTER.match(text, match.end(surnames + 1))
     if rest is not None and rest.group(1).lower() in _PLACE_WORDS:
         return 0  # "Henry Ford Hospital"
-    if surnames == len(tokens) - 1 and rest is not None and _titlecase(rest.group(1)):
-        return 0  # a run of four or more capitalised words is a title or product name
     return surnames + 1 if surnames else 0
 
 

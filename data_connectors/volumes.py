@@ -479,13 +479,12 @@ def read_dicom_series(path: str | Path, *, series: str | None = None):
     if not path.exists():
         raise BadInputError(f"{path} does not exist; pass a DICOM folder or zip.")
     slices, skipped = _read_dicom_slices(path)
+    label = _input_label(path)
     if not slices:
         what = "is empty" if not skipped else f"has no readable DICOM image ({len(skipped)} other file(s))"
-        raise BadInputError(
-            f"{_capital(_input_label(path))} {what}; pass a folder or zip holding one DICOM series."
-        )
-    members = _pick_series(slices, series, _input_label(path))
-    volume, affine, headers, warnings = _stack_series(members, _input_label(path))
+        raise BadInputError(f"{_capital(label)} {what}; pass a folder or zip holding one DICOM series.")
+    members = _pick_series(slices, series, label)
+    volume, affine, headers, warnings = _stack_series(members, label)
     first = headers[0]
     if skipped:
         warnings.insert(0, f"{len(skipped)} file(s) that are not DICOM images were skipped.")

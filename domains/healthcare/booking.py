@@ -20,6 +20,7 @@ from data_connectors.text import MONTHS
 from domains.healthcare.appointments import WEEKDAY_NAMES, PartOfDay, normalise_specialty, part_of_day_at
 from rag.llm import ChatModel
 
+_WEEKDAY = "|".join(name.lower() for name in WEEKDAY_NAMES)
 _SPECIALTY_WORDS: dict[str, tuple[str, ...]] = {
     "dentistry": ("dentist", "dental", "tooth", "teeth", "toothache", "gum", "gums", "filling", "molar"),
     "general practice": (
@@ -75,7 +76,7 @@ _BOOKING_REQUEST = re.compile(
 # "Dentist appointment please", "GP appt tmrw", "Appointment with a dentist please": a request without a verb.
 _BARE_REQUEST = re.compile(
     rf"^\W*(?:(?:a|an|the)\s+)?(?:(?:{_SPECIALTY_CUE})\s+)?(?:appointments?|appts?|{_SPECIALTY_CUE})\b"
-    rf"(?=.*\b(?:please|appointments?|appts?|tmrw|today|tomorrow|{'|'.join(n.lower() for n in WEEKDAY_NAMES)}|"
+    rf"(?=.*\b(?:please|appointments?|appts?|tmrw|today|tomorrow|{_WEEKDAY}|"
     r"next week|morning|afternoon|evening|\d))(?!.*\?)"
 )
 # "I don't want to book, just asking": no request at all.
@@ -92,7 +93,7 @@ _FREE_FOR_GROUP = re.compile(
     r"elderly|nhs|patients|members|people|those|anyone|everyone)\b)"
 )
 _NAMES_WHEN = re.compile(
-    rf"\b(?:today|tomorrow|tmrw|tonight|{'|'.join(n.lower() for n in WEEKDAY_NAMES)}|(?:next|this) week(?:end)?|"
+    rf"\b(?:today|tomorrow|tmrw|tonight|{_WEEKDAY}|(?:next|this) week(?:end)?|"
     rf"weekend|morning|afternoon|evening|{'|'.join(sorted(set(MONTHS) - {'may'}))})\b|\d(?:st|nd|rd|th)?\s*(?:[ap]\.?m|[/:])|"
     r"\bthe\s+\d{1,2}(?:st|nd|rd|th)\b|\bat\s+\d"
 )
@@ -100,7 +101,7 @@ _NAMES_WHEN = re.compile(
 _AVAILABILITY = re.compile(r"\b(?:available|availability|free|open|slots?|openings?)\b")
 _WHAT_OR_WHEN = re.compile(
     rf"\b(?:appointments?|appts?|slots?|openings?|availability|{_SPECIALTY_CUE}|today|tomorrow|tmrw|"
-    rf"{'|'.join(n.lower() for n in WEEKDAY_NAMES)}|(?:next|this) week)\b"
+    rf"{_WEEKDAY}|(?:next|this) week)\b"
 )
 # An information question: "how/why/where ...", "what happens if", "what should I bring", "is there parking".
 _INFO_QUESTION = re.compile(
@@ -148,7 +149,6 @@ _CLOCK = re.compile(
 )
 _MONTH_NAMES = "|".join(sorted({*MONTHS, *(m[:3] for m in MONTHS), "sept"}, key=len, reverse=True))
 _MONTH = rf"(?:{_MONTH_NAMES})\.?"
-_WEEKDAY = "|".join(name.lower() for name in WEEKDAY_NAMES)
 _ORDINAL = r"(\d{1,2})(?:st|nd|rd|th)?"
 _YEAR = r"(?:,?\s+((?:19|20)\d{2}))?"
 _MONTH_DATE = re.compile(
