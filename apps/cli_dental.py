@@ -140,6 +140,13 @@ def balance(
         ),
     ] = 300,
     gan_minutes: Annotated[float, typer.Option(help="conditional GAN training budget", min=0.05)] = 3.0,
+    generator: Annotated[
+        str,
+        typer.Option(
+            help="how the conditional GAN is trained: sngan+diffaugment (varied patches from a few hundred per "
+            "class), dcgan+diffaugment or dcgan (these collapsed on DC1000; kept for comparison)"
+        ),
+    ] = "sngan+diffaugment",
     seed: int = 0,
     device: DeviceOption = None,
     config: ConfigOption = None,
@@ -155,7 +162,7 @@ def balance(
     services = make_services(config)
     out = out or balanced_root(services.settings.data_dir) / dataset.resolve().name
     report = balance_dataset(
-        dataset, out, target_per_class=target_per_class, gan_minutes=gan_minutes,
+        dataset, out, target_per_class=target_per_class, gan_minutes=gan_minutes, generator=generator,
         device=_device(services, device), seed=seed, progress=(lambda m: None) if as_json else typer.echo,
     )  # fmt: skip
     if as_json:

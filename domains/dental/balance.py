@@ -9,9 +9,9 @@ The seed book's CranexD chapter, done for real on DC1000:
    layout of ``data_connectors.image_datasets``: images + masks, COCO JSON, YOLO txt (Roboflow exports).
 2. The split is by *image*, before any patch is made: test patches come from held-out radiographs only, and no
    synthetic patch ever enters a test set.
-3. ``balance_dataset``: ``genai_models.ConditionalGAN`` trained on the training patches with DiffAugment and
-   the SNGAN recipe (a few hundred patches per class: with the DCGAN defaults it collapses to near-identical
-   patches); each class with fewer training patches than ``target_per_class`` is topped up to it with generated
+3. ``balance_dataset``: ``genai_models.ConditionalGAN`` trained on the training patches, by default with
+   DiffAugment and the SNGAN recipe (a few hundred patches per class: with the DCGAN defaults it collapses to
+   near-identical patches; ``GENERATOR_RECIPES`` lists the others); each class with fewer training patches than ``target_per_class`` is topped up to it with generated
    patches, larger classes are kept as they are. Every file is listed in ``manifest.csv`` with ``synthetic``
    = 1/0, synthetic files are also named ``syn_*``: never mixed in silently.
 4. ``evaluate_balance``: a small MONAI ``Classifier`` CNN trained three ways on the same training images --
@@ -297,22 +297,44 @@ def counts(labels: np.ndarray, classes: list[str]) -> dict[str, int]:
 # ---------------------------------------------------------------- balancing
 
 
+# How the conditional GAN is trained (``ConditionalGAN`` keyword arguments). The default is the one that gave
+# varied, lesion-like patches on DC1000's few hundred patches per class; with the DCGAN defaults, 15 CPU
+# minutes collapsed to near-identical patches. The others stay selectable so the comparison can be rerun
+# (bench/dental_balancing.py).
+GENERATOR_RECIPES: dict[str, dict[str, Any]] = {
+    "sngan+diffaugment": {"diff_augment": True, "n_dis": 2, "betas": (0.0, 0.9)},
+    "dcgan+diffaugment": {"diff_augment": True},
+    "dcgan": {},
+}
+DEFAULT_RECIPE = "sngan+diffaugment"
+
+
 def train_generator(
-    images: np.ndarray, labels: np.ndarray, *, n_classes: int, minutes: float, device: str, seed: int = 0
+    images: np.ndarray,
+    labels: np.ndarray,
+    *,
+    n_classes: int,
+    minutes: float,
+    device: str,
+    seed: int = 0,
+    recipe: str = DEFAULT_RECIPE,
 ):
-    """A ``ConditionalGAN`` (``n_classes``, 32x32 grey, DiffAugment, SNGAN recipe) trained on the patches
-    within ``minutes``."""
+    """A ``ConditionalGAN`` (``n_classes``, 32x32 grey, trained the ``GENERATOR_RECIPES[recipe]`` way) trained
+    on the patches within ``minutes``."""
     import torch
 
     from genai_models.conditional_gan import ConditionalGAN
     from genai_models.trainer import TrainConfig, Trainer, seed_everything
 
     seed_everything(seed)
-    # SNGAN recipe + DiffAugment: with the DCGAN defaults, 15 CPU minutes collapsed to near-identical patches.
     model = ConditionalGAN(
-        image_size=PATCH, channels=1, num_classes=n_classes, latent_dim=64, depth=3,
-        diff_augment=True, n_dis=2, betas=(0.0, 0.9),
-    )  # fmt: skip
+        image_size=PATCH,
+        channels=1,
+        num_classes=n_classes,
+        latent_dim=64,
+        depth=3,
+        **GENERATOR_RECIPES[recipe],
+    )
     data = torch.utils.data.TensorDataset(
         torch.from_numpy(images[:, None].astype(np.float32) / 255.0), torch.from_numpy(labels)
     )
@@ -330,6 +352,7 @@ def balance_dataset(
     *,
     target_per_class: int,
     gan_minutes: float = 3.0,
+    generator: str = DEFAULT_RECIPE,
     device: str = "cpu",
     seed: int = 0,
     progress: Callable[[str], None] = print,
@@ -346,13 +369,18 @@ def balance_dataset(
     ``target_per_class`` are topped up to it with synthetic patches; larger classes are kept as they are.
 
     Raises:
-        BadInputError: ``root`` is not a labelled dataset (see ``lesion_source``), ``target_per_class`` < 1, or
-            ``out`` overlaps the dataset or holds split folders no balance run wrote.
+        BadInputError: ``root`` is not a labelled dataset (see ``lesion_source``), ``target_per_class`` < 1,
+            ``generator`` is not a ``GENERATOR_RECIPES`` name, or ``out`` overlaps the dataset or holds split
+            folders no balance run wrote.
     """
     import torch
 
     if target_per_class < 1:
         raise BadInputError(f"--target-per-class must be >= 1; received {target_per_class}.")
+    if generator not in GENERATOR_RECIPES:
+        raise BadInputError(
+            f"--generator must be one of {', '.join(GENERATOR_RECIPES)}; received {generator!r}."
+        )
     root, out = Path(root), Path(out)
     source = lesion_source(root)
     _check_out(root, out)
@@ -363,13 +391,14 @@ def balance_dataset(
     skipped = pseudonymous_skips(source.skipped + train["skipped"] + test["skipped"], source.root)
     progress(f"patches: train {counts(train['labels'], classes)}, test {counts(test['labels'], classes)}")
     started = time.monotonic()
-    generator = train_generator(
+    gan = train_generator(
         train["images"],
         train["labels"],
         n_classes=len(classes),
         minutes=gan_minutes,
         device=device,
         seed=seed,
+        recipe=generator,
     )
     progress(f"conditional GAN trained in {time.monotonic() - started:.0f}s")
     _clear_previous_run(out)
@@ -393,7 +422,7 @@ def balance_dataset(
         missing = max(0, target_per_class - before[name])
         if missing == 0 or before[name] == 0:  # a class with no training patch cannot be generated
             continue
-        samples = generator.sample(missing, labels=torch.full((missing,), label), generator=gen).cpu()
+        samples = gan.sample(missing, labels=torch.full((missing,), label), generator=gen).cpu()
         generated[name] = np.round(samples[:, 0].numpy() * 255).astype(np.uint8)
         for index, patch in enumerate(generated[name]):
             path = out / "train" / name / f"syn_{index:05d}.png"
@@ -417,7 +446,8 @@ def balance_dataset(
         "test_counts": counts(test["labels"], classes),
         "synthetic_counts": {n: len(v) for n, v in generated.items()},
         "gan_minutes": gan_minutes,
-        "generator": "conditional GAN (projection discriminator, hinge loss, SNGAN recipe) + DiffAugment",
+        "generator": "conditional GAN (projection discriminator, hinge loss)",
+        "generator_recipe": {"name": generator, **GENERATOR_RECIPES[generator]},
         "fid_effnetlite0": _fid_and_grids(train, generated, classes, out, device),
     }
     (out / "balance.json").write_text(json.dumps(report, indent=1))

@@ -18,6 +18,7 @@ from PIL import Image
 
 from data_connectors.errors import BadInputError
 from domains.dental.balance import (
+    GENERATOR_RECIPES,
     PATCH,
     _mean_sd,
     _oversample,
@@ -28,6 +29,7 @@ from domains.dental.balance import (
     lesion_source,
     pseudonymous_skips,
     train_classifier,
+    train_generator,
 )
 from domains.dental.phantom import make_phantom
 
@@ -163,7 +165,8 @@ def test_balance_any_labelled_layout(
 
         env = {"GENAI_DATA_DIR": str(tmp_path / "data"), "GENAI_DEVICE": "cpu"}
         result = CliRunner().invoke(app, ["dental", "balance", str(data), "--out", str(tmp_path / "out"),
-                                          "--target-per-class", "15", "--gan-minutes", "0.05", "--json"],
+                                          "--target-per-class", "15", "--gan-minutes", "0.05",
+                                          "--generator", "dcgan+diffaugment", "--json"],
                                     env=env)  # fmt: skip
         assert result.exit_code == 0, result.output
         assert not any(name in result.stdout for name in ("Smith", "Doe", "Roe"))
@@ -172,6 +175,11 @@ def test_balance_any_labelled_layout(
         report = balance_dataset(data, tmp_path / "out", target_per_class=15, gan_minutes=0.02,
                                  progress=lambda message: None)  # fmt: skip
     assert report["classes"] == classes and not stale.exists() and notes.read_text() == "mine"
+    recipe = json.loads((tmp_path / "out" / "balance.json").read_text())["generator_recipe"]
+    if layout == "masks":  # the recipe asked for on the command line, written down with its settings
+        assert recipe == {"name": "dcgan+diffaugment", "diff_augment": True}
+    else:
+        assert recipe == {"name": "sngan+diffaugment", "diff_augment": True, "n_dis": 2, "betas": [0.0, 0.9]}
     assert kept.read_bytes() == b"mine"
     kept.unlink()  # so the check below sees only the run's own files
     written_text = (tmp_path / "out" / "balance.json").read_text()
@@ -214,6 +222,26 @@ def test_balance_any_labelled_layout(
         # per seed: original, classical, classical+synthetic; the last two train on equal class counts
         assert trained_counts[1] == trained_counts[2] and len(set(trained_counts[1])) == 1
         assert set(evaluation["results"]["original"]["per_class"]) == set(classes)
+
+
+def test_each_generator_recipe_trains_the_gan_it_names() -> None:
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (16, PATCH, PATCH), dtype=np.uint8)
+    labels = np.array([0, 1] * 8)
+    defaults = {"diff_augment": False, "n_dis": 1, "betas": (0.5, 0.999)}
+    for name, options in GENERATOR_RECIPES.items():
+        gan = train_generator(images, labels, n_classes=2, minutes=0.001, device="cpu", recipe=name)
+        built = {key: tuple(value) if key == "betas" else value for key, value in gan.config.items()}
+        assert {key: built[key] for key in defaults} == {**defaults, **options}, name
+
+
+def test_an_unknown_generator_recipe_is_refused_before_any_work(
+    phantom_caries_dataset: Path, tmp_path: Path
+) -> None:
+    with pytest.raises(BadInputError, match="--generator must be one of sngan\\+diffaugment, dcgan"):
+        balance_dataset(phantom_caries_dataset, tmp_path / "out", target_per_class=5, generator="stylegan",
+                        progress=lambda message: None)  # fmt: skip
+    assert not (tmp_path / "out").exists()
 
 
 def test_macro_f1_leaves_out_classes_absent_from_the_test_split() -> None:
