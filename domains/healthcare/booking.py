@@ -134,19 +134,56 @@ _PART_WORDS: dict[PartOfDay, str] = {
     "afternoon": r"\b(?:afternoon|after (?:noon|lunch))\b",
     "evening": r"\b(?:evening|after work|tonight)\b",
 }
-# "9am", "2.30 pm", "17:30", "5 o'clock", and after "at" also "9.15", "14.30" or a bare "3" that ends the
-# request or comes before the day ("at 3 on Monday", "at 10 please", "at 9 tomorrow"; not "at 10 years old",
-# "at 38.5", "at 3 months", "at 7 on a scale of 10").
+# "9am", "2.30 pm", "17:30", "5 o'clock", and after "at"/"around"/"about" also "9.15", "14.30" or a bare "3"
+# that ends the request or comes before the day ("at 3 on Monday", "at 10 please", "at 9 tomorrow"; not "at 10
+# years old", "at 38.5", "at 3 months", "at 7 on a scale of 10"). Spoken times are brought to these forms
+# first (``_spoken_times``).
 _CLOCK = re.compile(
     r"(?<![\d.:])(?P<hour12>\d{1,2})(?:[:.](?P<minute12>\d{2}))? ?(?P<half>[ap])\.?m\b"
     r"|\b(?P<hour24>\d{1,2}):(?P<minute24>\d{2})\b"
     r"|\b(?P<oclock>\d{1,2}) ?o[' ]?clock\b"
-    r"|(?<=\bat )(?P<hour_at>\d{1,2})(?:\.(?P<minute_at>\d{2}))?(?!\d|[.:]\d)"
+    r"|(?:(?<=\bat )|(?<=\baround )|(?<=\babout ))(?P<hour_at>\d{1,2})(?:\.(?P<minute_at>\d{2}))?(?!\d|[.:]\d)"
     r"(?=\s*(?:$|[;!?]|\.(?:\s|$)|\s+(?:on\s+(?:the\s+\d|\d|(?:"
     + _WEEKDAY_WORDS
     + r")\b)|(?:tomorrow|today|tonight|"
     r"next|this|please|" + _WEEKDAY_WORDS + r")\b)))"
 )
+_HOUR_WORDS = "one two three four five six seven eight nine ten eleven twelve".split()
+_HOUR_WORD = re.compile(rf"\b({'|'.join(_HOUR_WORDS)})\b")
+_SPOKEN_CLOCK = re.compile(
+    r"\b(?:at|for|around|about)\s+(?:a\s+)?(?:(?P<quarter_past>quarter\s+past)|(?P<quarter_to>quarter\s+to)"
+    r"|half(?:\s+past)?)\s+(?P<hour>\d{1,2})\b(?![:.]\d)"
+)
+_NOON = re.compile(r"\b(?:at|for|around|about)\s+(?:12\s+)?(?:noon|midday)\b")
+
+
+def _spoken_hour(match: re.Match[str]) -> str:
+    """A word hour said as a time ("at ten", "half past two", "three o'clock", "fourish") as digits."""
+    before, after = match.string[: match.start()], match.string[match.end() :]
+    said_as_time = re.search(r"\b(?:at|around|about|past|to|half)\s+$", before) or re.match(
+        r"\s*(?:o[' ]?clock|-?ish)\b", after
+    )
+    return str(_HOUR_WORDS.index(match.group(1)) + 1) if said_as_time else match.group(1)
+
+
+def _spoken_times(text: str) -> str:
+    """Spoken clock times in the digits ``_CLOCK`` reads: "at noon" -> "at 12.00", "at half past two" /
+    "for half 2" (British) -> "at 2.30", "at quarter to 11" -> "at 10.45", "at 9ish" -> "at 9"."""
+
+    def digits(match: re.Match[str]) -> str:
+        hour = int(match.group("hour"))
+        if not 1 <= hour <= 12:
+            return match.group(0)
+        if match.group("quarter_to"):
+            return f"at {(hour - 2) % 12 + 1}.45"
+        return f"at {hour}.{15 if match.group('quarter_past') else 30}"
+
+    text = _HOUR_WORD.sub(_spoken_hour, text)
+    text = _NOON.sub("at 12.00", text)
+    text = _SPOKEN_CLOCK.sub(digits, text)
+    return re.sub(r"\b(\d{1,2})\s*-?ish\b", r"\1", text)
+
+
 _MONTH_NAMES = "|".join(sorted({*MONTHS, *(m[:3] for m in MONTHS), "sept"}, key=len, reverse=True))
 _MONTH = rf"(?:{_MONTH_NAMES})\.?"
 _ORDINAL = r"(\d{1,2})(?:st|nd|rd|th)?"
@@ -601,8 +638,8 @@ def parse_booking_rules(
         specialty=_parse_specialty(text, specialties),
         date=day,
         last_date=last,
-        time=_clock_time(text),
-        part_of_day=_parse_part_of_day(text),
+        time=_clock_time(clock_text := _spoken_times(text)),
+        part_of_day=_parse_part_of_day(clock_text),
         note=note,
         source="rules",
     )
