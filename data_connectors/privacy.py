@@ -5,7 +5,8 @@ dates of birth, member ids) must never reach a log file. Patterns catch the stru
 caught after the cues people write them behind ("Claimant:", "my name is", "je m'appelle", "Mrs.") and, where a
 flow knows them, passed in for the duration of one request (``known_names`` or ``redact(text, names=...)``), so
 one chat's patient never turns ordinary words into ``[NAME]`` in everyone else's log lines. A full name written
-with no cue ("waiting for Ann Lee") is found when both parts are in the US census name lists of PyPI ``names``;
+with no cue ("waiting for Ann Lee", "Priya Sharma") is found when both parts are in the name lists (the US census
+lists of PyPI ``names`` and the other locales' lists of PyPI ``Faker``, less English words);
 title-case phrases ("for Root Canal Treatment") are far commoner in these logs than bare names, so nothing else
 without a cue is taken, and a flow that knows the person passes the name in. The filter rewrites the message
 before any handler sees it.
@@ -245,21 +246,38 @@ def _redact_cued_names(text: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _census_names() -> tuple[frozenset[str], frozenset[str]]:
-    """First names (5,494) and surnames (88,799) of the US 1990 census lists shipped in PyPI ``names`` (MIT),
-    lower case; the common words above are no first names ("Will", "May", "Grace")."""
+def _name_lists() -> tuple[frozenset[str], frozenset[str]]:
+    """First names and surnames in their ``_plain`` spelling: the US 1990 census lists of PyPI
+    ``names`` (MIT; 5,494 first names, 88,799 surnames) and the Latin-script person-name lists of PyPI
+    ``Faker``'s locales (MIT; Indian, African, European and Latin American names the census lacks, "Priya",
+    "Okafor"). The common words above are no first names ("Will", "May", "Grace")."""
+    import importlib
+    import pkgutil
     from importlib.resources import files
 
-    def read(*names: str) -> frozenset[str]:
-        return frozenset(
-            line.split()[0].lower()
-            for name in names
-            for line in (files("names") / name).read_text().splitlines()
-        )
+    import faker.providers.person
+    from english_words import get_english_words_set
 
-    # census first names that documents use as words
+    given: set[str] = set()
+    family: set[str] = set()
+    for name, target in (("dist.female.first", given), ("dist.male.first", given), ("dist.all.last", family)):
+        target.update(line.split()[0].lower() for line in (files("names") / name).read_text().splitlines())
+    # Faker's lists hold words too ("As", "Among", "Prior"): a name it adds must be no lower-case word of
+    # Webster's 2nd (web2, PyPI english-words, MIT), where names are capitalised.
+    words = {word for word in get_english_words_set(["web2"], alpha=True) if word.islower()}
+    for locale in pkgutil.iter_modules(faker.providers.person.__path__):
+        if locale.name in ("en", "en_US"):  # US names are the census's; Faker's US list has "Texas", "London"
+            continue
+        provider = importlib.import_module(f"faker.providers.person.{locale.name}").Provider
+        for attribute, target in (("first_names_female", given), ("first_names_male", given),
+                                  ("first_names", given), ("last_names", family)):  # fmt: skip
+            written = getattr(provider, attribute, ())  # a tuple, or a dict of name -> weight
+            if isinstance(written, tuple | list | dict):
+                plain = {_plain(entry) for entry in written} - words - target
+                target.update(form for form in plain if re.fullmatch(r"[a-z]+(?:-[a-z]+)*", form))
+    # first names that documents use as words
     not_names = _words("in von america china hong brain vena santa sierra dallas max min queen princess")
-    return read("dist.female.first", "dist.male.first") - _COMMON - not_names, read("dist.all.last")
+    return frozenset(given - _COMMON - not_names), frozenset(family)
 
 
 # Capitalised words in ``_COMMON`` that are also everyday surnames: a surname after a known first name.
@@ -278,18 +296,24 @@ _PLACE_WORDS = _words(
 )
 
 
+def _plain(name: str) -> str:
+    """A name as the lists spell it: lower case, no accents or apostrophes, no possessive 's ("José" -> jose,
+    "O'Brien" -> obrien, "Lee's" -> lee)."""
+    plain = "".join(c for c in unicodedata.normalize("NFKD", name.lower()) if not unicodedata.combining(c))
+    return re.sub(r"['’]s$", "", plain).replace("'", "").replace("’", "")
+
+
 @lru_cache(maxsize=4096)
 def _lookup_forms(token: str) -> tuple[str, ...]:
-    """Census spellings of a written name: lower case, no accents or apostrophes, no possessive 's, and each
-    part of a hyphenated name ("José" -> jose, "O'Brien" -> obrien, "Lee's" -> lee, "Smith-Jones" -> smith)."""
-    plain = "".join(c for c in unicodedata.normalize("NFKD", token.lower()) if not unicodedata.combining(c))
-    plain = re.sub(r"['’]s$", "", plain).replace("'", "").replace("’", "")
+    """The list spellings to look a written name up by: ``_plain``, and each part of a hyphenated name
+    ("Smith-Jones" -> smith-jones, smith, jones)."""
+    plain = _plain(token)
     return (plain, *plain.split("-")) if "-" in plain else (plain,)
 
 
 def _full_name_length(text: str, match: re.Match[str]) -> int:
-    """How many of the match's words form a census first name plus census surnames; 0 when they do not."""
-    given, family = _census_names()
+    """How many of the match's words form a listed first name plus listed surnames (``_name_lists``); 0 when they do not."""
+    given, family = _name_lists()
     tokens = [t for t in match.groups() if t]
     if not _titlecase(tokens[0]) or not any(form in given for form in _lookup_forms(tokens[0])):
         return 0
@@ -315,7 +339,7 @@ def _redact_full_names(text: str) -> str:
     """A known first name followed by one or two capitalised words ("waiting for Ann Lee", "Maria Garcia
     called"): the bare full names the cues miss. A first name alone is left, and so are place and service
     words after it ("Jordan Road") and runs of four or more capitalised words ("Alba Eco Espresso Machine").
-    Written surname first ("Lee, Ann"), both parts must be census names and the pair no part of a list."""
+    Written surname first ("Lee, Ann"), both parts must be listed names and the pair no part of a list."""
     out: list[str] = []
     position = start = 0
     titles = _title_spans(text)
@@ -339,8 +363,8 @@ def _redact_full_names(text: str) -> str:
 
 
 def _surname_first_or_keep(match: re.Match[str]) -> str:
-    """ "Lee, Ann" (a census surname, a comma, a census first name), the order of registers and forms."""
-    given, family = _census_names()
+    """ "Lee, Ann" (a listed surname, a comma, a listed first name), the order of registers and forms."""
+    given, family = _name_lists()
     surname, first = match.group(1), match.group(2)
     if first == _OWN_MASK:
         return (
@@ -354,8 +378,11 @@ def _surname_first_or_keep(match: re.Match[str]) -> str:
 
 
 _OWN_MASK = "\x00NAME\x00"  # this rule's own masks, until the surname-first pass has seen them
-_SURNAME_BEFORE_NAME = re.compile(rf"(?<![\w,])({_WORD}),[ \t]+({_OWN_MASK})")
-_SURNAME_FIRST = re.compile(rf"(?<![\w,])({_WORD}),[ \t]+({_WORD})(?![\w'’-])(?![ \t]*(?:,|[ \t][A-Z]))")
+# A surname first is no item of a list: no comma just before it ("Dallas, Georgia, Atlanta") or after the pair.
+_SURNAME_BEFORE_NAME = re.compile(rf"(?<![\w,])(?<!,[ \t])({_WORD}),[ \t]+({_OWN_MASK})")
+_SURNAME_FIRST = re.compile(
+    rf"(?<![\w,])(?<!,[ \t])({_WORD}),[ \t]+({_WORD})(?![\w'’-])(?![ \t]*(?:,|[ \t][A-Z]))"
+)
 
 
 def _title_spans(text: str) -> list[tuple[int, int]]:

@@ -154,7 +154,7 @@ def test_name_cues_do_not_redact_ordinary_words(text):
         "Search for Samsung Galaxy S24 reviews.",
         "Waiting for Head Office Approval before payment.",
         "Is there parking for Disabled Visitors?",
-        # no cue and a surname outside the census list: not found; flows pass known names in
+        # no cue and a surname outside the name lists: not found; flows pass known names in
         "Please note for Quentin Zorro",
         "The Jordan Road clinic is closed",
         "Covered under Major Medical plan",
@@ -169,6 +169,13 @@ def test_name_cues_do_not_redact_ordinary_words(text):
         "Florence Nightingale Community Hospital transfer",
         "Sterling Bank and Marie Curie hospice",
         "Max Price 50, Min Price 10",
+        # everyday words in Faker's name lists (shared regulations and contracts): no first names
+        "Cap On Liability applies",
+        "As Prior Notice was given",
+        "Among Stage IV patients",
+        "El Pollo Loco franchise",
+        "Colon Cancer screening",
+        "Run Fee waived",
     ],
 )
 def test_title_case_phrases_after_for_are_no_names(text):
@@ -194,9 +201,18 @@ def test_title_case_phrases_after_for_are_no_names(text):
         ("Lee, Ann Marie's file", "[NAME]'s file"),
         ("Smith, John called about the claim", "[NAME] called about the claim"),
         ("Offices in Paris, Texas and Dallas, Georgia, Atlanta", "Offices in Paris, Texas and Dallas, Georgia, Atlanta"),
+        # a list item is no surname first (shared regulations: addresses, author lists)
+        ("7500 Security Boulevard, Baltimore, Maryland 21244", "7500 Security Boulevard, Baltimore, Maryland 21244"),
+        ("Authors: Henry, Liu, Yang, Owen and Smith", "Authors: Henry, Liu, Yang, Owen and Smith"),
+        # names from outside the US census, through Faker's other locales
+        ("waiting for Priya Sharma", "waiting for [NAME]"),
+        ("Aarav Patel called", "[NAME] called"),
+        ("Mohammed Khan and Niamh Murphy", "[NAME] and [NAME]"),
+        ("Emeka Okafor rang", "[NAME] rang"),
+        ("Giulia Bianchi and Mehmet Yilmaz", "[NAME] and [NAME]"),
     ],
 )
-def test_full_names_without_a_cue_are_found_by_the_census_name_lists(text, expected):
+def test_full_names_without_a_cue_are_found_by_the_name_lists(text, expected):
     assert redact(text) == expected
 
 
@@ -408,7 +424,7 @@ def test_names_like_nil_and_cued_phones_in_groups_are_still_redacted(text, expec
     assert redact(text) == expected
 
 
-def test_a_known_name_is_masked_whole_before_the_census_rule():
+def test_a_known_name_is_masked_whole_before_the_name_lists_rule():
     assert redact("Reception called Anna Maria Do about the bill", names=["Anna Maria Do"]) == (
         "Reception called [NAME] about the bill"
     )
