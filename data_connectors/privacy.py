@@ -312,7 +312,8 @@ def _lookup_forms(token: str) -> tuple[str, ...]:
 
 
 def _full_name_length(text: str, match: re.Match[str]) -> int:
-    """How many of the match's words form a listed first name plus listed surnames (``_name_lists``); 0 when they do not."""
+    """How many of the match's words form a listed first name plus listed surnames (``_name_lists``); 0 when
+    they do not."""
     given, family = _name_lists()
     tokens = [t for t in match.groups() if t]
     if not _titlecase(tokens[0]) or not any(form in given for form in _lookup_forms(tokens[0])):

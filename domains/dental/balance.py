@@ -11,9 +11,10 @@ The seed book's CranexD chapter, done for real on DC1000:
    synthetic patch ever enters a test set.
 3. ``balance_dataset``: ``genai_models.ConditionalGAN`` trained on the training patches, by default with
    DiffAugment and the SNGAN recipe (a few hundred patches per class: with the DCGAN defaults it collapses to
-   near-identical patches; ``GENERATOR_RECIPES`` lists the others); each class with fewer training patches than ``target_per_class`` is topped up to it with generated
-   patches, larger classes are kept as they are. Every file is listed in ``manifest.csv`` with ``synthetic``
-   = 1/0, synthetic files are also named ``syn_*``: never mixed in silently.
+   near-identical patches; ``GENERATOR_RECIPES`` lists the others); each class with fewer training patches
+   than ``target_per_class`` is topped up to it with generated patches, larger classes are kept as they are.
+   Every file is listed in ``manifest.csv`` with ``synthetic`` = 1/0, synthetic files are also named
+   ``syn_*``: never mixed in silently.
 4. ``evaluate_balance``: a small MONAI ``Classifier`` CNN trained three ways on the same training images --
    original (imbalanced), classical (minority classes oversampled with MONAI random transforms), classical +
    synthetic (GAN patches fill the gap, same transforms) -- per-class precision/recall/F1 and macro-F1 on the

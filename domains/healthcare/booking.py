@@ -148,7 +148,8 @@ _CLOCK = re.compile(
     + r")\b)|(?:tomorrow|today|tonight|"
     r"next|this|please|" + _WEEKDAY_WORDS + r")\b)))"
 )
-_HOUR_WORDS = "one two three four five six seven eight nine ten eleven twelve".split()
+_HOUR_WORDS = ("one", "two", "three", "four", "five", "six",
+               "seven", "eight", "nine", "ten", "eleven", "twelve")  # fmt: skip
 _HOUR_WORD = re.compile(rf"\b({'|'.join(_HOUR_WORDS)})\b")
 _SPOKEN_CLOCK = re.compile(
     r"\b(?:at|for|around|about)\s+(?:a\s+)?(?:(?P<quarter_past>quarter\s+past)|(?P<quarter_to>quarter\s+to)"
