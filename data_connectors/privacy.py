@@ -204,6 +204,10 @@ def _name_length(tokens: list[str], kind: str) -> int:
         return count
     if kind == "label" and first.lower() in _NO_VALUE and (len(tokens) == 1 or not _capitalised(tokens[1])):
         return 0  # "Patient: Not seen today", "Name: N/A"; "Patient: Nil Patel" is a name
+    if kind == "label" and not _capitalised(first):  # typed in lower case: a listed first name and surname
+        given, family = _name_lists()
+        listed = len(tokens) > 1 and _plain(first) in given and _plain(tokens[1]) in family
+        return 2 if listed else 0  # "Name: priya sharma"; "Patient: stable", "Patient: will call back" stay
     cued = kind in ("explicit", "label", "title")  # after "Name:" or "Mrs", "Will May" is a name
     accept = _capitalised if cued else _titlecase
     if not accept(first) or (not cued and first.lower() in _COMMON):
@@ -430,6 +434,38 @@ def _known_names_pattern(names: tuple[str, ...]) -> re.Pattern[str] | None:
 
 # Order matters: the most specific patterns run first, so e-mails are not half-eaten by the name rules and
 # birth dates are gone before the phone rule looks at digit groups.
+# A DICOM person name (PN): family^given^middle^prefix^suffix, "DOE^JOHN", "VAN DER BERG^ANNA MARIA", as a
+# PatientName or ReferringPhysicianName value prints. The family part has two letters or more ("e^x" stays) and
+# a named part follows a caret ("Up^" stays); up to three upper-case words before it belong to the family name
+# and two after a part to that part ("ANNA MARIA").
+_PN_PART = r"[^\W\d_]+(?:['’\-][^\W\d_]+)*"
+_DICOM_PERSON_NAME = re.compile(
+    rf"(?<![\w^])(?=[^\W\d_]{{2}}|[^\W\d_]['’\-]){_PN_PART}"
+    rf"(?:\^{{1,4}}{_PN_PART}(?: [A-Z][A-Z'’\-]+){{0,2}}){{1,4}}\^*(?![\w^])"
+)
+_UPPER_WORD_BEFORE = re.compile(r"(?<![\w'’\-])[A-Z][A-Z'’\-]+ $")
+
+
+def _redact_dicom_names(text: str) -> str:
+    """Each DICOM person name, with the upper-case words of its family name before it ("VAN DER"), as [NAME]:
+    one pass over the text, looking back a word at a time (a pattern that began at every upper-case word would
+    rescan long upper-case lines once per word)."""
+    if "^" not in text:
+        return text
+    out: list[str] = []
+    position = 0
+    for match in _DICOM_PERSON_NAME.finditer(text):
+        start = match.start()
+        for _ in range(3):
+            word = _UPPER_WORD_BEFORE.search(text, max(position, start - 40), start)
+            if word is None:
+                break
+            start = word.start()
+        out += [text[position:start], "[NAME]"]
+        position = match.end()
+    return "".join([*out, text[position:]])
+
+
 _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("EMAIL", re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")),
     ("DOB", re.compile(rf"(?i){_BIRTH_CUE}{_BIRTH_GAP}(?P<date>{_DATE})")),
@@ -497,7 +533,7 @@ class Redactor:
         """``text`` with identifiers replaced; ``names`` are masked for this call only."""
         for pattern, replacement in _REPLACEMENTS:
             text = pattern.sub(replacement, text)
-        text = _redact_cued_names(text)
+        text = _redact_cued_names(_redact_dicom_names(text))
         with self._lock:
             remembered = tuple(self._names)
         extra = tuple(" ".join(n.split()) for n in (*names, *_SCOPED_NAMES.get()) if n and n.strip())

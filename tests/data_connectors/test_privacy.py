@@ -229,11 +229,35 @@ def test_full_names_without_a_cue_are_found_by_the_name_lists(text, expected):
         "Claimant: unknown at this stage",
         "Contact: none",
         "Name: n/a",
-        "patient: ann lee",  # a label needs a capitalised name; lower case only after "my name is" ...
+        "Patient: will call back tomorrow",
+        "Name: mark as read",  # a lower-case value is a name only as a listed first name and surname
     ],
 )
-def test_labels_take_only_capitalised_names(text):
+def test_labels_take_capitalised_or_listed_names_only(text):
     assert redact(text) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("patient: ann lee", "patient: [NAME]"),
+        ("Name: priya sharma, seen today", "Name: [NAME], seen today"),
+        # DICOM person names (PatientName as pydicom prints it): family^given^middle^prefix^suffix
+        ("patient DOE^JOHN scanned", "patient [NAME] scanned"),
+        ("PatientName=VAN DER BERG^ANNA MARIA, age 54", "PatientName=[NAME], age 54"),
+        ("ref O'BRIEN^PAT^^DR ok", "ref [NAME] ok"),
+        ("Smith^^^Dr and DOE^J", "[NAME] and [NAME]"),
+        # no person name: one letter before the caret, nothing named after it, a regular expression
+        ("solve e^x and x^2", "solve e^x and x^2"),
+        ("| Up^ Add To My Favorites", "| Up^ Add To My Favorites"),
+        ("regex [^a-z]+", "regex [^a-z]+"),
+        # at most three upper-case words before it are taken as family name, two after a part
+        ("PROCESSING SCAN COMPLETE FOR DOE^JOHN", "PROCESSING [NAME]"),
+        ("DOE^JOHN SCAN COMPLETE NOW", "[NAME] NOW"),
+    ],
+)
+def test_lower_case_listed_names_after_labels_and_dicom_person_names_are_masked(text, expected):
+    assert redact(text) == expected
 
 
 @pytest.mark.parametrize(
