@@ -301,7 +301,7 @@ def counts(labels: np.ndarray, classes: list[str]) -> dict[str, int]:
 # How the conditional GAN is trained (``ConditionalGAN`` keyword arguments). The default is the one that gave
 # varied, lesion-like patches on DC1000's few hundred patches per class; with the DCGAN defaults, 15 CPU
 # minutes collapsed to near-identical patches. The others stay selectable so the comparison can be rerun
-# (bench/dental_balancing.py).
+# (bench/dental_balancing_generators.py).
 GENERATOR_RECIPES: dict[str, dict[str, Any]] = {
     "sngan+diffaugment": {"diff_augment": True, "n_dis": 2, "betas": (0.0, 0.9)},
     "dcgan+diffaugment": {"diff_augment": True},
