@@ -134,15 +134,15 @@ _PART_WORDS: dict[PartOfDay, str] = {
     "afternoon": r"\b(?:afternoon|after (?:noon|lunch))\b",
     "evening": r"\b(?:evening|after work|tonight)\b",
 }
-# "9am", "2.30 pm", "17:30", "5 o'clock", and after "at"/"around"/"about" also "9.15", "14.30" or a bare "3"
-# that ends the request or comes before the day ("at 3 on Monday", "at 10 please", "at 9 tomorrow"; not "at 10
-# years old", "at 38.5", "at 3 months", "at 7 on a scale of 10"). Spoken times are brought to these forms
-# first (``_spoken_times``).
+# "9am", "2.30 pm", "17:30", "5 o'clock", and after "at" also "9.15", "14.30" or a bare "3" that ends the
+# request or comes before the day ("at 3 on Monday", "at 10 please", "at 9 tomorrow"; not "at 10 years old",
+# "at 38.5", "at 3 months", "at 7 on a scale of 10"). Spoken times are brought to these forms first
+# (``_spoken_times``).
 _CLOCK = re.compile(
     r"(?<![\d.:])(?P<hour12>\d{1,2})(?:[:.](?P<minute12>\d{2}))? ?(?P<half>[ap])\.?m\b"
     r"|\b(?P<hour24>\d{1,2}):(?P<minute24>\d{2})\b"
     r"|\b(?P<oclock>\d{1,2}) ?o[' ]?clock\b"
-    r"|(?:(?<=\bat )|(?<=\baround )|(?<=\babout ))(?P<hour_at>\d{1,2})(?:\.(?P<minute_at>\d{2}))?(?!\d|[.:]\d)"
+    r"|(?<=\bat )(?P<hour_at>\d{1,2})(?:\.(?P<minute_at>\d{2}))?(?!\d|[.:]\d)"
     r"(?=\s*(?:$|[;!?]|\.(?:\s|$)|\s+(?:on\s+(?:the\s+\d|\d|(?:"
     + _WEEKDAY_WORDS
     + r")\b)|(?:tomorrow|today|tonight|"
@@ -150,39 +150,57 @@ _CLOCK = re.compile(
 )
 _HOUR_WORDS = ("one", "two", "three", "four", "five", "six",
                "seven", "eight", "nine", "ten", "eleven", "twelve")  # fmt: skip
-_HOUR_WORD = re.compile(rf"\b({'|'.join(_HOUR_WORDS)})\b")
+_HOUR_WORD = re.compile(rf"\b({'|'.join(_HOUR_WORDS)})(?=(?:-?ish)?\b)")
+_DAY_AFTER = rf"(?:on|tomorrow|next|this|{_WEEKDAY_WORDS})\b"
+# "half past 2", "quarter to 11" (US "quarter after 3", "quarter of 11"), with or without "at"; the British
+# "half 2" (2:30) only after "at"/"for"/"around"/"about" ("half 2 tablets" is no time).
 _SPOKEN_CLOCK = re.compile(
-    r"\b(?:at|for|around|about)\s+(?:a\s+)?(?:(?P<quarter_past>quarter\s+past)|(?P<quarter_to>quarter\s+to)"
-    r"|half(?:\s+past)?)\s+(?P<hour>\d{1,2})\b(?![:.]\d)"
+    r"(?:\b(?:at|for|around|about)\s+)?\b(?:a\s+)?(?:(?P<quarter_past>quarter\s+(?:past|after))"
+    r"|(?P<quarter_to>quarter\s+(?:to|of|til))|half\s+past)\s+(?P<hour>\d{1,2})(?!\d|[:.]\d)"
+    r"|\b(?:at|for|around|about)\s+half\s+(?P<half_hour>\d{1,2})(?!\d|[:.]\d)"
 )
-_NOON = re.compile(r"\b(?:at|for|around|about)\s+(?:12\s+)?(?:noon|midday)\b")
+_NOON = re.compile(
+    r"(?<!before )(?<!after )(?<!by )(?<!until )(?<!till )(?<!from )"
+    r"\b(?:(?:at|for|around|about)\s+)?(?:12\s+)?(?:noon|midday)(?:-?ish)?\b"
+)
+# "at about 3" is "at 3"; a bare "about 3" / "around 3" is a time only before the day ("around 3 tomorrow"),
+# never before "please" or the end ("she's about five please", "pain about 7", "costs about 5?").
+_APPROXIMATE = re.compile(
+    rf"\b(?:at\s+(?:about|around)|(?:about|around)(?=\s+\d{{1,2}}(?:[.:]\d{{2}})?\s+{_DAY_AFTER}))\s+(?=\d)"
+)
 
 
 def _spoken_hour(match: re.Match[str]) -> str:
-    """A word hour said as a time ("at ten", "half past two", "three o'clock", "fourish") as digits."""
+    """A word hour said as a time ("at ten", "half past two", "three o'clock", "fourish") as digits; "at one"
+    only with o'clock or -ish ("look at one today")."""
     before, after = match.string[: match.start()], match.string[match.end() :]
-    said_as_time = re.search(r"\b(?:at|around|about|past|to|half)\s+$", before) or re.match(
-        r"\s*(?:o[' ]?clock|-?ish)\b", after
+    cue = re.search(r"\b(at|around|about|past|to|of|after|til|half)\s+$", before)
+    said_as_time = re.match(r"\s*(?:o[' ]?clock|-?ish)\b", after) or (
+        cue is not None and not (match.group(1) == "one" and cue.group(1) in ("at", "around", "about"))
     )
     return str(_HOUR_WORDS.index(match.group(1)) + 1) if said_as_time else match.group(1)
 
 
 def _spoken_times(text: str) -> str:
-    """Spoken clock times in the digits ``_CLOCK`` reads: "at noon" -> "at 12.00", "at half past two" /
-    "for half 2" (British) -> "at 2.30", "at quarter to 11" -> "at 10.45", "at 9ish" -> "at 9"."""
+    """Spoken clock times in the digits ``_CLOCK`` reads: "at noon" -> "at 12.00", "half past two" / "for
+    half 2" (British) -> "at 2.30", "quarter to 11" -> "at 10.45", "at 9ish" and "at about 9" -> "at 9".
+    Am or pm follows the hour said: "quarter to 7" is 6:45 in the morning, as "at 7" is 7:00."""
 
     def digits(match: re.Match[str]) -> str:
-        hour = int(match.group("hour"))
+        hour = int(match.group("hour") or match.group("half_hour"))
         if not 1 <= hour <= 12:
             return match.group(0)
-        if match.group("quarter_to"):
-            return f"at {(hour - 2) % 12 + 1}.45"
-        return f"at {hour}.{15 if match.group('quarter_past') else 30}"
+        if not match.group("quarter_to"):
+            return f"at {hour}.{15 if match.group('quarter_past') else 30}"
+        if hour == 7:  # 6:45, but in the morning like 7 itself (a bare 6 is read as 18:00)
+            return "at 6.45pm" if _named_part(text) in ("afternoon", "evening") else "at 6.45am"
+        return f"at {(hour - 2) % 12 + 1}.45"
 
     text = _HOUR_WORD.sub(_spoken_hour, text)
     text = _NOON.sub("at 12.00", text)
     text = _SPOKEN_CLOCK.sub(digits, text)
-    return re.sub(r"\b(\d{1,2})\s*-?ish\b", r"\1", text)
+    text = re.sub(r"\b(\d{1,2}(?:[.:]\d{2})?)\s*-?ish\b", r"\1", text)
+    return _APPROXIMATE.sub("at ", text)
 
 
 _MONTH_NAMES = "|".join(sorted({*MONTHS, *(m[:3] for m in MONTHS), "sept"}, key=len, reverse=True))
@@ -219,6 +237,10 @@ _PAST_CLAUSE = re.compile(r"\b(?:had|was|were|did|got|went|came|been|ago|last|ye
 _ASKING_CLAUSE = re.compile(
     r"\b(?:book|see|appointments?|appts?|slots?|any ?time|come in|available|free|fit|get (?:me|us) in|"
     r"need|want|like|could|can(?!'t)|would|hop(?:e|ing)|wonder(?:ing)?|prefer|please)\b"
+)
+_ROUTINE = re.compile(
+    r"\b(?:take|takes|taking|pick|picks|finish|finishes|wake|wakes|waking|work|works|leave|leaves|eat|eats"
+    r"|lost|keep|keeps)\b"
 )
 # A month-name date this many days back is "in the past", not next year ("25 November" said on 27 November).
 _RECENT_PAST_DAYS = 62
@@ -286,18 +308,27 @@ def _next_day_of_month(day: int, today: date) -> date | None:
     return None
 
 
-def _clause(text: str, position: int) -> str:
+def _clause_start(text: str, position: int) -> int:
     starts = [m.end() for m in _CLAUSE_BREAK.finditer(text, 0, position)]
-    end = _CLAUSE_BREAK.search(text, position)
-    return text[starts[-1] if starts else 0 : end.start() if end else len(text)]
+    return starts[-1] if starts else 0
 
 
 def _rank(text: str, position: int) -> int:
     """How surely something said at ``position`` is what is asked for: -1 in a cancelling clause, 1 in an
-    asking one ("I was wondering if I could book the 3rd"), -1 in a past-tense one, else 0."""
-    clause = _clause(text, position)
+    asking one ("I was wondering if I could book the 3rd"), -1 in a past-tense one, else 0. Within the clause
+    the nearest such word before it decides ("can I see a GP tomorrow, my baby was born at 2" without the
+    comma: "born" is past), and a routine the patient tells of ("I take my tablets at 8", "I pick the kids up
+    at 3") is no request."""
+    start = _clause_start(text, position)
+    end = _CLAUSE_BREAK.search(text, position)
+    clause = text[start : end.start() if end else len(text)]
     if re.search(r"\bcancel", clause):
         return -1
+    cues = [(m.end(), 1) for m in _ASKING_CLAUSE.finditer(text, start, position)]
+    cues += [(m.end(), -1) for m in _PAST_CLAUSE.finditer(text, start, position)]
+    cues += [(m.end(), 0) for m in _ROUTINE.finditer(text, start, position)]
+    if cues:
+        return max(cues)[1]
     if _ASKING_CLAUSE.search(clause):
         return 1
     return -1 if _PAST_CLAUSE.search(clause) else 0
