@@ -4,7 +4,8 @@ Patient and claimant identifiers (names, policy and claim numbers, phone and car
 dates of birth, member ids) must never reach a log file. Patterns catch the structured identifiers; names are
 caught after the cues people write them behind ("Claimant:", "my name is", "je m'appelle", "Mrs.") and, where a
 flow knows them, passed in for the duration of one request (``known_names`` or ``redact(text, names=...)``), so
-one chat's patient never turns ordinary words into ``[NAME]`` in everyone else's log lines. A full name written
+one chat's patient never turns ordinary words into ``[NAME]`` in everyone else's log lines. Caret-joined DICOM and
+HL7 person names ("DOE^JOHN") are masked when their parts are listed names. A full name written
 with no cue ("waiting for Ann Lee", "Priya Sharma") is found when both parts are in the name lists (the US census
 lists of PyPI ``names`` and the other locales' lists of PyPI ``Faker``, less English words);
 title-case phrases ("for Root Canal Treatment") are far commoner in these logs than bare names, so nothing else
@@ -204,10 +205,6 @@ def _name_length(tokens: list[str], kind: str) -> int:
         return count
     if kind == "label" and first.lower() in _NO_VALUE and (len(tokens) == 1 or not _capitalised(tokens[1])):
         return 0  # "Patient: Not seen today", "Name: N/A"; "Patient: Nil Patel" is a name
-    if kind == "label" and not _capitalised(first):  # typed in lower case: a listed first name and surname
-        given, family = _name_lists()
-        listed = len(tokens) > 1 and _plain(first) in given and _plain(tokens[1]) in family
-        return 2 if listed else 0  # "Name: priya sharma"; "Patient: stable", "Patient: will call back" stay
     cued = kind in ("explicit", "label", "title")  # after "Name:" or "Mrs", "Will May" is a name
     accept = _capitalised if cued else _titlecase
     if not accept(first) or (not cued and first.lower() in _COMMON):
@@ -273,12 +270,13 @@ def _name_lists() -> tuple[frozenset[str], frozenset[str]]:
         if locale.name in ("en", "en_US"):  # US names are the census's; Faker's US list has "Texas", "London"
             continue
         provider = importlib.import_module(f"faker.providers.person.{locale.name}").Provider
-        for attribute, target in (("first_names_female", given), ("first_names_male", given),
-                                  ("first_names", given), ("last_names", family)):  # fmt: skip
-            written = getattr(provider, attribute, ())  # a tuple, or a dict of name -> weight
-            if isinstance(written, tuple | list | dict):
-                plain = {_plain(entry) for entry in written} - words - target
-                target.update(form for form in plain if re.fullmatch(r"[a-z]+(?:-[a-z]+)*", form))
+        for attribute in dir(provider):  # first_names_female, last_names, unisex_last_names, last_romanized_names
+            target = given if "first" in attribute else family if "last" in attribute else None
+            written = getattr(provider, attribute)  # a tuple, or a dict of name -> weight
+            if target is None or not attribute.endswith("names") or not isinstance(written, tuple | list | dict):
+                continue
+            plain = {_plain(entry) for entry in written} - words - target
+            target.update(form for form in plain if re.fullmatch(r"[a-z]+(?:-[a-z]+)*", form))
     # first names that documents use as words
     not_names = _words("in von america china hong brain vena santa sierra dallas max min queen princess")
     return frozenset(given - _COMMON - not_names), frozenset(family)
@@ -304,7 +302,11 @@ def _plain(name: str) -> str:
     """A name as the lists spell it: lower case, no accents or apostrophes, no possessive 's ("José" -> jose,
     "O'Brien" -> obrien, "Lee's" -> lee)."""
     plain = "".join(c for c in unicodedata.normalize("NFKD", name.lower()) if not unicodedata.combining(c))
-    return re.sub(r"['’]s$", "", plain).replace("'", "").replace("’", "")
+    return re.sub(r"['’]s$", "", plain).replace("'", "").replace("’", "").translate(_UNDECOMPOSED)
+
+
+# Latin letters NFKD leaves whole ("Łukasz", "Yılmaz", "Đặng", "Søren").
+_UNDECOMPOSED = str.maketrans({"ł": "l", "ı": "i", "đ": "d", "ø": "o", "æ": "ae", "œ": "oe", "ß": "ss", "þ": "th"})
 
 
 @lru_cache(maxsize=4096)
@@ -371,6 +373,8 @@ def _surname_first_or_keep(match: re.Match[str]) -> str:
     """ "Lee, Ann" (a listed surname, a comma, a listed first name), the order of registers and forms."""
     given, family = _name_lists()
     surname, first = match.group(1), match.group(2)
+    if _LIST_ITEM_BEFORE.search(match.string, max(0, match.start() - 40), match.start()):
+        return match.group(0)
     if first == _OWN_MASK:
         return (
             "[NAME]" if _titlecase(surname) and any(f in family for f in _lookup_forms(surname)) else match[0]
@@ -383,11 +387,11 @@ def _surname_first_or_keep(match: re.Match[str]) -> str:
 
 
 _OWN_MASK = "\x00NAME\x00"  # this rule's own masks, until the surname-first pass has seen them
-# A surname first is no item of a list: no comma just before it ("Dallas, Georgia, Atlanta") or after the pair.
-_SURNAME_BEFORE_NAME = re.compile(rf"(?<![\w,])(?<!,[ \t])({_WORD}),[ \t]+({_OWN_MASK})")
-_SURNAME_FIRST = re.compile(
-    rf"(?<![\w,])(?<!,[ \t])({_WORD}),[ \t]+({_WORD})(?![\w'’-])(?![ \t]*(?:,|[ \t][A-Z]))"
-)
+_SURNAME_BEFORE_NAME = re.compile(rf"(?<![\w,'’-])({_WORD}),[ \t]+({_OWN_MASK})")
+_SURNAME_FIRST = re.compile(rf"(?<![\w,'’-])({_WORD}),[ \t]+({_WORD})(?![\w'’-])(?![ \t]*(?:,|[ \t][A-Z]))")
+# The pair is an item of a list of capitalised words when one comes right before it ("Henry, Liu, Yang, Owen",
+# "Security Boulevard, Baltimore, Maryland"); after a field ("MRN 12345, Garcia, Jose") it is a name.
+_LIST_ITEM_BEFORE = re.compile(r"(?<![\w'’-])[A-Z][\w'’-]*,[ \t]+$")
 
 
 def _title_spans(text: str) -> list[tuple[int, int]]:
@@ -405,13 +409,13 @@ def _title_spans(text: str) -> list[tuple[int, int]]:
 
 
 _TITLE_WORD = rf"(?=[^\W\d_a-zß-öø-ÿ]){_WORD}"
-_CAPITALISED_RUN = re.compile(rf"(?<!\w){_TITLE_WORD}(?:[ \t]+{_TITLE_WORD})+")
+_CAPITALISED_RUN = re.compile(rf"(?<![\w'’-]){_TITLE_WORD}(?:[ \t]+{_TITLE_WORD})+")
 _WORD_IN_RUN = re.compile(_WORD)
 
 
 # Up to three words from one that starts upper case (a search moves on word by word, so "Dear Ann Lee" is tried
 # from "Ann" too).
-_FULL_NAME = re.compile(rf"(?<!\w)(?=[^\W\d_a-zß-öø-ÿ])({_WORD})(?:[ \t]+({_WORD}))(?:[ \t]+({_WORD}))?")
+_FULL_NAME = re.compile(rf"(?<![\w'’-])(?=[^\W\d_a-zß-öø-ÿ])({_WORD})(?:[ \t]+({_WORD}))(?:[ \t]+({_WORD}))?")
 _WORD_AFTER = re.compile(rf"[ \t]+({_WORD})")
 
 
@@ -432,42 +436,76 @@ def _known_names_pattern(names: tuple[str, ...]) -> re.Pattern[str] | None:
     return re.compile(rf"(?<!\w)(?:{'|'.join(sorted(alternatives, key=len, reverse=True))})(?!\w)")
 
 
-# Order matters: the most specific patterns run first, so e-mails are not half-eaten by the name rules and
-# birth dates are gone before the phone rule looks at digit groups.
-# A DICOM person name (PN): family^given^middle^prefix^suffix, "DOE^JOHN", "VAN DER BERG^ANNA MARIA", as a
-# PatientName or ReferringPhysicianName value prints. The family part has two letters or more ("e^x" stays) and
-# a named part follows a caret ("Up^" stays); up to three upper-case words before it belong to the family name
-# and two after a part to that part ("ANNA MARIA").
-_PN_PART = r"[^\W\d_]+(?:['’\-][^\W\d_]+)*"
-_DICOM_PERSON_NAME = re.compile(
-    rf"(?<![\w^])(?=[^\W\d_]{{2}}|[^\W\d_]['’\-]){_PN_PART}"
-    rf"(?:\^{{1,4}}{_PN_PART}(?: [A-Z][A-Z'’\-]+){{0,2}}){{1,4}}\^*(?![\w^])"
-)
-_UPPER_WORD_BEFORE = re.compile(r"(?<![\w'’\-])[A-Z][A-Z'’\-]+ $")
+# Caret-joined values: a DICOM person name (PN, family^given^middle^prefix^suffix, "DOE^JOHN") as pydicom
+# prints a PatientName, or an HL7 name field ("DOE^JANE^^^^^L"); but HL7 codes are caret-joined too.
+_CARET_VALUE = re.compile(r"(?<![\w'’\-^])[\w'’\-]+(?:\^+[\w'’\-]+)+\^*(?![\w^])")
+_NAME_PARTICLES = _words("van der den de la le del della da di dos das du von bin bint ibn al el mac mc st")
+_WORD_BEFORE_VALUE = re.compile(r"(?<![\w'’\-])([\w'’\-]+) $")
+_WORD_AFTER_VALUE = re.compile(r" ([\w'’\-]+)(?![\w'’\-])")
 
 
-def _redact_dicom_names(text: str) -> str:
-    """Each DICOM person name, with the upper-case words of its family name before it ("VAN DER"), as [NAME]:
-    one pass over the text, looking back a word at a time (a pattern that began at every upper-case word would
-    rescan long upper-case lines once per word)."""
+def _is_name_word(word: str) -> bool:
+    """A capitalised listed first name or surname, or a particle ("VAN", "de"): part of a person's name."""
+    given, family = _name_lists()
+    if word.lower() in _NAME_PARTICLES:
+        return True
+    forms = _lookup_forms(word)
+    return word[0].isupper() and len(forms[0]) >= 2 and any(f in given or f in family for f in forms)
+
+
+def _names_a_person(value: str) -> bool:
+    """A caret-joined value that is a person: its first part in letters (after any id) followed by a listed
+    first name ("DOE^JOHN", "ZORRO^QUENTIN", "1234^SMITH^JOHN^^^DR"), two listed names ("Ron^Ang"), a listed
+    name followed by an initial or nothing ("DOE^J", "Smith^^^Dr"), or letters of another script ("王^小明").
+    Codes stay ("GLU^Glucose^L", "STATUS^OK", "e^x", "ADT^A01"); one named like a person does not ("SMOKER^L")."""
+    given, family = _name_lists()
+    parts = value.split("^")
+    if any(part.isalpha() and not _plain(part).isascii() for part in parts):
+        return True
+    first = next((i for i, part in enumerate(parts) if part.isalpha() and len(part) >= 2), None)
+    if first is None or first + 1 == len(parts):
+        return False
+    after = parts[first + 1]
+    if len(after) <= 1:
+        return _is_name_word(parts[first])
+    if not after[0].isupper():
+        return False
+    return any(f in given for f in _lookup_forms(after)) or (  # or two listed surnames: "Ron^Ang", "LI^NA"
+        _is_name_word(parts[first]) and any(f in family for f in _lookup_forms(after))
+    )
+
+
+def _redact_caret_names(text: str) -> str:
+    """Each caret-joined person name as [NAME], with the name words written beside it: "VAN DER BERG^ANNA
+    MARIA", "García López^María José" (up to four words each side, while they are listed names or particles).
+    One pass over the text, looking a word to each side, so its time is linear in the length."""
     if "^" not in text:
         return text
     out: list[str] = []
     position = 0
-    for match in _DICOM_PERSON_NAME.finditer(text):
-        start = match.start()
-        for _ in range(3):
-            word = _UPPER_WORD_BEFORE.search(text, max(position, start - 40), start)
-            if word is None:
+    for match in _CARET_VALUE.finditer(text):
+        if match.start() < position or not _names_a_person(match.group(0)):
+            continue
+        start, end = match.start(), match.end()
+        for _ in range(4):
+            word = _WORD_BEFORE_VALUE.search(text, max(position, start - 40), start)
+            if word is None or not _is_name_word(word.group(1)):
                 break
             start = word.start()
+        for _ in range(4):
+            word = _WORD_AFTER_VALUE.match(text, end)
+            if word is None or not _is_name_word(word.group(1)):
+                break
+            end = word.end()
         out += [text[position:start], "[NAME]"]
-        position = match.end()
+        position = end
     return "".join([*out, text[position:]])
 
 
+# Order matters: the most specific patterns run first, so e-mails are not half-eaten by the name rules and
+# birth dates are gone before the phone rule looks at digit groups.
 _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("EMAIL", re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")),
+    ("EMAIL", re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")),
     ("DOB", re.compile(rf"(?i){_BIRTH_CUE}{_BIRTH_GAP}(?P<date>{_DATE})")),
     ("POLICY", re.compile(r"\b(?:POL|PN|POLICY|HO|AU|MOT|HOM|TRV)[-/]?\d[\w-]{3,}\b", re.IGNORECASE)),
     ("CLAIM", re.compile(r"\bCLM[-/]?\d{3,}\b", re.IGNORECASE)),
@@ -533,7 +571,7 @@ class Redactor:
         """``text`` with identifiers replaced; ``names`` are masked for this call only."""
         for pattern, replacement in _REPLACEMENTS:
             text = pattern.sub(replacement, text)
-        text = _redact_cued_names(_redact_dicom_names(text))
+        text = _redact_cued_names(_redact_caret_names(text))
         with self._lock:
             remembered = tuple(self._names)
         extra = tuple(" ".join(n.split()) for n in (*names, *_SCOPED_NAMES.get()) if n and n.strip())
