@@ -460,7 +460,7 @@ def _names_a_person(value: str) -> bool:
     Codes stay ("GLU^Glucose^L", "STATUS^OK", "e^x", "ADT^A01"); one named like a person does not ("SMOKER^L")."""
     given, family = _name_lists()
     parts = value.split("^")
-    if any(part.isalpha() and not _plain(part).isascii() for part in parts):
+    if any(not part.isascii() and part.isalpha() and not _plain(part).isascii() for part in parts):
         return True
     first = next((i for i, part in enumerate(parts) if part.isalpha() and len(part) >= 2), None)
     if first is None or first + 1 == len(parts):
@@ -516,6 +516,8 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"[A-Z0-9][A-Z0-9-]{3,}\b"
         ),
     ),
+    # an HL7 identifier (CX): id^check digit^scheme^assigning authority^type, the type saying whose it is
+    ("ID", re.compile(r"(?<![\w^])\w[\w-]{2,}(?:\^[^|^\s]*){3}\^(?:MRN?|PI|PT|SS|AN|PN|HC|NI|NH|PPN|JHN)(?![\w^])")),
     ("SSN", re.compile(r"\b\d{3}-\d{2}-\d{4}\b")),
     ("PHONE", _PHONE_CANDIDATE),
 )

@@ -249,7 +249,8 @@ def test_labels_take_only_capitalised_names(text):
         ("Smith^^^Dr and DOE^J", "[NAME] and [NAME]"),
         ("ZORRO^QUENTIN", "[NAME]"),  # a listed first name after the caret
         ("Ron^Ang and 王^小明", "[NAME] and [NAME]"),
-        ("PID|1||123456^^^HOSP^MR||DOE^JANE^^^^^L||19800101|F", "PID|1||123456^^^HOSP^MR||[NAME]||19800101|F"),
+        ("PID|1||123456^^^HOSP^MR||DOE^JANE^^^^^L||19800101|F", "PID|1||[ID]||[NAME]||19800101|F"),
+        ("PID|1||12345678^5^M10^HOSP&1.2.3&ISO^MR~987^^^SSA^SS|", "PID|1||[ID]~[ID]|"),
         ("ORC|1|1234^SMITH^JOHN^^^DR|x", "ORC|1|[NAME]|x"),
         ("WARN PACS QUERY FAILED FOR DOE^JOHN", "WARN PACS QUERY FAILED FOR [NAME]"),
         # codes are caret-joined too: no person name among them
