@@ -316,8 +316,8 @@ def _clause_start(text: str, position: int) -> int:
 def _rank(text: str, position: int) -> int:
     """How surely something said at ``position`` is what is asked for: -1 in a cancelling clause, 1 in an
     asking one ("I was wondering if I could book the 3rd"), -1 in a past-tense one, else 0. Within the clause
-    the nearest such word before it decides ("can I see a GP tomorrow, my baby was born at 2" without the
-    comma: "born" is past), and a routine the patient tells of ("I take my tablets at 8", "I pick the kids up
+    the nearest such word before it decides ("can I see a GP tomorrow my baby was born at 2": "was" is past,
+    after "see"), and a routine the patient tells of ("I take my tablets at 8", "I pick the kids up
     at 3") is no request."""
     start = _clause_start(text, position)
     end = _CLAUSE_BREAK.search(text, position)
