@@ -387,8 +387,11 @@ def _surname_first_or_keep(match: re.Match[str]) -> str:
 
 
 _OWN_MASK = "\x00NAME\x00"  # this rule's own masks, until the surname-first pass has seen them
-_SURNAME_BEFORE_NAME = re.compile(rf"(?<![\w,'’-])({_WORD}),[ \t]+({_OWN_MASK})")
-_SURNAME_FIRST = re.compile(rf"(?<![\w,'’-])({_WORD}),[ \t]+({_WORD})(?![\w'’-])(?![ \t]*(?:,|[ \t][A-Z]))")
+# A name starts at no letter and inside no hyphenated or quoted word ("Root-Canal", "x-Ann"): that also keeps
+# the search linear on long hyphenated runs; "'Ann Lee'" and "-Ann Lee" are names.
+_WORD_START = r"(?<!\w)(?<!\w[-'’])"
+_SURNAME_BEFORE_NAME = re.compile(rf"{_WORD_START}(?<!,)({_WORD}),[ \t]+({_OWN_MASK})")
+_SURNAME_FIRST = re.compile(rf"{_WORD_START}(?<!,)({_WORD}),[ \t]+({_WORD})(?![\w'’-])(?![ \t]*(?:,|[ \t][A-Z]))")
 # The pair is an item of a list of capitalised words when one comes right before it ("Henry, Liu, Yang, Owen",
 # "Security Boulevard, Baltimore, Maryland"); after a field ("MRN 12345, Garcia, Jose") it is a name.
 _LIST_ITEM_BEFORE = re.compile(r"(?<![\w'’-])[A-Z][\w'’-]*,[ \t]+$")
@@ -409,13 +412,13 @@ def _title_spans(text: str) -> list[tuple[int, int]]:
 
 
 _TITLE_WORD = rf"(?=[^\W\d_a-zß-öø-ÿ]){_WORD}"
-_CAPITALISED_RUN = re.compile(rf"(?<![\w'’-]){_TITLE_WORD}(?:[ \t]+{_TITLE_WORD})+")
+_CAPITALISED_RUN = re.compile(rf"{_WORD_START}{_TITLE_WORD}(?:[ \t]+{_TITLE_WORD})+")
 _WORD_IN_RUN = re.compile(_WORD)
 
 
 # Up to three words from one that starts upper case (a search moves on word by word, so "Dear Ann Lee" is tried
 # from "Ann" too).
-_FULL_NAME = re.compile(rf"(?<![\w'’-])(?=[^\W\d_a-zß-öø-ÿ])({_WORD})(?:[ \t]+({_WORD}))(?:[ \t]+({_WORD}))?")
+_FULL_NAME = re.compile(rf"{_WORD_START}(?=[^\W\d_a-zß-öø-ÿ])({_WORD})(?:[ \t]+({_WORD}))(?:[ \t]+({_WORD}))?")
 _WORD_AFTER = re.compile(rf"[ \t]+({_WORD})")
 
 
@@ -438,7 +441,8 @@ def _known_names_pattern(names: tuple[str, ...]) -> re.Pattern[str] | None:
 
 # Caret-joined values: a DICOM person name (PN, family^given^middle^prefix^suffix, "DOE^JOHN") as pydicom
 # prints a PatientName, or an HL7 name field ("DOE^JANE^^^^^L"); but HL7 codes are caret-joined too.
-_CARET_VALUE = re.compile(r"(?<![\w'’\-^])[\w'’\-]+(?:\^+[\w'’\-]+)+\^*(?![\w^])")
+_CARET_PART = r"[^\W_]+(?:['’\-][^\W_]+)*"  # letters or digits, with inner apostrophes or hyphens: O'BRIEN
+_CARET_VALUE = re.compile(rf"(?<![\w^])(?<!\w[-'’]){_CARET_PART}(?:\^+{_CARET_PART})+\^*(?![\w^])")
 _NAME_PARTICLES = _words("van der den de la le del della da di dos das du von bin bint ibn al el mac mc st")
 _WORD_BEFORE_VALUE = re.compile(r"(?<![\w'’\-])([\w'’\-]+) $")
 _WORD_AFTER_VALUE = re.compile(r" ([\w'’\-]+)(?![\w'’\-])")
@@ -455,20 +459,22 @@ def _is_name_word(word: str) -> bool:
 
 def _names_a_person(value: str) -> bool:
     """A caret-joined value that is a person: its first part in letters (after any id) followed by a listed
-    first name ("DOE^JOHN", "ZORRO^QUENTIN", "1234^SMITH^JOHN^^^DR"), two listed names ("Ron^Ang"), a listed
-    name followed by an initial or nothing ("DOE^J", "Smith^^^Dr"), or letters of another script ("王^小明").
-    Codes stay ("GLU^Glucose^L", "STATUS^OK", "e^x", "ADT^A01"); one named like a person does not ("SMOKER^L")."""
+    first name ("DOE^JOHN", "ZORRO^QUENTIN", "1234^SMITH^JOHN^^^DR", "O'BRIEN^SEAN"), two listed names
+    ("Ron^Ang"), a listed name followed by an initial or nothing ("DOE^J", "Smith^^^Dr"), or letters of another
+    script ("王^小明"). Codes stay ("GLU^Glucose^L", "STATUS^OK", "HIGH^High^L", "e^x", "ADT^A01"); one named
+    like a person does not ("SMOKER^L")."""
     given, family = _name_lists()
     parts = value.split("^")
-    if any(not part.isascii() and part.isalpha() and not _plain(part).isascii() for part in parts):
+    letters = [re.sub(r"['’-]", "", part).isalpha() for part in parts]
+    if any(is_word and not _plain(part).isascii() for part, is_word in zip(parts, letters, strict=True)):
         return True
-    first = next((i for i, part in enumerate(parts) if part.isalpha() and len(part) >= 2), None)
+    first = next((i for i, part in enumerate(parts) if letters[i] and len(part) >= 2), None)
     if first is None or first + 1 == len(parts):
         return False
     after = parts[first + 1]
     if len(after) <= 1:
         return _is_name_word(parts[first])
-    if not after[0].isupper():
+    if not after[0].isupper() or after.lower() == parts[first].lower():  # "HIGH^High": a code and its text
         return False
     return any(f in given for f in _lookup_forms(after)) or (  # or two listed surnames: "Ron^Ang", "LI^NA"
         _is_name_word(parts[first]) and any(f in family for f in _lookup_forms(after))
@@ -517,7 +523,13 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         ),
     ),
     # an HL7 identifier (CX): id^check digit^scheme^assigning authority^type, the type saying whose it is
-    ("ID", re.compile(r"(?<![\w^])\w[\w-]{2,}(?:\^[^|^\s]*){3}\^(?:MRN?|PI|PT|SS|AN|PN|HC|NI|NH|PPN|JHN)(?![\w^])")),
+    (
+        "ID",
+        re.compile(
+            r"(?<![\w^-])\w[\w-]{2,}(?:\^[^|^~\s]*){3}\^(?:MRN?|PI|PT|SS|AN|PN|HC|NI|NH|PPN|JHN|DL|MC|MB|PRN|MA)"
+            r"(?:\^[^|^~\s]*)*(?![\w^])"
+        ),
+    ),
     ("SSN", re.compile(r"\b\d{3}-\d{2}-\d{4}\b")),
     ("PHONE", _PHONE_CANDIDATE),
 )

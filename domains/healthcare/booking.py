@@ -238,9 +238,12 @@ _ASKING_CLAUSE = re.compile(
     r"\b(?:book|see|appointments?|appts?|slots?|any ?time|come in|available|free|fit|get (?:me|us) in|"
     r"need|want|like|could|can(?!'t)|would|hop(?:e|ing)|wonder(?:ing)?|prefer|please)\b"
 )
+# What the patient did or does at a time, said right before it ("my baby was born at 2", "I take my insulin at
+# 8"; not "have you got anything at 3", "can I take my son in at 4").
+_PAST_EVENT = re.compile(r"\b(?:had|was|were|went|came|ago|yesterday|started|began|saw|born)\b")
 _ROUTINE = re.compile(
-    r"\b(?:take|takes|taking|pick|picks|finish|finishes|wake|wakes|waking|work|works|leave|leaves|eat|eats"
-    r"|lost|keep|keeps)\b"
+    r"(?<!can )(?<!could )(?<!would )(?<!may )(?<!shall )\b(?:i|we|he|she|they)(?:'ve)?\s+(?:always\s+|usually\s+)?"
+    r"(?:take|pick|finish|wake|work|leave|eat|keep|lost|start)s?\b"
 )
 # A month-name date this many days back is "in the past", not next year ("25 November" said on 27 November).
 _RECENT_PAST_DAYS = 62
@@ -313,22 +316,23 @@ def _clause_start(text: str, position: int) -> int:
     return starts[-1] if starts else 0
 
 
-def _rank(text: str, position: int) -> int:
+def _rank(text: str, position: int, *, nearest: bool = False) -> int:
     """How surely something said at ``position`` is what is asked for: -1 in a cancelling clause, 1 in an
-    asking one ("I was wondering if I could book the 3rd"), -1 in a past-tense one, else 0. Within the clause
-    the nearest such word before it decides ("can I see a GP tomorrow my baby was born at 2": "was" is past,
-    after "see"), and a routine the patient tells of ("I take my tablets at 8", "I pick the kids up
-    at 3") is no request."""
+    asking one ("I was wondering if I could book the 3rd"), -1 in a past-tense one, else 0. With ``nearest``
+    (a clock time with nothing future after it) the nearest such word before it in the clause decides, and a
+    routine the patient tells of counts as no request: "can I see a GP tomorrow my baby was born at 2", "I take
+    my insulin at 8" and "I pick the kids up at 3" name no time to book."""
     start = _clause_start(text, position)
     end = _CLAUSE_BREAK.search(text, position)
     clause = text[start : end.start() if end else len(text)]
     if re.search(r"\bcancel", clause):
         return -1
-    cues = [(m.end(), 1) for m in _ASKING_CLAUSE.finditer(text, start, position)]
-    cues += [(m.end(), -1) for m in _PAST_CLAUSE.finditer(text, start, position)]
-    cues += [(m.end(), 0) for m in _ROUTINE.finditer(text, start, position)]
-    if cues:
-        return max(cues)[1]
+    if nearest:
+        cues = [(m.end(), 1) for m in _ASKING_CLAUSE.finditer(text, start, position)]
+        cues += [(m.end(), -1) for m in _PAST_EVENT.finditer(text, start, position)]
+        cues += [(m.end(), 0) for m in _ROUTINE.finditer(text, start, position)]
+        if cues:
+            return max(cues)[1]
     if _ASKING_CLAUSE.search(clause):
         return 1
     return -1 if _PAST_CLAUSE.search(clause) else 0
@@ -477,7 +481,8 @@ def _clock_time(text: str) -> dt.time | None:
             or re.match(r"\s*(?:-|–|to)\s*\d", after)
         ):
             continue
-        rank = _rank(text, match.start())
+        future = re.match(rf"\s+(?:tomorrow|next\s+\w+|on\s+(?:the\s+\d|{_WEEKDAY_WORDS}))", after)
+        rank = _rank(text, match.start(), nearest=future is None)
         moment = _clock_value(match)
         written_hour = match.group("oclock") or match.group("hour_at") or match.group("hour24")
         twelve_hour = written_hour is not None and int(written_hour) <= 12

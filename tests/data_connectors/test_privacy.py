@@ -253,6 +253,14 @@ def test_labels_take_only_capitalised_names(text):
         ("PID|1||12345678^5^M10^HOSP&1.2.3&ISO^MR~987^^^SSA^SS|", "PID|1||[ID]~[ID]|"),
         ("ORC|1|1234^SMITH^JOHN^^^DR|x", "ORC|1|[NAME]|x"),
         ("WARN PACS QUERY FAILED FOR DOE^JOHN", "WARN PACS QUERY FAILED FOR [NAME]"),
+        # second review: quoted values, apostrophes and hyphens inside a part, more HL7 identifier types
+        ("PatientName='DOE^JOHN', PatientName: O'BRIEN^SEAN", "PatientName='[NAME]', PatientName: [NAME]"),
+        ("PID|1||123456^^^HOSP^MR||SMITH-JONES^MARY||", "PID|1||[ID]||[NAME]||"),
+        ("999888^^^STATE^DL and 123456^^^HOSP^MR^GHH", "[ID] and [ID]"),
+        ("OBX|1||HIGH^High^L|AMBER^Amber^L", "OBX|1||HIGH^High^L|AMBER^Amber^L"),  # a code and its own text
+        # bare names in quotes and after a dash, as Python prints dicts and lists; not inside a hyphenated word
+        ("{'patient': 'Ann Lee', 'age': 45}", "{'patient': '[NAME]', 'age': 45}"),
+        ("['Ann Lee', 'Bob Smith'] -Ann Lee", "['[NAME]', '[NAME]'] -[NAME]"),
         # codes are caret-joined too: no person name among them
         ("solve e^x and x^2", "solve e^x and x^2"),
         ("| Up^ Add To My Favorites", "| Up^ Add To My Favorites"),
