@@ -387,7 +387,7 @@ def _surname_first_or_keep(match: re.Match[str]) -> str:
 
 
 _OWN_MASK = "\x00NAME\x00"  # this rule's own masks, until the surname-first pass has seen them
-# A name starts at no letter and inside no hyphenated or quoted word ("Root-Canal", "x-Ann"): that also keeps
+# A name starts after no letter and inside no hyphenated or quoted word ("Root-Canal", "x-Ann"): that also keeps
 # the search linear on long hyphenated runs; "'Ann Lee'" and "-Ann Lee" are names.
 _WORD_START = r"(?<!\w)(?<!\w[-'’])"
 _SURNAME_BEFORE_NAME = re.compile(rf"{_WORD_START}(?<!,)({_WORD}),[ \t]+({_OWN_MASK})")
@@ -442,7 +442,7 @@ def _known_names_pattern(names: tuple[str, ...]) -> re.Pattern[str] | None:
 # Caret-joined values: a DICOM person name (PN, family^given^middle^prefix^suffix, "DOE^JOHN") as pydicom
 # prints a PatientName, or an HL7 name field ("DOE^JANE^^^^^L"); but HL7 codes are caret-joined too.
 _CARET_PART = r"[^\W_]+(?:['’\-][^\W_]+)*"  # letters or digits, with inner apostrophes or hyphens: O'BRIEN
-_CARET_VALUE = re.compile(rf"(?<![\w^])(?<!\w[-'’]){_CARET_PART}(?:\^+{_CARET_PART})+\^*(?![\w^])")
+_CARET_VALUE = re.compile(rf"{_WORD_START}(?<!\^){_CARET_PART}(?:\^+{_CARET_PART})+\^*(?![\w^])")
 _NAME_PARTICLES = _words("van der den de la le del della da di dos das du von bin bint ibn al el mac mc st")
 _WORD_BEFORE_VALUE = re.compile(r"(?<![\w'’\-])([\w'’\-]+) $")
 _WORD_AFTER_VALUE = re.compile(r" ([\w'’\-]+)(?![\w'’\-])")
