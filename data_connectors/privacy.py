@@ -317,22 +317,26 @@ def _lookup_forms(token: str) -> tuple[str, ...]:
     return (plain, *plain.split("-")) if "-" in plain else (plain,)
 
 
+def _listed(word: str, names: frozenset[str]) -> bool:
+    """Whether ``word``, in any of its list spellings (``_lookup_forms``), is one of ``names``."""
+    return any(form in names for form in _lookup_forms(word))
+
+
 def _full_name_length(text: str, match: re.Match[str]) -> int:
     """How many of the match's words form a listed first name plus listed surnames (``_name_lists``); 0 when
     they do not."""
     given, family = _name_lists()
     tokens = [t for t in match.groups() if t]
-    if not _titlecase(tokens[0]) or not any(form in given for form in _lookup_forms(tokens[0])):
+    if not _titlecase(tokens[0]) or not _listed(tokens[0], given):
         return 0
     surnames = 0
     for token in tokens[1:]:
-        forms = _lookup_forms(token)
         if token.lower() in _PLACE_WORDS:
             return 0  # "Victoria Ward", "Princess Alexandra Hospital"
         if (
             not _titlecase(token)
-            or not any(form in family for form in forms)
-            or (forms[0] in _COMMON and forms[0] not in _SURNAME_WORDS)
+            or not _listed(token, family)
+            or (_plain(token) in _COMMON and _plain(token) not in _SURNAME_WORDS)
         ):
             break
         surnames += 1
@@ -371,17 +375,17 @@ def _redact_full_names(text: str) -> str:
 
 def _surname_first_or_keep(match: re.Match[str]) -> str:
     """ "Lee, Ann" (a listed surname, a comma, a listed first name), the order of registers and forms."""
-    given, family = _name_lists()
-    surname, first = match.group(1), match.group(2)
     if _LIST_ITEM_BEFORE.search(match.string, max(0, match.start() - 40), match.start()):
         return match.group(0)
+    given, family = _name_lists()
+    surname, first = match.group(1), match.group(2)
     if first == _OWN_MASK:
         return (
-            "[NAME]" if _titlecase(surname) and any(f in family for f in _lookup_forms(surname)) else match[0]
+            "[NAME]" if _titlecase(surname) and _listed(surname, family) else match[0]
         )
     if not (_titlecase(surname) and _titlecase(first)) or first.lower() in _COMMON:
         return match.group(0)
-    if any(f in family for f in _lookup_forms(surname)) and any(f in given for f in _lookup_forms(first)):
+    if _listed(surname, family) and _listed(first, given):
         return "[NAME]" + (first[-2:] if first[-2:] in ("'s", "’s") else "")
     return match.group(0)
 
@@ -394,7 +398,7 @@ _SURNAME_BEFORE_NAME = re.compile(rf"{_WORD_START}(?<!,)({_WORD}),[ \t]+({_OWN_M
 _SURNAME_FIRST = re.compile(rf"{_WORD_START}(?<!,)({_WORD}),[ \t]+({_WORD})(?![\w'’-])(?![ \t]*(?:,|[ \t][A-Z]))")
 # The pair is an item of a list of capitalised words when one comes right before it ("Henry, Liu, Yang, Owen",
 # "Security Boulevard, Baltimore, Maryland"); after a field ("MRN 12345, Garcia, Jose") it is a name.
-_LIST_ITEM_BEFORE = re.compile(r"(?<![\w'’-])[A-Z][\w'’-]*,[ \t]+$")
+_LIST_ITEM_BEFORE = re.compile(rf"{_WORD_START}[A-Z][\w'’-]*,[ \t]+$")
 
 
 def _title_spans(text: str) -> list[tuple[int, int]]:
@@ -453,8 +457,7 @@ def _is_name_word(word: str) -> bool:
     given, family = _name_lists()
     if word.lower() in _NAME_PARTICLES:
         return True
-    forms = _lookup_forms(word)
-    return word[0].isupper() and len(forms[0]) >= 2 and any(f in given or f in family for f in forms)
+    return word[0].isupper() and len(_plain(word)) >= 2 and (_listed(word, given) or _listed(word, family))
 
 
 def _names_a_person(value: str) -> bool:
@@ -476,9 +479,8 @@ def _names_a_person(value: str) -> bool:
         return _is_name_word(parts[first])
     if not after[0].isupper() or after.lower() == parts[first].lower():  # "HIGH^High": a code and its text
         return False
-    return any(f in given for f in _lookup_forms(after)) or (  # or two listed surnames: "Ron^Ang", "LI^NA"
-        _is_name_word(parts[first]) and any(f in family for f in _lookup_forms(after))
-    )
+    # a listed first name, or two listed surnames: "Ron^Ang", "LI^NA"
+    return _listed(after, given) or (_is_name_word(parts[first]) and _listed(after, family))
 
 
 def _redact_caret_names(text: str) -> str:

@@ -311,18 +311,13 @@ def _next_day_of_month(day: int, today: date) -> date | None:
     return None
 
 
-def _clause_start(text: str, position: int) -> int:
-    starts = [m.end() for m in _CLAUSE_BREAK.finditer(text, 0, position)]
-    return starts[-1] if starts else 0
-
-
 def _rank(text: str, position: int, *, nearest: bool = False) -> int:
     """How surely something said at ``position`` is what is asked for: -1 in a cancelling clause, 1 in an
     asking one ("I was wondering if I could book the 3rd"), -1 in a past-tense one, else 0. With ``nearest``
     (a clock time with nothing future after it) the nearest such word before it in the clause decides, and a
     routine the patient tells of counts as no request: "can I see a GP tomorrow my baby was born at 2", "I take
     my insulin at 8" and "I pick the kids up at 3" name no time to book."""
-    start = _clause_start(text, position)
+    start = ([m.end() for m in _CLAUSE_BREAK.finditer(text, 0, position)] or [0])[-1]
     end = _CLAUSE_BREAK.search(text, position)
     clause = text[start : end.start() if end else len(text)]
     if re.search(r"\bcancel", clause):
