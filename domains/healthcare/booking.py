@@ -245,6 +245,12 @@ _ROUTINE = re.compile(
     r"(?<!can )(?<!could )(?<!would )(?<!may )(?<!shall )\b(?:i|we|he|she|they)(?:'ve)?\s+(?:always\s+|usually\s+)?"
     r"(?:take|pick|finish|wake|work|leave|eat|keep|lost|start)s?\b"
 )
+# The new day of a move ("can you move what I had to the 12th at 3"): what follows is asked for, whatever
+# past word came before it.
+_MOVED_TO = re.compile(
+    r"\b(?:move|change|switch|push|bring|put|reschedule|rebook|swap|shift)\b.*?\bto\s+"
+    rf"(?=the\s+\d|next\b|tomorrow\b|today\b|this\s+(?:{_WEEKDAY_WORDS})\b|(?:{_WEEKDAY_WORDS})\b|\d)"
+)
 # A month-name date this many days back is "in the past", not next year ("25 November" said on 27 November).
 _RECENT_PAST_DAYS = 62
 
@@ -316,7 +322,8 @@ def _rank(text: str, position: int, *, nearest: bool = False) -> int:
     asking one ("I was wondering if I could book the 3rd"), -1 in a past-tense one, else 0. With ``nearest``
     (a clock time with nothing future after it) the nearest such word before it in the clause decides, and a
     routine the patient tells of counts as no request: "can I see a GP tomorrow my baby was born at 2", "I take
-    my insulin at 8" and "I pick the kids up at 3" name no time to book."""
+    my insulin at 8" and "I pick the kids up at 3" name no time to book; the new day of a move asks ("can you
+    move what I had to the 12th at 3")."""
     start = ([m.end() for m in _CLAUSE_BREAK.finditer(text, 0, position)] or [0])[-1]
     end = _CLAUSE_BREAK.search(text, position)
     clause = text[start : end.start() if end else len(text)]
@@ -326,6 +333,7 @@ def _rank(text: str, position: int, *, nearest: bool = False) -> int:
         cues = [(m.end(), 1) for m in _ASKING_CLAUSE.finditer(text, start, position)]
         cues += [(m.end(), -1) for m in _PAST_EVENT.finditer(text, start, position)]
         cues += [(m.end(), 0) for m in _ROUTINE.finditer(text, start, position)]
+        cues += [(m.end(), 1) for m in _MOVED_TO.finditer(text, start, position)]
         if cues:
             return max(cues)[1]
     if _ASKING_CLAUSE.search(clause):
@@ -334,12 +342,14 @@ def _rank(text: str, position: int, *, nearest: bool = False) -> int:
 
 
 def _named_weekday(text: str) -> tuple[int, str | None, int] | None:
-    """(weekday, its "next"/"this"/"on" word, where it was said): the one in the asking clause, else the
-    first one not in a past-tense clause, else the first; never "last Monday"."""
+    """(weekday, its "next"/"this"/"on" word, where it was said): the one in the asking clause (the new day,
+    in a move: "change the one I had on Monday to Tuesday"), else the first one not in a past-tense clause,
+    else the first; never "last Monday"."""
     matches = list(re.finditer(rf"(?<!\blast )\b(next |this |on |coming )?({_WEEKDAY})s?\b", text))
     if not matches:
         return None
-    match = max(matches, key=lambda m: _rank(text, m.start(2)))
+    moved_to = {move.end() for move in _MOVED_TO.finditer(text)}
+    match = max(matches, key=lambda m: (_rank(text, m.start(2)), m.start() in moved_to))
     return WEEKDAY_NAMES.index(match.group(2).capitalize()), match.group(1), match.start(2)
 
 
@@ -373,8 +383,10 @@ def _day_of_month(
     text: str, today: date, weekday: tuple[int, str | None, int] | None
 ) -> tuple[date | None, str | None] | None:
     """ "the 3rd" -> the next 3rd; with a weekday only when said together ("Tuesday the 8th"), and a
-    mismatch ("Monday the 8th" when the 8th is a Tuesday) is said, not moved to a month where it fits."""
-    for match in _DAY_OF_MONTH.finditer(text):
+    mismatch ("Monday the 8th" when the 8th is a Tuesday) is said, not moved to a month where it fits. In a
+    move the new day comes first ("can you move the 10th to the 12th")."""
+    moved_to = {move.end() for move in _MOVED_TO.finditer(text)}
+    for match in sorted(_DAY_OF_MONTH.finditer(text), key=lambda m: m.start() not in moved_to):
         if _rank(text, match.start()) < 0:
             continue
         day = int(match.group(1))

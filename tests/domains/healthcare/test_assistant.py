@@ -693,6 +693,10 @@ def test_only_a_date_of_birth_is_left_out(message, specialty, day):
         ("i'd like to see the gp i pick the kids up at three", None, None),
         ("can i see a gp tomorrow my baby was born at about two", None, None),
         ("can i get a gp appt i've lost around five this week", None, None),
+        # the new day of a move asks, whatever past word came before it
+        ("can you move what i had to the 12th at 3", "15:00", "afternoon"),
+        ("please move the one I had to next tuesday at 10", "10:00", "morning"),
+        ("i had to go to the 12th at 3", None, None),
     ],
 )
 def test_only_a_time_asked_for_is_a_target_time(message, clock, part):
@@ -726,6 +730,10 @@ def test_ranges_and_exceptions_never_become_the_offered_time(assistant):
         ("GP Dec 3", date(2026, 12, 3)),
         ("GP 3 Sept", date(2027, 9, 3)),
         ("GP 2026-12-04", date(2026, 12, 4)),
+        # a move: the new day, not the old one
+        ("could you change my appointment i had on monday to tuesday", date(2026, 12, 1)),
+        ("can you move the 10th to the 12th", date(2026, 12, 12)),
+        ("can you move my dentist on the 3rd to the 5th at 10", date(2026, 12, 5)),
     ],
 )
 def test_the_weekday_asked_for_wins_over_one_in_a_past_clause(message, day):
