@@ -159,6 +159,19 @@ _SPOKEN_CLOCK = re.compile(
     r"|(?P<quarter_to>quarter\s+(?:to|of|til))|half\s+past)\s+(?P<hour>\d{1,2})(?!\d|[:.]\d)"
     r"|\b(?:at|for|around|about)\s+half\s+(?P<half_hour>\d{1,2})(?!\d|[:.]\d)"
 )
+# "twenty to three", "ten past 2", "at 20 past 3" (a digit count of minutes only with "past", or "at N to M":
+# "for 10 to 11" is a range); "at ten thirty", "at 2 fifteen", "at 10 30". Each becomes "at H.MM", which
+# ``_CLOCK`` then takes only where an hour after "at" may stand ("for five to ten days" names no time).
+_MINUTE_WORDS = {"five": 5, "ten": 10, "twenty": 20, "twenty-five": 25, "twenty five": 25}
+_MINUTES_PAST_TO = re.compile(
+    r"(?P<cue>\b(?:at|for|around|about)\s+)?\b(?P<minutes>twenty[- ]five|five|ten|twenty|\d{1,2})"
+    r"(?:\s+minutes)?\s+(?P<direction>past|after|to|til|of)\s+(?P<hour>\d{1,2})(?!\d|[:.]\d)"
+)
+_HOUR_AND_MINUTES = re.compile(
+    r"\b(?P<cue>at|for|around|about)\s+(?P<hour>\d{1,2})[\s-]+(?P<minutes>(?:fifteen|twenty|thirty|forty|fifty)"
+    r"(?:[- ]five)?|[0-5]\d)(?![\d.:])"
+)
+_MINUTE_TENS = {"fifteen": 15, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50}
 _NOON = re.compile(
     r"(?<!before )(?<!after )(?<!by )(?<!until )(?<!till )(?<!from )"
     r"\b(?:(?:at|for|around|about)\s+)?(?:12\s+)?(?:noon|midday)(?:-?ish)?\b"
@@ -175,7 +188,7 @@ def _spoken_hour(match: re.Match[str]) -> str:
     only with o'clock or -ish ("look at one today")."""
     before, after = match.string[: match.start()], match.string[match.end() :]
     cue = re.search(r"\b(at|around|about|past|to|of|after|til|half)\s+$", before)
-    said_as_time = re.match(r"\s*(?:o[' ]?clock|-?ish)\b", after) or (
+    said_as_time = re.match(r"\s*(?:o[' ]?clock|-?ish)\b|[\s-]+(?:fifteen|twenty|thirty|forty|fifty)\b", after) or (
         cue is not None and not (match.group(1) == "one" and cue.group(1) in ("at", "around", "about"))
     )
     return str(_HOUR_WORDS.index(match.group(1)) + 1) if said_as_time else match.group(1)
@@ -186,19 +199,44 @@ def _spoken_times(text: str) -> str:
     half 2" (British) -> "at 2.30", "quarter to 11" -> "at 10.45", "at 9ish" and "at about 9" -> "at 9".
     Am or pm follows the hour said: "quarter to 7" is 6:45 in the morning, as "at 7" is 7:00."""
 
+    def before(hour: int, minutes: int) -> str:
+        if hour == 7:  # 6:45, but in the morning like 7 itself (a bare 6 is read as 18:00)
+            return f"at 6.{60 - minutes:02d}{'pm' if _named_part(text) in ('afternoon', 'evening') else 'am'}"
+        return f"at {(hour - 2) % 12 + 1}.{60 - minutes:02d}"
+
     def digits(match: re.Match[str]) -> str:
         hour = int(match.group("hour") or match.group("half_hour"))
         if not 1 <= hour <= 12:
             return match.group(0)
         if not match.group("quarter_to"):
             return f"at {hour}.{15 if match.group('quarter_past') else 30}"
-        if hour == 7:  # 6:45, but in the morning like 7 itself (a bare 6 is read as 18:00)
-            return "at 6.45pm" if _named_part(text) in ("afternoon", "evening") else "at 6.45am"
-        return f"at {(hour - 2) % 12 + 1}.45"
+        return before(hour, 15)
+
+    def past_or_to(match: re.Match[str]) -> str:
+        said, hour, cue = match.group("minutes"), int(match.group("hour")), match.group("cue")
+        direction = match.group("direction")
+        minutes = _MINUTE_WORDS.get(said)
+        if minutes is None:  # digits: "20 past 3", and "at 10 to 4" (after "for" or bare it is a range)
+            minutes = int(said)
+            if not (direction == "past" or (direction == "to" and cue and cue.startswith("at"))):
+                return match.group(0)
+        day_after = re.match(rf"\s+{_DAY_AFTER}", text[match.end() :])
+        if not (1 <= hour <= 12 and 1 <= minutes <= 59 and (cue or day_after)):
+            return match.group(0)
+        return f"at {hour}.{minutes:02d}" if direction in ("past", "after") else before(hour, minutes)
+
+    def hour_and_minutes(match: re.Match[str]) -> str:
+        said = match.group("minutes")
+        tens, _, five = said.replace(" ", "-").partition("-")
+        minutes = int(said) if said.isdigit() else _MINUTE_TENS[tens] + (5 if five else 0)
+        hour = int(match.group("hour"))
+        return f"at {hour}.{minutes:02d}" if 1 <= hour <= 12 else match.group(0)
 
     text = _HOUR_WORD.sub(_spoken_hour, text)
     text = _NOON.sub("at 12.00", text)
     text = _SPOKEN_CLOCK.sub(digits, text)
+    text = _MINUTES_PAST_TO.sub(past_or_to, text)
+    text = _HOUR_AND_MINUTES.sub(hour_and_minutes, text)
     text = re.sub(r"\b(\d{1,2}(?:[.:]\d{2})?)\s*-?ish\b", r"\1", text)
     return _APPROXIMATE.sub("at ", text)
 

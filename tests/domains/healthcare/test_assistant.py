@@ -693,6 +693,23 @@ def test_only_a_date_of_birth_is_left_out(message, specialty, day):
         ("i'd like to see the gp i pick the kids up at three", None, None),
         ("can i see a gp tomorrow my baby was born at about two", None, None),
         ("can i get a gp appt i've lost around five this week", None, None),
+        # minutes said in words or with a space: "ten thirty", "twenty to three", "10 past 2", "9 45"
+        ("book a gp at ten thirty tomorrow", "10:30", "morning"),
+        ("can i come in at twenty to three on monday", "14:40", "afternoon"),
+        ("book me at 10 past 2 tomorrow", "14:10", "afternoon"),
+        ("book a dentist at one thirty on friday", "13:30", "afternoon"),
+        ("book me at ten to four tomorrow", "15:50", "afternoon"),
+        ("book me in at twenty-five past nine on tuesday", "09:25", "morning"),
+        ("can I come in at five to nine on Monday", "08:55", "morning"),
+        ("could I come at five to seven tomorrow", "06:55", "morning"),
+        ("book a GP at twenty to seven tomorrow evening", "18:40", "evening"),
+        ("book a gp at 9 45 tomorrow", "09:45", "morning"),
+        ("twenty past three on monday please, gp", "15:20", "afternoon"),
+        # ... and counts, ranges and durations that only look like them
+        ("I have had pain for five to ten days, book a GP", None, None),
+        ("I have five to ten moles, book a dermatologist", None, None),
+        ("book a gp for ten to twelve people tomorrow", None, None),
+        ("I was told to wait 10 to 15 minutes, can I book a GP tomorrow", None, None),
         # the new day of a move asks, whatever past word came before it
         ("can you move what i had to the 12th at 3", "15:00", "afternoon"),
         ("please move the one I had to next tuesday at 10", "10:00", "morning"),
