@@ -97,7 +97,9 @@ _APPOINTMENT_NUMBER = re.compile(
 # While a slot is on offer, "how about Thursday?" / "the afternoon instead?" asks for another time.
 _ANOTHER_TIME = re.compile(
     r"^\W*(?:how about|what about|or|maybe|perhaps|rather|actually|can we do|could we do|could it be|"
-    r"is there anything|anything)\b|\binstead\b|\brather\b"
+    r"is there anything|anything|have you (?:got )?anything|do you have anything|got anything|make it|"
+    r"let'?s (?:do|say))\b|\binstead\b|"
+    r"\brather\b"
 )
 # The audit log's book for chat bookings and cancellations (numbers only, never the patient's name), the same
 # one the hub's appointment tab writes.
@@ -280,6 +282,8 @@ class PatientAssistant:
             return PatientTurn(
                 kind="emergency", text=emergency_reply(safety), categories=list(safety.categories)
             )
+        if session.pending is not None and is_decline(message) and self._names_a_time(message):
+            return self._propose(message, session, may_book)  # "no, can I have twenty to three?"
         if session.pending is not None and (is_confirmation(message) or is_decline(message)):
             return self._answer_proposal(message, session, actor, may_book)
         if session.pending_cancel is not None and (_confirms_cancel(message) or is_decline(message)):

@@ -146,7 +146,7 @@ _CLOCK = re.compile(
     r"(?=\s*(?:$|[;!?]|\.(?:\s|$)|\s+(?:on\s+(?:the\s+\d|\d|(?:"
     + _WEEKDAY_WORDS
     + r")\b)|(?:tomorrow|today|tonight|"
-    r"next|this|please|" + _WEEKDAY_WORDS + r")\b)))"
+    r"next|this|please|instead|" + _WEEKDAY_WORDS + r")\b)))"
 )
 _HOUR_WORDS = ("one", "two", "three", "four", "five", "six",
                "seven", "eight", "nine", "ten", "eleven", "twelve")  # fmt: skip
@@ -164,12 +164,17 @@ _SPOKEN_CLOCK = re.compile(
 # ``_CLOCK`` then takes only where an hour after "at" may stand ("for five to ten days" names no time).
 _MINUTE_WORDS = {"five": 5, "ten": 10, "twenty": 20, "twenty-five": 25, "twenty five": 25}
 _MINUTES_PAST_TO = re.compile(
-    r"(?P<cue>\b(?:at|for|around|about)\s+)?\b(?P<minutes>twenty[- ]five|five|ten|twenty|\d{1,2})"
+    r"(?P<cue>\b(?:at|for|around|about|have|do|be|say|make it)\s+)?\b(?P<minutes>twenty[- ]five|five|ten|twenty|\d{1,2})"
     r"(?:\s+minutes)?\s+(?P<direction>past|after|to|til|of)\s+(?P<hour>\d{1,2})(?!\d|[:.]\d)"
 )
 _HOUR_AND_MINUTES = re.compile(
     r"\b(?P<cue>at|for|around|about)\s+(?P<hour>\d{1,2})[\s-]+(?P<minutes>(?:fifteen|twenty|thirty|forty|fifty)"
     r"(?:[- ]five)?|[0-5]\d)(?![\d.:])"
+)
+# A counter-offer names a bare hour without "at": "how about 4?", "could we do 3 instead", "make it 10 please".
+_COUNTER_HOUR = re.compile(
+    r"\b(?:how about|what about|make it|(?:can|could) (?:we|you|i) do|(?:can|could) it be)\s+"
+    r"(?=\d{1,2}(?:[.:]\d{2})?\s*(?:$|[?!]|instead\b|please\b|[ap]\.?m\b|on\b|tomorrow\b))"
 )
 _MINUTE_TENS = {"fifteen": 15, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50}
 _NOON = re.compile(
@@ -208,9 +213,11 @@ def _spoken_times(text: str) -> str:
         hour = int(match.group("hour") or match.group("half_hour"))
         if not 1 <= hour <= 12:
             return match.group(0)
+        kept = re.match(r"(?:about|around)\s+", match.group(0))  # "how about half 2?" stays a question
+        said = kept.group(0) if kept else ""
         if not match.group("quarter_to"):
-            return f"at {hour}.{15 if match.group('quarter_past') else 30}"
-        return before(hour, 15)
+            return said + f"at {hour}.{15 if match.group('quarter_past') else 30}"
+        return said + before(hour, 15)
 
     def past_or_to(match: re.Match[str]) -> str:
         said, hour, cue = match.group("minutes"), int(match.group("hour")), match.group("cue")
@@ -223,7 +230,8 @@ def _spoken_times(text: str) -> str:
         day_after = re.match(rf"\s+{_DAY_AFTER}", text[match.end() :])
         if not (1 <= hour <= 12 and 1 <= minutes <= 59 and (cue or day_after)):
             return match.group(0)
-        return f"at {hour}.{minutes:02d}" if direction in ("past", "after") else before(hour, minutes)
+        kept = cue if cue and not cue.startswith("at") else ""  # "can I have" stays a question
+        return kept + (f"at {hour}.{minutes:02d}" if direction in ("past", "after") else before(hour, minutes))
 
     def hour_and_minutes(match: re.Match[str]) -> str:
         said = match.group("minutes")
@@ -233,6 +241,7 @@ def _spoken_times(text: str) -> str:
         return f"at {hour}.{minutes:02d}" if 1 <= hour <= 12 else match.group(0)
 
     text = _HOUR_WORD.sub(_spoken_hour, text)
+    text = _COUNTER_HOUR.sub(lambda match: match.group(0) + "at ", text)
     text = _NOON.sub("at 12.00", text)
     text = _SPOKEN_CLOCK.sub(digits, text)
     text = _MINUTES_PAST_TO.sub(past_or_to, text)
@@ -274,7 +283,8 @@ _CLAUSE_BREAK = re.compile(r"[,;.!?]\s|[,;!?]|\s(?:and|but|so|because|as)\s")
 _PAST_CLAUSE = re.compile(r"\b(?:had|was|were|did|got|went|came|been|ago|last|yesterday|started|began|saw)\b")
 _ASKING_CLAUSE = re.compile(
     r"\b(?:book|see|appointments?|appts?|slots?|any ?time|come in|available|free|fit|get (?:me|us) in|"
-    r"need|want|like|could|can(?!'t)|would|hop(?:e|ing)|wonder(?:ing)?|prefer|please)\b"
+    r"need|want|like|could|can(?!'t)|would|hop(?:e|ing)|wonder(?:ing)?|prefer|please|"
+    r"how about|what about|instead|rather|have you got|do you have|(?:got|is there) anything)\b"
 )
 # What the patient did or does at a time, said right before it ("my baby was born at 2", "I take my insulin at
 # 8"; not "have you got anything at 3", "can I take my son in at 4").
@@ -379,11 +389,21 @@ def _rank(text: str, position: int, *, nearest: bool = False) -> int:
     return -1 if _PAST_CLAUSE.search(clause) else 0
 
 
+def _ruled_out(text: str, position: int) -> bool:
+    """Said as not wanted: "not Tuesday", "not in the morning", "anything but Monday", "except on Friday"."""
+    ruled_out = r"(?:\bnot|\bexcept|\b(?:anything|everything|any\s+\w+)\s+but)\s+(?:in\s+|on\s+)?(?:the\s+|a\s+)?$"
+    return re.search(ruled_out, text[:position]) is not None
+
+
 def _named_weekday(text: str) -> tuple[int, str | None, int] | None:
     """(weekday, its "next"/"this"/"on" word, where it was said): the one in the asking clause (the new day,
     in a move: "change the one I had on Monday to Tuesday"), else the first one not in a past-tense clause,
     else the first; never "last Monday"."""
-    matches = list(re.finditer(rf"(?<!\blast )\b(next |this |on |coming )?({_WEEKDAY})s?\b", text))
+    matches = [
+        match
+        for match in re.finditer(rf"(?<!\blast )\b(next |this |on |coming )?({_WEEKDAY})s?\b", text)
+        if not _ruled_out(text, match.start())
+    ]
     if not matches:
         return None
     moved_to = {move.end() for move in _MOVED_TO.finditer(text)}
@@ -561,8 +581,14 @@ def _clock_range_part(text: str) -> PartOfDay | None:
 
 
 def _named_part(text: str) -> PartOfDay | None:
-    """The first part of the day named in words ("early afternoon" is afternoon)."""
-    named = [(m.start(), part) for part, pattern in _PART_WORDS.items() if (m := re.search(pattern, text))]
+    """The first part of the day named in words ("early afternoon" is afternoon), not one ruled out ("not in
+    the morning")."""
+    named = [
+        (match.start(), part)
+        for part, pattern in _PART_WORDS.items()
+        for match in re.finditer(pattern, text)
+        if not _ruled_out(text, match.start())
+    ]
     return min(named)[1] if named else None
 
 

@@ -721,6 +721,50 @@ def test_only_a_time_asked_for_is_a_target_time(message, clock, part):
     assert (request.time.strftime("%H:%M") if request.time else None, request.part_of_day) == (clock, part)
 
 
+@pytest.mark.parametrize(
+    ("counter_offer", "hour", "minute"),
+    [
+        ("how about half 2?", 14, 30),
+        ("could we do 4 instead?", 16, 0),
+        ("have you got anything at ten thirty?", 10, 30),
+        ("no, can I have twenty to three?", 14, 40),
+        ("make it 10 please", 10, 0),
+    ],
+)
+def test_a_counter_offer_to_the_proposed_slot_is_read(assistant, counter_offer, hour, minute):
+    """A time said back to a proposal, with or without a "no" first, is offered on the same day (or the
+    nearest free time to it), never sent to the knowledge base or answered with the next slot in the list."""
+    session = PatientSession(patient_name="Ann Lee")
+    first = assistant.respond("book a GP on Tuesday", session)
+    turn = assistant.respond(counter_offer, session)
+    assert turn.kind == "proposal" and turn.proposal.start.date() == first.proposal.start.date()
+    asked = datetime.combine(first.proposal.start.date(), datetime.min.time()).replace(hour=hour, minute=minute)
+    assert abs(turn.proposal.start - asked).total_seconds() <= 30 * 60
+
+
+@pytest.mark.parametrize("decline", ["no", "no thanks", "no, not tuesday", "nope, not in the morning"])
+def test_a_plain_or_ruling_out_no_offers_the_next_slot(assistant, decline):
+    session = PatientSession(patient_name="Ann Lee")
+    first = assistant.respond("book a GP on Tuesday", session)
+    turn = assistant.respond(decline, session)
+    assert turn.kind == "proposal" and turn.proposal != first.proposal and turn.text.startswith("How about")
+
+
+@pytest.mark.parametrize(
+    ("message", "day", "part"),
+    [
+        ("book a GP, not tuesday", None, None),
+        ("book a GP any day but monday", None, None),
+        ("book a dentist on Friday, not in the morning", date(2026, 11, 27), None),
+        ("yes but on Friday", date(2026, 11, 27), None),
+        ("book a GP except on Wednesday, Thursday is best", date(2026, 12, 3), None),
+    ],
+)
+def test_a_day_or_part_ruled_out_is_not_the_one_asked_for(message, day, part):
+    request = _rules(message)
+    assert (request.date, request.part_of_day) == (day, part)
+
+
 def test_ranges_and_exceptions_never_become_the_offered_time(assistant):
     except_nine = assistant.respond("book a GP on Thursday any time except 9am", PatientSession())
     assert except_nine.proposal.start.date() == date(2026, 12, 3) and except_nine.proposal.start.hour != 9
