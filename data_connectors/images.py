@@ -255,9 +255,12 @@ def read_image(
     Raises:
         FileNotFoundError: ``path`` does not exist.
         UnsupportedFileError: the content is not an image we can read (a text file, a PDF, ...).
-        BadInputError: the file is corrupt/truncated, multi-frame, or larger than ``max_pixels``.
+        BadInputError: ``path`` is a folder, or the file is corrupt/truncated, multi-frame, or larger than
+            ``max_pixels``.
     """
     path = Path(path)
+    if path.is_dir():
+        raise BadInputError(f"{path.name} is a folder; pass one image file (PNG, JPG, BMP, TIFF or DICOM).")
     if not path.is_file():
         raise FileNotFoundError(2, "No such image file", str(path))
     data = path.read_bytes()

@@ -38,7 +38,7 @@ def build(services: Services) -> None:
             )
         except BadInputError as error:
             return None, [], f"**Cannot analyse this file:** {error}"
-        rows = [[t.fdi, t.confidence, t.area_px, str(t.box_xyxy)] for t in result.teeth]
+        rows = [[t.fdi, round(t.confidence, 4), t.area_px, str(t.box_xyxy)] for t in result.teeth]
         notes = [f"**{result.to_json()['notice']}**", f"{len(result.teeth)} teeth found."]
         notes += [f"Warning: {w}" for w in result.warnings]
         if caries is None:

@@ -12,9 +12,9 @@ from PIL import Image
 
 def normalise_radiograph(grey: np.ndarray) -> np.ndarray:
     """``(H, W)`` grey image in any range -> float32 in [0, 1] by its 0.5 / 99.5 percentiles."""
-    low, high = np.percentile(grey, (0.5, 99.5))
-    scale = high - low if high > low else 1.0
-    return np.clip((grey.astype(np.float32) - low) / scale, 0.0, 1.0)
+    low, high = (np.float32(value) for value in np.percentile(grey, (0.5, 99.5)))
+    scale = high - low if high > low else np.float32(1.0)
+    return np.clip((grey.astype(np.float32) - low) / scale, 0.0, 1.0)  # float32 scalars keep it float32
 
 
 def resize_image(unit: np.ndarray, size_hw: tuple[int, int]) -> np.ndarray:

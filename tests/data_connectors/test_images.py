@@ -242,3 +242,8 @@ def test_png_named_dcm_is_read_by_content(tmp_path: Path) -> None:
     (tmp_path / "notes.dcm").write_text("patient notes")
     with pytest.raises(BadInputError, match="holds no DICOM image"):
         read_image(tmp_path / "notes.dcm")
+
+
+def test_a_folder_given_as_the_image_says_so(tmp_path: Path) -> None:
+    with pytest.raises(BadInputError, match="is a folder; pass one image file"):
+        read_image(tmp_path)

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image, ImageDraw
+from scipy import ndimage
 from typer.testing import CliRunner
 
 from data_connectors.errors import BadInputError
@@ -19,6 +20,7 @@ from domains.dental.network import build_network
 from domains.dental.phantom import make_phantom
 from domains.dental.render import write_outputs
 from domains.dental.segment import (
+    MAX_GROWTH_PX,
     LoadedNetwork,
     analyse_radiograph,
     grow_into_teeth,
@@ -55,6 +57,7 @@ def test_sixteen_bit_input(tmp_path: Path, tiny_teeth_weights: Path) -> None:
         _save(tmp_path / "p16.png", grey.astype(np.uint16) * 250), teeth_weights=tiny_teeth_weights
     )
     assert result.teeth_map.shape == (128, 256)
+    assert result.grey.dtype == np.float32  # as documented: a float64 copy of a 3000x6000 upload is 144 MB
 
 
 def _face_photo() -> np.ndarray:
@@ -208,20 +211,56 @@ def test_one_tooth_per_number_and_small_islands_dropped() -> None:
     assert all(abs(confidence - 0.9) < 1e-6 for _, confidence in found)
 
 
+def _softmax_like(tooth_probability: np.ndarray, likeliest: np.ndarray, classes: int = 4) -> np.ndarray:
+    """``(classes, h, w)`` probabilities: background ``1 - tooth_probability``, the rest on ``likeliest``."""
+    probabilities = np.zeros((classes, *tooth_probability.shape), dtype=np.float32)
+    probabilities[0] = 1.0 - tooth_probability
+    np.put_along_axis(probabilities, likeliest[None].astype(np.int64), tooth_probability[None], axis=0)
+    return probabilities
+
+
+TWO_TEETH = np.array([0, 1, 2])  # instance id -> class index
+
+
 def test_teeth_grow_into_the_tooth_probability_not_into_stray_blobs() -> None:
-    """Background wins the argmax between two numbers that split a tooth's probability; the summed tooth
-    probability decides instead, the gap goes to the nearest kept tooth, and a blob with no kept tooth stays
-    background."""
+    """Background wins the argmax where two numbers split a tooth's probability; near each tooth the summed
+    tooth probability decides instead, each gap pixel goes to the tooth whose number is likeliest there, and a
+    blob with no kept tooth stays background."""
     instances = np.zeros((20, 30), dtype=np.int32)
     instances[4:16, 3:9] = 1
     instances[4:16, 11:17] = 2  # columns 9-10: argmax said background, summed tooth probability says tooth
     tooth_probability = np.zeros(instances.shape, dtype=np.float32)
     tooth_probability[4:16, 3:17] = 0.9
     tooth_probability[4:16, 22:28] = 0.9  # a region holding no kept tooth (a spurious blob)
-    grown = grow_into_teeth(instances, tooth_probability, instances.shape)
+    likeliest = np.full(instances.shape, 3)
+    likeliest[:, :10], likeliest[:, 10:17] = 1, 2
+    grown = grow_into_teeth(instances, TWO_TEETH, _softmax_like(tooth_probability, likeliest), instances.shape)
     assert (grown[4:16, 9] == 1).all() and (grown[4:16, 10] == 2).all()
     assert not grown[:, 20:].any() and not grown[:4].any()
     assert (grown[instances > 0] == instances[instances > 0]).all()
+
+
+@pytest.mark.parametrize("missed_tooth_looks_like", [3, 1])
+def test_a_tooth_the_network_did_not_number_stays_unnumbered_and_no_tooth_is_in_pieces(
+    missed_tooth_looks_like: int,
+) -> None:
+    """A restored crown the network missed is not shared out among its neighbours: they never take a pixel
+    where another number is likelier, grow at most ``MAX_GROWTH_PX`` even where their own number is, and
+    tooth probability near a tooth but not joined to it stays background."""
+    instances = np.zeros((24, 32), dtype=np.int32)
+    instances[4:16, 3:9] = 1
+    instances[4:16, 22:28] = 2
+    tooth_probability = np.zeros(instances.shape, dtype=np.float32)
+    tooth_probability[4:16, 3:28] = 0.9  # columns 9-21: a tooth with no number of its own
+    tooth_probability[18:20, 3:9] = 0.9  # a sliver under tooth 1, two rows of background between
+    likeliest = np.full(instances.shape, missed_tooth_looks_like)
+    likeliest[:, :9], likeliest[:, 22:] = 1, 2
+    grown = grow_into_teeth(instances, TWO_TEETH, _softmax_like(tooth_probability, likeliest), instances.shape)
+    reach = MAX_GROWTH_PX if missed_tooth_looks_like == 1 else 0
+    assert (grown[4:16, 9 : 9 + reach] == 1).all() and not grown[4:16, 9 + reach : 22].any()
+    assert not grown[18:20].any()
+    for number in (1, 2):
+        assert ndimage.label(grown == number)[1] == 1
 
 
 def test_grown_teeth_at_a_larger_input_size_have_smooth_outlines() -> None:
@@ -231,12 +270,13 @@ def test_grown_teeth_at_a_larger_input_size_have_smooth_outlines() -> None:
     yy, xx = np.mgrid[:16, :16]
     disc = (yy - 7.5) ** 2 + (xx - 7.5) ** 2 < 36
     instances[disc] = 1
-    grown = grow_into_teeth(instances, disc.astype(np.float32), (64, 64))
+    probabilities = _softmax_like(disc.astype(np.float32), np.ones(disc.shape, dtype=np.int64))
+    grown = grow_into_teeth(instances, TWO_TEETH, probabilities, (64, 64))
     assert grown.shape == (64, 64) and set(np.unique(grown).tolist()) == {0, 1}
     blocky = np.kron(disc, np.ones((4, 4), dtype=bool))
     truth = ((np.mgrid[:64, :64] - 31.5) ** 2).sum(0) < (6 * 4) ** 2
     assert ((grown > 0) != truth).sum() < (blocky != truth).sum()
-    assert not grow_into_teeth(np.zeros((16, 16), np.int32), disc.astype(np.float32), (64, 64)).any()
+    assert not grow_into_teeth(np.zeros((16, 16), np.int32), TWO_TEETH, probabilities, (64, 64)).any()
 
 
 def test_caries_model_gives_a_map_at_the_input_size(
