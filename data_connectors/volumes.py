@@ -127,7 +127,8 @@ def _short_uid(uid: str) -> str:
 
 
 def _check_zip_names(names: list[str]) -> None:
-    for name in names:
+    """Refuse absolute and '..' member names, by number: a member's name may be the patient's."""
+    for number, name in enumerate(names, start=1):
         posix, windows = PurePosixPath(name), PureWindowsPath(name)
         if (
             posix.is_absolute()
@@ -137,7 +138,7 @@ def _check_zip_names(names: list[str]) -> None:
             or ".." in windows.parts
         ):
             raise BadInputError(
-                f"The zip contains the unsafe member name {name!r} (absolute path or '..'); "
+                f"The zip's member #{number} has an unsafe name (an absolute path or '..'); "
                 "nothing was extracted: re-create the archive with relative paths only."
             )
 
@@ -288,7 +289,7 @@ def _slice_geometry(dataset: Any, name: str) -> tuple[np.ndarray, np.ndarray, np
         spacing = np.asarray([float(v) for v in dataset.PixelSpacing], dtype=float)
     except (AttributeError, TypeError, ValueError):
         raise BadInputError(
-            f"DICOM file {name} lacks ImageOrientationPatient/ImagePositionPatient/PixelSpacing, so its "
+            f"DICOM {name} lacks ImageOrientationPatient/ImagePositionPatient/PixelSpacing, so its "
             "geometry is unknown; export the series from PACS as standard MR/CT images."
         ) from None
     return orientation[:3], orientation[3:], position, spacing
@@ -431,9 +432,24 @@ def read_nifti(path: str | Path):
     path = Path(path)
     if not path.is_file():
         raise BadInputError(f"{path} does not exist; pass a .nii/.nii.gz file or a DICOM folder/zip.")
+    with path.open("rb") as handle:
+        gzipped = handle.read(2) == b"\x1f\x8b"
+    if path.name.lower().endswith(".gz") and not gzipped:
+        raise BadInputError(
+            "The input is named .gz but is not gzip-compressed; if it is a plain NIfTI file, rename it to .nii."
+        )
     try:
         image = nib.load(str(path))
+        stored = image.get_data_dtype()
+        if stored.fields or stored.kind == "c":
+            kind = "colour (RGB)" if stored.fields else "complex"
+            raise BadInputError(
+                f"The NIfTI file holds {kind} voxels; skull stripping needs a grey-scale (magnitude) volume, "
+                "so export the magnitude image."
+            )
         data = np.asarray(image.dataobj, dtype=np.float32)
+    except BadInputError:
+        raise
     except Exception as error:  # nibabel raises ImageFileError, EOFError, zlib/gzip errors, ValueError...
         raise BadInputError(
             f"The input file cannot be read as NIfTI ({type(error).__name__}); it is corrupt or truncated, "
@@ -462,7 +478,20 @@ def read_nifti(path: str | Path):
     if not np.isfinite(data).all():
         warnings.append("non-finite voxel values were set to 0.")
         data = np.nan_to_num(data, nan=0.0, posinf=0.0, neginf=0.0)
-    source = {"format": "nifti", "name": path.name, "modality": None, "series_description": None}
+    header = image.header
+    codes = (int(header["sform_code"]), int(header["qform_code"])) if "sform_code" in header else None
+    if codes == (0, 0):
+        warnings.append(
+            "the NIfTI header sets no orientation (sform and qform codes are 0): left and right are not known "
+            "from the file, so check the sides before relying on them."
+        )
+    source = {
+        "format": "nifti",
+        "name": path.name,
+        "modality": None,
+        "series_description": None,
+        "nifti_codes": codes,
+    }
     return _meta_tensor(data, affine, source, warnings)
 
 
@@ -531,16 +560,33 @@ def read_volume(path: str | Path, *, series: str | None = None):
     raise UnsupportedFileError(f"{path} is not a file or folder.")
 
 
-def write_nifti(image, path: str | Path, *, dtype: Any = np.float32, description: str = "") -> Path:
+def write_nifti(
+    image,
+    path: str | Path,
+    *,
+    dtype: Any = np.float32,
+    description: str = "",
+    codes: tuple[int, int] | None = None,
+) -> Path:
     """Write a ``(1, X, Y, Z)`` MetaTensor as NIfTI in millimetres with exactly its affine as the sform (and as
     the qform, which cannot hold a shear, for tools that read only that); ``description`` (at most 80
-    characters) goes in the header's ``descrip``, which viewers show."""
+    characters) goes in the header's ``descrip``, which viewers show.
+
+    ``codes`` are the input NIfTI's (sform_code, qform_code), so an output overlays its input in every viewer
+    and keeps its space: MNI stays MNI (4), and a header with no orientation (0, 0) stays without one. A
+    qform code of 0 beside a set sform takes the sform's. Without ``codes`` (DICOM input): aligned sform and
+    scanner qform."""
     import nibabel as nib
 
     array = np.asarray(image.detach().cpu().numpy()[0], dtype=dtype)
     affine = np.asarray(image.affine, dtype=np.float64)
     nifti = nib.Nifti1Image(array, affine)
-    nifti.set_qform(affine, code="scanner")
+    if codes is None:
+        nifti.set_qform(affine, code="scanner")
+    else:
+        sform_code, qform_code = codes
+        nifti.set_sform(affine, code=sform_code)
+        nifti.set_qform(affine, code=qform_code or sform_code)
     nifti.header.set_xyzt_units("mm", "sec")
     nifti.header["descrip"] = description[:80].encode()
     path = Path(path)

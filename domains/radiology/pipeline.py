@@ -140,12 +140,17 @@ def run_strip(
     result = strip(image, engine=engine, device=device, threshold=threshold)
     progress(0.8, "writing outputs")
     out.mkdir(parents=True, exist_ok=True)
+    codes = image.meta["source"].get("nifti_codes")
     outputs = {
         "mask": write_nifti(
-            result.mask, out / MASK_NAME, dtype=np.uint8, description=f"{DRAFT_LABEL}: brain mask"
+            result.mask,
+            out / MASK_NAME,
+            dtype=np.uint8,
+            description=f"{DRAFT_LABEL}: brain mask",
+            codes=codes,
         ).name,
         "brain": write_nifti(
-            result.brain, out / BRAIN_NAME, description=f"{DRAFT_LABEL}: skull-stripped"
+            result.brain, out / BRAIN_NAME, description=f"{DRAFT_LABEL}: skull-stripped", codes=codes
         ).name,
         "overlay": save_overlay_png(
             image,

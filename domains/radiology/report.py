@@ -124,6 +124,21 @@ FINDING_TERMS = (
     "study is clear",
     "scan is clear",
     "mri is clear",
+    "none identified",
+    "findings: none",
+    "space-occupying",
+    # a normal-range judgement needs the reference range, which the facts carry only when the notes give
+    # age and sex ("within the reference range" is in the facts then)
+    "expected range",
+    "expected for",
+    "typical for",
+    "appropriate for",
+    "age-appropriate",
+    # words that turn a quoted question into an answer: '"rule out mass" confirmed'
+    "confirm",
+    "identified",
+    "demonstrat",
+    "consistent with",
 )
 # A quotation shorter than this many words ("mass") is no context: finding terms inside it still count.
 MIN_QUOTE_WORDS = 3
@@ -133,6 +148,21 @@ _TECHNIQUE_WORDS = re.compile(r"\bnormali[sz]\w*|\b(?:morphological|binary|mask)
 SECTIONS = ("Indication", "Technique", "Measurements", "Quality control")
 _NUMBER = re.compile(r"(?<![\w.])\d[\d,]*(?:\.\d+)?")  # unsigned: "1265 - 1673 mL" is a range
 _QUOTE = re.compile(r"[\"“]([^\"”]{4,})[\"”]")
+# Said before a quote in its sentence of the notes, these make it a question or a negation: '"history of
+# stroke"' cut from "No history of stroke" may not license "stroke".
+_NEGATION_OR_QUESTION = re.compile(
+    r"\b(?:no|not|non|denies|denied|without|negative for|free of|absence of|rule[sd]? out|r/o|question(?:able)?|"
+    r"query|exclude[sd]?|evaluate for|assess for|concern for|suspect(?:ed)?|possible|likely|sin|sans|kein\w*)\b"
+    r"|\?"
+)
+# Abbreviations a sentence does not end at ("Dr. Patel", "58 y.o. male").
+_ABBREVIATION_END = re.compile(r"(?:\b(?:dr|mr|mrs|ms|prof|st|pt|vs|approx|hx|dx|e\.g|i\.e|y\.o)|\by\.\s?o)\.$", re.I)
+# The patient's relatives: an age or sex said after one in a sentence is theirs ("Her mother (45 years old)").
+_RELATIVE = re.compile(
+    r"\b(?:mother|father|mum|mom|dad|parents?|sister|brother|siblings?|sons?|daughters?|wife|husband|partner|"
+    r"child(?:ren)?|grand(?:mother|father|parents?|son|daughter)|aunt|uncle|cousin|twin|family)\b",
+    re.IGNORECASE,
+)
 
 SYSTEM_PROMPT = (
     "You draft brain MRI reports for a radiologist, who will edit and sign them. Use ONLY the facts and the "
@@ -182,26 +212,35 @@ _AGE_THEN_LETTER = (
     re.compile(r"\b(\d{1,3})\s*,?\s*([MFf])\b(?!\s*/)"),
 )
 _FEMALE = re.compile(
-    r"\b(?:female|woman|lady|girl|sex\s*[:=]\s*f|mujer|femenin[oa]|paciente\s+femenina|frau|weiblich|patientin|"
+    r"\b(?:female|woman|lady|girl|(?:sex|gender)\s*[:=]\s*f|mujer|femenin[oa]|paciente\s+femenina|frau|weiblich|patientin|"
     r"femme|féminin|feminin)\b"
 )
 _MALE = re.compile(
-    r"\b(?:male|man|gentleman|boy|sex\s*[:=]\s*m|hombre|var[oó]n|masculino|m(?:ä|ae)nnlich|homme|masculin|"
+    r"\b(?:male|man|gentleman|boy|(?:sex|gender)\s*[:=]\s*m|hombre|var[oó]n|masculino|m(?:ä|ae)nnlich|homme|masculin|"
     r"uomo)\b"
 )
+
+
+def _about_the_patient(notes: str) -> str:
+    """The notes with each sentence cut where a relative is named: what follows is about them."""
+    return "\n".join(_RELATIVE.split(sentence, maxsplit=1)[0] for sentence in _sentences(notes))
 
 
 def parse_age_sex(notes: str) -> tuple[int | None, Literal["male", "female"] | None]:
     """Age in years and sex, only when the notes state them plainly ("54-year-old woman", "Age: 54", "54 F",
     "56 y.o. female", "mujer de 54 años", "54-jährige Patientin"); a letter M/F counts only right after an
-    age, so "a 6 m history" says nothing about sex."""
+    age, so "a 6 m history" says nothing about sex. What is said of a relative ("her mother, 45") is left
+    out, and two different ages give none: a wrong reference range is worse than none."""
+    notes = _about_the_patient(notes)
     age_patterns = (
         re.compile(rf"\b{_AGE}", re.IGNORECASE),
         re.compile(_AGE_WITH_DE, re.IGNORECASE),
         re.compile(r"\b(?:age[d]?|edad|alter|âge)\s*[:=]?\s*(\d{1,3})\b", re.IGNORECASE),
         _AGE_THEN_LETTER[1],
+        re.compile(r"\b(?:female|male|woman|man)\s*,\s*(\d{1,3})\b(?![.,:/]\d)", re.IGNORECASE),  # "Female, 47"
     )
-    age = next((int(m.group(1)) for pattern in age_patterns if (m := pattern.search(notes))), None)
+    ages = {int(m.group(1)) for pattern in age_patterns for m in pattern.finditer(notes)}
+    age = ages.pop() if len(ages) == 1 else None
     lowered = notes.lower()
     letters = {m.group(2).upper() for pattern in _AGE_THEN_LETTER for m in pattern.finditer(notes)}
     female = _FEMALE.search(lowered) or "F" in letters
@@ -225,7 +264,15 @@ def reference_range(age: int | None, sex: str | None) -> tuple[float, float] | N
 
 
 def _sentences(notes: str) -> list[str]:
-    return [s.strip() for s in re.split(r"(?<=[.!?])\s+|\n+", notes) if len(s.strip()) > 3]
+    sentences: list[str] = []
+    for line in re.split(r"\n+", notes):
+        for piece in re.split(r"(?<=[.!?])\s+", line.strip()):
+            if sentences and sentences[-1] and _ABBREVIATION_END.search(sentences[-1]):
+                sentences[-1] += " " + piece
+            else:
+                sentences.append(piece)
+        sentences.append("")  # a line break always ends a sentence
+    return [s.strip() for s in sentences if len(s.strip()) > 3]
 
 
 def age_sex_quotes(notes: str) -> list[str]:
@@ -237,7 +284,13 @@ def indication_quotes(notes: str, limit: int = 3) -> list[str]:
     """Sentences of the notes worth quoting: an explicit indication/history line first, else the first ones."""
     sentences = _sentences(notes)
     keyed = [
-        s for s in sentences if re.match(r"(indication|reason|clinical|history|question)", s, re.IGNORECASE)
+        s
+        for s in sentences
+        if re.match(
+            r"(indication|reason|clinical|history|question|rule[sd]? out|r/o|evaluate|assess|referred for|query)",
+            s,
+            re.IGNORECASE,
+        )
     ]
     return (keyed or sentences)[:limit]
 
@@ -292,7 +345,8 @@ def check_draft(draft: str, facts: dict[str, Any], notes: str) -> list[str]:
 
     def drop_verbatim_quote(match: re.Match[str]) -> str:
         quoted = match.group(1)
-        return " " if len(quoted.split()) >= MIN_QUOTE_WORDS and _normalise(quoted) in source else match[0]
+        whole = len(quoted.split()) >= MIN_QUOTE_WORDS and _normalise(quoted) in source
+        return " " if whole and not _cut_from_negation(_normalise(quoted), _normalise(notes)) else match[0]
 
     unquoted = _TECHNIQUE_WORDS.sub(" ", _QUOTE.sub(drop_verbatim_quote, lowered_draft))
     invented = [t for t in FINDING_TERMS if t in unquoted and t not in facts_text]
@@ -311,6 +365,16 @@ def check_draft(draft: str, facts: dict[str, Any], notes: str) -> list[str]:
     if "reference_range_ml" in facts:
         problems += _reference_problems(lowered_draft, facts)
     return problems
+
+
+def _cut_from_negation(quoted: str, notes: str) -> bool:
+    """The quote leaves out a negation or question said before it in its sentence of the notes ('"history of
+    stroke"' from "No history of stroke", '"mass"' from "Rule out mass")."""
+    for found in re.finditer(re.escape(quoted), notes):
+        sentence_start = max(notes.rfind(mark, 0, found.start()) for mark in (". ", "? ", "! ", "\n", "; "))
+        if _NEGATION_OR_QUESTION.search(notes[sentence_start + 1 : found.start()]):
+            return True
+    return False
 
 
 def _indication_from_notes(lowered_draft: str, notes: str) -> bool:

@@ -153,7 +153,7 @@ def _bad_inputs(tmp_path: Path) -> dict[str, tuple[Path, str]]:
         "non-image": (text, "neither NIfTI"),
         "2d": (flat, "2D image"),
         "empty": (tmp_path / "empty", "is empty"),
-        "traversal": (evil, "unsafe member name"),
+        "traversal": (evil, "member #1 has an unsafe name"),
     }
 
 
@@ -286,3 +286,4 @@ def test_deepbet_cli_on_ch2_keeps_grid(tmp_path: Path) -> None:
     mask = nib.load(tmp_path / "brain_mask.nii.gz")
     np.testing.assert_allclose(mask.affine, nib.load(CH2).affine, atol=1e-5)
     assert mask.shape == nib.load(CH2).shape
+    assert int(mask.header["sform_code"]) == int(nib.load(CH2).header["sform_code"])  # MNI stays MNI

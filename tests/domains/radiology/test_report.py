@@ -12,6 +12,7 @@ from domains.radiology.report import (
     build_facts,
     check_draft,
     draft_report,
+    indication_quotes,
     parse_age_sex,
     reference_range,
     template_draft,
@@ -70,6 +71,13 @@ def strip_report() -> StripReport:
         ("Referred by Dr Mann: 54 yo woman", 54, "female"),
         ("Dr Donna Lee requests MRI. 62 year old man", 62, "male"),
         ("pt 72 f with falls", 72, "female"),
+        # third review: a relative's age or sex is not the patient's; two ages give none; "Gender: F"
+        ("Age: 16. Female.\nClinical history: headaches. Her mother (45 years old) has migraines.", 16, "female"),
+        ("Age: 47. Female. Mother died of a stroke at 85 years old.", 47, "female"),
+        ("Female, 47. Daughter is a 20-year-old student.", 47, "female"),
+        ("Female, 47. Son is a 20 year-old male.", 47, "female"),
+        ("Age: 54. Seizures since age 50.", None, None),
+        ("Gender: F. Age 60", 60, "female"),
     ],
 )
 def test_parse_age_sex(notes: str, age, sex) -> None:
@@ -152,6 +160,42 @@ def test_notes_that_ask_about_a_finding_do_not_license_stating_it(
         f"Quality control: none. {sentence}"
     )
     assert any("findings not supported" in p for p in check_draft(draft, facts, notes))
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        'The patient has a "history of stroke".',  # cut from "No history of stroke."
+        '"rule out mass" confirmed on this study.',
+        "Findings: none identified; no space-occupying process.",
+        "Volume within the expected range for an adult.",  # no age/sex in the notes: no range to judge by
+        "Volume typical for the patient's age and sex.",
+    ],
+)
+def test_a_quote_cut_from_its_negation_or_question_and_unfounded_ranges_are_flagged(
+    strip_report: StripReport, sentence: str
+) -> None:
+    notes = "Headaches for 3 weeks. No history of stroke.\nQuestion: rule out mass."
+    facts = build_facts(strip_report, None, None)
+    draft = (
+        'Indication: "Question: rule out mass." Technique: brain MRI. Measurements: 1502.4 mL. '
+        f"Quality control: none. {sentence}"
+    )
+    assert any("findings not supported" in p for p in check_draft(draft, facts, notes))
+    whole = draft.replace(sentence, '"No history of stroke."')
+    assert check_draft(whole, facts, notes) == []  # the whole sentence, negation included, may be quoted
+
+
+def test_the_indication_is_the_reason_for_the_scan_and_abbreviations_end_no_sentence() -> None:
+    notes = (
+        "Referred by Dr. Patel. 58 y.o. male with worsening headaches; no history of stroke. Rule out mass.\n"
+        "Parking validation is available at the front desk."
+    )
+    assert indication_quotes(notes) == ["Rule out mass."]
+    assert indication_quotes("Referred by Dr. Patel. 58 y.o. male with confusion.") == [
+        "Referred by Dr. Patel.",
+        "58 y.o. male with confusion.",
+    ]
 
 
 @pytest.mark.parametrize(
