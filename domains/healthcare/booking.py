@@ -284,7 +284,7 @@ _PAST_CLAUSE = re.compile(r"\b(?:had|was|were|did|got|went|came|been|ago|last|ye
 _ASKING_CLAUSE = re.compile(
     r"\b(?:book|see|appointments?|appts?|slots?|any ?time|come in|available|free|fit|get (?:me|us) in|"
     r"need|want|like|could|can(?!'t)|would|hop(?:e|ing)|wonder(?:ing)?|prefer|please|"
-    r"how about|what about|instead|rather|have you got|do you have|(?:got|is there) anything)\b"
+    r"how about|what about|instead|have you got|do you have|(?:got|is there) anything)\b"
 )
 # What the patient did or does at a time, said right before it ("my baby was born at 2", "I take my insulin at
 # 8"; not "have you got anything at 3", "can I take my son in at 4").
@@ -542,6 +542,7 @@ def _clock_time(text: str) -> dt.time | None:
         if (
             re.search(r"\b(?:except|not|before|after|between|until|till|from|by)\s+(?:\w+\s+)?$", before)
             or re.search(r"\b(?:busy|(?:can't|cannot|couldn't|can not)\s+(?:do|make))\s+(?:at\s+)?$", before)
+            or re.search(r"(?:\bnot|n't)(?!\s+(?:mind|bother))(?:\s+\w+){0,3}\s+(?:at|for)\s+$", before)
             or re.search(r"\d\s*(?:[ap]\.?m\.?)?\s*(?:-|–|to|and)\s*$", before)
             or re.match(r"\s*(?:-|–|to)\s*\d", after)
         ):

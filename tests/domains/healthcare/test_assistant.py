@@ -710,6 +710,10 @@ def test_only_a_date_of_birth_is_left_out(message, specialty, day):
         ("I have five to ten moles, book a dermatologist", None, None),
         ("book a gp for ten to twelve people tomorrow", None, None),
         ("I was told to wait 10 to 15 minutes, can I book a GP tomorrow", None, None),
+        # a time said as not wanted, a few words after the "not"
+        ("I'd rather not come at 3", None, None),
+        ("i would rather not come in at 3 tomorrow", None, None),
+        ("i can't wait, can i come in at 3 tomorrow", "15:00", "afternoon"),
         # the new day of a move asks, whatever past word came before it
         ("can you move what i had to the 12th at 3", "15:00", "afternoon"),
         ("please move the one I had to next tuesday at 10", "10:00", "morning"),
