@@ -42,6 +42,8 @@ from domains.healthcare.booking import (
     llm_fields,
     parse_booking_request,
     parse_booking_rules,
+    part_of_day_at,
+    ruled_out_times,
     wants_booking,
 )
 from domains.healthcare.clinics import ClinicDirectory
@@ -96,10 +98,20 @@ _APPOINTMENT_NUMBER = re.compile(
 )
 # While a slot is on offer, "how about Thursday?" / "the afternoon instead?" asks for another time.
 _ANOTHER_TIME = re.compile(
-    r"^\W*(?:how about|what about|or|maybe|perhaps|rather|actually|can we do|could we do|could it be|"
-    r"is there anything|anything|have you (?:got )?anything|do you have anything|got anything|make it|"
-    r"let'?s (?:do|say))\b|\binstead\b|"
-    r"\brather\b"
+    r"^\W*(?:(?:ok|okay|yes|no|nope|sorry)\W+(?:but\s+)?)?(?:how about|what about|or|maybe|perhaps|rather|actually|"
+    r"(?:can|could) (?:we|you) do|could it be|is there anything|anything|have you (?:got )?anything|"
+    r"do you have anything|got anything|make it|let'?s (?:do|say))\b|\binstead\b|\brather\b"
+)
+# Said to an offer, a short question that starts with a day or a time is a counter-offer: "thursday at 10.30?",
+# "the 4th?", "3pm?", "tuesday, ten past two?".
+_TIME_QUESTION = re.compile(
+    r"^\W*(?:on\s+|at\s+|the\s+)?(?:\d|(?:(?:mon|tue|wed|thu|fri|sat|sun)\w*|tomorrow|tmrw|today|next|this|half|"
+    r"quarter|noon|midday|morning|afternoon|evening|one|two|three|four|five|six|seven|eight|nine|ten|eleven|"
+    r"twelve|twenty)\b)[^?]{0,40}\?\s*$"
+)
+# A number or a spoken hour: a counter-offer with one names a time, even when the rules cannot read it.
+_SAYS_A_TIME = re.compile(
+    r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|half|quarter|noon|midday)\b"
 )
 # The audit log's book for chat bookings and cancellations (numbers only, never the patient's name), the same
 # one the hub's appointment tab writes.
@@ -282,8 +294,8 @@ class PatientAssistant:
             return PatientTurn(
                 kind="emergency", text=emergency_reply(safety), categories=list(safety.categories)
             )
-        if session.pending is not None and is_decline(message) and self._names_a_time(message):
-            return self._propose(message, session, may_book)  # "no, can I have twenty to three?"
+        if session.pending is not None and is_decline(message) and self._asks_for_another(message, session.pending):
+            return self._propose_instead_of(session.pending, message, session, may_book)
         if session.pending is not None and (is_confirmation(message) or is_decline(message)):
             return self._answer_proposal(message, session, actor, may_book)
         if session.pending_cancel is not None and (_confirms_cancel(message) or is_decline(message)):
@@ -292,8 +304,20 @@ class PatientAssistant:
         if safety.kind in ("dosing", "diagnosis"):
             return PatientTurn(kind="refusal", text=refusal_reply(safety), categories=[safety.kind])
         lowered = message.lower()
-        if session.pending is not None and _ANOTHER_TIME.search(lowered) and self._names_a_time(message):
-            return self._propose(message, session, may_book)
+        if session.pending is not None and (_ANOTHER_TIME.search(lowered) or _TIME_QUESTION.match(lowered)):
+            # "thursday at 3?", "tuesday, ten past two?": read as one clause that asks
+            asked = message if _ANOTHER_TIME.search(lowered) else f"how about {message.replace(',', ' ')}"
+            if self._names_a_time(asked):
+                return self._propose_instead_of(session.pending, asked, session, may_book)
+            if _ANOTHER_TIME.search(lowered) and _SAYS_A_TIME.search(lowered):  # "make it 10 to 4 for me"
+                session.pending, session.alternatives = None, []  # a later "yes" must not book the old slot
+                return PatientTurn(
+                    kind="need_details",
+                    text=_with_notice(
+                        'I did not catch that time. Which day and time would suit you (for example "Tuesday '
+                        'at 2.30pm")?'
+                    ),
+                )
         if _RESCHEDULE.search(lowered):
             if session.pending is not None:  # nothing is booked yet: propose another time instead
                 return self._propose(message, session, may_book)
@@ -328,6 +352,37 @@ class PatientAssistant:
             f'Would you like an appointment with {clinician}? Say for example "book {clinician} tomorrow morning".'
         )
         return PatientTurn(kind="symptom", text=_with_notice(text), categories=[entry["id"]])
+
+    def _asks_for_another(self, message: str, slot: Slot) -> bool:
+        """A "no" that names a day, time or part of the day other than the slot's ("no, can I have twenty to
+        three?"), not one that only gives a reason ("no, I can't do Tuesday", "no, the morning is bad")."""
+        request = parse_booking_rules(message, today=self.book.clock().date(), specialties=[])
+        start = slot.start
+        return (
+            (request.time is not None and request.time != start.time())
+            or (request.date is not None and request.date != start.date())
+            or (request.part_of_day is not None and request.part_of_day != part_of_day_at(start.time()))
+        )
+
+    def _propose_instead_of(
+        self, declined: Slot, message: str, session: PatientSession, may_book: bool
+    ) -> PatientTurn:
+        """A proposal for ``message`` that never offers ``declined`` again: its next alternative instead."""
+        turn = self._propose(message, session, may_book)
+        if session.pending == declined:
+            if not session.alternatives:
+                session.pending = None
+                return PatientTurn(
+                    kind="no_slot", text=_with_notice("No problem. Which other day or time would suit you?")
+                )
+            session.pending, session.alternatives = session.alternatives[0], session.alternatives[1:]
+            return PatientTurn(
+                kind="proposal",
+                request=turn.request,
+                proposal=session.pending,
+                text=_with_notice(f"How about {session.pending.describe()}? " + _confirm_hint(may_book)),
+            )
+        return turn
 
     def _names_a_time(self, message: str) -> bool:
         request = parse_booking_rules(message, today=self.book.clock().date(), specialties=[])
@@ -388,7 +443,7 @@ class PatientAssistant:
         session.pending, session.alternatives = slots[0], slots[1:]
         lead = f"{request.note}. " if request.note else ""
         if request.time is not None and slots[0].start.time() != request.time:
-            lead += f"{request.time:%H:%M} is not free; the nearest free time is this one. "
+            lead += f"There is no free appointment at {request.time:%H:%M}; the nearest free time is this one. "
         return PatientTurn(
             kind="proposal",
             request=request,
@@ -430,6 +485,12 @@ class PatientAssistant:
         slot = session.pending
         assert slot is not None  # checked by the caller
         if is_decline(message):
+            weekdays, parts = ruled_out_times(message, today=self.book.clock().date())
+            session.alternatives = [  # "no, I can't do Tuesday": no other Tuesday slot either
+                other
+                for other in session.alternatives
+                if other.start.weekday() not in weekdays and part_of_day_at(other.start.time()) not in parts
+            ]
             if not session.alternatives:
                 session.pending = None
                 return PatientTurn(

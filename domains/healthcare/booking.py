@@ -145,7 +145,7 @@ _CLOCK = re.compile(
     r"|(?<=\bat )(?P<hour_at>\d{1,2})(?:\.(?P<minute_at>\d{2}))?(?!\d|[.:]\d)"
     r"(?=\s*(?:$|[;!?]|\.(?:\s|$)|\s+(?:on\s+(?:the\s+\d|\d|(?:"
     + _WEEKDAY_WORDS
-    + r")\b)|(?:tomorrow|today|tonight|"
+    + r")\b)|in\s+the\s+(?:morning|afternoon|evening)\b|(?:tomorrow|today|tonight|"
     r"next|this|please|instead|" + _WEEKDAY_WORDS + r")\b)))"
 )
 _HOUR_WORDS = ("one", "two", "three", "four", "five", "six",
@@ -153,11 +153,11 @@ _HOUR_WORDS = ("one", "two", "three", "four", "five", "six",
 _HOUR_WORD = re.compile(rf"\b({'|'.join(_HOUR_WORDS)})(?=(?:-?ish)?\b)")
 _DAY_AFTER = rf"(?:on|tomorrow|next|this|{_WEEKDAY_WORDS})\b"
 # "half past 2", "quarter to 11" (US "quarter after 3", "quarter of 11"), with or without "at"; the British
-# "half 2" (2:30) only after "at"/"for"/"around"/"about" ("half 2 tablets" is no time).
+# "half 2" (2:30) only after "at"/"for"/"around"/"about"/"say"/"make it"/"do" ("half 2 tablets" is no time).
 _SPOKEN_CLOCK = re.compile(
     r"(?:\b(?:at|for|around|about)\s+)?\b(?:a\s+)?(?:(?P<quarter_past>quarter\s+(?:past|after))"
     r"|(?P<quarter_to>quarter\s+(?:to|of|til))|half\s+past)\s+(?P<hour>\d{1,2})(?!\d|[:.]\d)"
-    r"|\b(?:at|for|around|about)\s+half\s+(?P<half_hour>\d{1,2})(?!\d|[:.]\d)"
+    r"|\b(?:at|for|around|about|say|it|do)\s+half\s+(?P<half_hour>\d{1,2})(?!\d|[:.]\d)"
 )
 # "twenty to three", "ten past 2", "at 20 past 3" (a digit count of minutes only with "past", or "at N to M":
 # "for 10 to 11" is a range); "at ten thirty", "at 2 fifteen", "at 10 30". Each becomes "at H.MM", which
@@ -173,8 +173,9 @@ _HOUR_AND_MINUTES = re.compile(
 )
 # A counter-offer names a bare hour without "at": "how about 4?", "could we do 3 instead", "make it 10 please".
 _COUNTER_HOUR = re.compile(
-    r"\b(?:how about|what about|make it|(?:can|could) (?:we|you|i) do|(?:can|could) it be)\s+"
-    r"(?=\d{1,2}(?:[.:]\d{2})?\s*(?:$|[?!]|instead\b|please\b|[ap]\.?m\b|on\b|tomorrow\b))"
+    r"\b(?:how about|what about|make it|let'?s (?:do|say)|(?:can|could) (?:we|you|i) do|(?:can|could) it be)\s+"
+    r"(?=\d{1,2}(?:[.:]\d{2})?\s*(?:$|[?!]|instead\b|please\b|[ap]\.?m\b|on\b|tomorrow\b|"
+    r"(?:to|past|of|after|til)\s+\d|[0-5]\d\b|(?:fifteen|twenty|thirty|forty|fifty)\b))"
 )
 _MINUTE_TENS = {"fifteen": 15, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50}
 _NOON = re.compile(
@@ -213,7 +214,7 @@ def _spoken_times(text: str) -> str:
         hour = int(match.group("hour") or match.group("half_hour"))
         if not 1 <= hour <= 12:
             return match.group(0)
-        kept = re.match(r"(?:about|around)\s+", match.group(0))  # "how about half 2?" stays a question
+        kept = re.match(r"(?:about|around|say|it|do)\s+", match.group(0))  # "how about half 2?" still asks
         said = kept.group(0) if kept else ""
         if not match.group("quarter_to"):
             return said + f"at {hour}.{15 if match.group('quarter_past') else 30}"
@@ -223,17 +224,22 @@ def _spoken_times(text: str) -> str:
         said, hour, cue = match.group("minutes"), int(match.group("hour")), match.group("cue")
         direction = match.group("direction")
         minutes = _MINUTE_WORDS.get(said)
-        if minutes is None:  # digits: "20 past 3", and "at 10 to 4" (after "for" or bare it is a range)
-            minutes = int(said)
-            if not (direction == "past" or (direction == "to" and cue and cue.startswith("at"))):
-                return match.group(0)
         day_after = re.match(rf"\s+{_DAY_AFTER}", text[match.end() :])
-        if not (1 <= hour <= 12 and 1 <= minutes <= 59 and (cue or day_after)):
+        if minutes is None:  # digits: "20 past 3", "at 10 to 4"; bare or after "for", "10 to 11" is a range
+            minutes = int(said)
+            if direction not in ("past", "after") and (not cue or cue.startswith("for")):
+                return match.group(0)
+        elif cue and cue.startswith("for") and direction not in ("past", "after") and minutes < 20 and not day_after:
+            return match.group(0)  # "I can only stay for five to ten": a count; "for twenty to three" a time
+        said_as_time = cue or day_after or direction in ("past", "after")  # "ten past two" is always a time
+        if not (1 <= hour <= 12 and 1 <= minutes <= 59 and said_as_time):
             return match.group(0)
         kept = cue if cue and not cue.startswith("at") else ""  # "can I have" stays a question
         return kept + (f"at {hour}.{minutes:02d}" if direction in ("past", "after") else before(hour, minutes))
 
     def hour_and_minutes(match: re.Match[str]) -> str:
+        if match.group("cue") in ("about", "around") and not re.match(rf"\s+{_DAY_AFTER}", text[match.end() :]):
+            return match.group(0)  # "I'm about 5 10" is a height; "around 10 30 on Monday" a time
         said = match.group("minutes")
         tens, _, five = said.replace(" ", "-").partition("-")
         minutes = int(said) if said.isdigit() else _MINUTE_TENS[tens] + (5 if five else 0)
@@ -284,7 +290,7 @@ _PAST_CLAUSE = re.compile(r"\b(?:had|was|were|did|got|went|came|been|ago|last|ye
 _ASKING_CLAUSE = re.compile(
     r"\b(?:book|see|appointments?|appts?|slots?|any ?time|come in|available|free|fit|get (?:me|us) in|"
     r"need|want|like|could|can(?!'t)|would|hop(?:e|ing)|wonder(?:ing)?|prefer|please|"
-    r"how about|what about|instead|have you got|do you have|(?:got|is there) anything)\b"
+    r"how about|what about|instead|make it|let'?s (?:do|say)|have you got|do you have|(?:got|is there) anything)\b"
 )
 # What the patient did or does at a time, said right before it ("my baby was born at 2", "I take my insulin at
 # 8"; not "have you got anything at 3", "can I take my son in at 4").
@@ -381,7 +387,7 @@ def _rank(text: str, position: int, *, nearest: bool = False) -> int:
         cues = [(m.end(), 1) for m in _ASKING_CLAUSE.finditer(text, start, position)]
         cues += [(m.end(), -1) for m in _PAST_EVENT.finditer(text, start, position)]
         cues += [(m.end(), 0) for m in _ROUTINE.finditer(text, start, position)]
-        cues += [(m.end(), 1) for m in _MOVED_TO.finditer(text, start, position)]
+        cues += [(m.end(), 1) for m in _MOVED_TO.finditer(text) if start <= m.start() and m.end() <= position]
         if cues:
             return max(cues)[1]
     if _ASKING_CLAUSE.search(clause):
@@ -389,10 +395,38 @@ def _rank(text: str, position: int, *, nearest: bool = False) -> int:
     return -1 if _PAST_CLAUSE.search(clause) else 0
 
 
-def _ruled_out(text: str, position: int) -> bool:
-    """Said as not wanted: "not Tuesday", "not in the morning", "anything but Monday", "except on Friday"."""
-    ruled_out = r"(?:\bnot|\bexcept|\b(?:anything|everything|any\s+\w+)\s+but)\s+(?:in\s+|on\s+)?(?:the\s+|a\s+)?$"
-    return re.search(ruled_out, text[:position]) is not None
+# Said before a day or part of the day that is not wanted: "not Tuesday", "any day but Monday", "apart from
+# Wednesday", "I can't do Monday", "I'm busy on Tuesday", "I'm at work in the morning" ...
+_RULED_OUT_BEFORE = re.compile(
+    r"(?:\bnot|\bexcept|\bapart from|\bother than|\bbesides|\b(?:can't|cannot|can not|couldn't)\s+(?:do|make)|"
+    r"\bbusy|\bnot\s+(?:free|available|good)|\b(?:i|we)\s+work|\bworking|\bat work|"
+    r"\b(?:anything|everything|any\s+\w+)\s+but)\s+(?:in\s+|on\s+)?(?:the\s+|a\s+)?$"
+)
+# ... and after it: "Tuesday is no good", "Tuesday's bad", "the morning doesn't work for me".
+_RULED_OUT_AFTER = re.compile(
+    r"(?:'s|s)?\s+(?:(?:is|are)\s+)?(?:no good|not good|bad|out|impossible|difficult|tricky|"
+    r"(?:doesn't|does not|won't|will not|isn't|is not|aren't|are not)\s+(?:work|suit|good|possible|ok))\b"
+)
+# In a move, the day after "from" is the old one: "move my appointment from tomorrow to Monday".
+_MOVED_FROM = re.compile(
+    r"\b(?:move|change|switch|push|bring|put|reschedule|rebook|swap|shift)\b.*\bfrom\s+(?:the\s+|on\s+)?$"
+)
+
+
+def _ruled_out(text: str, start: int, end: int | None = None) -> bool:
+    """Said as not wanted ("not Tuesday", "any day but Monday", "Tuesday is no good", "not in the morning"),
+    or the old day of a move ("from tomorrow to Monday")."""
+    before = text[:start]
+    return bool(
+        _RULED_OUT_BEFORE.search(before)
+        or _MOVED_FROM.search(before)
+        or (end is not None and _RULED_OUT_AFTER.match(text, end))
+    )
+
+
+def _wanted(pattern: str | re.Pattern[str], text: str) -> re.Match[str] | None:
+    """The first match of ``pattern`` that is not ruled out."""
+    return next((m for m in re.finditer(pattern, text) if not _ruled_out(text, m.start(), m.end())), None)
 
 
 def _named_weekday(text: str) -> tuple[int, str | None, int] | None:
@@ -402,7 +436,7 @@ def _named_weekday(text: str) -> tuple[int, str | None, int] | None:
     matches = [
         match
         for match in re.finditer(rf"(?<!\blast )\b(next |this |on |coming )?({_WEEKDAY})s?\b", text)
-        if not _ruled_out(text, match.start())
+        if not _ruled_out(text, match.start(), match.end())
     ]
     if not matches:
         return None
@@ -420,6 +454,8 @@ def _numeric_date(
         first, second, year_text = (groups[0], groups[1], groups[2]) if groups[0] else groups[3:]
         first_n, second_n = int(first), int(second)
         if (first_n, second_n) == (24, 7) or _rank(text, match.start()) < 0:
+            continue
+        if _ruled_out(text, match.start(), match.end()):
             continue
         year = int(year_text) if year_text else None
         year = year + 2000 if year is not None and year < 100 else year
@@ -445,7 +481,7 @@ def _day_of_month(
     move the new day comes first ("can you move the 10th to the 12th")."""
     moved_to = {move.end() for move in _MOVED_TO.finditer(text)}
     for match in sorted(_DAY_OF_MONTH.finditer(text), key=lambda m: m.start() not in moved_to):
-        if _rank(text, match.start()) < 0:
+        if _rank(text, match.start()) < 0 or _ruled_out(text, match.start(), match.end()):
             continue
         day = int(match.group(1))
         if weekday is None:
@@ -473,16 +509,16 @@ def _parse_date(
             return date(*map(int, match.groups())), None, None
         except ValueError:
             return None, None, None
-    if re.search(r"\bday after tomorrow\b", text):
+    if _wanted(r"\bday after (?:tomorrow|tmrw)\b", text):
         return today + timedelta(days=2), None, None
-    if re.search(r"\btomorrow\b", text):
+    if _wanted(r"(?<!after )\b(?:tomorrow|tmrw|tmr|tomorow|tommorow|tommorrow)\b", text):
         return today + timedelta(days=1), None, None
-    if re.search(r"\b(?:today|this (?:morning|afternoon|evening))\b", text):
+    if _wanted(r"\b(?:today|this (?:morning|afternoon|evening))\b", text):
         return today, None, None
     if match := re.search(r"\bin (\d{1,2}|a|one|two|three) (day|days|week|weeks)\b", text):
         count = {"a": 1, "one": 1, "two": 2, "three": 3}.get(match.group(1)) or int(match.group(1))
         return today + timedelta(days=count * (7 if match.group(2).startswith("week") else 1)), None, None
-    if match := _MONTH_DATE.search(text):
+    if match := _wanted(_MONTH_DATE, text):
         if match.group(1):
             day, month, year = match.group(1), match.group(2), match.group(3)
         else:
@@ -495,13 +531,15 @@ def _parse_date(
         return _next_weekday(today, weekday[0], strictly_after=True) + timedelta(days=7), None, None
     if ordinal := _day_of_month(text, today, weekday):
         return ordinal[0], None, ordinal[1]
-    if week := re.search(r"\b(next|this|coming) week\b", text):
+    week = _wanted(r"\b(next|this|coming) week\b", text)
+    if week is not None and _rank(text, week.start()) >= 0:  # not "I've had a cough all this week"
         monday = _next_weekday(today, 0, strictly_after=True)
         if week.group(1) == "this":
             monday = today - timedelta(days=today.weekday())
-        if weekday is not None:
+        if weekday is None:
+            return max(monday, today), monday + timedelta(days=6), None
+        if monday + timedelta(days=weekday[0]) >= today:  # "Tuesday this week" said on Friday: next Tuesday
             return monday + timedelta(days=weekday[0]), None, None
-        return max(monday, today), monday + timedelta(days=6), None
     if weekday is not None:
         after = weekday[1] == "next " or weekday[1] is None
         return _next_weekday(today, weekday[0], strictly_after=after), None, None
@@ -534,16 +572,23 @@ def _clock_time(text: str) -> dt.time | None:
     never one in a range ("9-11am", "between 2 and 4pm"), after "except"/"before"/"after", or in a cancelling
     or past-tense clause ("cancel my 3pm and book a GP at 5pm"). An hour without am/pm counts only in a clause
     that asks ("book me in at 3", not "I pick the kids up at 3") and takes am or pm from a named part of the
-    day ("at 3 tomorrow morning" is no 15:00; "at 9 in the afternoon" names no clinic time)."""
+    day ("at 3 tomorrow morning" is no 15:00; "at 9 in the afternoon" names no clinic time). The old time of a
+    move is not asked for ("change my 10am to 2pm")."""
     named = _named_part(text)
     found: list[tuple[int, int, dt.time]] = []
+    moves = [(move.start(), move.end()) for move in _MOVED_TO.finditer(text)]
     for match in _CLOCK.finditer(text):
         before, after = text[: match.start()], text[match.end() :]
+        if any(start < match.start() and match.end() <= end for start, end in moves):
+            continue  # the old time of a move: "move my 10am to 2pm"
         if (
             re.search(r"\b(?:except|not|before|after|between|until|till|from|by)\s+(?:\w+\s+)?$", before)
             or re.search(r"\b(?:busy|(?:can't|cannot|couldn't|can not)\s+(?:do|make))\s+(?:at\s+)?$", before)
             or re.search(r"(?:\bnot|n't)(?!\s+(?:mind|bother))(?:\s+\w+){0,3}\s+(?:at|for)\s+$", before)
-            or re.search(r"\d\s*(?:[ap]\.?m\.?)?\s*(?:-|–|to|and)\s*$", before)
+            or (
+                re.search(r"\d\s*(?:[ap]\.?m\.?)?\s*(?:-|–|to|and)\s*$", before)
+                and not any(end == match.start() for _, end in moves)  # "move my 10am to 2pm" is no range
+            )
             or re.match(r"\s*(?:-|–|to)\s*\d", after)
         ):
             continue
@@ -588,7 +633,7 @@ def _named_part(text: str) -> PartOfDay | None:
         (match.start(), part)
         for part, pattern in _PART_WORDS.items()
         for match in re.finditer(pattern, text)
-        if not _ruled_out(text, match.start())
+        if not _ruled_out(text, match.start(), match.end())
     ]
     return min(named)[1] if named else None
 
@@ -734,6 +779,28 @@ def is_decline(message: str) -> bool:
     """A no to the proposed slot ("no", "another one"), but not "no problem" / "don't mind"."""
     lowered = message.lower().replace("’", "'")
     return bool(_DECLINE.search(lowered)) and _SOFT_OK.search(lowered) is None
+
+
+def ruled_out_times(message: str, *, today: date) -> tuple[set[int], set[PartOfDay]]:
+    """The weekdays (Monday = 0) and parts of the day a message rules out: "no, I can't do Tuesday",
+    "not tomorrow", "the morning doesn't work for me"."""
+    text = message.lower().replace("’", "'")
+    weekdays = {
+        WEEKDAY_NAMES.index(match.group(1).capitalize())
+        for match in re.finditer(rf"\b({_WEEKDAY})s?\b", text)
+        if _ruled_out(text, match.start(), match.end())
+    }
+    for word, offset in (("today", 0), ("tomorrow", 1), ("tmrw", 1)):
+        for match in re.finditer(rf"\b{word}\b", text):
+            if _ruled_out(text, match.start(), match.end()):
+                weekdays.add((today + timedelta(days=offset)).weekday())
+    parts = {
+        part
+        for part, pattern in _PART_WORDS.items()
+        for match in re.finditer(pattern, text)
+        if _ruled_out(text, match.start(), match.end())
+    }
+    return weekdays, parts
 
 
 def parse_booking_rules(

@@ -492,7 +492,7 @@ def test_a_clock_time_is_offered_when_free_else_the_nearest_one(assistant):
                     clinician_id=clinician, start=datetime(2026, 12, 1, 14, 0), patient_name="X"
                 )
     nearest = assistant.respond("book a GP on Tuesday 1 December at 14:00", session)
-    assert "14:00 is not free" in nearest.text
+    assert "no free appointment at 14:00" in nearest.text
     assert abs(nearest.proposal.start - datetime(2026, 12, 1, 14, 0)).seconds <= 30 * 60
     assert assistant.respond("book a GP next week", session).kind == "proposal"
 
@@ -710,6 +710,15 @@ def test_only_a_date_of_birth_is_left_out(message, specialty, day):
         ("I have five to ten moles, book a dermatologist", None, None),
         ("book a gp for ten to twelve people tomorrow", None, None),
         ("I was told to wait 10 to 15 minutes, can I book a GP tomorrow", None, None),
+        ("can the physio see me tomorrow, i can only stay for five to ten", None, None),
+        ("book me in tuesday i'm about 5 10", None, None),
+        ("could I book the physio for twenty to three on Tuesday", "14:40", "afternoon"),
+        ("book a gp at ten of four tomorrow please", "15:50", "afternoon"),
+        ("book gp at ten after 3 tomorrow", "15:10", "afternoon"),
+        ("book dentist at seven thirty in the evening tomorrow", "19:30", "evening"),
+        # the old time of a move is not the one asked for, and "10am to 2pm" there is no range
+        ("can you move my 10am to 2pm", "14:00", "afternoon"),
+        ("change my friday 9am to monday at 11", "11:00", "morning"),
         # a time said as not wanted, a few words after the "not"
         ("I'd rather not come at 3", None, None),
         ("i would rather not come in at 3 tomorrow", None, None),
@@ -733,6 +742,14 @@ def test_only_a_time_asked_for_is_a_target_time(message, clock, part):
         ("have you got anything at ten thirty?", 10, 30),
         ("no, can I have twenty to three?", 14, 40),
         ("make it 10 please", 10, 0),
+        ("make it 10", 10, 0),
+        ("how about ten to 4?", 15, 50),
+        ("could you do 3?", 15, 0),
+        ("let's say half 3", 15, 30),
+        ("ok but make it ten thirty", 10, 30),
+        ("tuesday at 10.30?", 10, 30),
+        ("tuesday, ten past two?", 14, 10),
+        ("3pm?", 15, 0),
     ],
 )
 def test_a_counter_offer_to_the_proposed_slot_is_read(assistant, counter_offer, hour, minute):
@@ -746,12 +763,52 @@ def test_a_counter_offer_to_the_proposed_slot_is_read(assistant, counter_offer, 
     assert abs(turn.proposal.start - asked).total_seconds() <= 30 * 60
 
 
-@pytest.mark.parametrize("decline", ["no", "no thanks", "no, not tuesday", "nope, not in the morning"])
-def test_a_plain_or_ruling_out_no_offers_the_next_slot(assistant, decline):
+@pytest.mark.parametrize("decline", ["no", "no thanks"])
+def test_a_plain_no_offers_the_next_slot(assistant, decline):
     session = PatientSession(patient_name="Ann Lee")
     first = assistant.respond("book a GP on Tuesday", session)
     turn = assistant.respond(decline, session)
     assert turn.kind == "proposal" and turn.proposal != first.proposal and turn.text.startswith("How about")
+
+
+@pytest.mark.parametrize(
+    "decline",
+    [
+        "no, not tuesday",
+        "nope, any day but tuesday",
+        "no, i can't do tuesday",
+        "no, tuesday is no good",
+        "no, I'm busy on tuesday",
+        "nope, not in the morning",
+        "no, the morning doesn't work for me",
+    ],
+)
+def test_a_no_with_a_reason_never_offers_what_it_rules_out(assistant, decline):
+    """Neither the slot just declined nor another on the day or part of the day the patient ruled out (all
+    Tuesday slots on offer here are mornings): the assistant asks instead."""
+    session = PatientSession(patient_name="Ann Lee")
+    first = assistant.respond("book a GP on Tuesday", session)
+    assert first.proposal.start.weekday() == 1 and first.proposal.start.hour < 12
+    turn = assistant.respond(decline, session)
+    assert turn.proposal is None or (turn.proposal.start.weekday() != 1 and turn.proposal.start.hour >= 12)
+    assert assistant.respond("yes", session).kind != "booked"
+
+
+def test_a_no_that_names_another_day_offers_that_day(assistant):
+    session = PatientSession(patient_name="Ann Lee")
+    assistant.respond("book a GP on Tuesday", session)
+    turn = assistant.respond("no, i'm not free on tuesday, wednesday?", session)
+    assert turn.kind == "proposal" and turn.proposal.start.date() == date(2026, 12, 2)
+
+
+def test_a_counter_offer_with_a_time_we_cannot_read_withdraws_the_offer(assistant):
+    """ "make it 10 to 4 for me" names a time the rules cannot read: asking again is right, and a "yes"
+    afterwards must not book the slot that was on offer before."""
+    session = PatientSession(patient_name="Ann Lee")
+    assistant.respond("book a GP on Tuesday", session)
+    turn = assistant.respond("make it 10 to 4 for me", session)
+    assert turn.kind == "need_details" and "did not catch that time" in turn.text
+    assert assistant.respond("yes", session).kind != "booked"
 
 
 @pytest.mark.parametrize(
@@ -762,6 +819,19 @@ def test_a_plain_or_ruling_out_no_offers_the_next_slot(assistant, decline):
         ("book a dentist on Friday, not in the morning", date(2026, 11, 27), None),
         ("yes but on Friday", date(2026, 11, 27), None),
         ("book a GP except on Wednesday, Thursday is best", date(2026, 12, 3), None),
+        ("book a gp, not tomorrow, maybe monday", date(2026, 11, 30), None),
+        ("book a gp any day but today", None, None),
+        ("i need a dentist, not the 3rd, any other day", None, None),
+        ("i'm not available monday, tuesday?", date(2026, 12, 1), None),
+        ("monday is no good, tuesday?", date(2026, 12, 1), None),
+        ("the morning doesn't work for me, book gp tuesday", date(2026, 12, 1), None),
+        # the old day of a move is not the one asked for
+        ("can you move my appointment from tomorrow to monday", date(2026, 11, 30), None),
+        ("please move my appointment from 3 december to 5 december", date(2026, 12, 5), None),
+        ("change my appt from 3/12 to 7/12", date(2026, 12, 7), None),
+        # a weekday "this week" that has passed is next week's; "this week" in a past clause is no request
+        ("book a gp for tuesday, i've had a cough all this week", date(2026, 12, 1), None),
+        ("GP appt tmrw", date(2026, 11, 28), None),
     ],
 )
 def test_a_day_or_part_ruled_out_is_not_the_one_asked_for(message, day, part):
