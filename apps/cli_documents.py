@@ -56,8 +56,8 @@ def _where(citation: dict) -> str:
     parts = [Path(citation["source"]).name]
     if citation.get("page") is not None:
         parts.append(f"p. {citation['page']}")
-    if citation.get("section"):
-        parts.append(f"§ {citation['section']}")
+    if section := citation.get("section"):
+        parts.append(section if section.lstrip().startswith("§") else f"§ {section}")  # "§ 164.522" stays one
     return ", ".join(parts)
 
 
@@ -89,15 +89,24 @@ def ingest(
         extra = parse_pairs(meta, "--meta")
         services = make_services(config)
 
+        shown: list[bool] = []
+
         def progress(fraction: float, message: str) -> None:
             if not as_json:
                 typer.echo(f"\r{fraction:4.0%} {message:<40}", nl=False, err=True)
+                shown.append(True)
 
-        report = services.ingest(paths, collection, sync=sync, extra_metadata=extra, progress=progress)
+        try:
+            report = services.ingest(paths, collection, sync=sync, extra_metadata=extra, progress=progress)
+        finally:
+            if shown:
+                typer.echo("", err=True)  # what follows (the report or an error) starts on its own line
+    nothing_indexed = report.failed > 0 and report.files == 0
     if as_json:
         print_json(report.to_dict())
+        if nothing_indexed:
+            raise typer.Exit(1)
         return
-    typer.echo("", err=True)
     typer.echo(
         f"{collection}: {report.added} added, {report.updated} updated, {report.deleted} deleted, "
         f"{report.unchanged} unchanged, {report.failed} failed ({report.files} files, {report.chunks} chunks, "
@@ -109,6 +118,8 @@ def ingest(
         typer.echo(f"  skipped {skipped.path}: {skipped.reason}")
     for partial in report.partial:
         typer.echo(f"  partly  {partial.path}: {partial.reason}")
+    if nothing_indexed:  # scripts must see that no file could be indexed
+        raise typer.Exit(1)
 
 
 def search(

@@ -239,13 +239,27 @@ def _normalise_words(text: str) -> str:
     return " ".join(_WORD_RE.findall(text.lower()))
 
 
+def _stems(text: str) -> set[str]:
+    """Content words with a plural or verb ending cut ("covers", "covered" -> "cover"), so a restated question
+    or a topic word is recognised in any inflection."""
+    stems = set()
+    for word in tokenize(text):
+        for ending in ("ing", "ies", "es", "ed", "s"):
+            if len(word) > len(ending) + 3 and word.endswith(ending):
+                word = word[: -len(ending)] + ("y" if ending == "ies" else "")
+                break
+        stems.add(word)
+    return stems
+
+
 def grounding_problem(text: str, question: str, passages: Sequence[Document]) -> str | None:
     """Why the answer is not supported by the passages, or None when it is.
 
     Small models answer near-miss questions (on topic, but the documents lack the fact) by inventing the
     fact. These checks catch the common inventions cheaply and conservatively: a reply that echoes the prompt
     (its "Question:" label, instructions or passage markup), a number or a name that no passage contains, an
-    answer that only restates the question, and a how-much/how-many question answered without any quantity.
+    answer that only restates the question (in any inflection), a topic word the question and the answer share
+    that no passage contains, and a how-much/how-many question answered without any quantity.
     """
     evidence_words = _normalise_words(" ".join(passage.page_content for passage in passages))
     echoed_question = any(  # a "Question:" line quoted from an FAQ passage is evidence, not an echo
@@ -268,8 +282,13 @@ def grounding_problem(text: str, question: str, passages: Sequence[Document]) ->
     invented = sorted({name for name in names if name.lower() not in known})
     if invented:
         return f"the answer names {', '.join(invented)}, which no passage mentions"
-    if not set(tokenize(claim)) - set(tokenize(question)):
+    if not _stems(claim) - _stems(question):
         return "the answer only restates the question"
+    # A topic the question and the answer share must be in the passages: asked about earthquake claims, an
+    # answer about "earthquake claims" that quotes the windstorm deductible is a near-miss filled in.
+    unsupported = sorted((_stems(claim) & _stems(question)) - _stems(evidence))
+    if unsupported:
+        return f"the answer is about {', '.join(unsupported)}, which no passage mentions"
     if _QUANTITY_QUESTION.search(question) and not (
         _numbers(claim)
         or any(month in claim.lower() for month in _DATE_MONTHS)

@@ -1,11 +1,11 @@
 """Incremental ingestion: files -> chunks -> Chroma, through langchain's ``index()`` and a SQL record manager.
 
 The record manager (``<data_dir>/records.sqlite``, one namespace per collection) remembers the hash of every
-chunk (content + metadata, sha256), so re-ingesting an unchanged folder embeds nothing, and a changed file
-replaces only its own chunks (cleanup groups chunks by their ``source`` file; it runs in ``scoped_full``
-mode, after all batches, because ``incremental`` cleans up after each batch and would delete the unchanged
-chunks of a file whose chunks continue in the next batch). With ``sync`` a
-collection mirrors the given paths: chunks of files no longer among them are removed. A file that fails to
+chunk (content + metadata without the file's byte hash and the chunk's offsets, sha256), so re-ingesting an
+unchanged folder embeds nothing, and a changed file replaces only its changed chunks (cleanup groups chunks
+by their ``source`` file; it runs in ``scoped_full`` mode, after all batches, because ``incremental`` cleans
+up after each batch and would delete the unchanged chunks of a file whose chunks continue in the next batch).
+With ``sync`` a collection mirrors the given paths: chunks of files no longer among them are removed. A file that fails to
 load keeps the chunks it had, so a transient read error never empties a knowledge base.
 
 Writes are ordered so that a killed ingest converges: ``index()`` stores vectors before records (a re-run
@@ -73,6 +73,16 @@ class IngestReport:
 
 
 # ---------------------------------------------------------------- helpers
+
+
+# Whole-file facts that change with any edit (the file's byte hash) and positions that shift when text before
+# a chunk changes: left out of the stored chunk, so a chunk is keyed by what it says and where (source, page,
+# section), and an edit to one page re-embeds that page's chunks only. ``chunk_id`` is kept: it is stable.
+_VOLATILE_METADATA = frozenset({"sha256", "chunk_index", "char_start", "char_end"})
+
+
+def _stored_metadata(metadata: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in metadata.items() if key not in _VOLATILE_METADATA}
 
 
 def _report_progress(chunks: Sequence[Document], progress: Progress | None, every: int) -> Iterator[Document]:
@@ -154,7 +164,10 @@ def ingest(
     if progress:
         progress(0.0, "reading files")
     loaded = load_documents(paths, max_file_mb=max_file_mb, extra_metadata=extra_metadata)
-    chunks = split_documents(loaded.documents, count_tokens=count_tokens, config=chunking)
+    chunks = [
+        Document(page_content=chunk.page_content, metadata=_stored_metadata(chunk.metadata))
+        for chunk in split_documents(loaded.documents, count_tokens=count_tokens, config=chunking)
+    ]
     report = IngestReport(
         collection,
         chunks=len(chunks),
@@ -179,8 +192,12 @@ def ingest(
         source_id_key="source",
         key_encoder="sha256",
     )
-    report.added, report.updated = result["num_added"], result["num_updated"]
-    report.unchanged, report.deleted = result["num_skipped"], result["num_deleted"]
+    # index() replaces a changed chunk by adding the new one and deleting the old: within the files of this
+    # ingest, as many chunks as were both added and deleted count as updated
+    report.updated = min(result["num_added"], result["num_deleted"]) + result["num_updated"]
+    report.added = result["num_added"] - min(result["num_added"], result["num_deleted"])
+    report.deleted = result["num_deleted"] - min(result["num_added"], result["num_deleted"])
+    report.unchanged = result["num_skipped"]
     if sync:
         failed = [failure.path for failure in loaded.failed]
         report.deleted += _remove_sources(store, collection, {*loaded.loaded, *failed}, unseen=failed)

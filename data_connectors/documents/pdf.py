@@ -29,7 +29,8 @@ def _open(data: bytes):
             raise UnreadableFileError(
                 "PDF is encrypted (password-protected); save an unprotected copy to ingest it"
             ) from exc
-        raise UnreadableFileError(f"PDF is damaged and cannot be parsed ({exc}); re-export it") from exc
+        detail = str(exc).strip().rstrip(".")
+        raise UnreadableFileError(f"PDF is damaged and cannot be parsed: {detail}; re-export it") from exc
 
 
 def _title(document) -> str | None:

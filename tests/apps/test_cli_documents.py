@@ -142,3 +142,14 @@ def test_packaged_samples_folder_exists():
     from apps.tabs.documents import SAMPLES_DIR
 
     assert Path(__file__).resolve().parents[2] / "samples" / "knowledge_bases" == SAMPLES_DIR
+
+
+def test_ingest_of_only_unreadable_files_exits_1_and_lists_them(env, tmp_path):
+    """A script must see that nothing was indexed: exit 1, with every failure listed on its own line."""
+    corrupt = tmp_path / "corrupt.pdf"
+    corrupt.write_bytes(b"%PDF-1.4\nnot really a pdf")
+    result = CliRunner().invoke(app, ["ingest", str(corrupt), "--collection", "only-bad"], env=env[0])
+    assert result.exit_code == 1, result.output
+    assert "0 added" in result.stdout and "failed  " in result.stdout and "corrupt.pdf" in result.stdout
+    result = CliRunner().invoke(app, ["ingest", str(corrupt), "--collection", "only-bad", "--json"], env=env[0])
+    assert result.exit_code == 1 and json.loads(result.stdout)["failed"] == 1

@@ -206,6 +206,17 @@ def test_model_that_declines_gives_the_refusal_and_closest_passages():
             "quantity",
         ),
         ("By how much can the fee be reduced?", "A covered entity must notify individuals [1].", "quantity"),
+        # review: a near-miss filled in with a neighbouring fact, and a restatement in another inflection
+        (
+            "Within how many days must a covered entity notify individuals of an earthquake?",
+            "A covered entity must notify individuals of an earthquake within 60 days [1].",
+            "about earthquake, which no passage mentions",
+        ),
+        (
+            "Does a covered entity notify individuals?",
+            "A covered entity notifies individuals.",
+            "restates",
+        ),
     ],
 )
 def test_invented_facts_are_refused_with_the_closest_passages(question, reply, problem):
@@ -221,6 +232,7 @@ def test_invented_facts_are_refused_with_the_closest_passages(question, reply, p
         "A covered entity must notify individuals within sixty days of discovering a breach [1].",
         "Individuals must be notified within 60 days of discovery [1]. Yes, Breach notices are required.",
         "Within 60 days, a Covered Entity must notify individuals [1].",  # capitalised words of the passage
+        "Covered entities notify individuals within 60 days of discovery [1].",  # inflected passage words
     ],
 )
 def test_answers_supported_by_the_passages_pass_the_grounding_check(reply):

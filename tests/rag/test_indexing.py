@@ -59,7 +59,7 @@ def test_reingest_changed_and_sync_counts_are_exact(store, corpus):
 
     (corpus / "flood.txt").write_text("Flood cover excludes basements and mould damage.\n", encoding="utf-8")
     changed = _ingest(store, [corpus])
-    assert (changed.added, changed.deleted, changed.unchanged) == (1, 1, total - 1)
+    assert (changed.added, changed.updated, changed.deleted, changed.unchanged) == (0, 1, 0, total - 1)
 
     (corpus / "vendor.txt").unlink()
     without_sync = _ingest(store, [corpus])
@@ -68,6 +68,21 @@ def test_reingest_changed_and_sync_counts_are_exact(store, corpus):
     assert (synced.added, synced.deleted, synced.unchanged) == (0, 1, total - 1)
     sources = {Path(m["source"]).name for _, m in store.iter_metadatas("kb-test")}
     assert sources == {"breach.md", "flood.txt", "policy.md"}
+    assert sorted(record_manager(store, "kb-test").list_keys()) == sorted(store.chunks("kb-test").ids)
+
+
+def test_an_edit_re_embeds_only_the_chunks_it_touches(store, corpus):
+    """A sentence changed in the middle of a long file updates the chunks holding it; the rest, whose offsets
+    moved and whose file hash changed, stay unchanged (positions and the byte hash are not part of a chunk)."""
+    policy = corpus / "policy.md"
+    policy.write_text(_long_text("claims", 12), encoding="utf-8")
+    first = _ingest(store, [policy])
+    text = policy.read_text(encoding="utf-8")
+    middle = len(text) // 2
+    policy.write_text(text[:middle] + " An added sentence on flood claims. " + text[middle:], encoding="utf-8")
+    edited = _ingest(store, [policy])
+    assert edited.added + edited.updated <= 2 and edited.deleted == 0
+    assert edited.unchanged >= first.chunks - 2 and edited.unchanged + edited.updated + edited.added == edited.chunks
     assert sorted(record_manager(store, "kb-test").list_keys()) == sorted(store.chunks("kb-test").ids)
 
 
