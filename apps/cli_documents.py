@@ -186,7 +186,9 @@ def ask(
     typer.echo()
     if final.answer != streamed.strip():  # a refusal, or citations checked and added after streaming
         typer.echo(f"\nChecked answer: {final.answer}")
-    elif not final.refused:
+    elif final.refused:  # refused before any generation: the draft above is the refusal itself
+        typer.echo("Checked: refused; the documents do not answer this.")
+    else:
         typer.echo("Checked: kept as written; its citations are listed below.")
     citations = [citation.to_dict() for citation in final.citations]
     if citations:

@@ -78,6 +78,11 @@ def test_ingest_search_ask_collections(env, monkeypatch):
     )
     assert "Within 60 days [1]." in plain.stdout and "Sources:" in plain.stdout
     assert plain.stdout.startswith("Draft (unchecked): ") and "Checked: kept as written" in plain.stdout
+    off_topic = CliRunner().invoke(
+        app, ["ask", "Who won the 1966 football world cup?", "--collection", "cli-kb"], env=env[0]
+    )  # refused before generation: the "draft" is the refusal, and the check says so
+    assert "Checked: refused; the documents do not answer this." in off_topic.stdout
+    assert "Closest passages:" in off_topic.stdout
 
     _, listed = _run(env, "collections", "list", "--json")
     assert listed == {"collections": ["cli-kb"]}
