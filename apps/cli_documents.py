@@ -122,6 +122,28 @@ def ingest(
         raise typer.Exit(1)
 
 
+def _with_source_path(scope: dict, store, collection: str) -> dict:
+    """``--filter source=handbook.pdf``: the stored source is the file's full path, so a bare name or a path
+    tail is matched against the collection's files and replaced by the one it names.
+
+    Raises:
+        BadInputError: no file, or several files, in the collection end with that name.
+    """
+    wanted = scope.get("source")
+    if not isinstance(wanted, str) or Path(wanted).is_absolute():
+        return scope
+    sources = {str(meta.get("source", "")) for _, meta in store.iter_metadatas(collection)}
+    tail = "/" + wanted.lstrip("/")
+    matches = sorted(source for source in sources if source == wanted or source.endswith(tail))
+    if len(matches) != 1:
+        found = "no file" if not matches else f"{len(matches)} files"
+        raise BadInputError(
+            f"--filter source={wanted}: {found} in '{collection}' end with that name; give more of the path "
+            "(search results show each passage's source)."
+        )
+    return {**scope, "source": matches[0]}
+
+
 def search(
     query: Annotated[str, typer.Argument(help="what to look for")],
     collection: CollectionOption,
@@ -139,6 +161,7 @@ def search(
         services = make_services(config)
         retrieval = services.settings.retrieval
         services.document_store.collection(collection)
+        scope = _with_source_path(scope, services.document_store, collection)
         retriever = HybridRetriever(
             store=services.document_store,
             collection=collection,
@@ -167,7 +190,9 @@ def ask(
 
     with _bad_input():
         scope = parse_pairs(filters, "--filter")
-        answerer = make_services(config).answerer(collection, scope)
+        services = make_services(config)
+        services.document_store.collection(collection)
+        answerer = services.answerer(collection, _with_source_path(scope, services.document_store, collection))
         final, streamed = None, ""
         for event in answerer.stream(question):
             if isinstance(event, Answer):

@@ -66,6 +66,10 @@ def test_ingest_search_ask_collections(env, monkeypatch):
     assert passage["n"] == 1 and passage["source"].endswith("breach.md") and passage["section"] == "Deadline"
     _, scoped = _run(env, "search", "breach", "--collection", "cli-kb", "--filter", "claim_id=C-2", "--json")
     assert scoped == {"passages": []}
+    _, by_name = _run(env, "search", "delivery", "--collection", "cli-kb", "--filter", "source=vendor.txt", "--json")
+    assert [Path(p["source"]).name for p in by_name["passages"]] == ["vendor.txt"]  # a bare name is enough
+    unknown, _ = _run(env, "search", "delivery", "--collection", "cli-kb", "--filter", "source=nothing.md")
+    assert unknown.exit_code == 2 and "no file in 'cli-kb' end with that name" in unknown.stderr
 
     monkeypatch.setattr("apps.services.Services.chat_model", lambda self: CitingChat())
     result, answer = _run(env, "ask", "What is the breach deadline?", "--collection", "cli-kb", "--json")
