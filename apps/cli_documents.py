@@ -64,7 +64,7 @@ def _where(citation: dict) -> str:
 def _print_passages(citations: list[dict]) -> None:
     for citation in citations:
         text = " ".join(citation["text"].split())
-        typer.echo(f"[{citation['n']}] {_where(citation)}  (score {citation['score']:.3f})")
+        typer.echo(f"[{citation['n']}] {_where(citation)}  (rank score {citation['score']:.3f}, not a confidence)")
         typer.echo(f"    {text[:300]}{'...' if len(text) > 300 else ''}")
 
 
@@ -114,6 +114,8 @@ def ingest(
     )
     for failure in report.failures:
         typer.echo(f"  failed  {failure.path}: {failure.reason}")
+    if report.failures:
+        typer.echo("  (a file that failed keeps whatever an earlier ingest indexed from it)")
     for skipped in report.skipped:
         typer.echo(f"  skipped {skipped.path}: {skipped.reason}")
     for partial in report.partial:

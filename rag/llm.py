@@ -14,9 +14,11 @@ import logging
 import os
 import re
 import shutil
+import sys
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -151,6 +153,20 @@ def _until_stop(pieces: Iterable[str], stop: Sequence[str]) -> Iterator[str]:
         yield produced[emitted:]
 
 
+@contextmanager
+def _c_stderr_silenced() -> Iterator[None]:
+    """File descriptor 2 pointed at /dev/null for the block: C libraries write there, not to ``sys.stderr``."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 def requantized(gguf_path: Path, fmt: str, cache_dir: Path) -> Path:
     """``gguf_path`` re-quantised to ``fmt`` once and cached under ``cache_dir``.
 
@@ -177,10 +193,12 @@ def requantized(gguf_path: Path, fmt: str, cache_dir: Path) -> Path:
     params.ftype = getattr(llama_cpp, f"LLAMA_FTYPE_MOSTLY_{fmt.upper()}")
     params.allow_requantize = True
     params.nthread = os.cpu_count() or 1
-    if (
-        llama_cpp.llama_model_quantize(str(gguf_path).encode(), str(partial).encode(), ctypes.byref(params))
-        != 0
-    ):
+    log.info("re-quantising %s to %s once (cached in %s)", gguf_path.name, fmt, cache_dir)
+    with _c_stderr_silenced():  # llama.cpp prints a line per tensor (hundreds) to the process's stderr
+        status = llama_cpp.llama_model_quantize(
+            str(gguf_path).encode(), str(partial).encode(), ctypes.byref(params)
+        )
+    if status != 0:
         partial.unlink(missing_ok=True)
         raise BadInputError(
             f"llama.cpp could not re-quantise {gguf_path.name} to {fmt}; set llm.cpu_format=original."

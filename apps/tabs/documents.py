@@ -47,7 +47,7 @@ def _citations_markdown(answer: Any) -> str:
         if citation.section:
             where += f", {citation.section}"
         text = " ".join(citation.text.split())
-        blocks.append(f"**[{citation.n}]** {where} (score {citation.score:.2f})\n\n> {text[:600]}")
+        blocks.append(f"**[{citation.n}]** {where} (rank score {citation.score:.2f})\n\n> {text[:600]}")
     return "\n\n".join(blocks)
 
 
