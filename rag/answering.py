@@ -239,17 +239,23 @@ def _normalise_words(text: str) -> str:
     return " ".join(_WORD_RE.findall(text.lower()))
 
 
+def _stem(word: str) -> str:
+    """A light English stem, the same for every inflection of a word: "covers", "covered", "cover" ->
+    "cover"; "nominees", "nominee" -> "nomine"; "notifies", "notified", "notify" -> "notify"."""
+    if word.endswith(("ies", "ied")) and len(word) > 4:
+        word = word[:-3] + "y"
+    elif word.endswith("ing") and len(word) > 5:
+        word = word[:-3]
+    elif (word.endswith("ed") and len(word) > 4) or word.endswith(("sses", "xes", "zes", "ches", "shes")):
+        word = word[:-2]
+    elif word.endswith("s") and not word.endswith(("ss", "us", "is")) and len(word) > 3:
+        word = word[:-1]
+    return word[:-1] if word.endswith("e") and len(word) > 3 else word
+
+
 def _stems(text: str) -> set[str]:
-    """Content words with a plural or verb ending cut ("covers", "covered" -> "cover"), so a restated question
-    or a topic word is recognised in any inflection."""
-    stems = set()
-    for word in tokenize(text):
-        for ending in ("ing", "ies", "es", "ed", "s"):
-            if len(word) > len(ending) + 3 and word.endswith(ending):
-                word = word[: -len(ending)] + ("y" if ending == "ies" else "")
-                break
-        stems.add(word)
-    return stems
+    """Content words as stems, so a restated question or a topic word is recognised in any inflection."""
+    return {_stem(word) for word in tokenize(text)}
 
 
 def grounding_problem(text: str, question: str, passages: Sequence[Document]) -> str | None:
@@ -286,9 +292,15 @@ def grounding_problem(text: str, question: str, passages: Sequence[Document]) ->
         return "the answer only restates the question"
     # A topic the question and the answer share must be in the passages: asked about earthquake claims, an
     # answer about "earthquake claims" that quotes the windstorm deductible is a near-miss filled in.
-    unsupported = sorted((_stems(claim) & _stems(question)) - _stems(evidence))
+    evidence_stems = _stems(evidence)
+    unsupported = {  # a shared stem that starts a passage word counts ("expir" in "expiration")
+        stem
+        for stem in (_stems(claim) & _stems(question)) - evidence_stems
+        if not any(word.startswith(stem) or (len(word) >= 5 and stem.startswith(word)) for word in evidence_stems)
+    }
     if unsupported:
-        return f"the answer is about {', '.join(unsupported)}, which no passage mentions"
+        words = sorted({word for word in tokenize(claim) if _stem(word) in unsupported})
+        return f"the answer is about {', '.join(words)}, which no passage mentions"
     if _QUANTITY_QUESTION.search(question) and not (
         _numbers(claim)
         or any(month in claim.lower() for month in _DATE_MONTHS)
