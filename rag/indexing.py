@@ -5,8 +5,8 @@ chunk (content + metadata without the file's byte hash and the chunk's offsets, 
 unchanged folder embeds nothing, and a changed file replaces only its changed chunks (cleanup groups chunks
 by their ``source`` file; it runs in ``scoped_full`` mode, after all batches, because ``incremental`` cleans
 up after each batch and would delete the unchanged chunks of a file whose chunks continue in the next batch).
-With ``sync`` a collection mirrors the given paths: chunks of files no longer among them are removed. A file that fails to
-load keeps the chunks it had, so a transient read error never empties a knowledge base.
+With ``sync`` a collection mirrors the given paths: chunks of files no longer among them are removed. A file
+that fails to load keeps the chunks it had, so a transient read error never empties a knowledge base.
 
 Writes are ordered so that a killed ingest converges: ``index()`` stores vectors before records (a re-run
 re-adds, with the same ids, whatever was stored without a record), and deletions drop records before
@@ -194,10 +194,9 @@ def ingest(
     )
     # index() replaces a changed chunk by adding the new one and deleting the old: within the files of this
     # ingest, as many chunks as were both added and deleted count as updated
-    report.updated = min(result["num_added"], result["num_deleted"]) + result["num_updated"]
-    report.added = result["num_added"] - min(result["num_added"], result["num_deleted"])
-    report.deleted = result["num_deleted"] - min(result["num_added"], result["num_deleted"])
-    report.unchanged = result["num_skipped"]
+    replaced = min(result["num_added"], result["num_deleted"])
+    report.added, report.deleted = result["num_added"] - replaced, result["num_deleted"] - replaced
+    report.updated, report.unchanged = replaced + result["num_updated"], result["num_skipped"]
     if sync:
         failed = [failure.path for failure in loaded.failed]
         report.deleted += _remove_sources(store, collection, {*loaded.loaded, *failed}, unseen=failed)

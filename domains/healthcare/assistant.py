@@ -369,20 +369,21 @@ class PatientAssistant:
     ) -> PatientTurn:
         """A proposal for ``message`` that never offers ``declined`` again: its next alternative instead."""
         turn = self._propose(message, session, may_book)
-        if session.pending == declined:
-            if not session.alternatives:
-                session.pending = None
-                return PatientTurn(
-                    kind="no_slot", text=_with_notice("No problem. Which other day or time would suit you?")
-                )
-            session.pending, session.alternatives = session.alternatives[0], session.alternatives[1:]
+        return self._next_alternative(session, may_book) if session.pending == declined else turn
+
+    def _next_alternative(self, session: PatientSession, may_book: bool) -> PatientTurn:
+        """The next slot on the list, or the question which day would suit when none is left."""
+        if not session.alternatives:
+            session.pending = None
             return PatientTurn(
-                kind="proposal",
-                request=turn.request,
-                proposal=session.pending,
-                text=_with_notice(f"How about {session.pending.describe()}? " + _confirm_hint(may_book)),
+                kind="no_slot", text=_with_notice("No problem. Which other day or time would suit you?")
             )
-        return turn
+        session.pending, session.alternatives = session.alternatives[0], session.alternatives[1:]
+        return PatientTurn(
+            kind="proposal",
+            proposal=session.pending,
+            text=_with_notice(f"How about {session.pending.describe()}? " + _confirm_hint(may_book)),
+        )
 
     def _names_a_time(self, message: str) -> bool:
         request = parse_booking_rules(message, today=self.book.clock().date(), specialties=[])
@@ -491,17 +492,7 @@ class PatientAssistant:
                 for other in session.alternatives
                 if other.start.weekday() not in weekdays and part_of_day_at(other.start.time()) not in parts
             ]
-            if not session.alternatives:
-                session.pending = None
-                return PatientTurn(
-                    kind="no_slot", text=_with_notice("No problem. Which other day or time would suit you?")
-                )
-            session.pending, session.alternatives = session.alternatives[0], session.alternatives[1:]
-            return PatientTurn(
-                kind="proposal",
-                proposal=session.pending,
-                text=_with_notice(f"How about {session.pending.describe()}? " + _confirm_hint(may_book)),
-            )
+            return self._next_alternative(session, may_book)
         if not may_book:
             return PatientTurn(kind="handover", proposal=slot, text=_with_notice(_NO_GRANT))
         if not session.patient_name:

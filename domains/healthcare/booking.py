@@ -301,8 +301,9 @@ _ROUTINE = re.compile(
 )
 # The new day of a move ("can you move what I had to the 12th at 3"): what follows is asked for, whatever
 # past word came before it.
+_MOVE_VERB = r"\b(?:move|change|switch|push|bring|put|reschedule|rebook|swap|shift)\b"
 _MOVED_TO = re.compile(
-    r"\b(?:move|change|switch|push|bring|put|reschedule|rebook|swap|shift)\b.*?\bto\s+"
+    _MOVE_VERB + r".*?\bto\s+"
     rf"(?=the\s+\d|next\b|tomorrow\b|today\b|this\s+(?:{_WEEKDAY_WORDS})\b|(?:{_WEEKDAY_WORDS})\b|\d)"
 )
 # A month-name date this many days back is "in the past", not next year ("25 November" said on 27 November).
@@ -408,9 +409,7 @@ _RULED_OUT_AFTER = re.compile(
     r"(?:doesn't|does not|won't|will not|isn't|is not|aren't|are not)\s+(?:work|suit|good|possible|ok))\b"
 )
 # In a move, the day after "from" is the old one: "move my appointment from tomorrow to Monday".
-_MOVED_FROM = re.compile(
-    r"\b(?:move|change|switch|push|bring|put|reschedule|rebook|swap|shift)\b.*\bfrom\s+(?:the\s+|on\s+)?$"
-)
+_MOVED_FROM = re.compile(_MOVE_VERB + r".*\bfrom\s+(?:the\s+|on\s+)?$")
 
 
 def _ruled_out(text: str, start: int, end: int | None = None) -> bool:
