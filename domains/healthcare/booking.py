@@ -401,7 +401,8 @@ def _rank(text: str, position: int, *, nearest: bool = False) -> int:
 _RULED_OUT_BEFORE = re.compile(
     r"(?:\bnot|\bexcept|\bapart from|\bother than|\bbesides|\b(?:can't|cannot|can not|couldn't)\s+(?:do|make)|"
     r"\bbusy|\bnot\s+(?:free|available|good)|\b(?:i|we)\s+work|\bworking|\bat work|"
-    r"\b(?:anything|everything|any\s+\w+)\s+but)\s+(?:in\s+|on\s+)?(?:the\s+|a\s+)?$"
+    r"\b(?:anything|everything|any\s+\w+)\s+but)\s+(?:in\s+|on\s+)?(?:the\s+|a\s+)?"
+    rf"(?:(?:{_WEEKDAY})s?\s+)?$"  # "I can't do Tuesday morning": the morning too
 )
 # ... and after it: "Tuesday is no good", "Tuesday's bad", "the morning doesn't work for me".
 _RULED_OUT_AFTER = re.compile(

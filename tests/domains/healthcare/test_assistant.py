@@ -825,6 +825,9 @@ def test_a_counter_offer_with_a_time_we_cannot_read_withdraws_the_offer(assistan
         ("i'm not available monday, tuesday?", date(2026, 12, 1), None),
         ("monday is no good, tuesday?", date(2026, 12, 1), None),
         ("the morning doesn't work for me, book gp tuesday", date(2026, 12, 1), None),
+        ("can't do tuesday morning, wednesday ok", date(2026, 12, 2), None),
+        ("book a gp, not tuesday morning, tuesday afternoon is fine", date(2026, 12, 1), "afternoon"),
+        ("i can't do tuesday, wednesday morning please", date(2026, 12, 2), "morning"),
         # the old day of a move is not the one asked for
         ("can you move my appointment from tomorrow to monday", date(2026, 11, 30), None),
         ("please move my appointment from 3 december to 5 december", date(2026, 12, 5), None),
