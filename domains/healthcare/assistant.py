@@ -304,12 +304,13 @@ class PatientAssistant:
         if safety.kind in ("dosing", "diagnosis"):
             return PatientTurn(kind="refusal", text=refusal_reply(safety), categories=[safety.kind])
         lowered = message.lower()
-        if session.pending is not None and (_ANOTHER_TIME.search(lowered) or _TIME_QUESTION.match(lowered)):
+        another = _ANOTHER_TIME.search(lowered)
+        if session.pending is not None and (another or _TIME_QUESTION.match(lowered)):
             # "thursday at 3?", "tuesday, ten past two?": read as one clause that asks
-            asked = message if _ANOTHER_TIME.search(lowered) else f"how about {message.replace(',', ' ')}"
+            asked = message if another else f"how about {message.replace(',', ' ')}"
             if self._names_a_time(asked):
                 return self._propose_instead_of(session.pending, asked, session, may_book)
-            if _ANOTHER_TIME.search(lowered) and _SAYS_A_TIME.search(lowered):  # "make it 10 to 4 for me"
+            if another and _SAYS_A_TIME.search(lowered):  # "make it 10 to 4 for me"
                 session.pending, session.alternatives = None, []  # a later "yes" must not book the old slot
                 return PatientTurn(
                     kind="need_details",
@@ -356,7 +357,7 @@ class PatientAssistant:
     def _asks_for_another(self, message: str, slot: Slot) -> bool:
         """A "no" that names a day, time or part of the day other than the slot's ("no, can I have twenty to
         three?"), not one that only gives a reason ("no, I can't do Tuesday", "no, the morning is bad")."""
-        request = parse_booking_rules(message, today=self.book.clock().date(), specialties=[])
+        request = self._times_in(message)
         start = slot.start
         return (
             (request.time is not None and request.time != start.time())
@@ -385,8 +386,12 @@ class PatientAssistant:
             text=_with_notice(f"How about {session.pending.describe()}? " + _confirm_hint(may_book)),
         )
 
+    def _times_in(self, message: str) -> BookingRequest:
+        """The day, time and part of the day a message names (no specialty: the rules alone)."""
+        return parse_booking_rules(message, today=self.book.clock().date(), specialties=[])
+
     def _names_a_time(self, message: str) -> bool:
-        request = parse_booking_rules(message, today=self.book.clock().date(), specialties=[])
+        request = self._times_in(message)
         return any(value is not None for value in (request.date, request.time, request.part_of_day))
 
     def _request(self, message: str, session: PatientSession) -> BookingRequest:

@@ -21,6 +21,7 @@ from domains.healthcare.appointments import WEEKDAY_NAMES, PartOfDay, normalise_
 from rag.llm import ChatModel
 
 _WEEKDAY = "|".join(name.lower() for name in WEEKDAY_NAMES)
+_TOMORROW = r"(?:tomorrow|tmrw|tmr|tomorow|tommorow|tommorrow)"  # and the common typos
 _SPECIALTY_WORDS: dict[str, tuple[str, ...]] = {
     "dentistry": ("dentist", "dental", "tooth", "teeth", "toothache", "gum", "gums", "filling", "molar"),
     "general practice": (
@@ -509,9 +510,9 @@ def _parse_date(
             return date(*map(int, match.groups())), None, None
         except ValueError:
             return None, None, None
-    if _wanted(r"\bday after (?:tomorrow|tmrw)\b", text):
+    if _wanted(rf"\bday after {_TOMORROW}\b", text):
         return today + timedelta(days=2), None, None
-    if _wanted(r"(?<!after )\b(?:tomorrow|tmrw|tmr|tomorow|tommorow|tommorrow)\b", text):
+    if _wanted(rf"(?<!after )\b{_TOMORROW}\b", text):
         return today + timedelta(days=1), None, None
     if _wanted(r"\b(?:today|this (?:morning|afternoon|evening))\b", text):
         return today, None, None
@@ -790,7 +791,7 @@ def ruled_out_times(message: str, *, today: date) -> tuple[set[int], set[PartOfD
         for match in re.finditer(rf"\b({_WEEKDAY})s?\b", text)
         if _ruled_out(text, match.start(), match.end())
     }
-    for word, offset in (("today", 0), ("tomorrow", 1), ("tmrw", 1)):
+    for word, offset in (("today", 0), (_TOMORROW, 1)):
         for match in re.finditer(rf"\b{word}\b", text):
             if _ruled_out(text, match.start(), match.end()):
                 weekdays.add((today + timedelta(days=offset)).weekday())

@@ -346,7 +346,7 @@ def check_draft(draft: str, facts: dict[str, Any], notes: str) -> list[str]:
     def drop_verbatim_quote(match: re.Match[str]) -> str:
         quoted = match.group(1)
         whole = len(quoted.split()) >= MIN_QUOTE_WORDS and _normalise(quoted) in source
-        return " " if whole and not _cut_from_negation(_normalise(quoted), _normalise(notes)) else match[0]
+        return " " if whole and not _cut_from_negation(_normalise(quoted), notes) else match[0]
 
     unquoted = _TECHNIQUE_WORDS.sub(" ", _QUOTE.sub(drop_verbatim_quote, lowered_draft))
     invented = [t for t in FINDING_TERMS if t in unquoted and t not in facts_text]
@@ -370,11 +370,11 @@ def check_draft(draft: str, facts: dict[str, Any], notes: str) -> list[str]:
 def _cut_from_negation(quoted: str, notes: str) -> bool:
     """The quote leaves out a negation or question said before it in its sentence of the notes ('"history of
     stroke"' from "No history of stroke", '"mass"' from "Rule out mass")."""
-    for found in re.finditer(re.escape(quoted), notes):
-        sentence_start = max(notes.rfind(mark, 0, found.start()) for mark in (". ", "? ", "! ", "\n", "; "))
-        if _NEGATION_OR_QUESTION.search(notes[sentence_start + 1 : found.start()]):
-            return True
-    return False
+    return any(
+        _NEGATION_OR_QUESTION.search(sentence[: found.start()])
+        for sentence in map(_normalise, _sentences(notes))
+        for found in re.finditer(re.escape(quoted), sentence)
+    )
 
 
 def _indication_from_notes(lowered_draft: str, notes: str) -> bool:
