@@ -120,6 +120,10 @@ def train(
     spacing: Annotated[float, typer.Option(help="network grid in mm")] = 1.5,
     batch: Annotated[int, typer.Option(min=1)] = 2,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda")] = "auto",
+    lr: Annotated[float, typer.Option(min=0.0, help="peak learning rate (warm-up, then cosine)")] = 2e-3,
+    init: Annotated[
+        Path | None, typer.Option(help="continue from these weights (their model card beside them)")
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Train the unet engine on synthetic heads (SynthStrip recipe); see domains/radiology/train.py."""
@@ -129,7 +133,20 @@ def train(
         fail(f"{data} does not exist; run `genai radiology prepare-training-data` first.")
     if size % 16:
         fail(f"--size must be a multiple of 16, got {size}.")
-    info = run_training(data, out, minutes=minutes, size=size, spacing=spacing, batch=batch, device=device)
+    try:
+        info = run_training(
+            data,
+            out,
+            minutes=minutes,
+            size=size,
+            spacing=spacing,
+            batch=batch,
+            device=device,
+            lr=lr,
+            init=init,
+        )
+    except ValueError as error:
+        fail(str(error))
     if as_json:
         print_json(info)
         return

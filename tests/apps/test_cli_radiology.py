@@ -224,7 +224,8 @@ def test_report_template_from_notes(cli, oracle, phantom_nifti, tmp_path: Path) 
 
 
 def test_train_cli_tiny_cpu_run(cli, tmp_path: Path) -> None:
-    """A few CPU steps on one small synthetic label map (the real maps: test_train.py, slow)."""
+    """A few CPU steps on one small synthetic label map, then a second run continuing from the first's weights
+    (the real maps: test_train.py, slow)."""
     labels = np.zeros((48, 48, 48), np.uint8)
     labels[8:40, 8:40, 8:40] = 64  # head
     labels[14:34, 14:34, 14:34] = 3  # brain
@@ -258,6 +259,18 @@ def test_train_cli_tiny_cpu_run(cli, tmp_path: Path) -> None:
     assert weights.stat().st_size < 12e6
     assert all(v.dtype == torch.float16 for v in torch.load(weights, weights_only=True).values())
     assert "ch2" in (tmp_path / "w" / "unet_skullstrip.md").read_text()
+
+    tiny = ["--data", str(data), "--minutes", "0.02", "--size", "32", "--spacing", "4", "--batch", "1"]
+    code, out, err = cli(
+        "radiology", "train", *tiny, "--out", str(tmp_path / "w2"), "--init", str(weights), "--json"
+    )
+    assert code == 0, err
+    assert json.loads(out)["init"]["steps"] == info["steps"]  # a second session adds to the first's steps
+    assert "continuing from unet_skullstrip.pt" in (tmp_path / "w2" / "unet_skullstrip.md").read_text()
+    code, _, err = cli(
+        "radiology", "train", *tiny, "--out", str(tmp_path / "w3"), "--init", str(tmp_path / "no.pt")
+    )
+    assert code == 2 and "--init needs" in err
 
 
 @pytest.mark.slow
