@@ -172,9 +172,12 @@ _HOUR_AND_MINUTES = re.compile(
     r"\b(?P<cue>at|for|around|about)\s+(?P<hour>\d{1,2})[\s-]+(?P<minutes>(?:fifteen|twenty|thirty|forty|fifty)"
     r"(?:[- ]five)?|[0-5]\d)(?![\d.:])"
 )
-# A counter-offer names a bare hour without "at": "how about 4?", "could we do 3 instead", "make it 10 please".
+# A counter-offer names a bare hour without "at": "how about 4?", "could we do 3 instead", "make it 10 please",
+# "change it to 4", "move my appointment to ten to four".
 _COUNTER_HOUR = re.compile(
-    r"\b(?:how about|what about|make it|let'?s (?:do|say)|(?:can|could) (?:we|you|i) do|(?:can|could) it be)\s+"
+    r"\b(?:how about|what about|make it|let'?s (?:do|say)|(?:can|could) (?:we|you|i) do|(?:can|could) it be"
+    r"|(?:move|change|switch|push|bring|put|reschedule|rebook|swap|shift)\s+(?:it|that|this|me|"
+    r"(?:my|the|our)\s+(?:\w+\s+)?(?:appointment|appt|booking|slot|visit))\s+to)\s+"
     r"(?=\d{1,2}(?:[.:]\d{2})?\s*(?:$|[?!]|instead\b|please\b|[ap]\.?m\b|on\b|tomorrow\b|"
     r"(?:to|past|of|after|til)\s+\d|[0-5]\d\b|(?:fifteen|twenty|thirty|forty|fifty)\b))"
 )
@@ -305,7 +308,7 @@ _ROUTINE = re.compile(
 _MOVE_VERB = r"\b(?:move|change|switch|push|bring|put|reschedule|rebook|swap|shift)\b"
 _MOVED_TO = re.compile(
     _MOVE_VERB + r".*?\bto\s+"
-    rf"(?=the\s+\d|next\b|tomorrow\b|today\b|this\s+(?:{_WEEKDAY_WORDS})\b|(?:{_WEEKDAY_WORDS})\b|\d)"
+    rf"(?=the\s+\d|next\b|tomorrow\b|today\b|this\s+(?:{_WEEKDAY_WORDS})\b|(?:{_WEEKDAY_WORDS})\b|\d|at\s+\d)"
 )
 # A month-name date this many days back is "in the past", not next year ("25 November" said on 27 November).
 _RECENT_PAST_DAYS = 62
@@ -378,21 +381,22 @@ def _rank(text: str, position: int, *, nearest: bool = False) -> int:
     asking one ("I was wondering if I could book the 3rd"), -1 in a past-tense one, else 0. With ``nearest``
     (a clock time with nothing future after it) the nearest such word before it in the clause decides, and a
     routine the patient tells of counts as no request: "can I see a GP tomorrow my baby was born at 2", "I take
-    my insulin at 8" and "I pick the kids up at 3" name no time to book; the new day of a move asks ("can you
-    move what I had to the 12th at 3")."""
+    my insulin at 8" and "I pick the kids up at 3" name no time to book; the new day or time of a move asks ("can
+    you move what I had to the 12th at 3", "change it to ten to four on Friday")."""
     start = ([m.end() for m in _CLAUSE_BREAK.finditer(text, 0, position)] or [0])[-1]
     end = _CLAUSE_BREAK.search(text, position)
     clause = text[start : end.start() if end else len(text)]
     if re.search(r"\bcancel", clause):
         return -1
+    moved = [(m.end(), 1) for m in _MOVED_TO.finditer(text) if start <= m.start() and m.end() <= position]
     if nearest:
         cues = [(m.end(), 1) for m in _ASKING_CLAUSE.finditer(text, start, position)]
         cues += [(m.end(), -1) for m in _PAST_EVENT.finditer(text, start, position)]
         cues += [(m.end(), 0) for m in _ROUTINE.finditer(text, start, position)]
-        cues += [(m.end(), 1) for m in _MOVED_TO.finditer(text) if start <= m.start() and m.end() <= position]
+        cues += moved
         if cues:
             return max(cues)[1]
-    if _ASKING_CLAUSE.search(clause):
+    if _ASKING_CLAUSE.search(clause) or moved:
         return 1
     return -1 if _PAST_CLAUSE.search(clause) else 0
 

@@ -727,6 +727,13 @@ def test_only_a_date_of_birth_is_left_out(message, specialty, day):
         ("can you move what i had to the 12th at 3", "15:00", "afternoon"),
         ("please move the one I had to next tuesday at 10", "10:00", "morning"),
         ("i had to go to the 12th at 3", None, None),
+        # ... and the new time of a move, said without "at"
+        ("can you change it to ten to four", "15:50", "afternoon"),
+        ("change it to ten to four on friday", "15:50", "afternoon"),
+        ("change it to 4", "16:00", "afternoon"),
+        ("move my appointment to 4 on friday", "16:00", "afternoon"),
+        ("reschedule to five past 9 tomorrow", "09:05", "morning"),
+        ("change it to 2 weeks later", None, None),
     ],
 )
 def test_only_a_time_asked_for_is_a_target_time(message, clock, part):
@@ -750,6 +757,8 @@ def test_only_a_time_asked_for_is_a_target_time(message, clock, part):
         ("tuesday at 10.30?", 10, 30),
         ("tuesday, ten past two?", 14, 10),
         ("3pm?", 15, 0),
+        ("can you change it to ten to four?", 15, 50),
+        ("move it to 4 instead", 16, 0),
     ],
 )
 def test_a_counter_offer_to_the_proposed_slot_is_read(assistant, counter_offer, hour, minute):
