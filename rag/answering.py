@@ -239,9 +239,71 @@ def _normalise_words(text: str) -> str:
     return " ".join(_WORD_RE.findall(text.lower()))
 
 
+# British spellings -> American, so a question in one and a passage in the other share their topic words.
+# Rules: -our (colour), -ise/-isation (organise), -yse (analyse), -tre/-bre (centre, fibre), the medical ae/oe (anaemia,
+# oedema, diarrhoea); then whole words and word starts whose rule would also change unrelated words.
+_BRITISH_RULES = (
+    (re.compile(r"(?<=[a-z]{3})our(?=(s|ed|ing|ite|ites|able|ably|less|ful)?$)"), "or"),
+    (re.compile(r"(?<=[a-z]{3})is(?=(e|es|ed|ing|ation|ations|er|ers)$)"), "iz"),
+    (re.compile(r"(?<=[a-z]{3})ys(?=(e|es|ed|ing)$)"), "yz"),
+    (re.compile(r"(?<=[a-z]{2})([tb])re(?=s?$)"), r"\1er"),
+    (re.compile(r"(?<=[bcdfghklmnprstv])ae(?=[a-z]{2})"), "e"),
+    (re.compile(r"^oe(?=[a-z]{3})|(?<=rrh)oe(?=a)|(?<=^f)oe(?=t)|(?<=^c)oe(?=l)"), "e"),
+)
+_BRITISH_WORDS = {
+    "mould": "mold",
+    "moulds": "molds",
+    "mouldy": "moldy",
+    "grey": "gray",
+    "programme": "program",
+    "programmes": "programs",
+    "cheque": "check",
+    "cheques": "checks",
+    "licence": "license",
+    "licences": "licenses",
+    "defence": "defense",
+    "offence": "offense",
+    "offences": "offenses",
+    "practise": "practice",
+    "practised": "practiced",
+    "aluminium": "aluminum",
+    "plough": "plow",
+    "ageing": "aging",
+    "judgement": "judgment",
+    "judgements": "judgments",
+    "enrol": "enroll",
+    "enrols": "enrolls",
+    "enrolment": "enrollment",
+    "enrolments": "enrollments",
+    "fulfil": "fulfill",
+    "fulfilment": "fulfillment",
+    "instalment": "installment",
+    "instalments": "installments",
+    "catalogue": "catalog",
+    "dialogue": "dialog",
+    "analogue": "analog",
+    "manoeuvre": "maneuver",
+}
+_DOUBLED_L = re.compile(
+    r"^(cancel|travel|label|model|counsel|fuel|signal|level|marvel|jewel|channel)l(?=(ed|ing|er|ers|or|ors)$)"
+)
+
+
+def _american(word: str) -> str:
+    """``word`` in American spelling when it is a common British form ("colour" -> "color")."""
+    if word in _BRITISH_WORDS:
+        return _BRITISH_WORDS[word]
+    word = _DOUBLED_L.sub(r"\1", word)
+    for pattern, replacement in _BRITISH_RULES:
+        word = pattern.sub(replacement, word)
+    return word
+
+
 def _stem(word: str) -> str:
-    """A light English stem, the same for every inflection of a word: "covers", "covered", "cover" ->
-    "cover"; "nominees", "nominee" -> "nomine"; "notifies", "notified", "notify" -> "notify"."""
+    """A light English stem, the same for every inflection and for the British and American spelling of a
+    word: "covers", "covered", "cover" -> "cover"; "nominees", "nominee" -> "nomine"; "notifies", "notified",
+    "notify" -> "notify"; "colours", "color" -> "color"."""
+    word = _american(word)
     if word.endswith(("ies", "ied")) and len(word) > 4:
         word = word[:-3] + "y"
     elif word.endswith("ing") and len(word) > 5:
@@ -283,9 +345,11 @@ def grounding_problem(text: str, question: str, passages: Sequence[Document]) ->
     # A name must come from the passages, not only from the question: "the late fee in Bitcoin" is invented
     # when no passage mentions Bitcoin. Adjacent words are also joined, so "Footlocker" matches "Foot Locker".
     words = _WORD_RE.findall(evidence.lower())
-    known = set(words) | {first + second for first, second in itertools.pairwise(words)}
+    known = {_american(word) for word in words} | {
+        first + second for first, second in itertools.pairwise(words)
+    }
     names = [name for sentence in _SENTENCE.split(claim) for name in _NAME.findall(sentence.strip())]
-    invented = sorted({name for name in names if name.lower() not in known})
+    invented = sorted({name for name in names if _american(name.lower()) not in known})
     if invented:
         return f"the answer names {', '.join(invented)}, which no passage mentions"
     if not _stems(claim) - _stems(question):
@@ -296,7 +360,9 @@ def grounding_problem(text: str, question: str, passages: Sequence[Document]) ->
     unsupported = {  # a shared stem that starts a passage word counts ("expir" in "expiration")
         stem
         for stem in (_stems(claim) & _stems(question)) - evidence_stems
-        if not any(word.startswith(stem) or (len(word) >= 5 and stem.startswith(word)) for word in evidence_stems)
+        if not any(
+            word.startswith(stem) or (len(word) >= 5 and stem.startswith(word)) for word in evidence_stems
+        )
     }
     if unsupported:
         words = sorted({word for word in tokenize(claim) if _stem(word) in unsupported})

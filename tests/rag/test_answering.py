@@ -239,6 +239,40 @@ def test_answers_supported_by_the_passages_pass_the_grounding_check(reply):
     assert grounding_problem(reply, "How many days does a covered entity have to notify?", PASSAGES) is None
 
 
+@pytest.mark.parametrize(
+    ("question", "reply"),
+    [
+        (
+            "Is mould damage covered?",
+            "Damage from mould is excluded unless a covered water loss caused it [1].",
+        ),
+        ("Which paediatric anaesthesia is covered?", "Paediatric Anaesthesia at the Centre is covered [1]."),
+        ("Is a cancelled cheque refunded?", "A cancelled cheque is refunded within 30 days [1]."),
+        ("How are colour X-rays labelled?", "Colour X-rays are labelled by the organisation [1]."),
+    ],
+)
+def test_british_spellings_are_supported_by_american_passages(question, reply):
+    """A question and answer in British spelling over a US policy (and the reverse) share their topic words."""
+    passages = [
+        _passage(
+            "Damage from mold is excluded unless a covered water loss caused it. Pediatric anesthesia at the "
+            "Center is covered. A canceled check is refunded within 30 days. Color X-rays are labeled by the "
+            "organization."
+        )
+    ]
+    assert grounding_problem(reply, question, passages) is None
+    british = [_passage(passages[0].page_content.replace("mold", "mould").replace("Center", "Centre"))]
+    assert (
+        grounding_problem("Damage from mold at the Center is excluded [1].", "Is mold covered?", british)
+        is None
+    )
+    assert "earthquake, which no passage mentions" in grounding_problem(
+        "Mould damage after an earthquake is excluded [1].",
+        "Is mould damage after an earthquake covered?",
+        passages,
+    )
+
+
 def test_streams_deltas_then_one_answer():
     events = list(_answerer(ScriptedChat()).stream("What is the breach deadline?"))
     assert all(isinstance(e, str) for e in events[:-1]) and len(events) > 3
@@ -370,5 +404,9 @@ def test_an_faq_question_quoted_from_the_passage_and_a_week_are_answers():
     reply = "Question: Can I cancel my policy? Answer: Yes, within 14 days of purchase [1]."
     assert grounding_problem(reply, "Can I cancel my policy?", [faq]) is None
     due = Document(page_content="Reports are due promptly, within a week.")
-    assert grounding_problem("Reports are due promptly, within a week [1].", "Within how many days must I report?",
-                             [due]) is None
+    assert (
+        grounding_problem(
+            "Reports are due promptly, within a week [1].", "Within how many days must I report?", [due]
+        )
+        is None
+    )
