@@ -172,12 +172,17 @@ _HOUR_AND_MINUTES = re.compile(
     r"\b(?P<cue>at|for|around|about)\s+(?P<hour>\d{1,2})[\s-]+(?P<minutes>(?:fifteen|twenty|thirty|forty|fifty)"
     r"(?:[- ]five)?|[0-5]\d)(?![\d.:])"
 )
+# Moving the appointment itself ("change it to", "move my GP appointment to", "reschedule to"), not a shift, a
+# dose or a house ("move my shift to", "switch me to 2").
+_APPOINTMENT_MOVE = re.compile(
+    r"\b(?:(?:reschedule|rebook)(?:\s+(?:it|that|this))?|(?:move|change|switch|push|bring|put|reschedule|rebook|"
+    r"swap|shift)\s+(?:it|that|this|(?:my|the|our)\s+(?:\w+\s+)?(?:appointment|appt|booking|slot|visit)))\s+to\s+"
+)
 # A counter-offer names a bare hour without "at": "how about 4?", "could we do 3 instead", "make it 10 please",
 # "change it to 4", "move my appointment to ten to four".
 _COUNTER_HOUR = re.compile(
-    r"\b(?:how about|what about|make it|let'?s (?:do|say)|(?:can|could) (?:we|you|i) do|(?:can|could) it be"
-    r"|(?:move|change|switch|push|bring|put|reschedule|rebook|swap|shift)\s+(?:it|that|this|me|"
-    r"(?:my|the|our)\s+(?:\w+\s+)?(?:appointment|appt|booking|slot|visit))\s+to)\s+"
+    r"(?:\b(?:how about|what about|make it|let'?s (?:do|say)|(?:can|could) (?:we|you|i) do|(?:can|could) it be)\s+"
+    r"|" + _APPOINTMENT_MOVE.pattern + ")"
     r"(?=\d{1,2}(?:[.:]\d{2})?\s*(?:$|[?!]|instead\b|please\b|[ap]\.?m\b|on\b|tomorrow\b|"
     r"(?:to|past|of|after|til)\s+\d|[0-5]\d\b|(?:fifteen|twenty|thirty|forty|fifty)\b))"
 )
@@ -388,15 +393,14 @@ def _rank(text: str, position: int, *, nearest: bool = False) -> int:
     clause = text[start : end.start() if end else len(text)]
     if re.search(r"\bcancel", clause):
         return -1
-    moved = [(m.end(), 1) for m in _MOVED_TO.finditer(text) if start <= m.start() and m.end() <= position]
     if nearest:
         cues = [(m.end(), 1) for m in _ASKING_CLAUSE.finditer(text, start, position)]
         cues += [(m.end(), -1) for m in _PAST_EVENT.finditer(text, start, position)]
         cues += [(m.end(), 0) for m in _ROUTINE.finditer(text, start, position)]
-        cues += moved
+        cues += [(m.end(), 1) for m in _MOVED_TO.finditer(text) if start <= m.start() and m.end() <= position]
         if cues:
             return max(cues)[1]
-    if _ASKING_CLAUSE.search(clause) or moved:
+    if _ASKING_CLAUSE.search(clause) or _APPOINTMENT_MOVE.search(text, start, position):
         return 1
     return -1 if _PAST_CLAUSE.search(clause) else 0
 

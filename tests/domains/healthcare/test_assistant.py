@@ -734,6 +734,10 @@ def test_only_a_date_of_birth_is_left_out(message, specialty, day):
         ("move my appointment to 4 on friday", "16:00", "afternoon"),
         ("reschedule to five past 9 tomorrow", "09:05", "morning"),
         ("change it to 2 weeks later", None, None),
+        # ... but not a dose, a shift or a house move ("switch me to 2" is tablets)
+        ("could you switch me to 2 instead of 3 tablets", None, None),
+        ("can you change me to 4 please", None, None),
+        ("the cardiologist will change me to 5 on friday, could I book cardiology next tuesday", None, None),
     ],
 )
 def test_only_a_time_asked_for_is_a_target_time(message, clock, part):
@@ -881,6 +885,9 @@ def test_ranges_and_exceptions_never_become_the_offered_time(assistant):
         ("could you change my appointment i had on monday to tuesday", date(2026, 12, 1)),
         ("can you move the 10th to the 12th", date(2026, 12, 12)),
         ("can you move my dentist on the 3rd to the 5th at 10", date(2026, 12, 5)),
+        # ... of the appointment: a shift or a house moved to a day is not asked for
+        ("I had to move my shift to friday so can I book a dentist monday morning", date(2026, 11, 30)),
+        ("we're going to move to 12 Oak Road on friday, can I register with a GP on monday", date(2026, 11, 30)),
     ],
 )
 def test_the_weekday_asked_for_wins_over_one_in_a_past_clause(message, day):
