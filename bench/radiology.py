@@ -146,6 +146,10 @@ def main(out_dir: Path, quick: bool, devices: list[str] | None = None, mricron: 
     from domains.radiology.strip import ENGINES, load_engine, strip
 
     torch.set_num_threads(max(1, torch.get_num_threads()))
+    if devices and "cuda" in devices and not torch.cuda.is_available():
+        raise SystemExit(f"--device cuda: torch {torch.__version__} sees no CUDA GPU on this machine.")
+    if mricron != MRICRON and not (mricron / "ch2.nii.gz").is_file():
+        raise SystemExit(f"--mricron {mricron} holds no ch2.nii.gz (with ch2bet.nii.gz beside it).")
     cases = _cases(quick, mricron)
     if not cases:
         raise SystemExit(

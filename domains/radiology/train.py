@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import pickle
 import sys
 import time
 from pathlib import Path
@@ -399,19 +400,37 @@ def _load_start_weights(model: torch.nn.Module, weights: Path) -> dict[str, Any]
     """Load ``weights`` into ``model`` and return their model card.
 
     Raises:
-        ValueError: the weights or their card are missing, or the card describes another network.
+        ValueError: the weights or their card are missing or unreadable, or describe another network.
     """
     card = weights.with_name(CARD_NAME)
     if not weights.is_file() or not card.is_file():
-        raise ValueError(f"--init needs {weights} and {card.name} beside it.")
-    info = json.loads(card.read_text())
-    network = (info.get("channels"), info.get("strides"), info.get("num_res_units"))
-    if network != (list(UNET_CHANNELS), list(UNET_STRIDES), UNET_RES_UNITS):
+        raise ValueError(f"--init needs a weights file {weights} with {card.name} beside it.")
+    try:
+        info = json.loads(card.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ValueError(f"--init: {card} is not a model card ({error}).") from None
+    network = [info.get("channels"), info.get("strides"), info.get("num_res_units")]
+    expected = [list(UNET_CHANNELS), list(UNET_STRIDES), UNET_RES_UNITS]
+    if network != expected:
         raise ValueError(
-            f"--init {weights.name} is another network {network}; this script trains {UNET_CHANNELS}."
+            f"--init {weights.name} is another network (channels, strides, residual units {network}); "
+            f"this script trains {expected}."
         )
-    state = torch.load(weights, map_location="cpu", weights_only=True)
-    model.load_state_dict({key: value.float() for key, value in state.items()})
+    try:
+        state = torch.load(weights, map_location="cpu", weights_only=True)
+        model.load_state_dict({key: value.float() for key, value in state.items()})
+    except (
+        RuntimeError,
+        OSError,
+        EOFError,
+        ValueError,
+        KeyError,
+        AttributeError,
+        pickle.UnpicklingError,
+    ) as error:
+        raise ValueError(
+            f"--init {weights} holds no weights for this network ({type(error).__name__})."
+        ) from None
     return info
 
 
@@ -449,7 +468,15 @@ def train(
     generator = torch.Generator(device=device_obj).manual_seed(seed)
     maps, is_brain, names = _load_label_maps(Path(data), device_obj)
     model = build_unet()
-    start_card = _load_start_weights(model, Path(init)) if init is not None else None
+    if init is not None:  # a folder stands for the weights file in it
+        init = Path(init) / WEIGHTS_NAME if Path(init).is_dir() else Path(init)
+    start_card = _load_start_weights(model, init) if init is not None else None
+    if start_card is not None and (start_card.get("spacing_mm"), start_card.get("size")) != (spacing, size):
+        print(
+            f"warning: {init.name} was trained at {start_card.get('spacing_mm')} mm, "
+            f"{start_card.get('size')}^3; continuing at {spacing} mm, {size}^3 changes what it sees.",
+            file=sys.stderr,
+        )
     model = model.to(device_obj)
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-5)
     loss_fn = DiceCELoss(to_onehot_y=True, softmax=True)
@@ -520,7 +547,7 @@ def train(
     }
     if start_card is not None:
         info["init"] = {
-            "weights": Path(init).name,  # type: ignore[arg-type]
+            "weights": init.name,  # type: ignore[union-attr]
             "steps": start_card.get("steps"),
             "seconds": start_card.get("seconds"),
             "device": start_card.get("device"),

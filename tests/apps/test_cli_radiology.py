@@ -262,7 +262,14 @@ def test_train_cli_tiny_cpu_run(cli, tmp_path: Path) -> None:
 
     tiny = ["--data", str(data), "--minutes", "0.02", "--size", "32", "--spacing", "4", "--batch", "1"]
     code, out, err = cli(
-        "radiology", "train", *tiny, "--out", str(tmp_path / "w2"), "--init", str(weights), "--json"
+        "radiology",
+        "train",
+        *tiny,
+        "--out",
+        str(tmp_path / "w2"),
+        "--init",
+        str(weights.parent),
+        "--json",  # a folder: its weights file
     )
     assert code == 0, err
     assert json.loads(out)["init"]["steps"] == info["steps"]  # a second session adds to the first's steps

