@@ -240,52 +240,64 @@ def _normalise_words(text: str) -> str:
 
 
 # British spellings -> American, so a question in one and a passage in the other share their topic words.
-# Rules: -our (colour), -ise/-isation (organise), -yse (analyse), -tre/-bre (centre, fibre), the medical ae/oe (anaemia,
-# oedema, diarrhoea); then whole words and word starts whose rule would also change unrelated words.
+# Rules: -our (colour, behavioural), -ise/-isation (organise), -yse (analyse), -tre/-bre (centre, fibre), the
+# medical ae/oe (anaemia, aetiology, oedema, apnoea); then word starts and whole words whose rule would also
+# change unrelated words. "cheque" is left alone: mapped to "check" it would match "we check your identity".
 _BRITISH_RULES = (
-    (re.compile(r"(?<=[a-z]{3})our(?=(s|ed|ing|ite|ites|able|ably|less|ful)?$)"), "or"),
-    (re.compile(r"(?<=[a-z]{3})is(?=(e|es|ed|ing|ation|ations|er|ers)$)"), "iz"),
-    (re.compile(r"(?<=[a-z]{3})ys(?=(e|es|ed|ing)$)"), "yz"),
+    (
+        re.compile(
+            r"(?<=[a-z]{2})our(?=(s|ed|ing|ite|ites|able|ably|less|ful|al|ally|hood|hoods|er|ers|ist|ists)?$)"
+        ),
+        "or",
+    ),
+    (re.compile(r"(?<=[a-z]{3})is(?=(e|es|ed|ing|ation|ations|ational|able|er|ers)$)"), "iz"),
+    (re.compile(r"(?<=[a-z]{3})ys(?=(e|es|ed|ing|er|ers)$)"), "yz"),
     (re.compile(r"(?<=[a-z]{2})([tb])re(?=s?$)"), r"\1er"),
-    (re.compile(r"(?<=[bcdfghklmnprstv])ae(?=[a-z]{2})"), "e"),
-    (re.compile(r"^oe(?=[a-z]{3})|(?<=rrh)oe(?=a)|(?<=^f)oe(?=t)|(?<=^c)oe(?=l)"), "e"),
+    (re.compile(r"(?<=[bcdfghklmnprstv])ae(?=[a-z]{2})|^ae(?=t)"), "e"),
+    (re.compile(r"^oe(?=[a-z]{3})|(?<=[hn])oe(?=a)|(?<=^f)oe(?=t)|(?<=^c)oe(?=l)|(?<=^hom)oe(?=o)"), "e"),
 )
-_BRITISH_WORDS = {
+_BRITISH_STARTS = {  # word start -> American, for every form of the word
     "mould": "mold",
-    "moulds": "molds",
-    "mouldy": "moldy",
+    "manoeuvr": "maneuver",
+    "jeweller": "jewelr",
+    "defence": "defense",
+    "offence": "offense",
+    "licence": "license",
+    "pretence": "pretense",
+    "acknowledgement": "acknowledgment",
+    "judgement": "judgment",
+    "instalment": "installment",
+    "enrolment": "enrollment",
+    "fulfilment": "fulfillment",
+    "wilful": "willful",
+    "skilful": "skillful",
+    "speciality": "specialty",
+    "specialities": "specialties",
+    "practis": "practic",
+}
+_BRITISH_WORDS = {
     "grey": "gray",
     "programme": "program",
     "programmes": "programs",
-    "cheque": "check",
-    "cheques": "checks",
-    "licence": "license",
-    "licences": "licenses",
-    "defence": "defense",
-    "offence": "offense",
-    "offences": "offenses",
-    "practise": "practice",
-    "practised": "practiced",
     "aluminium": "aluminum",
     "plough": "plow",
     "ageing": "aging",
-    "judgement": "judgment",
-    "judgements": "judgments",
     "enrol": "enroll",
     "enrols": "enrolls",
-    "enrolment": "enrollment",
-    "enrolments": "enrollments",
     "fulfil": "fulfill",
-    "fulfilment": "fulfillment",
-    "instalment": "installment",
-    "instalments": "installments",
+    "fulfils": "fulfills",
     "catalogue": "catalog",
+    "catalogues": "catalogs",
     "dialogue": "dialog",
     "analogue": "analog",
-    "manoeuvre": "maneuver",
+    "tyre": "tire",
+    "tyres": "tires",
+    "kerb": "curb",
+    "draught": "draft",
 }
 _DOUBLED_L = re.compile(
-    r"^(cancel|travel|label|model|counsel|fuel|signal|level|marvel|jewel|channel)l(?=(ed|ing|er|ers|or|ors)$)"
+    r"^(cancel|travel|label|model|counsel|council|fuel|signal|level|marvel|jewel|channel|total)l"
+    r"(?=(ed|ing|er|ers|or|ors)$)"
 )
 
 
@@ -293,6 +305,9 @@ def _american(word: str) -> str:
     """``word`` in American spelling when it is a common British form ("colour" -> "color")."""
     if word in _BRITISH_WORDS:
         return _BRITISH_WORDS[word]
+    start = next((start for start in _BRITISH_STARTS if word.startswith(start)), None)
+    if start is not None:
+        return _BRITISH_STARTS[start] + word[len(start) :]
     word = _DOUBLED_L.sub(r"\1", word)
     for pattern, replacement in _BRITISH_RULES:
         word = pattern.sub(replacement, word)
@@ -313,6 +328,20 @@ def _stem(word: str) -> str:
     elif word.endswith("s") and not word.endswith(("ss", "us", "is")) and len(word) > 3:
         word = word[:-1]
     return word[:-1] if word.endswith("e") and len(word) > 3 else word
+
+
+# What may follow a stem in a word derived from it: "expir" -> "expiration", "cover" -> "coverage"; not
+# "labor" -> "laboratory", "color" -> "colorado" or "liter" -> "literature".
+_DERIVATION = re.compile(
+    r"(?:e|i|a)?(?:tions?|sions?|ions?|ments?|ers?|ors?|ives?|al|ally|ity|ities|ly|ness|ances?|ences?|ables?|"
+    r"ibles?|ants?|ents?|ures?|ic|ical|ists?|ism|ize[sd]?|izing|ise[sd]?|ising|ings?|ed|y|ag|ages?|ees?|"
+    r"ships?|ary|aries|ous|ful|less|hood|cations?|e|e?s)"
+)
+
+
+def _derived(word: str, stem: str) -> bool:
+    """``word`` is ``stem`` with a derivational ending ("expiration" from "expir")."""
+    return word.startswith(stem) and bool(_DERIVATION.fullmatch(word[len(stem) :]))
 
 
 def _stems(text: str) -> set[str]:
@@ -345,11 +374,9 @@ def grounding_problem(text: str, question: str, passages: Sequence[Document]) ->
     # A name must come from the passages, not only from the question: "the late fee in Bitcoin" is invented
     # when no passage mentions Bitcoin. Adjacent words are also joined, so "Footlocker" matches "Foot Locker".
     words = _WORD_RE.findall(evidence.lower())
-    known = {_american(word) for word in words} | {
-        first + second for first, second in itertools.pairwise(words)
-    }
+    known = set(words) | {first + second for first, second in itertools.pairwise(words)}
     names = [name for sentence in _SENTENCE.split(claim) for name in _NAME.findall(sentence.strip())]
-    invented = sorted({name for name in names if _american(name.lower()) not in known})
+    invented = sorted({name for name in names if name.lower() not in known})
     if invented:
         return f"the answer names {', '.join(invented)}, which no passage mentions"
     if not _stems(claim) - _stems(question):
@@ -357,11 +384,11 @@ def grounding_problem(text: str, question: str, passages: Sequence[Document]) ->
     # A topic the question and the answer share must be in the passages: asked about earthquake claims, an
     # answer about "earthquake claims" that quotes the windstorm deductible is a near-miss filled in.
     evidence_stems = _stems(evidence)
-    unsupported = {  # a shared stem that starts a passage word counts ("expir" in "expiration")
+    unsupported = {  # a passage word derived from a shared stem counts ("expir" in "expiration")
         stem
         for stem in (_stems(claim) & _stems(question)) - evidence_stems
         if not any(
-            word.startswith(stem) or (len(word) >= 5 and stem.startswith(word)) for word in evidence_stems
+            _derived(word, stem) or (len(word) >= 5 and _derived(stem, word)) for word in evidence_stems
         )
     }
     if unsupported:

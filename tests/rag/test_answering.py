@@ -246,8 +246,8 @@ def test_answers_supported_by_the_passages_pass_the_grounding_check(reply):
             "Is mould damage covered?",
             "Damage from mould is excluded unless a covered water loss caused it [1].",
         ),
-        ("Which paediatric anaesthesia is covered?", "Paediatric Anaesthesia at the Centre is covered [1]."),
-        ("Is a cancelled cheque refunded?", "A cancelled cheque is refunded within 30 days [1]."),
+        ("Which paediatric anaesthesia is covered?", "Paediatric anaesthesia at the centre is covered [1]."),
+        ("Is a cancelled instalment refunded?", "A cancelled instalment is refunded within 30 days [1]."),
         ("How are colour X-rays labelled?", "Colour X-rays are labelled by the organisation [1]."),
     ],
 )
@@ -256,14 +256,14 @@ def test_british_spellings_are_supported_by_american_passages(question, reply):
     passages = [
         _passage(
             "Damage from mold is excluded unless a covered water loss caused it. Pediatric anesthesia at the "
-            "Center is covered. A canceled check is refunded within 30 days. Color X-rays are labeled by the "
-            "organization."
+            "center is covered. A canceled installment is refunded within 30 days. Color X-rays are labeled by "
+            "the organization."
         )
     ]
     assert grounding_problem(reply, question, passages) is None
-    british = [_passage(passages[0].page_content.replace("mold", "mould").replace("Center", "Centre"))]
+    british = [_passage(passages[0].page_content.replace("mold", "mould").replace("center", "centre"))]
     assert (
-        grounding_problem("Damage from mold at the Center is excluded [1].", "Is mold covered?", british)
+        grounding_problem("Damage from mold at the center is excluded [1].", "Is mold covered?", british)
         is None
     )
     assert "earthquake, which no passage mentions" in grounding_problem(
@@ -271,6 +271,33 @@ def test_british_spellings_are_supported_by_american_passages(question, reply):
         "Is mould damage after an earthquake covered?",
         passages,
     )
+
+
+@pytest.mark.parametrize(
+    ("question", "reply", "passage", "problem"),
+    [  # review: words that only look alike stay different
+        (
+            "Can I pay the premium by cheque?",
+            "Yes, the premium can be paid by cheque at any branch [1].",
+            "Premiums are paid by direct debit. We check your identity at any branch.",
+            "about cheque",
+        ),
+        (
+            "Is labour covered under the maternity benefit?",
+            "Labour is covered in full under the maternity benefit [1].",
+            "The maternity benefit covers laboratory tests and scans in full.",
+            "about labour",
+        ),
+        (
+            "Who is the consultant for the ward?",
+            "Dr Grey is the named consultant for the ward [1].",
+            "Dr Gray leads the ward round; the ward's consultant is named on admission.",
+            "names Grey",
+        ),
+    ],
+)
+def test_look_alike_words_do_not_support_an_answer(question, reply, passage, problem):
+    assert problem in grounding_problem(reply, question, [_passage(passage)])
 
 
 def test_streams_deltas_then_one_answer():
