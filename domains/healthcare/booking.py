@@ -174,9 +174,10 @@ _HOUR_AND_MINUTES = re.compile(
 )
 # Moving the appointment itself ("change it to", "move my GP appointment to", "reschedule to"), not a shift, a
 # dose or a house ("move my shift to", "switch me to 2").
+_MOVE_VERB = r"\b(?:move|change|switch|push|bring|put|reschedule|rebook|swap|shift)\b"
 _APPOINTMENT_MOVE = re.compile(
-    r"\b(?:(?:reschedule|rebook)(?:\s+(?:it|that|this))?|(?:move|change|switch|push|bring|put|reschedule|rebook|"
-    r"swap|shift)\s+(?:it|that|this|(?:my|the|our)\s+(?:\w+\s+)?(?:appointment|appt|booking|slot|visit)))\s+to\s+"
+    rf"(?:\b(?:reschedule|rebook)(?:\s+(?:it|that|this))?|{_MOVE_VERB}\s+(?:it|that|this|"
+    r"(?:my|the|our)\s+(?:\w+\s+)?(?:appointment|appt|booking|slot|visit)))\s+to\s+"
 )
 # A counter-offer names a bare hour without "at": "how about 4?", "could we do 3 instead", "make it 10 please",
 # "change it to 4", "move my appointment to ten to four".
@@ -310,7 +311,6 @@ _ROUTINE = re.compile(
 )
 # The new day of a move ("can you move what I had to the 12th at 3"): what follows is asked for, whatever
 # past word came before it.
-_MOVE_VERB = r"\b(?:move|change|switch|push|bring|put|reschedule|rebook|swap|shift)\b"
 _MOVED_TO = re.compile(
     _MOVE_VERB + r".*?\bto\s+"
     rf"(?=the\s+\d|next\b|tomorrow\b|today\b|this\s+(?:{_WEEKDAY_WORDS})\b|(?:{_WEEKDAY_WORDS})\b|\d|at\s+\d)"
