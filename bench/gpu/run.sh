@@ -37,7 +37,7 @@ for stage in "$@"; do
       python3 bench/gpu/pick_radiology_weights.py "$OUT/radiology" domains/radiology
       timeout 150 python3 bench/radiology.py --device cuda --mricron gpu_carry/radiology_bench/mricron \
         --out "$OUT/radiology-bench" ;;
-    dental)  # continues from the shipped weights (2,015 steps on an H200) at half their peak lr; the same split
+    dental)  # continues from the shipped weights (their card says how far they got) at lr 1e-3; the same split
       unpack gpu_carry/dental/monai-*.whl
       minutes="${DENTAL_MINUTES:-3.0}"
       timeout "$(python3 -c "print(int($minutes * 60 + 25))")" python3 -m domains.dental.train teeth \
