@@ -4,7 +4,8 @@ Every engine sees the same thing: the input resampled to an RAS grid of its own 
 model card's for unet), intensities as read. It returns a brain probability on that grid; ``strip`` then keeps
 the largest connected component, fills holes and resamples the result back onto the input's exact grid (the
 probability linearly, so the outline follows the input's voxels, not the working grid's), so any orientation
-(RAS, LPS, oblique) and voxel shape comes back voxel for voxel.
+(RAS, LPS, oblique) and voxel shape comes back voxel for voxel. Both resamplings run on the engine's device:
+on a GPU they take milliseconds, where on the CPU they cost as much as the network.
 """
 
 from __future__ import annotations
@@ -33,10 +34,14 @@ CT_WARNING = (
 
 
 class SkullStripper(Protocol):
-    """An engine: brain probability (1, X, Y, Z) in 0..1 for an RAS ``MetaTensor`` on its ``spacing_mm`` grid."""
+    """An engine: brain probability (1, X, Y, Z) in 0..1 for an RAS ``MetaTensor`` on its ``spacing_mm`` grid.
+
+    ``device`` is where ``strip`` resamples the volume for it and where ``predict`` may return the probability.
+    """
 
     name: str
     spacing_mm: float
+    device: torch.device
 
     def predict(self, image: torch.Tensor) -> torch.Tensor: ...
 
@@ -71,6 +76,7 @@ class DeepbetStripper:
                 "`pip install --no-deps -r requirements-models.txt`."
             ) from None
         self._model = BrainExtraction(no_gpu=not device.startswith("cuda"))
+        self.device = torch.device(device)
 
     def predict(self, image: torch.Tensor) -> torch.Tensor:
         volume = image.detach().cpu().numpy()[0].astype(np.float32)
@@ -120,7 +126,7 @@ class UNetStripper:
         ):
             roi = inference_roi(volume.shape, self.roi)
             logits = sliding_window_inference(volume, roi, 1, self._model, overlap=0.25, mode="gaussian")
-        return torch.softmax(logits.float(), dim=1)[0, 1:2].cpu()
+        return torch.softmax(logits.float(), dim=1)[0, 1:2]
 
 
 @lru_cache(maxsize=4)
@@ -156,46 +162,59 @@ def domain_warnings(image: torch.Tensor) -> list[str]:
     return []
 
 
-def to_working_grid(image: torch.Tensor, spacing_mm: float) -> torch.Tensor:
-    """The image on an RAS grid of ``spacing_mm`` isotropic voxels (linear interpolation)."""
+def to_working_grid(image: torch.Tensor, spacing_mm: float, device: torch.device | str = "cpu") -> torch.Tensor:
+    """The image on an RAS grid of ``spacing_mm`` isotropic voxels (linear interpolation), on ``device``."""
     from monai.data import MetaTensor
     from monai.transforms import Orientation, Spacing
 
-    plain = MetaTensor(image.as_tensor().float(), affine=image.affine.clone())
+    plain = MetaTensor(image.as_tensor().to(device, torch.float32), affine=image.affine.clone())
     oriented = Orientation(axcodes="RAS", labels=(("L", "R"), ("P", "A"), ("I", "S")))(plain)
     return Spacing(pixdim=spacing_mm, mode="bilinear", padding_mode="zeros")(oriented)
 
 
-def postprocess(mask: torch.Tensor) -> torch.Tensor:
-    """Largest connected component, then holes filled (ventricles stay inside the brain mask)."""
-    from monai.transforms import FillHoles, KeepLargestConnectedComponent
+def postprocess(mask: np.ndarray) -> np.ndarray:
+    """Largest face-connected component of a 3D boolean mask, then holes filled (ventricles stay brain).
 
-    if not bool(mask.any()):
-        return mask
-    mask = KeepLargestConnectedComponent(applied_labels=[1], connectivity=1)(mask)
-    return FillHoles(applied_labels=[1])(mask)
+    cc3d and fill_voids (deepbet's own clean-up libraries) do what MONAI's KeepLargestConnectedComponent and
+    FillHoles do, in 0.01 s instead of 0.13 s on a 1.5 mm head.
+    """
+    import cc3d
+    import fill_voids
+
+    if not mask.any():
+        return mask.astype(bool)
+    largest = cc3d.largest_k(mask.astype(np.uint8), k=1, connectivity=6) > 0
+    return fill_voids.fill(largest, in_place=True)
 
 
 def to_input_grid(
-    probability: torch.Tensor, cleaned: torch.Tensor, image: torch.Tensor, threshold: float
+    probability: torch.Tensor,
+    cleaned: torch.Tensor,
+    working_affine: torch.Tensor,
+    image: torch.Tensor,
+    threshold: float,
 ) -> torch.Tensor:
-    """The brain mask on the input's exact grid and affine, with an outline as fine as the input's voxels.
+    """The brain mask (uint8, CPU) on the input's exact grid and affine, with an outline as fine as its voxels.
 
     The working-grid probability is first made to agree with the cleaned working-grid mask (at least
     ``threshold`` inside it, below it everywhere else), then resampled linearly and thresholded: dropped
     islands stay dropped and filled holes stay filled, while the edge falls where the probability crosses the
-    threshold rather than on the working grid's coarser (1.5 mm for unet) voxel steps.
+    threshold rather than on the working grid's coarser (1.5 mm for unet) voxel steps. ``probability`` and
+    ``cleaned`` lie on the grid of ``working_affine``; the resampling runs on ``probability``'s device.
     """
     from monai.data import MetaTensor
     from monai.transforms import ResampleToMatch
 
-    inside = cleaned.as_tensor().bool()
+    probability = probability.as_tensor() if isinstance(probability, MetaTensor) else probability
+    inside = cleaned.to(probability.device)
     below = torch.nextafter(torch.tensor(threshold), torch.tensor(0.0))
     agreed = torch.where(inside, probability.clamp(min=threshold), probability.clamp(max=float(below)))
-    destination = MetaTensor(torch.zeros((1, *image.shape[1:])), affine=image.affine.clone())
-    source = MetaTensor(agreed.float(), affine=cleaned.affine.clone())
+    destination = MetaTensor(
+        torch.zeros((1, *image.shape[1:]), device=probability.device), affine=image.affine.clone()
+    )
+    source = MetaTensor(agreed.float(), affine=working_affine.clone())
     resampled = ResampleToMatch(mode="bilinear", padding_mode="zeros")(source, destination)
-    return MetaTensor((resampled.as_tensor() >= threshold).to(torch.uint8), affine=image.affine.clone())
+    return MetaTensor((resampled.as_tensor() >= threshold).to(torch.uint8).cpu(), affine=image.affine.clone())
 
 
 # PUBLIC API
@@ -233,14 +252,10 @@ def strip(
     start = time.perf_counter()
     stripper = load_engine(engine, resolve_device(device)) if isinstance(engine, str) else engine
     warnings = list(image.meta.get("warnings", [])) + domain_warnings(image)
-    working = to_working_grid(image, stripper.spacing_mm)
+    working = to_working_grid(image, stripper.spacing_mm, stripper.device)
     probability = stripper.predict(working)
-    from monai.data import MetaTensor
-
-    cleaned = postprocess(
-        MetaTensor((probability > threshold).to(torch.uint8), affine=working.affine.clone())
-    )
-    mask = to_input_grid(probability, cleaned, image, threshold)
+    cleaned = torch.from_numpy(postprocess((probability[0] > threshold).cpu().numpy()))[None]
+    mask = to_input_grid(probability, cleaned, working.affine, image, threshold)
     volume_ml = float(mask.sum()) * float(abs(np.linalg.det(image.affine[:3, :3].numpy()))) / 1000.0
     if volume_ml < 500:
         warnings.append(
@@ -251,6 +266,8 @@ def strip(
             f"The brain mask is {volume_ml:.0f} mL, more than any adult brain (about 900-2,000 mL): the input is "
             "probably not a head MRI, or the mask spills outside the brain; check it before any use."
         )
+    from monai.data import MetaTensor
+
     brain = MetaTensor(image.as_tensor() * mask.as_tensor(), affine=image.affine.clone())
     brain.meta.update({k: v for k, v in image.meta.items() if k in ("source", "warnings")})
     return StripResult(

@@ -35,6 +35,7 @@ CH2 = Path("/usr/share/mricron/templates/ch2.nii.gz")
 class WorldOracle:
     name = "deepbet"  # stands in for the default engine so the CLI path is the real one
     spacing_mm = 2.0
+    device = torch.device("cpu")
 
     def predict(self, image: torch.Tensor) -> torch.Tensor:
         inside = brain_mask_in_world(voxel_centres(tuple(image.shape[1:]), image.affine.numpy()))

@@ -18,6 +18,7 @@ from domains.radiology.phantom import brain_mask_in_world, head_phantom, voxel_c
 class WorldOracle:
     name = "deepbet"
     spacing_mm = 2.0
+    device = torch.device("cpu")
 
     def predict(self, image: torch.Tensor) -> torch.Tensor:
         inside = brain_mask_in_world(voxel_centres(tuple(image.shape[1:]), image.affine.numpy()))

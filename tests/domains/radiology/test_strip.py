@@ -26,6 +26,7 @@ class WorldOracle:
     """Predicts the phantom's true brain on whatever grid it is given: isolates the geometry handling."""
 
     name = "oracle"
+    device = torch.device("cpu")
 
     def __init__(self, spacing_mm: float = 2.0) -> None:
         self.spacing_mm = spacing_mm
@@ -66,7 +67,7 @@ def test_postprocess_keeps_largest_component_and_fills_holes() -> None:
     mask[0, 5:20, 5:20, 5:20] = 1
     mask[0, 10:13, 10:13, 10:13] = 0  # a ventricle-like hole
     mask[0, 25:28, 25:28, 25:28] = 1  # a detached blob (eye, neck)
-    cleaned = postprocess(MetaTensor(torch.from_numpy(mask), affine=torch.eye(4))).numpy()[0]
+    cleaned = postprocess(mask[0] > 0)
     assert cleaned[11, 11, 11] == 1 and cleaned[26, 26, 26] == 0 and cleaned.sum() == 15**3
 
 
@@ -86,12 +87,12 @@ def test_outline_comes_back_finer_than_the_working_grid() -> None:
     probability = torch.from_numpy(1 / (1 + np.exp((coarse_distance - radius) / 1.5)))[None].float()
     probability[0, 8, 8, 8] = 0.1  # a hole at the centre
     probability[0, 1, 1, 1] = 0.9  # a detached island
-    cleaned = postprocess(MetaTensor((probability > 0.5).to(torch.uint8), affine=coarse_affine))
+    cleaned = postprocess(probability[0].numpy() > 0.5)
     fine_distance, fine_affine = grid(64, 1.0)
     image = MetaTensor(torch.zeros((1, 64, 64, 64)), affine=fine_affine)
-    mask = to_input_grid(probability, cleaned, image, 0.5).numpy()[0] > 0
+    mask = to_input_grid(probability, torch.from_numpy(cleaned)[None], coarse_affine, image, 0.5).numpy()[0] > 0
     truth = fine_distance < radius
-    blocky = cleaned.numpy()[0].repeat(4, 0).repeat(4, 1).repeat(4, 2) > 0
+    blocky = cleaned.repeat(4, 0).repeat(4, 1).repeat(4, 2)
     assert _dice(mask, truth) > 0.98 and _dice(mask, truth) > _dice(blocky, truth) + 0.01
     assert mask[32, 32, 32] and not mask[:8, :8, :8].any()
 
