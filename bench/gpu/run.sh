@@ -3,14 +3,18 @@
 # with the git-ignored gpu_carry/ folders beside the code (how to rebuild them: bench/GPU_READY_*).
 # Usage: bench/gpu/run.sh STAGE...   stages: radiology radiology-bench dental caries models llm
 # Each stage has its own time limit, so one failure cannot eat the session; results land in $OUT/<stage>.
-# A session has 15 device minutes and sends at most 64 MiB per call, the working tree (27 MB) included, so:
-#   call 1: carry ["gpu_carry/radiology", "gpu_carry/radiology_bench"] (34 MB),
-#           `bench/gpu/run.sh radiology radiology-bench`, timeout_s 420 (stages 240 + 150 s);
-#   call 2, at once (the machine stays warm 30 s): carry ["gpu_carry/dental/ufba425",
-#           "gpu_carry/dental/monai-1.6.1-py3-none-any.whl"] (28 MB), `DENTAL_MINUTES=M bench/gpu/run.sh dental`
-#           (M from the device time left: the stage takes M minutes + 25 s at most).
-#   caries needs carry ["gpu_carry/dental"] (44 MB); models and llm (GPU figures from the first session exist)
-#   need carry ["gpu_carry/models"] (48 MB) and matplotlib + scikit-learn there.
+# A session has 15 device minutes and sends at most 64 MiB per call, the working tree (27 MB) included, so
+# (plan for the third GPU session; the first two trained the shipped weights, see bench/GPU_READY_*):
+#   call 1: carry ["gpu_carry/radiology_bench"] (38.6 MB: ch2, MNI152 and the cp312 wheels with monai),
+#           `bench/gpu/run.sh radiology-bench`, timeout_s 240: CUDA rows for all 14 cases, with the
+#           resampling on the GPU since 28 Nov;
+#   call 2, at once (the machine stays warm 30 s): carry ["gpu_carry/dental/dc1000",
+#           "gpu_carry/dental/monai-1.6.1-py3-none-any.whl"] (17 MB), `bench/gpu/run.sh caries`, timeout_s 240;
+#   call 3, at once: carry ["gpu_carry/dental/ufba425", "gpu_carry/dental/monai-1.6.1-py3-none-any.whl"] (28 MB),
+#           `DENTAL_MINUTES=M bench/gpu/run.sh dental` (M from the device time left: the stage takes M minutes
+#           + 25 s at most).
+#   radiology (more training) needs carry ["gpu_carry/radiology"] (7.4 MB); models and llm (GPU figures from the
+#   first session exist) need carry ["gpu_carry/models"] (48 MB) and matplotlib + scikit-learn there.
 # What each stage imports beyond torch: radiology scipy; radiology-bench scipy, pandas, tqdm and the carried
 # wheels (deepbet, nibabel, monai, pydantic, cc3d, fill_voids; cp312, the machine's Python 3.12); dental/caries
 # pillow; models pillow, scipy, matplotlib, scikit-learn (the check below names what is missing).
@@ -31,12 +35,12 @@ for stage in "$@"; do
       timeout 240 python3 -m domains.radiology.train --data gpu_carry/radiology/labels.npz \
         --eval gpu_carry/radiology/eval_ch2.npz --out "$OUT/radiology" --minutes 3.7 --size 128 --spacing 1.5 \
         --batch 2 --init domains/radiology/unet_skullstrip.pt --lr 1e-3 ;;
-    radiology-bench)  # CUDA rows of `genai bench radiology` on ch2 and its copies (MNI152 would not fit the carry),
-      # with this run's weights if they beat the shipped ones on held-out ch2 at the end of training
-      unpack gpu_carry/radiology/wheels/*.whl gpu_carry/radiology_bench/wheels/*.whl
+    radiology-bench)  # CUDA rows of `genai bench radiology` (ch2, MNI152 and their copies), with the radiology
+      # stage's weights if it ran in this session and they beat the shipped ones on held-out ch2
+      unpack gpu_carry/radiology_bench/wheels/*.whl
       python3 bench/gpu/pick_radiology_weights.py "$OUT/radiology" domains/radiology
-      timeout 150 python3 bench/radiology.py --device cuda --mricron gpu_carry/radiology_bench/mricron \
-        --out "$OUT/radiology-bench" ;;
+      timeout 200 python3 bench/radiology.py --device cuda --mricron gpu_carry/radiology_bench/mricron \
+        --mni152 gpu_carry/radiology_bench/mni152 --out "$OUT/radiology-bench" ;;
     dental)  # continues from the shipped weights (their card says how far they got) at lr 1e-3; the same split
       unpack gpu_carry/dental/monai-*.whl
       minutes="${DENTAL_MINUTES:-3.0}"
