@@ -90,7 +90,9 @@ def _read_pil(data: bytes, path: Path, max_pixels: int) -> tuple[np.ndarray, dic
         ) from None
     except (OSError, SyntaxError, ValueError) as error:
         raise BadInputError(f"{path.name} is a corrupt image file ({error}); re-export it.") from None
-    orientation = _exif_orientation(image)  # read before load(): Pillow's TIFF reader drops it on load
+    # TIFF: read EXIF before load(), which drops it; others after, since PNG's getexif() decodes the pixels and
+    # a failure there would leave a half-decoded image that load() then accepts
+    orientation = _exif_orientation(image) if image.format == "TIFF" else None
     width, height = image.size
     if width * height > max_pixels:
         raise BadInputError(
@@ -104,6 +106,8 @@ def _read_pil(data: bytes, path: Path, max_pixels: int) -> tuple[np.ndarray, dic
         raise BadInputError(
             f"{path.name} is a corrupt or truncated {image.format} file ({error}); re-export it."
         ) from None
+    if orientation is None:
+        orientation = _exif_orientation(image)
     mode, file_format = image.mode, image.format
     pages = int(getattr(image, "n_frames", 1) or 1)
     if _sixteen_bit_colour(data, image):

@@ -120,6 +120,20 @@ def test_corrupt_png(tmp_path: Path) -> None:
         read_image(path)
 
 
+@pytest.mark.parametrize("at", [0.1, 0.5, 0.8])
+def test_png_damaged_inside_its_pixel_data_is_refused_not_half_read(tmp_path: Path, at: float) -> None:
+    """Zeroed bytes inside IDAT once decoded as black rows (a jaw missing, no warning): the half-read image
+    came from PNG's EXIF lookup, which decodes the pixels and swallowed the error."""
+    path = tmp_path / "damaged.png"
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (256, 512), dtype=np.uint8)).save(path)
+    data = bytearray(path.read_bytes())
+    start = int(len(data) * at)
+    data[start : start + 64] = bytes(64)
+    path.write_bytes(bytes(data))
+    with pytest.raises(BadInputError, match="corrupt or truncated PNG"):
+        read_image(path)
+
+
 def test_empty_and_missing_files(tmp_path: Path) -> None:
     (tmp_path / "empty.png").write_bytes(b"")
     with pytest.raises(BadInputError, match="empty"):
