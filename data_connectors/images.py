@@ -187,6 +187,15 @@ _DICOM_SPACING_SOURCES = (
 )
 
 
+def _positive_pair(value: Any) -> tuple[float, float] | None:
+    """A (row, column) spacing from a DICOM value: two finite positive numbers, else None."""
+    try:
+        pair = (float(value[0]), float(value[1])) if len(value) == 2 else None
+    except (TypeError, ValueError):
+        return None
+    return pair if pair and all(np.isfinite(pair)) and min(pair) > 0 else None
+
+
 def _read_dicom(data: bytes, path: Path, max_pixels: int) -> tuple[np.ndarray, dict[str, Any]]:
     import pydicom
     from pydicom.errors import InvalidDicomError
@@ -227,9 +236,9 @@ def _read_dicom(data: bytes, path: Path, max_pixels: int) -> tuple[np.ndarray, d
             array = array.max() + array.min() - array
     spacing, spacing_source = None, None
     for tag, source in _DICOM_SPACING_SOURCES:
-        value = getattr(dataset, tag, None)
-        if value is not None and len(value) == 2:
-            spacing, spacing_source = (float(value[0]), float(value[1])), source
+        spacing = _positive_pair(getattr(dataset, tag, None))
+        if spacing:  # absent, one value or "0\\0" (written by devices that do not know it): try the next tag
+            spacing_source = source
             break
     meta = {
         "format": "DICOM",

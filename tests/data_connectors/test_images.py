@@ -81,6 +81,18 @@ def test_dicom_pixel_spacing(tmp_path: Path) -> None:
     assert array.max() == pytest.approx(4095)
 
 
+@pytest.mark.parametrize("pixel_spacing", [[0, 0], [0.1], [-0.1, 0.1]])
+def test_unusable_pixel_spacing_falls_through_to_the_next_tag(tmp_path: Path, pixel_spacing: list) -> None:
+    """Some devices write "0\\0" when they do not know the spacing: areas of 0 mm2 would follow."""
+    pixels = _ramp(np.uint16, 4095)
+    _, meta = read_image(_dicom(tmp_path / "a.dcm", pixels, PixelSpacing=pixel_spacing))
+    assert meta["spacing_mm"] is None and meta["spacing_source"] is None
+    _, meta = read_image(
+        _dicom(tmp_path / "b.dcm", pixels, PixelSpacing=pixel_spacing, ImagerPixelSpacing=[0.2, 0.2])
+    )
+    assert meta["spacing_mm"] == (0.2, 0.2) and "ImagerPixelSpacing" in meta["spacing_source"]
+
+
 def test_dicom_imager_spacing_and_monochrome1(tmp_path: Path) -> None:
     pixels = _ramp(np.uint16, 4095)
     path = _dicom(
