@@ -172,7 +172,8 @@ def balance(
         f"before {report['counts_before']} -> after {report['counts_after']}; manifest {out}/manifest.csv"
     )
     for skip in report["skipped_images"]:
-        typer.echo(f"skipped {skip['image'] or '(unknown image)'}: {skip['reason']}", err=True)
+        image, reason = skip["image"] or "(unknown image)", skip["reason"]
+        typer.echo(f"skipped {reason if reason.startswith(f'{image}: ') else f'{image}: {reason}'}", err=True)
 
 
 @app.command("evaluate-balance")
@@ -194,7 +195,9 @@ def evaluate_balance(
         print_json(report)
         return
     for regime, row in report["results"].items():
-        typer.echo(f"{regime:<22} macro-F1 {row['macro_f1']['mean']:.3f} ± {row['macro_f1']['sd']:.3f}")
+        f1 = row["macro_f1"]
+        spread = f"± {f1['sd']:.3f}" if f1["sd"] is not None else "(one seed: no sd)"
+        typer.echo(f"{regime:<22} macro-F1 {f1['mean']:.3f} {spread}")
 
 
 @app.command()

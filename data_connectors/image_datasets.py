@@ -19,6 +19,8 @@ import numpy as np
 from data_connectors.errors import BadInputError
 from data_connectors.images import IMAGE_SUFFIXES
 
+LOSSY_SUFFIXES = (".jpg", ".jpeg")  # never for label masks: compression invents values between the labels
+
 
 @dataclass
 class Annotation:
@@ -82,17 +84,37 @@ def _image_size(path: Path) -> tuple[int, int] | None:
 
 
 def _yolo_names(root: Path) -> list[str]:
+    """Class names from ``data.yaml`` (a list, or a dict of id -> name); BadInputError when it is malformed."""
     for name in ("data.yaml", "data.yml", "dataset.yaml"):
         if (root / name).is_file():
             import yaml
 
-            names = (yaml.safe_load((root / name).read_text()) or {}).get("names", [])
+            try:
+                document = yaml.safe_load((root / name).read_text()) or {}
+            except (yaml.YAMLError, OSError, UnicodeDecodeError) as error:
+                raise BadInputError(
+                    f"{name} is not readable YAML ({type(error).__name__}); export the YOLO dataset again."
+                ) from None
+            names = document.get("names", []) if isinstance(document, dict) else None
+            if not isinstance(names, (list, dict)):
+                raise BadInputError(
+                    f"{name} has no 'names' list of class names (expected e.g. names: [caries, ...]); export the "
+                    "YOLO dataset again."
+                )
             return (
                 [str(v) for _, v in sorted(names.items())]
                 if isinstance(names, dict)
                 else [str(n) for n in names]
             )
     return []
+
+
+def _outside(xs: list[float], ys: list[float], size_hw: tuple[int, int]) -> bool:
+    """Coordinates beyond the image by more than 2 % of its size (exports round a little past the edge)."""
+    height, width = size_hw
+    return (
+        min(xs) < -0.02 * width or max(xs) > 1.02 * width or min(ys) < -0.02 * height or max(ys) > 1.02 * height
+    )
 
 
 def _yolo_annotations(
@@ -112,15 +134,23 @@ def _yolo_annotations(
         if len(values) < 4 or (len(values) > 4 and len(values) % 2):
             problems.append(f"line {number}: expected 4 box values or an even number of polygon values")
             continue
-        category = names[class_id] if 0 <= class_id < len(names) else str(class_id)
+        if names and not 0 <= class_id < len(names):
+            problems.append(f"line {number}: class {class_id} is not in data.yaml's {len(names)} names")
+            continue
+        category = names[class_id] if names else str(class_id)
         if len(values) == 4:
             cx, cy, w, h = values
             box = ((cx - w / 2) * width, (cy - h / 2) * height, (cx + w / 2) * width, (cy + h / 2) * height)
-            annotations.append(Annotation(category, box_xyxy=box))
+            xs, ys, polygons = [box[0], box[2]], [box[1], box[3]], []
+            empty = not (w > 0 and h > 0)
         else:
             points = [(values[i] * width, values[i + 1] * height) for i in range(0, len(values), 2)]
-            xs, ys = [p[0] for p in points], [p[1] for p in points]
-            annotations.append(Annotation(category, (min(xs), min(ys), max(xs), max(ys)), [points]))
+            xs, ys, polygons = [p[0] for p in points], [p[1] for p in points], [points]
+            box, empty = (min(xs), min(ys), max(xs), max(ys)), False
+        if not all(np.isfinite(values)) or _outside(xs, ys, size_hw) or empty:
+            problems.append(f"line {number}: coordinates outside 0-1 or an empty box (YOLO values are normalised)")
+            continue
+        annotations.append(Annotation(category, box, polygons))
     return annotations, problems
 
 
@@ -133,10 +163,16 @@ def read_mask_folder(images_dir: str | Path, masks_dir: str | Path) -> DatasetIn
     masks = {p.stem: p for p in _images_in(masks_dir)}
     records, skipped = [], []
     for image in _images_in(images_dir):
-        if image.stem in masks:
-            records.append(ImageRecord(image=image, mask=masks[image.stem]))
-        else:
+        mask = masks.get(image.stem)
+        if mask is None:
             skipped.append(f"{image.name}: no mask named {image.stem}.* in {masks_dir.name}")
+        elif mask.suffix.lower() in LOSSY_SUFFIXES:
+            skipped.append(
+                f"{image.name}: its mask {mask.name} is a JPEG, whose compression turns label values into "
+                "noise; save masks as PNG"
+            )
+        else:
+            records.append(ImageRecord(image=image, mask=mask))
     if not records:
         raise BadInputError(f"No image in {images_dir} has a mask with the same name in {masks_dir}.")
     return DatasetIndex("mask-folder", records, [], skipped)
@@ -158,10 +194,15 @@ def read_class_folders(root: str | Path) -> DatasetIndex:
     return DatasetIndex("class-folders", records, categories, skipped)
 
 
-def _coco_annotation(annotation: dict[str, Any], categories: dict[int, str]) -> Annotation:
+def _coco_annotation(
+    annotation: dict[str, Any], categories: dict[int, str], size_hw: tuple[int, int]
+) -> Annotation:
     """One COCO annotation: its box and every polygon of a multi-part segmentation (an RLE mask, a dict,
-    keeps only the box)."""
-    category = categories.get(int(annotation.get("category_id", -1)), str(annotation.get("category_id")))
+    keeps only the box). ValueError for an unknown category or coordinates that are not on the image."""
+    category_id = int(annotation.get("category_id", -1))
+    if categories and category_id not in categories:
+        raise ValueError(f"category_id {category_id} is not among the file's categories")
+    category = categories.get(category_id, str(category_id))
     x, y, w, h = (float(v) for v in annotation.get("bbox", (0, 0, 0, 0)))
     segmentation = annotation.get("segmentation")
     polygons = []
@@ -169,6 +210,10 @@ def _coco_annotation(annotation: dict[str, Any], categories: dict[int, str]) -> 
         for flat in segmentation:
             if isinstance(flat, list):
                 polygons.append([(float(flat[i]), float(flat[i + 1])) for i in range(0, len(flat) - 1, 2)])
+    xs = [x, x + w, *(p[0] for polygon in polygons for p in polygon)]
+    ys = [y, y + h, *(p[1] for polygon in polygons for p in polygon)]
+    if not all(np.isfinite(xs + ys)) or _outside(xs, ys, size_hw):
+        raise ValueError("coordinates lie outside the image")
     return Annotation(category, (x, y, x + w, y + h), polygons)
 
 
@@ -213,10 +258,15 @@ def read_coco(annotation_file: str | Path, images_dir: str | Path | None = None)
             skipped.append(f"{image.get('file_name')}: image file not found in {folder}")
             continue
         size_hw = (_as_int(image.get("height")) or 0, _as_int(image.get("width")) or 0)
+        if min(size_hw) <= 0:  # not in the entry: the file itself says
+            size_hw = _image_size(path)
+            if size_hw is None:
+                skipped.append(f"{image.get('file_name')}: unreadable image")
+                continue
         record = ImageRecord(image=path, size_hw=size_hw)
         for number, annotation in enumerate(by_image.get(_as_int(image.get("id")), []), start=1):
             try:
-                record.annotations.append(_coco_annotation(annotation, categories))
+                record.annotations.append(_coco_annotation(annotation, categories, size_hw))
             except (ValueError, TypeError, AttributeError) as error:  # one malformed annotation is skipped
                 skipped.append(
                     f"{image.get('file_name')}: annotation {number} is malformed "

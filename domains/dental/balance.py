@@ -155,6 +155,9 @@ def _read_grey_png(path: Path, what: str) -> np.ndarray:
         ) from None
 
 
+MAX_MASK_VALUES = 64  # background + lesion classes; more is image content, not labels
+
+
 def _mask_values(mask: Path) -> set[int]:
     return {int(value) for value in np.unique(_read_grey_png(mask, "mask"))}
 
@@ -178,10 +181,22 @@ def _annotated_source(path: Path) -> LesionSource:
         found: list[set[int]] = []
         for name, record in list(records.items()):
             try:
-                found.append(_mask_values(record.mask))
+                mask_values = _mask_values(record.mask)
             except BadInputError as error:  # one unreadable mask is reported, the rest balanced
                 skipped.append((str(error), record.image))
                 del records[name]
+                continue
+            if len(mask_values) > MAX_MASK_VALUES:
+                skipped.append(
+                    (
+                        f"its mask has {len(mask_values)} different values, more than a label mask has (is it a "
+                        "photo, or a mask saved with lossy compression?)",
+                        record.image,
+                    )
+                )
+                del records[name]
+                continue
+            found.append(mask_values)
         values = sorted(set().union(*found) - {0})
         lookup = np.zeros(256, dtype=np.uint8)
         lookup[values] = np.arange(1, len(values) + 1)
@@ -645,14 +660,15 @@ def _scores(model, images: np.ndarray, labels: np.ndarray, classes: list[str], d
     }
 
 
-def _mean_sd(values: list[float | None]) -> dict[str, float] | None:
-    """Mean and sd over the runs that measured the value; None when none did (a class absent from the test)."""
+def _mean_sd(values: list[float | None]) -> dict[str, float | None] | None:
+    """Mean and sd over the runs that measured the value (sd None from one run: no spread is measured); None
+    when none did (a class absent from the test)."""
     measured = [value for value in values if value is not None]
     if not measured:
         return None
     return {
         "mean": round(float(np.mean(measured)), 4),
-        "sd": round(float(np.std(measured, ddof=1)) if len(measured) > 1 else 0.0, 4),
+        "sd": round(float(np.std(measured, ddof=1)), 4) if len(measured) > 1 else None,
     }
 
 

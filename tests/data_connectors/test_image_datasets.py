@@ -150,3 +150,70 @@ def test_coco_multi_polygon_rle_and_malformed_annotation(tmp_path: Path) -> None
     mask = rasterise(record, ["caries"])
     assert mask[15, 15] == 1 and mask[15, 85] == 1 and mask[15, 50] == 0  # both parts, not the box between
     assert mask[35, 45] == 1  # the RLE annotation's box
+
+
+def test_coco_image_without_size_takes_it_from_the_file(tmp_path: Path) -> None:
+    """Hand-made exports often leave height/width out: the lesions must still be drawn, not lost on a 0x0 canvas."""
+    _png(tmp_path / "a.png", (50, 100))
+    document = {
+        "images": [{"id": 1, "file_name": "a.png"}],
+        "categories": [{"id": 1, "name": "caries"}],
+        "annotations": [{"image_id": 1, "category_id": 1, "bbox": [10, 10, 20, 10]}],
+    }
+    (tmp_path / "c.json").write_text(json.dumps(document))
+    record = read_coco(tmp_path / "c.json").records[0]
+    assert record.size_hw == (50, 100) and rasterise(record, ["caries"])[15, 15] == 1
+
+
+def test_coco_annotations_off_the_image_or_of_an_unknown_category_are_skipped(tmp_path: Path) -> None:
+    _png(tmp_path / "a.png", (50, 100))
+    document = {
+        "images": [{"id": 1, "file_name": "a.png", "height": 50, "width": 100}],
+        "categories": [{"id": 1, "name": "caries"}],
+        "annotations": [
+            {"image_id": 1, "category_id": 1, "bbox": [10, 10, 20, 10]},
+            {"image_id": 1, "category_id": 1, "bbox": [0, 0, 10, 10],
+             "segmentation": [[-50, -50, 2000, -50, 2000, 3000, -50, 3000]]},
+            {"image_id": 1, "category_id": 99, "bbox": [10, 10, 5, 5]},
+            {"image_id": 1, "category_id": 1, "bbox": [float("nan"), 1, 2, 2]},
+            {"image_id": 1, "category_id": 1, "bbox": [0, 0, 101, 50]},  # a pixel past the edge: kept
+        ],
+    }  # fmt: skip
+    (tmp_path / "c.json").write_text(json.dumps(document))
+    index = read_coco(tmp_path / "c.json")
+    assert len(index.records[0].annotations) == 2
+    reasons = " | ".join(index.skipped)
+    assert "annotation 2 is malformed" in reasons and "outside the image" in reasons
+    assert "annotation 3 is malformed" in reasons and "category_id 99" in reasons
+    assert "annotation 4 is malformed" in reasons
+
+
+def test_yolo_lines_off_the_image_or_of_an_unknown_class_are_skipped(tmp_path: Path) -> None:
+    (tmp_path / "data.yaml").write_text("names: ['caries']\n")
+    _png(tmp_path / "images" / "p.png", (100, 200))
+    (tmp_path / "labels").mkdir()
+    (tmp_path / "labels" / "p.txt").write_text(
+        "0 0.5 0.5 0.1 0.2\n0 0.5 0.5 2 2\n0 nan nan nan nan\n0 3 3 0.1 0.1\n5 0.5 0.5 0.1 0.1\n0 0.5 0.5 0 0.1\n"
+    )
+    index = read_yolo(tmp_path)
+    assert len(index.records[0].annotations) == 1
+    assert [reason.split(":")[0] for reason in index.skipped] == [f"p.txt line {n}" for n in (2, 3, 4, 5, 6)]
+    assert "not in data.yaml's 1 names" in index.skipped[3]
+
+
+@pytest.mark.parametrize("text", ["names: [caries\n  - : :", "- caries\n- deep\n", "names: 3\n"])
+def test_malformed_data_yaml_is_one_sentence(tmp_path: Path, text: str) -> None:
+    (tmp_path / "data.yaml").write_text(text)
+    _png(tmp_path / "images" / "p.png")
+    with pytest.raises(BadInputError, match=r"data\.yaml"):
+        read_image_dataset(tmp_path)
+
+
+def test_jpeg_masks_are_refused_with_the_reason(tmp_path: Path) -> None:
+    _png(tmp_path / "images" / "a.png")
+    _png(tmp_path / "images" / "b.png")
+    _png(tmp_path / "masks" / "a.png")
+    _png(tmp_path / "masks" / "b.jpg")
+    index = read_mask_folder(tmp_path / "images", tmp_path / "masks")
+    assert [r.image.name for r in index.records] == ["a.png"]
+    assert "b.jpg is a JPEG" in index.skipped[0] and "save masks as PNG" in index.skipped[0]

@@ -258,6 +258,24 @@ def test_macro_f1_leaves_out_classes_absent_from_the_test_split() -> None:
     assert scores["macro_f1"] == 1.0 and scores["absent_classes"] == ["c"]
     assert scores["per_class"]["c"] == {"precision": None, "recall": None, "f1": None}
     assert _mean_sd([None, None]) is None and _mean_sd([0.5, None, 0.7])["mean"] == 0.6
+    assert _mean_sd([0.5, None]) == {"mean": 0.5, "sd": None}  # one run measures no spread
+
+
+def test_a_mask_with_image_content_is_skipped_not_turned_into_classes(
+    phantom_caries_dataset: Path, tmp_path: Path
+) -> None:
+    """A photo (or a lossy-saved mask) in masks/ once became ~200 "classes" the GAN then topped up."""
+    data = tmp_path / "data"
+    for folder in ("images", "masks"):
+        (data / folder).mkdir(parents=True)
+    for number, image in enumerate(sorted((phantom_caries_dataset / "images_1024").glob("*.png"))[:3]):
+        shutil.copy(image, data / "images" / f"{number}.png")
+        shutil.copy(phantom_caries_dataset / "colors" / image.name, data / "masks" / f"{number}.png")
+    noise = np.random.default_rng(0).integers(0, 256, (128, 256), dtype=np.uint8)
+    Image.fromarray(noise).save(data / "masks" / "2.png")
+    source = lesion_source(data)
+    assert len(source.names) == 2 and len(source.classes) <= 4
+    assert "different values, more than a label mask has" in source.skipped[0][0]
 
 
 def test_lesion_source_takes_a_coco_json_file(phantom_caries_dataset: Path, tmp_path: Path) -> None:
