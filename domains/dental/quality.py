@@ -134,19 +134,19 @@ def check_radiograph(array: np.ndarray, meta: dict[str, Any]) -> QualityReport:
 
 
 def arch_curvature(teeth: list[Any], shape: tuple[int, int]) -> float | None:
-    """Sum over the upper and lower arch of the square term of a parabola through the tooth centres (each arch
-    with at least four teeth; ``teeth`` need ``fdi`` and ``box_xyxy``); None when neither arch has four."""
+    """Sum over the upper and lower arch of the square term of a parabola through the tooth centres (``teeth``
+    need ``fdi`` and ``box_xyxy``); None unless both arches have at least four teeth. One arch alone (a crop
+    of one jaw) curves either way with the crop, so it cannot tell upright from upside down."""
     height, width = shape
-    total, fitted = 0.0, False
+    total = 0.0
     for quadrants in ((1, 2), (3, 4)):
         arch = [t for t in teeth if t.fdi // 10 in quadrants]
         if len(arch) < 4:
-            continue
+            return None
         xs = [((t.box_xyxy[0] + t.box_xyxy[2]) / 2) / width - 0.5 for t in arch]
         ys = [((t.box_xyxy[1] + t.box_xyxy[3]) / 2) / height for t in arch]
         total += float(np.polyfit(xs, ys, 2)[0])
-        fitted = True
-    return total if fitted else None
+    return total
 
 
 def looks_upside_down(teeth: list[Any], turned: list[Any] | None, shape: tuple[int, int]) -> bool:

@@ -389,6 +389,15 @@ def test_an_upside_down_radiograph_and_too_few_teeth_are_flagged() -> None:
     assert any("Only 3 teeth" in w for w in segmentation_warnings(smile[:3], shape, upside_down=False))
 
 
+def test_a_crop_of_one_jaw_is_not_called_upside_down() -> None:
+    """An upper-jaw crop's single row can frown with the crop; the review's turned-over crop then came back
+    numbered 31-48. Both arches are needed to judge."""
+    from domains.dental.quality import looks_upside_down
+
+    frowning_upper = [tooth for tooth in _arch(upright=False) if tooth.fdi // 10 in (1, 2)]
+    assert not looks_upside_down(frowning_upper, None, (1000, 2000))
+
+
 def test_the_draft_notice_is_never_cut_off_on_a_small_image(tmp_path: Path, tiny_teeth_weights: Path) -> None:
     from domains.dental.render import _font
 
