@@ -211,6 +211,12 @@ _AGE_THEN_LETTER = (
     re.compile(rf"\b{_AGE}\s*,?\s*([mf])\b(?!\s*/)", re.IGNORECASE),
     re.compile(r"\b(\d{1,3})\s*,?\s*([MFf])\b(?!\s*/)"),
 )
+# A number followed by a unit other than years is a child's age in months, weeks or days ("aged 30 months",
+# "Female, 30 days old"): never read as years, which would set an adult reference range.
+_NOT_YEARS = (
+    r"(?!\s*(?:months?|mos?|m/o|weeks?|wks?|w/o|days?|d/o|hours?|hrs?|meses|monate[n]?|mois|mesi|semanas?|wochen|"
+    r"semaines?|settimane|d[ií]as|tage[n]?|jours?|giorni)\b)"
+)
 _FEMALE = re.compile(
     r"\b(?:female|woman|lady|girl|(?:sex|gender)\s*[:=]\s*f|mujer|femenin[oa]|paciente\s+femenina|frau|weiblich|patientin|"
     r"femme|féminin|feminin)\b"
@@ -235,9 +241,11 @@ def parse_age_sex(notes: str) -> tuple[int | None, Literal["male", "female"] | N
     age_patterns = (
         re.compile(rf"\b{_AGE}", re.IGNORECASE),
         re.compile(_AGE_WITH_DE, re.IGNORECASE),
-        re.compile(r"\b(?:age[d]?|edad|alter|âge)\s*[:=]?\s*(\d{1,3})\b", re.IGNORECASE),
+        re.compile(rf"\b(?:age[d]?|edad|alter|âge)\s*[:=]?\s*(\d{{1,3}})\b{_NOT_YEARS}", re.IGNORECASE),
         _AGE_THEN_LETTER[1],
-        re.compile(r"\b(?:female|male|woman|man)\s*,\s*(\d{1,3})\b(?![.,:/]\d)", re.IGNORECASE),  # "Female, 47"
+        re.compile(  # "Female, 47"
+            rf"\b(?:female|male|woman|man)\s*,\s*(\d{{1,3}})\b(?![.,:/]\d){_NOT_YEARS}", re.IGNORECASE
+        ),
     )
     ages = {int(m.group(1)) for pattern in age_patterns for m in pattern.finditer(notes)}
     age = ages.pop() if len(ages) == 1 else None

@@ -78,6 +78,12 @@ def strip_report() -> StripReport:
         ("Female, 47. Son is a 20 year-old male.", 47, "female"),
         ("Age: 54. Seizures since age 50.", None, None),
         ("Gender: F. Age 60", 60, "female"),
+        # review: a child's age in months, weeks or days is no age in years (an adult range followed)
+        ("Age: 30 months. Girl with macrocephaly.", None, "female"),
+        ("Female, 30 days old.", None, "female"),
+        ("Boy aged 36 months.", None, "male"),
+        ("Age 40 weeks, female neonate.", None, "female"),
+        ("Edad: 3 meses.", None, None),
     ],
 )
 def test_parse_age_sex(notes: str, age, sex) -> None:
