@@ -56,6 +56,9 @@ class StripReport(BaseModel):
     orientation: str
     input: dict[str, Any]
     warnings: list[str]
+    edges_reached: list[str] = Field(
+        default_factory=list, description="sides where the brain mask meets the edge of the field of view"
+    )
     outputs: dict[str, str]
 
 
@@ -188,6 +191,7 @@ def run_strip(
         orientation="".join(nib.aff2axcodes(image.affine.numpy())),
         input=source,
         warnings=result.warnings,
+        edges_reached=result.edges_reached,
         outputs=outputs,
     )
     (out / REPORT_NAME).write_text(report.model_dump_json(indent=2))

@@ -412,8 +412,9 @@ def _reference_problems(lowered_draft: str, facts: dict[str, Any]) -> list[str]:
 
 
 def build_facts(report: StripReport, age: int | None, sex: str | None) -> dict[str, Any]:
-    """The measurements the draft may use, as the model sees them."""
-    low_high = reference_range(age, sex)
+    """The measurements the draft may use, as the model sees them. No reference range when the mask meets the
+    field of view's edge: the volume is then an underestimate, not a small brain."""
+    low_high = None if report.edges_reached else reference_range(age, sex)
     facts: dict[str, Any] = {
         "examination": "brain MRI, automated skull stripping",
         "engine": report.engine,
@@ -424,6 +425,8 @@ def build_facts(report: StripReport, age: int | None, sex: str | None) -> dict[s
         "volume_meaning": report.volume_note,
         "qc_warnings": report.warnings or ["none"],
     }
+    if report.edges_reached:
+        facts["reference_withheld"] = "the brain mask reaches the edge of the field of view, so the volume is an underestimate"
     if low_high is not None:
         facts["reference_range_ml"] = [round(low_high[0]), round(low_high[1])]
         facts["reference"] = f"intracranial volume, {sex}, mean ± 2 SD, {REFERENCE_CITATION}"
@@ -445,6 +448,8 @@ def template_draft(facts: dict[str, Any], quotes: list[str]) -> str:
     if "reference_range_ml" in facts:
         low, high = facts["reference_range_ml"]
         lines.append(f"Reference: {low}-{high} mL ({facts['reference']}); {facts['volume_vs_reference']}.")
+    elif "reference_withheld" in facts:
+        lines.append(f"Reference: no range given ({facts['reference_withheld']}).")
     else:
         lines.append(
             "Reference: no range given (the notes do not state both age and sex, or age is outside 24-80)."

@@ -56,6 +56,7 @@ class StripResult:
     seconds: float
     brain_volume_ml: float
     warnings: list[str] = field(default_factory=list)
+    edges_reached: list[str] = field(default_factory=list)  # sides where the mask meets the field of view's edge
 
 
 # ---------------------------------------------------------------- engines
@@ -144,6 +145,27 @@ def load_engine(engine: str, device: str = "cpu") -> SkullStripper:
 
 
 # ---------------------------------------------------------------- steps
+
+MIN_EDGE_CONTACT_MM2 = 100.0  # 1 cm2 of brain on a face of the volume: more than a stray voxel or two
+_SIDE_NAMES = {"R": "right", "L": "left", "A": "front", "P": "back", "S": "top", "I": "bottom"}
+_OPPOSITE = {"R": "L", "L": "R", "A": "P", "P": "A", "S": "I", "I": "S"}
+
+
+def edges_reached(mask: np.ndarray, affine: np.ndarray) -> list[str]:
+    """The sides (patient's right/left, front/back, top/bottom) where at least 1 cm2 of the mask lies on the
+    volume's outermost slice: the brain probably continues beyond the field of view there."""
+    import nibabel as nib
+
+    codes = nib.aff2axcodes(affine)
+    spacing = np.linalg.norm(affine[:3, :3], axis=0)
+    sides = []
+    for axis in range(3):
+        face_mm2 = float(np.prod(np.delete(spacing, axis)))
+        for end, code in ((0, _OPPOSITE.get(codes[axis])), (-1, codes[axis])):
+            on_face = int(np.take(mask, end, axis=axis).sum())
+            if code and on_face * face_mm2 >= MIN_EDGE_CONTACT_MM2:
+                sides.append(_SIDE_NAMES[code])
+    return sides
 
 
 def domain_warnings(image: torch.Tensor) -> list[str]:
@@ -257,6 +279,13 @@ def strip(
     cleaned = torch.from_numpy(postprocess((probability[0] > threshold).cpu().numpy()))[None]
     mask = to_input_grid(probability, cleaned, working.affine, image, threshold)
     volume_ml = float(mask.sum()) * float(abs(np.linalg.det(image.affine[:3, :3].numpy()))) / 1000.0
+    edges = edges_reached(mask.numpy()[0] > 0, image.affine.numpy())
+    if edges:
+        warnings.append(
+            f"The brain mask reaches the edge of the field of view at the {' and '.join(edges)}: the brain "
+            f"probably continues outside the scan, so the {volume_ml:.0f} mL is an underestimate; no reference "
+            "range is applied."
+        )
     if volume_ml < 500:
         warnings.append(
             f"The brain mask is only {volume_ml:.0f} mL: check the field of view and that this is a head MRI."
@@ -277,4 +306,5 @@ def strip(
         seconds=time.perf_counter() - start,
         brain_volume_ml=volume_ml,
         warnings=warnings,
+        edges_reached=edges,
     )

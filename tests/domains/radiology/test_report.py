@@ -96,6 +96,15 @@ def test_reference_range_only_with_age_and_sex_in_study_range() -> None:
     assert reference_range(12, "female") is None
 
 
+def test_no_reference_range_when_the_mask_meets_the_field_of_views_edge(strip_report: StripReport) -> None:
+    """A cut brain's volume is an underestimate: "outside the reference range" would read as a small brain."""
+    assert "reference_range_ml" in build_facts(strip_report, 62, "male")
+    cut = strip_report.model_copy(update={"edges_reached": ["top"], "warnings": ["The brain mask reaches ..."]})
+    facts = build_facts(cut, 62, "male")
+    assert "reference_range_ml" not in facts and "volume_vs_reference" not in facts
+    assert "Reference: no range given (the brain mask reaches the edge of the field" in template_draft(facts, [])
+
+
 def test_check_flags_invented_numbers_quotes_and_findings(strip_report: StripReport) -> None:
     facts = build_facts(strip_report, 62, "male")
     good = (

@@ -62,6 +62,28 @@ def test_mask_comes_back_on_the_input_grid(spacing, degrees, flip) -> None:
     np.testing.assert_array_equal(result.brain.numpy()[0], image * result.mask.numpy()[0])
 
 
+def test_a_field_of_view_that_cuts_the_brain_is_named_by_side() -> None:
+    """The review's ch2 with only its lower 86 slices gave 818 mL and "Quality control: none"."""
+    image, _, affine = head_phantom()
+    whole = strip(_meta(image, affine), engine=WorldOracle())
+    assert whole.edges_reached == [] and whole.warnings == []
+    cut = strip(_meta(np.ascontiguousarray(image[:, :, :20]), affine), engine=WorldOracle())
+    assert cut.edges_reached == ["top"] and cut.brain_volume_ml < 0.7 * whole.brain_volume_ml
+    assert any("edge of the field of view at the top" in w and "underestimate" in w for w in cut.warnings)
+
+
+def test_edges_are_named_in_the_patients_frame() -> None:
+    from domains.radiology.strip import edges_reached
+
+    mask = np.zeros((10, 10, 10), bool)
+    mask[0, 2:8, 2:8] = True  # 36 voxels of 2x2 mm on the first x slice: 144 mm2
+    ras, lps = np.diag([2.0, 2.0, 2.0, 1.0]), np.diag([-2.0, -2.0, 2.0, 1.0])
+    assert edges_reached(mask, ras) == ["left"] and edges_reached(mask, lps) == ["right"]
+    mask[0] = False
+    mask[0, 2:4, 2:4] = True  # 16 mm2: a stray touch, not a cut
+    assert edges_reached(mask, ras) == []
+
+
 def test_postprocess_keeps_largest_component_and_fills_holes() -> None:
     mask = np.zeros((1, 30, 30, 30), np.uint8)
     mask[0, 5:20, 5:20, 5:20] = 1
