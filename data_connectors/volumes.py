@@ -643,9 +643,12 @@ def write_dicom_series(image, headers: list[Any], out_dir: str | Path, *, descri
     for stale in out_dir.glob("slice_*.dcm"):
         stale.unlink()
     study_uid, series_uid, frame_uid = generate_uid(), generate_uid(), generate_uid()
+    slice_step = float(np.linalg.norm(np.asarray(image.affine)[:3, 2]))
     written = []
     for index, source in enumerate(headers):
         dataset = _deidentified_header(source)
+        if not dataset.get("SliceThickness"):  # optional in MR, but DICOM SEG (and many viewers) need it
+            dataset.SliceThickness = f"{slice_step:.6g}"
         slope = float(dataset.get("RescaleSlope", 1) or 1)
         intercept = float(dataset.get("RescaleIntercept", 0) or 0)
         signed = int(dataset.get("PixelRepresentation", 0)) == 1

@@ -443,3 +443,18 @@ def test_dicom_seg_overlays_the_written_series_frame_for_frame(tmp_path: Path, s
     assert not any(value.encode() in seg_path.read_bytes() for value in FAKE_PATIENT.values())
     with pytest.raises(BadInputError, match="2 DICOM files for 12 slices"):
         write_dicom_seg(mask, paths[:2], tmp_path / "bad.dcm", label="Brain", algorithm="x", version="1")
+
+
+def test_a_series_without_slice_thickness_gets_the_slice_step(tmp_path: Path, series_dir: Path) -> None:
+    """SliceThickness is optional in MR; highdicom's SEG needs it and crashed the strip command without it."""
+    from monai.data import MetaTensor
+
+    for path in series_dir.glob("*.dcm"):
+        dataset = pydicom.dcmread(path)
+        del dataset.SliceThickness
+        dataset.save_as(path)
+    volume = read_volume(series_dir)
+    paths = write_dicom_series(volume, volume.meta["dicom_headers"], tmp_path / "out", description="x")
+    assert float(pydicom.dcmread(paths[0]).SliceThickness) == pytest.approx(SPACING[2])
+    mask = MetaTensor((volume > volume.float().mean()).to(torch.uint8), affine=volume.affine)
+    write_dicom_seg(mask, paths, tmp_path / "seg.dcm", label="Brain", algorithm="x", version="1")
