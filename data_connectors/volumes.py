@@ -209,13 +209,16 @@ def _safe_description(dataset: Any) -> str:
     patient ("T1 DOE JANE", "T2 DOEJANET 1961-02-03 ACC556677"), and this text reaches messages. Any word
     holding a part of the name, the ID or the accession number (short parts only as nearly the whole piece
     between punctuation, so "Ron" spares "CORONAL"), and any word with six or more digits between underscores
-    (dates such as "1970-01-02", numbers; "DWI_b50_b400_b800" stays), is removed."""
+    (dates such as "1970-01-02", numbers; "DWI_b50_b400_b800" stays), is removed, as is any word whose digits hold the birth date ("1961_02_03") or are its year ("03 Feb
+    1961"). Name parts split at apostrophes and hyphens too, and count joined ("D'ANGELO": "angelo", "dangelo")."""
     description = str(dataset.get("SeriesDescription", "")).strip()
     identifiers = re.split(
         r"[\^\s,=]+",
         " ".join(str(dataset.get(tag, "")) for tag in ("PatientName", "PatientID", "AccessionNumber")),
     )
-    parts = {t.lower() for t in identifiers if len(t) >= 2}
+    pieces_of = [re.split(r"[\W_]+", t.lower()) for t in identifiers]
+    parts = {p for pieces in pieces_of for p in [*pieces, "".join(pieces)] if len(p) >= 2}
+    birth = re.sub(r"\D", "", str(dataset.get("PatientBirthDate", "")))
 
     def names_part(piece: str) -> bool:
         # 4+ characters anywhere ("DOEJANET"); 3 with at most one letter beside ("JDOE", not "CORONAL" or
@@ -234,8 +237,10 @@ def _safe_description(dataset: Any) -> str:
         digit_runs = [
             re.sub(r"\D", "", chunk) for chunk in re.split(r"[_\s]+", lowered)
         ]  # "1970-01-02" is one
+        digits = re.sub(r"\D", "", lowered)
+        born = len(birth) == 8 and (birth in digits or birth[:4] in digit_runs or birth[:4] in pieces)
         if word.strip() and (
-            any(names_part(piece) for piece in pieces) or any(len(d) >= 6 for d in digit_runs)
+            any(names_part(piece) for piece in pieces) or any(len(d) >= 6 for d in digit_runs) or born
         ):
             word = "[removed]"
         words.append(word)

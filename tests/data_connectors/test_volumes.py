@@ -261,6 +261,20 @@ def test_joined_names_birth_dates_and_accession_numbers_leave_descriptions(tmp_p
     assert not any(word in message.lower() for word in ("doe", "jane", "1970", "556677", "778899"))
 
 
+def test_apostrophe_and_hyphen_names_and_spelt_out_birth_dates_leave_descriptions(
+    tmp_path: Path, phantom, monkeypatch
+) -> None:
+    """Review: "T1 D'ANGELO" and "T2 SMITH JOHNSON" were listed as they were (name parts split only at ^)."""
+    import domains.radiology.phantom as phantom_module
+
+    monkeypatch.setitem(phantom_module.FAKE_PATIENT, "PatientName", "D'Angelo^Smith-Johnson")
+    message = _listing_error(
+        _two_series(tmp_path, phantom, "T1 D'ANGELO SMITHJOHNSON 1970_01_02", "T2 SMITH JOHNSON 02 Jan 1970")
+    )
+    assert "'T1 [removed] [removed] [removed]'" in message and "'T2 [removed] [removed] 02 Jan [removed]'" in message
+    assert not any(word in message.lower() for word in ("angelo", "smith", "johnson", "1970"))
+
+
 def test_ordinary_descriptions_keep_their_technical_words(tmp_path: Path, phantom, monkeypatch) -> None:
     import domains.radiology.phantom as phantom_module
 
