@@ -183,6 +183,20 @@ class _Slice:
     name: str  # "file #N": messages never name the file, as PACS exports often name files after the patient
 
 
+def _without_copies(slices: list[_Slice]) -> tuple[list[_Slice], int]:
+    """The slices less repeated copies of one instance (same SOPInstanceUID: an export merged twice)."""
+    seen: set[str] = set()
+    kept = []
+    for item in slices:
+        uid = str(item.dataset.get("SOPInstanceUID", "")) or None
+        if uid is not None and uid in seen:
+            continue
+        if uid is not None:
+            seen.add(uid)
+        kept.append(item)
+    return kept, len(slices) - len(kept)
+
+
 def _read_dicom_slices(path: Path) -> tuple[list[_Slice], list[str]]:
     """Every image slice that pydicom can read; unreadable files are skipped and reported."""
     import pydicom
@@ -281,7 +295,7 @@ def _pick_series(slices: list[_Slice], series: str | None, source: str) -> list[
     if len(groups) > 1:
         raise BadInputError(
             f"{_capital(source)} holds {len(groups)} DICOM series: {_series_listing(groups)}; "
-            "choose one with --series <identifier>."
+            "choose one by its identifier (--series on the command line, the DICOM series box in the app)."
         )
     return next(iter(groups.values()))
 
@@ -515,11 +529,18 @@ def read_dicom_series(path: str | Path, *, series: str | None = None):
     slices, skipped = _read_dicom_slices(path)
     label = _input_label(path)
     if not slices:
+        if any(_is_nifti(Path(name)) for name in skipped):
+            raise BadInputError(
+                f"{_capital(label)} holds a NIfTI file, not a DICOM series; pass the .nii/.nii.gz file itself."
+            )
         what = "is empty" if not skipped else f"has no readable DICOM image ({len(skipped)} other file(s))"
         raise BadInputError(f"{_capital(label)} {what}; pass a folder or zip holding one DICOM series.")
+    slices, copies = _without_copies(slices)
     members = _pick_series(slices, series, label)
     volume, affine, headers, warnings = _stack_series(members, label)
     first = headers[0]
+    if copies:
+        warnings.insert(0, f"{copies} file(s) repeating an image already read (same SOP Instance UID) were ignored.")
     if skipped:
         warnings.insert(0, f"{len(skipped)} file(s) that are not DICOM images were skipped.")
     source = {

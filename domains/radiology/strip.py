@@ -269,6 +269,11 @@ def strip(
         )
     if not 0.0 < threshold < 1.0:
         raise BadInputError(f"The mask threshold must lie between 0 and 1 (exclusive), got {threshold}.")
+    if not bool(torch.isfinite(image.as_tensor()).all()):
+        raise BadInputError(
+            "The volume holds NaN or infinite values; replace them (e.g. with 0) before stripping. "
+            "data_connectors.volumes.read_volume does this when it reads a file."
+        )
     if float(image.max()) == float(image.min()):
         raise BadInputError("The volume is blank (every voxel has the same value); there is no head to strip.")
     start = time.perf_counter()
@@ -291,9 +296,15 @@ def strip(
             f"The brain mask is only {volume_ml:.0f} mL: check the field of view and that this is a head MRI."
         )
     elif volume_ml > MAX_PLAUSIBLE_BRAIN_ML:
+        cause = (
+            f"the mask threshold {threshold:g} is below the default {DEFAULT_MASK_THRESHOLD:g}, which enlarges it, "
+            "or the input is not a head MRI"
+            if threshold < DEFAULT_MASK_THRESHOLD
+            else "the input is probably not a head MRI, or the mask spills outside the brain"
+        )
         warnings.append(
-            f"The brain mask is {volume_ml:.0f} mL, more than any adult brain (about 900-2,000 mL): the input is "
-            "probably not a head MRI, or the mask spills outside the brain; check it before any use."
+            f"The brain mask is {volume_ml:.0f} mL, more than any adult intracranial volume (under about "
+            f"{MAX_PLAUSIBLE_BRAIN_ML:,.0f} mL): {cause}; check it before any use."
         )
     from monai.data import MetaTensor
 

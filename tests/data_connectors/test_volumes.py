@@ -472,3 +472,24 @@ def test_a_series_without_slice_thickness_gets_the_slice_step(tmp_path: Path, se
     assert float(pydicom.dcmread(paths[0]).SliceThickness) == pytest.approx(SPACING[2])
     mask = MetaTensor((volume > volume.float().mean()).to(torch.uint8), affine=volume.affine)
     write_dicom_seg(mask, paths, tmp_path / "seg.dcm", label="Brain", algorithm="x", version="1")
+
+
+def test_files_repeating_one_instance_are_ignored_and_counted(tmp_path: Path, series_dir: Path, phantom) -> None:
+    """An export merged twice (same SOP Instance UIDs) once stopped as "several images at the same position"."""
+    import shutil
+
+    for path in sorted(series_dir.glob("*.dcm"))[:3]:
+        shutil.copy(path, series_dir / f"copy_{path.name}")
+    volume = read_volume(series_dir)
+    assert volume.shape[-1] == SHAPE[2]
+    assert "3 file(s) repeating an image already read" in volume.meta["warnings"][0]
+
+
+def test_a_zip_holding_a_nifti_file_says_to_upload_the_file_itself(tmp_path: Path, phantom) -> None:
+    image, affine = phantom
+    nib.save(nib.Nifti1Image(image.astype(np.float32), affine), tmp_path / "head.nii.gz")
+    with zipfile.ZipFile(tmp_path / "upload.zip", "w") as archive:
+        archive.write(tmp_path / "head.nii.gz", "head.nii.gz")
+    with pytest.raises(BadInputError, match=r"holds a NIfTI file, not a DICOM series; pass the \.nii"):
+        read_volume(tmp_path / "upload.zip")
+

@@ -144,7 +144,12 @@ def test_blank_input_and_an_implausible_mask_are_reported() -> None:
         strip(_meta(np.zeros((32, 32, 32), np.float32), np.eye(4)), engine=WorldOracle())
     noise = np.random.default_rng(0).random((48, 48, 48)).astype(np.float32)
     everything = strip(_meta(noise, np.diag([4.0, 4.0, 4.0, 1.0])), engine=FullFieldOracle())
-    assert any("more than any adult brain" in w for w in everything.warnings)
+    assert any("more than any adult intracranial volume" in w and "not a head MRI" in w for w in everything.warnings)
+    low = strip(_meta(noise, np.diag([4.0, 4.0, 4.0, 1.0])), engine=FullFieldOracle(), threshold=0.01)
+    assert any("mask threshold 0.01 is below the default" in w for w in low.warnings)
+    noise[0, 0, 0] = np.nan
+    with pytest.raises(BadInputError, match="NaN or infinite"):
+        strip(_meta(noise, np.diag([4.0, 4.0, 4.0, 1.0])), engine=FullFieldOracle())
 
 
 class FullFieldOracle(WorldOracle):
