@@ -134,6 +134,34 @@ FINDING_TERMS = (
     "typical for",
     "appropriate for",
     "age-appropriate",
+    # review: collections and lesions by name, size judgements, hedged diagnoses and reassurance in other words
+    "subdural",
+    "epidural",
+    "extradural",
+    "collection",
+    "cavernom",
+    "macroceph",
+    "microceph",
+    "large for",
+    "small for",
+    "is large",
+    "are large",
+    "is small",
+    "are small",
+    "raised intracranial",
+    "intracranial pressure",
+    "likely",
+    "suggest",
+    "reassur",
+    "looks fine",
+    "look fine",
+    "appears fine",
+    "is fine",
+    "within limits",
+    "within normal",
+    "clear brain",
+    "is seen",
+    "are seen",
     # words that turn a quoted question into an answer: '"rule out mass" confirmed'
     "confirm",
     "identified",
@@ -354,7 +382,7 @@ def check_draft(draft: str, facts: dict[str, Any], notes: str) -> list[str]:
     def drop_verbatim_quote(match: re.Match[str]) -> str:
         quoted = match.group(1)
         whole = len(quoted.split()) >= MIN_QUOTE_WORDS and _normalise(quoted) in source
-        return " " if whole and not _cut_from_negation(_normalise(quoted), notes) else match[0]
+        return " " if whole and not _cut_from_context(_normalise(quoted), notes) else match[0]
 
     unquoted = _TECHNIQUE_WORDS.sub(" ", _QUOTE.sub(drop_verbatim_quote, lowered_draft))
     invented = [t for t in FINDING_TERMS if t in unquoted and t not in facts_text]
@@ -375,11 +403,12 @@ def check_draft(draft: str, facts: dict[str, Any], notes: str) -> list[str]:
     return problems
 
 
-def _cut_from_negation(quoted: str, notes: str) -> bool:
-    """The quote leaves out a negation or question said before it in its sentence of the notes ('"history of
-    stroke"' from "No history of stroke", '"mass"' from "Rule out mass")."""
+def _cut_from_context(quoted: str, notes: str) -> bool:
+    """The quote leaves out a negation, a question or a relative said before it in its sentence of the notes
+    ('"history of stroke"' from "No history of stroke", '"mass"' from "Rule out mass", '"had a glioblastoma"'
+    from "Her mother had a glioblastoma"): what it says is then not a finding of the patient's."""
     return any(
-        _NEGATION_OR_QUESTION.search(sentence[: found.start()])
+        _NEGATION_OR_QUESTION.search(sentence[: found.start()]) or _RELATIVE.search(sentence[: found.start()])
         for sentence in map(_normalise, _sentences(notes))
         for found in re.finditer(re.escape(quoted), sentence)
     )

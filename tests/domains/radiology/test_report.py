@@ -105,6 +105,36 @@ def test_no_reference_range_when_the_mask_meets_the_field_of_views_edge(strip_re
     assert "Reference: no range given (the brain mask reaches the edge of the field" in template_draft(facts, [])
 
 
+@pytest.mark.parametrize(
+    "claim",
+    [
+        'Indication: "had a glioblastoma at 61."',  # the mother's, cut from her sentence
+        "The brain is large for age, suggesting macrocephaly.",
+        "Scan looks reassuring.",
+        "Brain looks fine.",
+        "There is a subdural collection.",
+        "A cavernoma is seen.",
+        "MS is likely.",
+        "Likely raised intracranial pressure.",
+        "Appearances are within limits.",
+        "Ventricles are large.",
+        "Clear brain.",
+    ],
+)
+def test_findings_in_other_words_and_a_relatives_history_are_caught(
+    strip_report: StripReport, claim: str
+) -> None:
+    """Review: each of these passed the check before."""
+    notes = "Indication: headaches for 3 weeks. Her mother had a glioblastoma at 61."
+    facts = build_facts(strip_report, None, None)
+    draft = (
+        'Indication: "headaches for 3 weeks." Technique: brain MRI. Measurements: brain mask volume 1502.4 mL. '
+        f"Quality control: none. {claim}"
+    )
+    assert check_draft(draft.replace(claim, ""), facts, notes) == []
+    assert any("findings not supported" in problem for problem in check_draft(draft, facts, notes))
+
+
 def test_check_flags_invented_numbers_quotes_and_findings(strip_report: StripReport) -> None:
     facts = build_facts(strip_report, 62, "male")
     good = (
