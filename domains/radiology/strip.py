@@ -198,7 +198,7 @@ def postprocess(mask: np.ndarray) -> np.ndarray:
     """Largest face-connected component of a 3D boolean mask, then holes filled (ventricles stay brain).
 
     cc3d and fill_voids (deepbet's own clean-up libraries) do what MONAI's KeepLargestConnectedComponent and
-    FillHoles do, in 0.01 s instead of 0.13 s on a 1.5 mm head.
+    FillHoles do (the same masks on every benchmark case), in 0.03 s instead of 0.12 s on ch2.
     """
     import cc3d
     import fill_voids
@@ -228,7 +228,7 @@ def to_input_grid(
     from monai.transforms import ResampleToMatch
 
     probability = probability.as_tensor() if isinstance(probability, MetaTensor) else probability
-    inside = cleaned.to(probability.device)
+    inside = cleaned.to(probability.device).bool()
     below = torch.nextafter(torch.tensor(threshold), torch.tensor(0.0))
     agreed = torch.where(inside, probability.clamp(min=threshold), probability.clamp(max=float(below)))
     destination = MetaTensor(
