@@ -162,11 +162,51 @@ FINDING_TERMS = (
     "clear brain",
     "is seen",
     "are seen",
+    # second review: more of the same in other words
+    "cancer",
+    "nodul",
+    "empyema",
+    "stenos",
+    "occlu",
+    "resection",
+    "cavity",
+    "space occupying",
+    "haemorrhage",
+    "reduced",
+    "smaller than",
+    "larger than",
+    "below average",
+    "above average",
+    "thinning",
+    "are big",
+    "is big",
+    "are wide",
+    "compatible with",
+    "in keeping",
+    "possibl",
+    "probabl",
+    "represent",
+    "limits",
+    "of note",
+    "concern",
+    "all clear",
+    "brain: clear",
+    "brain clear",
+    "looks good",
+    "is ok",
     # words that turn a quoted question into an answer: '"rule out mass" confirmed'
     "confirm",
     "identified",
     "demonstrat",
     "consistent with",
+)
+# Tumour and collection names by their ending ("astrocytoma", "schwannoma", "hygroma", "coma"), where a stem
+# list cannot keep up.
+_TUMOUR_NAME = re.compile(r"\b\w*omas?\b")
+# A comparison with a reference or normal range: a finding when the facts carry no range.
+_RANGE_CLAIM = re.compile(
+    r"\b(?:within|outside|inside|below|above|beyond|under|over|exceed\w*|out of)\s+(?:the\s+)?(?:[\w-]+\s+){0,3}?"
+    r"range\b|\brange for\b|\b(?:for|given) (?:his|her|their|the patient's) age\b"
 )
 # A quotation shorter than this many words ("mass") is no context: finding terms inside it still count.
 MIN_QUOTE_WORDS = 3
@@ -187,9 +227,14 @@ _NEGATION_OR_QUESTION = re.compile(
 _ABBREVIATION_END = re.compile(r"(?:\b(?:dr|mr|mrs|ms|prof|st|pt|vs|approx|hx|dx|e\.g|i\.e|y\.o)|\by\.\s?o)\.$", re.I)
 # The patient's relatives: an age or sex said after one in a sentence is theirs ("Her mother (45 years old)").
 _RELATIVE = re.compile(
-    r"\b(?:mother|father|mum|mom|dad|parents?|sister|brother|siblings?|sons?|daughters?|wife|husband|partner|"
-    r"child(?:ren)?|grand(?:mother|father|parents?|son|daughter)|aunt|uncle|cousin|twin|family)\b",
+    r"\b(?:(?:step|half|great)-?)?(?:mother|father|mum|mom|dad|parents?|sister|brother|siblings?|sons?|daughters?|"
+    r"wife|husband|spouse|partner|child(?:ren)?|grand(?:mother|father|parents?|son|daughter|ma|pa)|granny|aunt|"
+    r"uncle|cousin|niece|nephew|twin|family|relatives?|guardian|fhx)\b",
     re.IGNORECASE,
+)
+# A relative with the age said before the word: "Her 45-year-old mother" is about the mother from the age on.
+_RELATIVE_WITH_AGE = re.compile(
+    rf"(?:\b\d{{1,3}}[- ]?(?:years?|yrs?|y)[- ]?(?:old|o)\b[\s,-]*)?{_RELATIVE.pattern}", re.IGNORECASE
 )
 
 SYSTEM_PROMPT = (
@@ -242,8 +287,8 @@ _AGE_THEN_LETTER = (
 # A number followed by a unit other than years is a child's age in months, weeks or days ("aged 30 months",
 # "Female, 30 days old"): never read as years, which would set an adult reference range.
 _NOT_YEARS = (
-    r"(?!\s*(?:months?|mos?|m/o|weeks?|wks?|w/o|days?|d/o|hours?|hrs?|meses|monate[n]?|mois|mesi|semanas?|wochen|"
-    r"semaines?|settimane|d[ií]as|tage[n]?|jours?|giorni)\b)"
+    r"(?![\s(-]*(?:(?:months?|mths?|mnths?|mon|mons|mos?|weeks?|wks?|days?|d|hours?|hrs?|meses|monate[n]?|mois|"
+    r"mesi|semanas?|wochen|semaines?|settimane|d[ií]as|tage[n]?|jours?|giorni)\b|m\.\s?o\b|m/o|w/o|d/o|/(?:12|52)\b))"
 )
 _FEMALE = re.compile(
     r"\b(?:female|woman|lady|girl|(?:sex|gender)\s*[:=]\s*f|mujer|femenin[oa]|paciente\s+femenina|frau|weiblich|patientin|"
@@ -257,7 +302,7 @@ _MALE = re.compile(
 
 def _about_the_patient(notes: str) -> str:
     """The notes with each sentence cut where a relative is named: what follows is about them."""
-    return "\n".join(_RELATIVE.split(sentence, maxsplit=1)[0] for sentence in _sentences(notes))
+    return "\n".join(_RELATIVE_WITH_AGE.split(sentence, maxsplit=1)[0] for sentence in _sentences(notes))
 
 
 def parse_age_sex(notes: str) -> tuple[int | None, Literal["male", "female"] | None]:
@@ -386,6 +431,7 @@ def check_draft(draft: str, facts: dict[str, Any], notes: str) -> list[str]:
 
     unquoted = _TECHNIQUE_WORDS.sub(" ", _QUOTE.sub(drop_verbatim_quote, lowered_draft))
     invented = [t for t in FINDING_TERMS if t in unquoted and t not in facts_text]
+    invented += sorted({m for m in _TUMOUR_NAME.findall(unquoted) if m not in facts_text} - set(invented))
     if invented:
         problems.append(f"findings not supported by the notes: {', '.join(invented)}")
     missing = [h for h in SECTIONS if h.lower() not in lowered_draft]
@@ -400,15 +446,21 @@ def check_draft(draft: str, facts: dict[str, Any], notes: str) -> list[str]:
         problems.append(f"the measured brain mask volume ({volume:g} mL) is not stated")
     if "reference_range_ml" in facts:
         problems += _reference_problems(lowered_draft, facts)
+    elif _RANGE_CLAIM.search(unquoted):
+        problems.append(
+            "it compares the volume with a reference or normal range, but none applies here (no age and sex in "
+            "the notes, an age outside the study's, or a field of view that cuts the brain)"
+        )
     return problems
 
 
 def _cut_from_context(quoted: str, notes: str) -> bool:
-    """The quote leaves out a negation, a question or a relative said before it in its sentence of the notes
-    ('"history of stroke"' from "No history of stroke", '"mass"' from "Rule out mass", '"had a glioblastoma"'
-    from "Her mother had a glioblastoma"): what it says is then not a finding of the patient's."""
+    """The quote leaves out a negation or question said before it in its sentence of the notes ('"history of
+    stroke"' from "No history of stroke", '"mass"' from "Rule out mass"), or its sentence names a relative
+    ('"had a glioblastoma"' from "Her mother had a glioblastoma", '"history of glioblastoma"' from "History of
+    glioblastoma in her mother"): what it says is then not a finding of the patient's."""
     return any(
-        _NEGATION_OR_QUESTION.search(sentence[: found.start()]) or _RELATIVE.search(sentence[: found.start()])
+        _NEGATION_OR_QUESTION.search(sentence[: found.start()]) or _RELATIVE.search(sentence)
         for sentence in map(_normalise, _sentences(notes))
         for found in re.finditer(re.escape(quoted), sentence)
     )

@@ -84,6 +84,14 @@ def strip_report() -> StripReport:
         ("Boy aged 36 months.", None, "male"),
         ("Age 40 weeks, female neonate.", None, "female"),
         ("Edad: 3 meses.", None, None),
+        # second review: other spellings of a child's age, and a relative's age before the word
+        ("Age: 30 mths. Female.", None, "female"),
+        ("Age: 36/12, female", None, "female"),
+        ("Female, 30 d old", None, "female"),
+        ("Age: 30 m.o. female", None, "female"),
+        ("Patient is a 6-week-old girl. Her 45-year-old mother reports seizures.", None, "female"),
+        ("Girl. Her grandma (62 years old) is here.", None, "female"),
+        ("Age: 54 M", 54, "male"),
     ],
 )
 def test_parse_age_sex(notes: str, age, sex) -> None:
@@ -109,6 +117,7 @@ def test_no_reference_range_when_the_mask_meets_the_field_of_views_edge(strip_re
     "claim",
     [
         'Indication: "had a glioblastoma at 61."',  # the mother's, cut from her sentence
+        'History: "History of glioblastoma"',  # the relative is named after the quote
         "The brain is large for age, suggesting macrocephaly.",
         "Scan looks reassuring.",
         "Brain looks fine.",
@@ -119,13 +128,22 @@ def test_no_reference_range_when_the_mask_meets_the_field_of_views_edge(strip_re
         "Appearances are within limits.",
         "Ventricles are large.",
         "Clear brain.",
+        # second review
+        "Nothing of note; all clear.",
+        "Volume appears reduced.",
+        "Compatible with an astrocytoma.",
+        "A small hygroma.",
+        "Possibly a schwannoma.",
     ],
 )
 def test_findings_in_other_words_and_a_relatives_history_are_caught(
     strip_report: StripReport, claim: str
 ) -> None:
     """Review: each of these passed the check before."""
-    notes = "Indication: headaches for 3 weeks. Her mother had a glioblastoma at 61."
+    notes = (
+        "Indication: headaches for 3 weeks. Her mother had a glioblastoma at 61. History of glioblastoma in her "
+        "grandmother."
+    )
     facts = build_facts(strip_report, None, None)
     draft = (
         'Indication: "headaches for 3 weeks." Technique: brain MRI. Measurements: brain mask volume 1502.4 mL. '
@@ -133,6 +151,25 @@ def test_findings_in_other_words_and_a_relatives_history_are_caught(
     )
     assert check_draft(draft.replace(claim, ""), facts, notes) == []
     assert any("findings not supported" in problem for problem in check_draft(draft, facts, notes))
+
+
+@pytest.mark.parametrize(
+    "claim",
+    [
+        "The volume is within the reference range for his age and sex.",
+        "The volume is below the normal range.",
+        "It is normal for her age.",
+    ],
+)
+def test_a_range_comparison_without_a_range_in_the_facts_is_refused(strip_report: StripReport, claim: str) -> None:
+    """With no range (no age/sex, a child, a cut field of view) the draft may not compare with one."""
+    facts = build_facts(strip_report, None, None)
+    draft = (
+        'Indication: "progressive headaches for 3 weeks." Technique: brain MRI. Measurements: brain mask volume '
+        f"1502.4 mL. {claim} Quality control: none."
+    )
+    assert any("none applies here" in problem for problem in check_draft(draft, facts, NOTES))
+    assert check_draft(template_draft(facts, []), facts, NOTES) == []  # the template says "no range given"
 
 
 def test_check_flags_invented_numbers_quotes_and_findings(strip_report: StripReport) -> None:
