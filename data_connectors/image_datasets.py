@@ -83,8 +83,9 @@ def _image_size(path: Path) -> tuple[int, int] | None:
         return None
 
 
-def _yolo_names(root: Path) -> list[str]:
-    """Class names from ``data.yaml`` (a list, or a dict of id -> name); BadInputError when it is malformed."""
+def _yolo_names(root: Path) -> dict[int, str]:
+    """Class id -> name from ``data.yaml`` (a list, or a dict keyed by id: ints or digit strings, maybe sparse);
+    BadInputError when it is malformed."""
     for name in ("data.yaml", "data.yml", "dataset.yaml"):
         if (root / name).is_file():
             import yaml
@@ -101,12 +102,16 @@ def _yolo_names(root: Path) -> list[str]:
                     f"{name} has no 'names' list of class names (expected e.g. names: [caries, ...]); export the "
                     "YOLO dataset again."
                 )
-            return (
-                [str(v) for _, v in sorted(names.items())]
-                if isinstance(names, dict)
-                else [str(n) for n in names]
-            )
-    return []
+            if isinstance(names, list):
+                return {index: str(name) for index, name in enumerate(names)}
+            try:
+                return {int(key): str(value) for key, value in sorted(names.items(), key=lambda kv: int(kv[0]))}
+            except (TypeError, ValueError):
+                raise BadInputError(
+                    f"{name} names classes by keys that are not class ids ({list(names)[:3]}); export the YOLO "
+                    "dataset again."
+                ) from None
+    return {}
 
 
 def _outside(xs: list[float], ys: list[float], size_hw: tuple[int, int]) -> bool:
@@ -118,7 +123,7 @@ def _outside(xs: list[float], ys: list[float], size_hw: tuple[int, int]) -> bool
 
 
 def _yolo_annotations(
-    text: str, names: list[str], size_hw: tuple[int, int]
+    text: str, names: dict[int, str], size_hw: tuple[int, int]
 ) -> tuple[list[Annotation], list[str]]:
     height, width = size_hw
     annotations, problems = [], []
@@ -134,10 +139,10 @@ def _yolo_annotations(
         if len(values) < 4 or (len(values) > 4 and len(values) % 2):
             problems.append(f"line {number}: expected 4 box values or an even number of polygon values")
             continue
-        if names and not 0 <= class_id < len(names):
-            problems.append(f"line {number}: class {class_id} is not in data.yaml's {len(names)} names")
+        if names and class_id not in names:
+            problems.append(f"line {number}: class {class_id} is not among data.yaml's {len(names)} names")
             continue
-        category = names[class_id] if names else str(class_id)
+        category = names.get(class_id, str(class_id))
         if len(values) == 4:
             cx, cy, w, h = values
             box = ((cx - w / 2) * width, (cy - h / 2) * height, (cx + w / 2) * width, (cy + h / 2) * height)
@@ -174,7 +179,8 @@ def read_mask_folder(images_dir: str | Path, masks_dir: str | Path) -> DatasetIn
         else:
             records.append(ImageRecord(image=image, mask=mask))
     if not records:
-        raise BadInputError(f"No image in {images_dir} has a mask with the same name in {masks_dir}.")
+        why = f" ({skipped[0]})" if skipped and "is a JPEG" in skipped[0] else ""
+        raise BadInputError(f"No image in {images_dir} has a usable mask with the same name in {masks_dir}{why}.")
     return DatasetIndex("mask-folder", records, [], skipped)
 
 
@@ -204,6 +210,8 @@ def _coco_annotation(
         raise ValueError(f"category_id {category_id} is not among the file's categories")
     category = categories.get(category_id, str(category_id))
     x, y, w, h = (float(v) for v in annotation.get("bbox", (0, 0, 0, 0)))
+    if w < 0 or h < 0:
+        raise ValueError(f"bbox has a negative width or height ({w:g} x {h:g})")
     segmentation = annotation.get("segmentation")
     polygons = []
     if isinstance(segmentation, list):
@@ -298,7 +306,7 @@ def read_yolo(root: str | Path) -> DatasetIndex:
             skipped += [f"{label_file.name} {problem}" for problem in problems]
             records.append(ImageRecord(image=image, annotations=annotations, split=split, size_hw=size))
     return DatasetIndex(
-        "yolo", records, names or sorted({a.category for r in records for a in r.annotations}), skipped
+        "yolo", records, list(names.values()) or sorted({a.category for r in records for a in r.annotations}), skipped
     )
 
 

@@ -74,6 +74,15 @@ def _pillow_pixel_limit(max_pixels: int) -> Iterator[None]:
         Image.MAX_IMAGE_PIXELS = previous
 
 
+_SIGNATURES = (
+    (b"\x89PNG\r\n\x1a\n", "PNG"),
+    (b"\xff\xd8\xff", "JPEG"),
+    (b"II*\x00", "TIFF"),
+    (b"MM\x00*", "TIFF"),
+    (b"BM", "BMP"),
+)
+
+
 def _read_pil(data: bytes, path: Path, max_pixels: int) -> tuple[np.ndarray, dict[str, Any]]:
     from PIL import Image, UnidentifiedImageError
 
@@ -85,6 +94,9 @@ def _read_pil(data: bytes, path: Path, max_pixels: int) -> tuple[np.ndarray, dic
             f"{path.name} is above the {max_pixels:,}-pixel limit ({error}); downscale it before uploading."
         ) from None
     except UnidentifiedImageError:
+        kind = next((name for magic, name in _SIGNATURES if data.startswith(magic)), None)
+        if kind:  # the start says what it is, but Pillow cannot find the rest (e.g. a TIFF cut before its IFD)
+            raise BadInputError(f"{path.name} is a corrupt or truncated {kind} file; re-export it.") from None
         raise UnsupportedFileError(
             f"{path.name} is not a readable image (expected PNG, JPG, BMP, TIFF or DICOM content)."
         ) from None

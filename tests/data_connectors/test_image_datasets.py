@@ -198,7 +198,7 @@ def test_yolo_lines_off_the_image_or_of_an_unknown_class_are_skipped(tmp_path: P
     index = read_yolo(tmp_path)
     assert len(index.records[0].annotations) == 1
     assert [reason.split(":")[0] for reason in index.skipped] == [f"p.txt line {n}" for n in (2, 3, 4, 5, 6)]
-    assert "not in data.yaml's 1 names" in index.skipped[3]
+    assert "not among data.yaml's 1 names" in index.skipped[3]
 
 
 @pytest.mark.parametrize("text", ["names: [caries\n  - : :", "- caries\n- deep\n", "names: 3\n"])
@@ -217,3 +217,38 @@ def test_jpeg_masks_are_refused_with_the_reason(tmp_path: Path) -> None:
     index = read_mask_folder(tmp_path / "images", tmp_path / "masks")
     assert [r.image.name for r in index.records] == ["a.png"]
     assert "b.jpg is a JPEG" in index.skipped[0] and "save masks as PNG" in index.skipped[0]
+
+
+def test_yolo_names_keyed_by_id_strings_keep_their_ids(tmp_path: Path) -> None:
+    """Keys '0'..'11' once sorted as text, so class 2 was named c10; a sparse dict rejected its own ids."""
+    names = "\n".join(f"  '{i}': c{i}" for i in range(12))
+    (tmp_path / "data.yaml").write_text(f"names:\n{names}\n")
+    _png(tmp_path / "images" / "p.png", (100, 200))
+    (tmp_path / "labels").mkdir()
+    (tmp_path / "labels" / "p.txt").write_text("2 0.5 0.5 0.1 0.1\n10 0.5 0.5 0.1 0.1\n")
+    index = read_yolo(tmp_path)
+    assert [a.category for a in index.records[0].annotations] == ["c2", "c10"]
+    assert index.categories == [f"c{i}" for i in range(12)]
+    (tmp_path / "data.yaml").write_text("names: {0: caries, 2: deep}\n")
+    (tmp_path / "labels" / "p.txt").write_text("2 0.5 0.5 0.1 0.1\n1 0.5 0.5 0.1 0.1\n")
+    index = read_yolo(tmp_path)
+    assert [a.category for a in index.records[0].annotations] == ["deep"] and "class 1" in index.skipped[0]
+
+
+def test_only_jpeg_masks_say_why_none_is_usable(tmp_path: Path) -> None:
+    _png(tmp_path / "images" / "a.png")
+    _png(tmp_path / "masks" / "a.jpg")
+    with pytest.raises(BadInputError, match=r"usable mask .*a\.jpg is a JPEG"):
+        read_mask_folder(tmp_path / "images", tmp_path / "masks")
+
+
+def test_coco_box_with_a_negative_size_is_skipped(tmp_path: Path) -> None:
+    _png(tmp_path / "a.png", (50, 100))
+    document = {
+        "images": [{"id": 1, "file_name": "a.png", "height": 50, "width": 100}],
+        "categories": [{"id": 1, "name": "caries"}],
+        "annotations": [{"image_id": 1, "category_id": 1, "bbox": [60, 30, -10, -10]}],
+    }
+    (tmp_path / "c.json").write_text(json.dumps(document))
+    index = read_coco(tmp_path / "c.json")
+    assert index.records[0].annotations == [] and "negative width or height" in index.skipped[0]

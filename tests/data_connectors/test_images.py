@@ -146,6 +146,17 @@ def test_png_damaged_inside_its_pixel_data_is_refused_not_half_read(tmp_path: Pa
         read_image(path)
 
 
+def test_tiff_cut_before_its_directory_is_called_truncated(tmp_path: Path) -> None:
+    """An LZW TIFF keeps its directory after the pixels: cut short, Pillow cannot identify it at all."""
+    path = tmp_path / "cut.tif"
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (128, 256), dtype=np.uint8)).save(
+        path, compression="tiff_lzw"
+    )
+    path.write_bytes(path.read_bytes()[: len(path.read_bytes()) // 2])
+    with pytest.raises(BadInputError, match="corrupt or truncated TIFF"):
+        read_image(path)
+
+
 def test_empty_and_missing_files(tmp_path: Path) -> None:
     (tmp_path / "empty.png").write_bytes(b"")
     with pytest.raises(BadInputError, match="empty"):
