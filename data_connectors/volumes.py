@@ -218,20 +218,62 @@ def _read_dicom_slices(path: Path) -> tuple[list[_Slice], list[str]]:
     return slices, skipped
 
 
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
+_DIMENSIONS = re.compile(r"^\d+(?:\.\d+)?(?:x\d+(?:\.\d+)?)+(?:mm)?$")  # "1.2x1.2x1.2": a voxel size
+
+
+def _plain(text: str) -> str:
+    """Lower case without accents ("García" -> "garcia", "Müller" -> "muller")."""
+    import unicodedata
+
+    return "".join(c for c in unicodedata.normalize("NFKD", text.lower()) if not unicodedata.combining(c))
+
+
+def _identifier_parts(dataset: Any) -> set[str]:
+    """Pieces of the name, ID and accession number (2+ characters), accent-free and also spelt ü -> ue, each
+    component's pieces joined ("D'ANGELO": "angelo", "dangelo") and the name's components joined in both
+    orders ("WU^YI": "wuyi", "yiwu")."""
+    parts: set[str] = set()
+    for tag in ("PatientName", "PatientID", "AccessionNumber"):
+        text = str(dataset.get(tag, ""))
+        for spelling in {_plain(text), _plain(text.lower().translate(_UMLAUTS))}:
+            components = [c for c in re.split(r"[\^\s,=]+", spelling) if c]
+            joined = ["".join(re.split(r"[\W_]+", c)) for c in components]
+            parts |= {p for c in components for p in re.split(r"[\W_]+", c)} | set(joined)
+            if tag == "PatientName" and len(joined) >= 2:
+                parts |= {joined[0] + joined[1], joined[1] + joined[0]}
+    return {part for part in parts if len(part) >= 2}
+
+
+def _holds_birth_date(word: str, birth: str) -> bool:
+    """The word writes the birth date (YYYYMMDD) as digits with any separators, with a 4- or 2-digit year and
+    day and month either way round or a month name ("1961_02_03", "3/2/61", "03FEB61"), or is its year."""
+    if len(birth) != 8 or not birth.isdigit():
+        return False
+    year, month, day = birth[:4], int(birth[4:6]), int(birth[6:8])
+    numbers = re.findall(r"\d+", word)
+    if birth in "".join(numbers) or year in re.split(r"[\W_]+", word):  # the year alone, not "PLD2000"
+        return True
+    month_names = [_MONTHS.index(m[:3]) + 1 for m in re.findall(r"[a-z]{3,}", word) if m[:3] in _MONTHS]
+    values = [int(n) for n in numbers]
+    years = {int(year), int(year[2:])}
+    if len(values) == 3:
+        first, second, last = values
+        return (last in years and {first, second} == {day, month}) or (first in years and [second, last] == [month, day])
+    return len(values) == 2 and month_names == [month] and values[0] == day and values[1] in years
+
+
 def _safe_description(dataset: Any) -> str:
     """The SeriesDescription without the patient's identifiers: PACS exports sometimes name a series after the
-    patient ("T1 DOE JANE", "T2 DOEJANET 1961-02-03 ACC556677"), and this text reaches messages. Any word
-    holding a part of the name, the ID or the accession number (short parts only as nearly the whole piece
-    between punctuation, so "Ron" spares "CORONAL"), and any word with six or more digits between underscores
-    (dates such as "1970-01-02", numbers; "DWI_b50_b400_b800" stays), is removed, as is any word whose digits hold the birth date ("1961_02_03") or are its year ("03 Feb
-    1961"). Name parts split at apostrophes and hyphens too, and count joined ("D'ANGELO": "angelo", "dangelo")."""
+    patient ("T1 DOE JANE", "T2 DOEJANET 1961-02-03 ACC556677"), and this text reaches messages. Removed, as
+    ``[removed]``: any word holding a part of the name, the ID or the accession number (accents ignored; short
+    parts only as nearly the whole piece between punctuation, so "Ron" spares "CORONAL"), two words that
+    together spell one ("MC DONALD"), any word with six or more digits between underscores (dates such as
+    "1970-01-02", numbers; "DWI_b50_b400_b800" and a voxel size "1.2x1.2x1.2" stay), and any word writing the
+    birth date ("3/2/61", "03FEB61") or its year."""
     description = str(dataset.get("SeriesDescription", "")).strip()
-    identifiers = re.split(
-        r"[\^\s,=]+",
-        " ".join(str(dataset.get(tag, "")) for tag in ("PatientName", "PatientID", "AccessionNumber")),
-    )
-    pieces_of = [re.split(r"[\W_]+", t.lower()) for t in identifiers]
-    parts = {p for pieces in pieces_of for p in [*pieces, "".join(pieces)] if len(p) >= 2}
+    parts = _identifier_parts(dataset)
     birth = re.sub(r"\D", "", str(dataset.get("PatientBirthDate", "")))
 
     def names_part(piece: str) -> bool:
@@ -244,21 +286,26 @@ def _safe_description(dataset: Any) -> str:
             for part in parts
         )
 
-    words = []
-    for word in re.split(r"(\s+)", description):
-        lowered = word.lower()
-        pieces = [piece for piece in re.split(r"[\W_]+", lowered) if piece]
+    words = re.split(r"(\s+)", description)
+    plain = [_plain(word) for word in words]
+    pieces = [[piece for piece in re.split(r"[\W_]+", word) if piece] for word in plain]
+    removed = set()
+    for index, word in enumerate(plain):
+        if not word.strip():
+            continue
         digit_runs = [
-            re.sub(r"\D", "", chunk) for chunk in re.split(r"[_\s]+", lowered)
+            re.sub(r"\D", "", chunk) for chunk in re.split(r"[_\s]+", word) if not _DIMENSIONS.match(chunk)
         ]  # "1970-01-02" is one
-        digits = re.sub(r"\D", "", lowered)
-        born = len(birth) == 8 and (birth in digits or birth[:4] in digit_runs or birth[:4] in pieces)
-        if word.strip() and (
-            any(names_part(piece) for piece in pieces) or any(len(d) >= 6 for d in digit_runs) or born
+        if (
+            any(names_part(piece) for piece in pieces[index])
+            or any(len(d) >= 6 for d in digit_runs)
+            or _holds_birth_date(word, birth)
         ):
-            word = "[removed]"
-        words.append(word)
-    return "".join(words).strip() or "(no description)"
+            removed.add(index)
+        following = index + 2  # the next word (index + 1 is the space between)
+        if following < len(plain) and "".join(pieces[index][-1:] + pieces[following][:1]) in parts:
+            removed |= {index, following}
+    return "".join("[removed]" if i in removed else w for i, w in enumerate(words)).strip() or "(no description)"
 
 
 def _series_listing(groups: dict[str, list[_Slice]]) -> str:

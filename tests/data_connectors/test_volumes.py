@@ -275,6 +275,33 @@ def test_apostrophe_and_hyphen_names_and_spelt_out_birth_dates_leave_description
     assert not any(word in message.lower() for word in ("angelo", "smith", "johnson", "1970"))
 
 
+@pytest.mark.parametrize(
+    ("name", "birth", "description", "expected"),
+    [
+        ("GARCÍA^JOSÉ", "19610203", "T1 GARCIA JOSE", "T1 [removed] [removed]"),
+        ("MÜLLER^JÖRG", "19610203", "T1 MUELLER", "T1 [removed]"),
+        ("MULLER^JORG", "19610203", "T1 MÜLLER", "T1 [removed]"),
+        ("WU^YI", "19610203", "T2 WUYI DOB 3/2/61", "T2 [removed] DOB [removed]"),
+        ("LI^NA", "19610203", "T1_LINA", "[removed]"),
+        ("MCDONALD^RON", "19610203", "T1 MC DONALD", "T1 [removed] [removed]"),
+        ("DOE^JANE", "19610203", "03FEB61 T1", "[removed] T1"),
+        # technical words stay, even where they hold the birth year's digits
+        ("DOE^JANE", "19610203", "Ax 3D FLAIR 1.2x1.2x1.2", "Ax 3D FLAIR 1.2x1.2x1.2"),
+        ("DOE^JANE", "20000101", "DTI_b2000_64dir", "DTI_b2000_64dir"),
+        ("DOE^JANE", "20000101", "ASL PLD2000", "ASL PLD2000"),
+    ],
+)
+def test_description_identifiers_in_other_spellings(name: str, birth: str, description: str, expected: str) -> None:
+    """Second review: accents, names run together across ^ or split in two, two-digit-year birth dates."""
+    from pydicom.dataset import Dataset
+
+    from data_connectors.volumes import _safe_description
+
+    dataset = Dataset()
+    dataset.PatientName, dataset.PatientBirthDate, dataset.SeriesDescription = name, birth, description
+    assert _safe_description(dataset) == expected
+
+
 def test_ordinary_descriptions_keep_their_technical_words(tmp_path: Path, phantom, monkeypatch) -> None:
     import domains.radiology.phantom as phantom_module
 
