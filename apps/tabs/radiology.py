@@ -17,6 +17,7 @@ PLANES = ["axial", "coronal", "sagittal"]
 def build(services: Services) -> None:
     from apps.hub import gpu_event
     from domains.radiology.pipeline import DRAFT_LABEL
+    from genai_models.runtime import resolve_device
 
     config = services.settings.radiology
     device = config.device if config.device != "auto" else services.settings.device
@@ -47,9 +48,11 @@ def build(services: Services) -> None:
                 device=device,
                 series=series.strip() or None,
                 threshold=threshold,
-                progress=lambda fraction, message: progress(fraction, desc=message),
+                # the strip's own "done" is not the end here: the viewer and the draft follow
+                progress=lambda fraction, message: progress(0.8 * fraction, desc=message),
             )
             volume = viewer_volume(upload, out_dir, series=series.strip() or None)
+            progress(0.85, desc="drafting the report" + (" (the language model)" if notes.strip() else ""))
             chat = services.chat_model() if notes.strip() else None
             draft = draft_report(report, notes, chat)
         except BadInputError as error:
@@ -69,6 +72,10 @@ def build(services: Services) -> None:
             services.user_files.publish(files),  # copies: the data dir is never served directly
         )
 
+    def clear():
+        """Empty outputs: a new upload, or a run that fails, never leaves the previous patient's on screen."""
+        return None, None, gr.update(value="axial"), gr.update(maximum=1, value=0), None, "", None
+
     def show(volume: Any, plane: str, index: float):
         from domains.radiology.overlay import slice_rgb
 
@@ -82,7 +89,9 @@ def build(services: Services) -> None:
         centre = volume.centre(plane)
         return slice_rgb(volume, plane, centre), gr.update(maximum=volume.depth(plane) - 1, value=centre)
 
-    gr.Markdown(f"Brain MRI skull stripping. Every output is a **{DRAFT_LABEL}**. Device: {device}")
+    gr.Markdown(
+        f"Brain MRI skull stripping. Every output is a **{DRAFT_LABEL}**. Device: {resolve_device(device)}"
+    )
     volume_state = gr.State(None)
     with gr.Row():
         with gr.Column(scale=1):
@@ -100,18 +109,17 @@ def build(services: Services) -> None:
             )  # fmt: skip
             run_button = gr.Button("Strip skull", variant="primary")
         with gr.Column(scale=2):
-            viewer = gr.Image(label="Mask outline", type="numpy", interactive=False)
+            viewer = gr.Image(label=f"Mask outline ({DRAFT_LABEL})", type="numpy", interactive=False)
             plane = gr.Radio(PLANES, value="axial", label="Plane")
             index = gr.Slider(0, 1, value=0, step=1, label="Slice")
     draft = gr.Textbox(label="Draft report", lines=10)
     with gr.Row():
         report_json = gr.JSON(label="report.json")
         downloads = gr.File(label="Downloads", file_count="multiple")
-    run_button.click(
-        run,
-        [upload, notes, engine, series, threshold],
-        [volume_state, viewer, plane, index, report_json, draft, downloads],
-        **gpu_event(services),
+    outputs = [volume_state, viewer, plane, index, report_json, draft, downloads]
+    upload.change(clear, None, outputs)
+    run_button.click(clear, None, outputs).then(
+        run, [upload, notes, engine, series, threshold], outputs, **gpu_event(services)
     )
     plane.change(change_plane, [volume_state, plane], [viewer, index])
     index.change(show, [volume_state, plane, index], [viewer])

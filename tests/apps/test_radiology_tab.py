@@ -55,6 +55,19 @@ def test_tab_runs_strip_and_viewer(services, monkeypatch, tmp_path: Path) -> Non
     assert handlers["show"](volume, "coronal", 3).ndim == 3
 
 
+def test_outputs_clear_on_a_new_upload_and_before_each_run(services) -> None:
+    """Review: after a new upload (or a failed run) the previous patient's viewer, draft and downloads stayed."""
+    with gr.Blocks() as blocks:
+        radiology.build(services)
+    upload = next(b for b in blocks.blocks.values() if isinstance(b, gr.File) and b.file_types)
+    run_button = next(b for b in blocks.blocks.values() if isinstance(b, gr.Button))
+    clearing = [fn for fn in blocks.fns.values() if fn.fn is not None and fn.fn.__name__ == "clear"]
+    triggers = {(target[0], target[1]) for fn in clearing for target in fn.targets}
+    assert (upload._id, "change") in triggers and (run_button._id, "click") in triggers
+    volume, picture, _, _, report, draft, files = clearing[0].fn()
+    assert volume is None and picture is None and report is None and draft == "" and files is None
+
+
 def test_tab_reports_bad_upload(services, tmp_path: Path) -> None:
     bad = tmp_path / "x.nii.gz"
     bad.write_bytes(b"junk")
