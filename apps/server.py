@@ -10,6 +10,10 @@ the shared cache each file is served only to the person it was given to (``apps.
 from __future__ import annotations
 
 import logging
+import os
+import shutil
+import tempfile
+from pathlib import Path
 
 from apps.services import Services
 from data_connectors.errors import BadInputError
@@ -65,6 +69,15 @@ def check_bind_address(services: Services, host: str) -> None:
         )
 
 
+def private_temp_dir() -> Path:
+    """A folder only this user can read (0700), made Gradio's upload/cache folder and the parent of published
+    results. Gradio's default, /tmp/gradio, is world-readable and outlives the server, with uploads under their
+    own (often patient) names; ``run_server`` removes this one when it stops."""
+    folder = Path(tempfile.mkdtemp(prefix="genai-serve-"))
+    os.environ["GRADIO_TEMP_DIR"] = str(folder)
+    return folder
+
+
 def run_server(services: Services, *, host: str, port: int) -> None:
     check_bind_address(services, host)  # before the heavy imports, so the refusal is instant
 
@@ -75,6 +88,7 @@ def run_server(services: Services, *, host: str, port: int) -> None:
     created = ingest_samples(services)  # first start only: the sample knowledge bases (admins see them)
     if created:
         print(f"sample knowledge bases ingested: {', '.join(created)}", flush=True)
+    temp = private_temp_dir()
     app = create_app(services, host=host)
     mode = "login required" if services.users.has_users() else "local mode: no accounts, loopback only"
     print(
@@ -82,4 +96,7 @@ def run_server(services: Services, *, host: str, port: int) -> None:
         f"{services.settings.data_dir})",
         flush=True,
     )
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="warning")
+    finally:
+        shutil.rmtree(temp, ignore_errors=True)

@@ -391,11 +391,13 @@ class UserFiles:
     @staticmethod
     def publish(paths: Sequence[str | Path]) -> list[str]:
         """Copies of result files in a fresh private temp folder, for Gradio to serve: the data dir itself
-        is blocked to the web server, so nothing else in it can ever be fetched."""
+        is blocked to the web server, so nothing else in it can ever be fetched. The folder lies in the
+        server's private temp folder (``apps.server.private_temp_dir``), removed when the server stops."""
+        import os
         import shutil
         import tempfile
 
-        folder = Path(tempfile.mkdtemp(prefix="genai-result-"))
+        folder = Path(tempfile.mkdtemp(prefix="genai-result-", dir=os.environ.get("GRADIO_TEMP_DIR") or None))
         return [str(shutil.copy2(path, folder / Path(path).name)) for path in paths]
 
     def check_upload(self, path: str | Path) -> Path:

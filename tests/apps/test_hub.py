@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -52,3 +53,22 @@ def test_hub_serves_health_status_and_streaming_chat(live_hub: str) -> None:
     job.result(timeout=120)
     outputs = job.outputs()
     assert outputs and isinstance(outputs[-1], str) and outputs[-1].strip()
+
+
+def test_uploads_and_results_live_in_a_private_temp_folder(monkeypatch, tmp_path: Path) -> None:
+    """Review: /tmp/gradio held uploads named after patients, world-readable, after the server stopped."""
+    import os
+    import stat
+
+    from apps.server import private_temp_dir
+    from apps.users import UserFiles
+
+    monkeypatch.setenv("GRADIO_TEMP_DIR", "")
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    folder = private_temp_dir()
+    assert os.environ["GRADIO_TEMP_DIR"] == str(folder) and folder.parent == tmp_path
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    result = tmp_path / "report.json"
+    result.write_text("{}")
+    (published,) = UserFiles.publish([result])
+    assert Path(published).parent.parent == folder
