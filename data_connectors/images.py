@@ -91,24 +91,24 @@ def _read_pil(data: bytes, path: Path, max_pixels: int) -> tuple[np.ndarray, dic
             image = Image.open(io.BytesIO(data))
     except Image.DecompressionBombError as error:  # over twice our limit: Pillow stops before we can
         raise BadInputError(
-            f"{path.name} is above the {max_pixels:,}-pixel limit ({error}); downscale it before uploading."
+            f"The image is above the {max_pixels:,}-pixel limit ({error}); downscale it before uploading."
         ) from None
     except UnidentifiedImageError:
         kind = next((name for magic, name in _SIGNATURES if data.startswith(magic)), None)
         if kind:  # the start says what it is, but Pillow cannot find the rest (e.g. a TIFF cut before its IFD)
-            raise BadInputError(f"{path.name} is a corrupt or truncated {kind} file; re-export it.") from None
+            raise BadInputError(f"The image is a corrupt or truncated {kind} file; re-export it.") from None
         raise UnsupportedFileError(
-            f"{path.name} is not a readable image (expected PNG, JPG, BMP, TIFF or DICOM content)."
+            "The file is not a readable image (expected PNG, JPG, BMP, TIFF or DICOM content)."
         ) from None
     except (OSError, SyntaxError, ValueError) as error:
-        raise BadInputError(f"{path.name} is a corrupt image file ({error}); re-export it.") from None
+        raise BadInputError(f"The image is a corrupt image file ({error}); re-export it.") from None
     # TIFF: read EXIF before load(), which drops it; others after, since PNG's getexif() decodes the pixels and
     # a failure there would leave a half-decoded image that load() then accepts
     orientation = _exif_orientation(image) if image.format == "TIFF" else None
     width, height = image.size
     if width * height > max_pixels:
         raise BadInputError(
-            f"{path.name} is {width}x{height} pixels, above the {max_pixels:,}-pixel limit; "
+            f"The image is {width}x{height} pixels, above the {max_pixels:,}-pixel limit; "
             "downscale it before uploading."
         )
     try:
@@ -116,7 +116,7 @@ def _read_pil(data: bytes, path: Path, max_pixels: int) -> tuple[np.ndarray, dic
             image.load()
     except (OSError, SyntaxError, ValueError) as error:
         raise BadInputError(
-            f"{path.name} is a corrupt or truncated {image.format} file ({error}); re-export it."
+            f"The image is a corrupt or truncated {image.format} file ({error}); re-export it."
         ) from None
     if orientation is None:
         orientation = _exif_orientation(image)
@@ -124,7 +124,7 @@ def _read_pil(data: bytes, path: Path, max_pixels: int) -> tuple[np.ndarray, dic
     pages = int(getattr(image, "n_frames", 1) or 1)
     if _sixteen_bit_colour(data, image):
         raise BadInputError(
-            f"{path.name} is a 16-bit colour {file_format}, which can only be read here as 8 bits per channel; "
+            f"The image is a 16-bit colour {file_format}, which can only be read here as 8 bits per channel; "
             "save the radiograph as 16-bit greyscale (or as 8-bit if that precision is enough)."
         )
     spacing = _pil_spacing(image)
@@ -216,12 +216,12 @@ def _read_dicom(data: bytes, path: Path, max_pixels: int) -> tuple[np.ndarray, d
         dataset = pydicom.dcmread(io.BytesIO(data), force=path.suffix.lower() in (".dcm", ".dicom"))
     except (InvalidDicomError, AttributeError, KeyError, ValueError, OSError, EOFError, TypeError) as error:
         raise BadInputError(
-            f"{path.name} is not a readable DICOM image ({type(error).__name__}: {error}); "
+            f"The file is not a readable DICOM image ({type(error).__name__}: {error}); "
             "export the radiograph again as DICOM or PNG."
         ) from None
     if "PixelData" not in dataset:  # a forced read of a non-DICOM file named .dcm ends here too
         raise BadInputError(
-            f"{path.name} holds no DICOM image (no pixel data); export the radiograph again as DICOM or PNG."
+            "The file holds no DICOM image (no pixel data); export the radiograph again as DICOM or PNG."
         )
     try:
         pixels = dataset.pixel_array
@@ -229,16 +229,16 @@ def _read_dicom(data: bytes, path: Path, max_pixels: int) -> tuple[np.ndarray, d
         syntax = getattr(getattr(dataset, "file_meta", None), "TransferSyntaxUID", None)
         encoding = f" ({syntax.name})" if syntax is not None else ""
         raise BadInputError(
-            f"The pixel data of {path.name}{encoding} cannot be decoded ({type(error).__name__}); export it "
+            f"The image's pixel data{encoding} cannot be decoded ({type(error).__name__}); export it "
             "uncompressed or as PNG, or install the matching pydicom pixel-data handler."
         ) from None
     if pixels.ndim == 3 and int(getattr(dataset, "NumberOfFrames", 1) or 1) > 1:
         raise BadInputError(
-            f"{path.name} has {pixels.shape[0]} frames; a single 2D radiograph is expected "
+            f"The image has {pixels.shape[0]} frames; a single 2D radiograph is expected "
             "(use the volume reader for series)."
         )
     if pixels.shape[0] * pixels.shape[1] > max_pixels:
-        raise BadInputError(f"{path.name} is {pixels.shape[1]}x{pixels.shape[0]} pixels, above the limit.")
+        raise BadInputError(f"The image is {pixels.shape[1]}x{pixels.shape[0]} pixels, above the limit.")
     array = pixels.astype(np.float32)
     if array.ndim == 2:
         array = array * float(getattr(dataset, "RescaleSlope", 1) or 1) + float(
@@ -271,8 +271,8 @@ def read_image(
 ) -> tuple[np.ndarray, dict[str, Any]]:
     """One 2D image: ``(H, W)`` grey or ``(H, W, 3)`` colour float32 array in its stored range, + metadata.
 
-    Metadata keys: ``source`` (file name: for messages to the person who uploaded it, never for outputs, as
-    file names often carry patient names), ``sha256_12`` (:func:`content_id`, the pseudonymous id for
+    Metadata keys: ``source`` (file name: never put in messages, logs or outputs, as file names often carry
+    patient names; the errors below say "the image"), ``sha256_12`` (:func:`content_id`, the pseudonymous id for
     outputs), ``format``, ``mode``, ``bit_depth``, ``spacing_mm`` (row, col) or None, ``height``, ``width``,
     ``channels``, ``exif_orientation`` (1 = none applied) and ``warnings`` (sentences for the reader, e.g. an
     EXIF rotation that was applied).
@@ -285,12 +285,12 @@ def read_image(
     """
     path = Path(path)
     if path.is_dir():
-        raise BadInputError(f"{path.name} is a folder; pass one image file (PNG, JPG, BMP, TIFF or DICOM).")
+        raise BadInputError("The input is a folder; pass one image file (PNG, JPG, BMP, TIFF or DICOM).")
     if not path.is_file():
         raise FileNotFoundError(2, "No such image file", str(path))
     data = path.read_bytes()
     if not data:
-        raise BadInputError(f"{path.name} is an empty file; upload the radiograph again.")
+        raise BadInputError("The image file is empty; upload the radiograph again.")
     reader = _read_dicom if _is_dicom(data[:132], path) else _read_pil
     array, meta = reader(data, path, max_pixels)
     meta.setdefault("exif_orientation", 1)

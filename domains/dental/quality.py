@@ -79,7 +79,7 @@ def check_radiograph(array: np.ndarray, meta: dict[str, Any]) -> QualityReport:
     Raises:
         BadInputError: a colour photograph, an image under 64 pixels on a side, or a blank image.
     """
-    name = meta.get("source", "the image")
+    name = "The image"  # never the file name: clinics name files after the patient
     height, width = array.shape[:2]
     report = QualityReport(colour_saturation=colour_saturation(array), aspect_ratio=width / max(height, 1))
     if min(height, width) < MIN_SIDE:

@@ -37,7 +37,7 @@ def test_index_and_query(tmp_path: Path) -> None:
     labels = [category_of(p.name) for p in paths]
     written, skipped = index_cases(store, paths, _fake_extractor, labels, batch=4)
     assert written == 6 and skipped == [  # the other 6 are indexed; the broken one is named by position
-        "file #4: the file is a corrupt image file (Truncated File Read); re-export it."
+        "file #4: The image is a corrupt image file (Truncated File Read); re-export it."
     ]
     assert index_cases(store, paths, _fake_extractor, labels)[0] == 6
     assert store.count() == 6  # upsert: idempotent

@@ -118,11 +118,13 @@ def test_cli_segment_json(tmp_path: Path, tiny_teeth_weights: Path, monkeypatch:
 @pytest.mark.parametrize("content", [b"just some text", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00"])
 def test_cli_bad_files_exit_2(tmp_path: Path, tiny_teeth_weights: Path, content: bytes) -> None:
     """Non-image and corrupt PNG: BadInputError, which ``apps.cli.main`` turns into exit code 2."""
-    path = tmp_path / "x.png"
+    path = tmp_path / "DOE_JANE_MRN12345678_pano.png"  # clinics name files after the patient
     path.write_bytes(content)
     result = _cli(["dental", "segment", str(path), "--weights", str(tiny_teeth_weights), "--device", "cpu"])
     assert isinstance(result.exception, BadInputError)
-    assert "x.png" in str(result.exception)
+    message = str(result.exception)
+    assert message.startswith(("The file is not a readable image", "The image is a corrupt"))
+    assert "DOE" not in message and "12345678" not in message
 
 
 def test_cli_train_caries_on_patches(tmp_path: Path, phantom_caries_dataset: Path) -> None:
