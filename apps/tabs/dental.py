@@ -14,7 +14,7 @@ TITLE = "Dental"
 
 
 def build(services: Services) -> None:
-    from apps.hub import gpu_event
+    from apps.hub import gpu_event, on_page_load
     from domains.dental.balance import balanced_datasets, balanced_root
 
     settings = services.settings
@@ -74,13 +74,20 @@ def build(services: Services) -> None:
         upload.change(analyse, inputs=upload, outputs=[overlay, table, notes], **gpu_event(services))
     with gr.Tab("Class balancing"):
         with gr.Row():
+            # choices refreshed on every page load; any typed name is accepted, since ``balancing`` checks it
+            # against the balanced-datasets root (an API client cannot see the page's list)
             dataset = gr.Dropdown(
-                balanced_datasets(services.settings.data_dir), value=None, label="Balanced dataset"
+                balanced_datasets(services.settings.data_dir),
+                value=None,
+                label="Balanced dataset",
+                allow_custom_value=True,
             )
             refresh = gr.Button("Refresh list")
         counts = gr.Markdown()
         gallery = gr.Gallery(label="Synthetic samples per class")
-        refresh.click(
-            lambda: gr.update(choices=balanced_datasets(services.settings.data_dir)), outputs=dataset
-        )
+        def listed() -> dict[str, Any]:
+            return gr.update(choices=balanced_datasets(services.settings.data_dir))
+
+        refresh.click(listed, outputs=dataset)
+        on_page_load(listed, outputs=dataset)
         dataset.change(balancing, inputs=dataset, outputs=[counts, gallery])

@@ -42,3 +42,22 @@ def test_balancing_page_lists_and_reads_only_the_toolkit_folder(tmp_path: Path) 
     for crafted in ("../../elsewhere", str(secret), "", None):
         message, gallery = balancing(crafted)
         assert gallery is None and "No balanced dataset chosen" in message
+
+
+def test_balanced_datasets_made_after_start_are_listed_on_page_load(tmp_path: Path) -> None:
+    """UI review: the list was fixed when the server built the page, and the API refused every name."""
+    from apps.services import Services
+    from apps.settings import load_settings
+    from apps.tabs import dental
+    from domains.dental.balance import balanced_root
+
+    with gr.Blocks() as blocks:
+        dental.build(Services(load_settings(data_dir=tmp_path, device="cpu")))
+    events = [fn for fn in blocks.fns.values() if getattr(fn.fn, "__name__", "") == "listed"]
+    assert {target[1] for fn in events for target in fn.targets} == {"click", "load"}
+    listed = events[0]
+    (balanced_root(tmp_path) / "later").mkdir(parents=True)
+    (balanced_root(tmp_path) / "later" / "balance.json").write_text("{}")
+    assert listed.fn()["choices"] == ["later"]
+    dropdown = next(b for b in blocks.blocks.values() if isinstance(b, gr.Dropdown))
+    assert dropdown.allow_custom_value
