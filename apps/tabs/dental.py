@@ -19,14 +19,16 @@ def build(services: Services) -> None:
 
     settings = services.settings
 
-    def analyse(path: str | None) -> tuple[Any, list[list[Any]], str]:
+    def analyse(path: str | None, request: gr.Request | None = None) -> tuple[Any, list[list[Any]], str, Any]:
+        import uuid
+
         from data_connectors.errors import BadInputError
-        from domains.dental.render import render_overlay
+        from domains.dental.render import render_overlay, write_outputs
         from domains.dental.segment import analyse_radiograph
         from genai_models.runtime import resolve_device
 
         if not path:
-            return None, [], "Upload a panoramic radiograph (PNG/JPG/BMP/TIFF or DICOM)."
+            return None, [], "Upload a panoramic radiograph (PNG/JPG/BMP/TIFF or DICOM).", None
         caries = settings.dental.caries_path(settings.data_dir)
         try:
             result = analyse_radiograph(
@@ -37,7 +39,7 @@ def build(services: Services) -> None:
                 mirror_average=settings.dental.mirror_average,
             )
         except BadInputError as error:
-            return None, [], f"**Cannot analyse this file:** {error}"
+            return None, [], f"**Cannot analyse this file:** {error}", None
         rows = [[t.fdi, round(t.confidence, 4), t.area_px, str(t.box_xyxy)] for t in result.teeth]
         notes = [f"**{result.to_json()['notice']}**", f"{len(result.teeth)} teeth found."]
         notes += [f"Warning: {w}" for w in result.warnings]
@@ -46,7 +48,11 @@ def build(services: Services) -> None:
                          "`genai dental train caries --data <DC1000-layout folder>`.")  # fmt: skip
         else:
             notes.append(f"{len(result.caries)} suspected caries regions (colour legend on the right).")
-        return render_overlay(result), rows, "\n\n".join(notes)
+        # the CLI's files (label map in the upload's size, overlay, teeth.json), kept in the user's own outputs
+        # folder and served as copies, like the radiology tab's
+        user = services.access.user(request).name
+        files = write_outputs(result, services.user_files.folder(user, "outputs") / "dental" / uuid.uuid4().hex[:12])
+        return render_overlay(result), rows, "\n\n".join(notes), services.user_files.publish(list(files.values()))
 
     def balancing(name: str | None) -> tuple[str, Any]:
         # Only folders under the toolkit's own balanced-datasets root: a typed path could read any server folder.
@@ -71,7 +77,8 @@ def build(services: Services) -> None:
         overlay = gr.Image(label="Numbered teeth (draft for review)", type="pil")
         notes = gr.Markdown()
         table = gr.Dataframe(headers=["FDI", "confidence", "area px", "box xyxy"], label="Teeth")
-        upload.change(analyse, inputs=upload, outputs=[overlay, table, notes], **gpu_event(services))
+        downloads = gr.File(label="Downloads: teeth.png (FDI label map), overlay.png, teeth.json", file_count="multiple")
+        upload.change(analyse, inputs=upload, outputs=[overlay, table, notes, downloads], **gpu_event(services))
     with gr.Tab("Class balancing"):
         with gr.Row():
             # choices refreshed on every page load; any typed name is accepted, since ``balancing`` checks it

@@ -61,3 +61,29 @@ def test_balanced_datasets_made_after_start_are_listed_on_page_load(tmp_path: Pa
     assert listed.fn()["choices"] == ["later"]
     dropdown = next(b for b in blocks.blocks.values() if isinstance(b, gr.Dropdown))
     assert dropdown.allow_custom_value
+
+
+def test_teeth_tab_offers_the_clis_files_for_download(tmp_path: Path) -> None:
+    """UI review: the tab showed the overlay only; the label map and teeth.json were CLI-only. Shipped weights on
+    a synthetic panoramic (domains.dental.phantom)."""
+    import numpy as np
+    from PIL import Image
+
+    from apps.services import Services
+    from apps.settings import load_settings
+    from apps.tabs import dental
+    from domains.dental.phantom import make_phantom
+
+    services = Services(load_settings(data_dir=tmp_path / "data", device="cpu"))
+    with gr.Blocks() as blocks:
+        dental.build(services)
+    analyse = next(fn.fn for fn in blocks.fns.values() if getattr(fn.fn, "__name__", "") == "analyse")
+    image = make_phantom(1, (256, 512))[0]
+    xray = tmp_path / "pano.png"
+    Image.fromarray(image).save(xray)
+    overlay, rows, notes, files = analyse(str(xray))
+    assert overlay is not None and rows and "draft" in notes.lower()
+    assert {Path(f).name for f in files} == {"teeth.png", "overlay.png", "teeth.json"}
+    assert np.asarray(Image.open(next(f for f in files if f.endswith("teeth.png")))).shape == image.shape[:2]
+    assert not any(Path(f).is_relative_to(tmp_path / "data") for f in files)  # served from copies
+    assert analyse(None)[3] is None
