@@ -271,6 +271,13 @@ _AGE = (
     r"(\d{1,3})(?:[- ]?(?:years?|yrs?|y)[- ]?(?:old|o\b|/o\b)|\s*(?:yo|y/o|y\.\s?o\.?)(?!\w)"
     r"|-?j(?:ä|ae)hrige[rn]?\b|\s*jahre\s+alt\b)"
 )
+_SEX_WORD = r"(?:female|male|woman|man|lady|gentleman|girl|boy)"
+# "45y female", "45 yrs, F": a bare "y"/"years" is an age only right before the sex, and not after a word that
+# makes it a duration ("headache for 3 years, female").
+_AGE_BEFORE_SEX = (
+    r"(?<!for )(?<!since )(?<!over )(?<!past )(?<!last )(?<!from )(?<!within )(?<!history: )"
+    rf"(\d{{1,3}})\s*(?:years?|yrs?|y)\b\.?(?=\s*,?\s*(?:{_SEX_WORD}|[mf])\b(?!\s*/))"
+)
 # es/fr/it: "mujer de 54 años", "homme de 62 ans", "donna di 54 anni"; not "desde hace 30 años" or "cefalea de 3
 # años de evolución", which are durations.
 _AGE_WITH_DE = (
@@ -281,12 +288,20 @@ _AGE_WITH_DE = (
 _AGE_THEN_LETTER = (
     re.compile(rf"\b{_AGE}\s*,?\s*([mf])\b(?!\s*/)", re.IGNORECASE),
     re.compile(r"\b(\d{1,3})\s*,?\s*([MFf])\b(?!\s*/)"),
+    re.compile(rf"\b{_AGE_BEFORE_SEX}\s*,?\s*([mf])\b(?!\s*/)", re.IGNORECASE),
 )
 # A number followed by a unit other than years is a child's age in months, weeks or days ("aged 30 months",
 # "Female, 30 days old"): never read as years, which would set an adult reference range.
 _NOT_YEARS = (
     r"(?![\s(-]*(?:(?:months?|mths?|mnths?|mon|mons|mos?|weeks?|wks?|days?|d|hours?|hrs?|meses|monate[n]?|mois|"
     r"mesi|semanas?|wochen|semaines?|settimane|d[ií]as|tage[n]?|jours?|giorni)\b|m\.\s?o\b|m/o|w/o|d/o|/(?:12|52)\b))"
+)
+# M/F also counts right before a two- or three-digit age: "F 54", "M, 62 y", "f 54" at the start of a line; not "M1"
+# (an artery segment) or "F/U".
+_LETTER_THEN_AGE = re.compile(
+    r"(?:(?<=[\s:;(])[MF]|^[MFmf])\s*[,\s]\s*(\d{2,3})(?:\s*(?:years?|yrs?|y)\b)?(?![.,:/]\d)"
+    rf"(?!\s*(?:mm|cm|ml|%)){_NOT_YEARS}",
+    re.MULTILINE,
 )
 _FEMALE = re.compile(
     r"\b(?:female|woman|lady|girl|(?:sex|gender)\s*[:=]\s*f|mujer|femenin[oa]|paciente\s+femenina|frau|weiblich|patientin|"
@@ -311,17 +326,25 @@ def parse_age_sex(notes: str) -> tuple[int | None, Literal["male", "female"] | N
     notes = _about_the_patient(notes)
     age_patterns = (
         re.compile(rf"\b{_AGE}", re.IGNORECASE),
+        re.compile(rf"\b{_AGE_BEFORE_SEX}", re.IGNORECASE),
         re.compile(_AGE_WITH_DE, re.IGNORECASE),
-        re.compile(rf"\b(?:age[d]?|edad|alter|âge)\s*[:=]?\s*(\d{{1,3}})\b{_NOT_YEARS}", re.IGNORECASE),
-        _AGE_THEN_LETTER[1],
-        re.compile(  # "Female, 47"
-            rf"\b(?:female|male|woman|man)\s*,\s*(\d{{1,3}})\b(?![.,:/]\d){_NOT_YEARS}", re.IGNORECASE
+        re.compile(
+            rf"\b(?:age[d]?|edad|alter|âge)\s*[:=]?\s*(\d{{1,3}})(?:\s*(?:years?|yrs?|y)\b|\b){_NOT_YEARS}",
+            re.IGNORECASE,
         ),
+        _AGE_THEN_LETTER[1],
+        re.compile(  # "Female, 47", "female 54y"
+            rf"\b{_SEX_WORD}\s*,?\s*(\d{{1,3}})(?:\s*(?:years?|yrs?|y)\b|\b)(?![.,:/]\d)"
+            rf"(?!\s*(?:mm|cm|ml|%)){_NOT_YEARS}",
+            re.IGNORECASE,
+        ),
+        _LETTER_THEN_AGE,
     )
     ages = {int(m.group(1)) for pattern in age_patterns for m in pattern.finditer(notes)}
     age = ages.pop() if len(ages) == 1 else None
     lowered = notes.lower()
     letters = {m.group(2).upper() for pattern in _AGE_THEN_LETTER for m in pattern.finditer(notes)}
+    letters |= {m.group(0).lstrip()[0].upper() for m in _LETTER_THEN_AGE.finditer(notes)}
     female = _FEMALE.search(lowered) or "F" in letters
     male = _MALE.search(lowered) or "M" in letters
     sex: Literal["male", "female"] | None = None

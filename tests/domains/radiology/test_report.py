@@ -92,6 +92,17 @@ def strip_report() -> StripReport:
         ("Patient is a 6-week-old girl. Her 45-year-old mother reports seizures.", None, "female"),
         ("Girl. Her grandma (62 years old) is here.", None, "female"),
         ("Age: 54 M", 54, "male"),
+        # review: terse forms ("45y", a letter before the age); a bare "years" before the sex only as an age
+        ("45y female with headache", 45, "female"),
+        ("Pt 45yrs, F", 45, "female"),
+        ("F 54, headache", 54, "female"),
+        ("Sex/age: M, 62 y", 62, "male"),
+        ("f 54 seizures", 54, "female"),
+        ("female 54y", 54, "female"),
+        ("age 45y", 45, None),
+        ("Headache for 3 years, female patient.", None, "female"),
+        ("Occlusion of the M1 segment. Female.", None, "female"),
+        ("F/U of a 12 mm lesion. Male.", None, "male"),
     ],
 )
 def test_parse_age_sex(notes: str, age, sex) -> None:
