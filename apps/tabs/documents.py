@@ -14,6 +14,7 @@ from typing import Any
 import gradio as gr
 
 from apps.services import Services
+from apps.tabs.errors import user_error
 from data_connectors.errors import BadInputError
 
 log = logging.getLogger(__name__)
@@ -101,15 +102,15 @@ def build(services: Services) -> None:
     ) -> Any:
         collection = (new_name or "").strip() or selected
         if not collection:
-            raise gr.Error("Pick a knowledge base or type a new name first.")
+            raise user_error("Pick a knowledge base or type a new name first.")
         if not files:
-            raise gr.Error("Choose one or more files to upload.")
+            raise user_error("Choose one or more files to upload.")
         try:
             report = GuardedDocuments(services, request).ingest(
                 collection, files, progress=lambda fraction, message: progress(fraction, desc=message)
             )
         except BadInputError as error:
-            raise gr.Error(str(error)) from None
+            raise user_error(str(error)) from None
         lines = [
             f"**{collection}**: {report.added} added, {report.deleted} deleted, {report.unchanged} "
             f"unchanged, {report.failed} failed ({report.seconds:.1f}s)"
@@ -128,7 +129,7 @@ def build(services: Services) -> None:
         from rag.answering import Answer
 
         if not collection:
-            raise gr.Error("Pick a knowledge base first (or upload files to create one).")
+            raise user_error("Pick a knowledge base first (or upload files to create one).")
         turns = [{"role": t["role"], "content": _as_text(t["content"])} for t in history]
         history = [*history, {"role": "user", "content": message}, {"role": "assistant", "content": ""}]
         try:
@@ -145,7 +146,7 @@ def build(services: Services) -> None:
                     history[-1]["content"] += event
                     yield history, "_Answering..._", ""
         except BadInputError as error:
-            raise gr.Error(str(error)) from None
+            raise user_error(str(error)) from None
 
     gr.Markdown(
         "Ask questions about your documents. Every answer cites its passages [n]; when the documents do not "

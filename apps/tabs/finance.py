@@ -12,6 +12,7 @@ import gradio as gr
 import pandas as pd
 
 from apps.services import Services
+from apps.tabs.errors import user_error
 
 TITLE = "Finance"
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
@@ -29,7 +30,7 @@ def build(services: Services) -> None:
             table = load_transactions(path or SAMPLES / "finance" / "transactions.csv")
             report = detect_anomalies(table, alert_rate=rate / 100)
         except ValueError as error:
-            raise gr.Error(str(error)) from None
+            raise user_error(str(error)) from None
         lines = [
             f"{report.rows} rows ({report.layout}), {len(report.alerts)} alerts",
             f"- features: {', '.join(report.features)}",
@@ -59,7 +60,7 @@ def build(services: Services) -> None:
             source = path or str(SAMPLES / "contracts" / "vendor_supply_agreement_v1.txt")
             analysis = ContractExtractor().extract(read_contract_text(source), source=Path(source).name)
         except ValueError as error:
-            raise gr.Error(str(error)) from None
+            raise user_error(str(error)) from None
         fields = pd.DataFrame(
             [
                 (
@@ -87,7 +88,7 @@ def build(services: Services) -> None:
                 chat_model=services.chat_model() if use_llm else None,
             )
         except ValueError as error:
-            raise gr.Error(str(error)) from None
+            raise user_error(str(error)) from None
         table = result.display.rename(index=lambda m: m.replace("_", " ")).reset_index(names="metric")
         charts = [
             result.files[name] for name in ("revenue_profit", "margins", "liquidity_leverage", "cash_flow")
@@ -103,7 +104,7 @@ def build(services: Services) -> None:
             services.access.check(request, collection.strip())
             assistant = BankAssistant(services.answerer(collection.strip()))
         except ValueError as error:
-            raise gr.Error(str(error)) from None
+            raise user_error(str(error)) from None
         turns = [{"role": t["role"], "content": str(t["content"])} for t in history if isinstance(t, dict)]
         reply = ""
         for event in assistant.stream(message, history=turns):

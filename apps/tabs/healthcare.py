@@ -12,6 +12,7 @@ import gradio as gr
 import pandas as pd
 
 from apps.services import Services
+from apps.tabs.errors import user_error
 from data_connectors.errors import BadInputError
 
 TITLE = "Healthcare"
@@ -64,7 +65,7 @@ def build(services: Services) -> None:
                 day=date.fromisoformat(day), specialty=specialty or None, part_of_day=part or None
             )
         except ValueError as error:
-            raise gr.Error(str(error)) from None
+            raise user_error(str(error)) from None
         return pd.DataFrame(
             [s.model_dump() for s in slots], columns=["clinician_id", "clinician", "clinic", "start", "end"]
         )
@@ -102,7 +103,7 @@ def build(services: Services) -> None:
         from domains.healthcare.compliance import load_policy_text, review_policy
 
         if not policy_file:
-            raise gr.Error("Upload a policy file first.")
+            raise user_error("Upload a policy file first.")
         try:
             reviewer = services.access.check(request, collection)
             report = review_policy(
@@ -113,7 +114,7 @@ def build(services: Services) -> None:
                 chat_model=services.chat_model() if use_llm else None,
             )
         except ValueError as error:
-            raise gr.Error(str(error)) from None
+            raise user_error(str(error)) from None
         AuditLog(services.database).record(
             actor=reviewer.name,
             action="review",

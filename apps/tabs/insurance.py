@@ -12,6 +12,7 @@ import gradio as gr
 import pandas as pd
 
 from apps.services import Services
+from apps.tabs.errors import user_error
 
 TITLE = "Insurance"
 
@@ -46,7 +47,7 @@ def build(services: Services) -> None:
         try:  # the policy collection's grant, and server folders only among the user's own files/samples
             user = services.access.check(request, policy.strip())
         except ValueError as error:
-            raise gr.Error(str(error)) from None
+            raise user_error(str(error)) from None
         scratch = None  # uploaded claim documents are copied here and deleted after triage
         if files:
             claim_name = re.sub(r"[^A-Za-z0-9._-]", "_", folder.strip()).strip(".") or "uploaded-claim"
@@ -59,13 +60,13 @@ def build(services: Services) -> None:
             try:
                 claim_dir = services.user_files.server_path(user.name, folder.strip(), shared=[SAMPLE_CLAIMS])
             except ValueError as error:
-                raise gr.Error(str(error)) from None
+                raise user_error(str(error)) from None
         else:
-            raise gr.Error("Upload the claim's documents or give the claim folder's path.")
+            raise user_error("Upload the claim's documents or give the claim folder's path.")
         try:
             result = run_triage(services, claim_dir, policy.strip(), actor=user.name)
         except ValueError as error:
-            raise gr.Error(str(error)) from None
+            raise user_error(str(error)) from None
         finally:
             if scratch is not None:
                 scratch.cleanup()
@@ -83,7 +84,7 @@ def build(services: Services) -> None:
             frame, issues = load_portfolio(csv)
             result = risk_profile(frame, issues=issues)
         except ValueError as error:
-            raise gr.Error(str(error)) from None
+            raise user_error(str(error)) from None
         gr.Info(f"{result.rows:,} claims in the profile; {result.skipped_rows:,} row(s) skipped.")
         for warning in result.warnings:  # stays until closed: a partial profile must not pass unnoticed
             gr.Warning(warning, duration=None)

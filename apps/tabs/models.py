@@ -9,6 +9,7 @@ from typing import Any
 import gradio as gr
 
 from apps.services import Services
+from apps.tabs.errors import user_error
 
 TITLE = "Generative models"
 ALL_CLASSES = "all classes"
@@ -28,7 +29,7 @@ def build(services: Services) -> None:
         try:
             return resolve_run(runs_dir, name or "")
         except BadInputError as error:
-            raise gr.Error(str(error)) from None
+            raise user_error(str(error)) from None
 
     def _load(name: str | None):
         from genai_models.runtime import resolve_device
@@ -49,7 +50,7 @@ def build(services: Services) -> None:
         try:
             folder = f"`{runs_dir}`" if services.access.user(request).is_admin else "the runs folder"
         except ValueError as error:
-            raise gr.Error(str(error)) from None
+            raise user_error(str(error)) from None
         return (
             f"No run selected. Train one into {folder} with "
             "`genai models train MODEL --data digits --out <runs folder>/NAME`."
@@ -105,7 +106,7 @@ def build(services: Services) -> None:
                 return _grid(torch.cat(rows), per_class)
             return _grid(sample_run(model, info, count, seed=int(seed)), 8)
         except BadInputError as error:
-            raise gr.Error(str(error)) from None
+            raise user_error(str(error)) from None
 
     def interpolate(name: str | None, first: float, second: float, steps: float) -> Any:
         from data_connectors.errors import BadInputError
@@ -117,7 +118,7 @@ def build(services: Services) -> None:
                 _run(name), int(first), int(second), steps=int(steps), device=resolve_device(settings.device)
             )
         except BadInputError as error:
-            raise gr.Error(str(error)) from None
+            raise user_error(str(error)) from None
         return _grid(strip, int(steps))
 
     gpu = gpu_event(services)  # the hub-wide "gpu" queue, sized by settings.server.gpu_concurrency

@@ -9,6 +9,7 @@ from typing import Any
 import gradio as gr
 
 from apps.services import Services
+from apps.tabs.errors import user_error
 
 TITLE = "Radiology"
 PLANES = ["axial", "coronal", "sagittal"]
@@ -37,7 +38,7 @@ def build(services: Services) -> None:
         from domains.radiology.report import draft_report
 
         if not upload:
-            raise gr.Error("Upload a .nii/.nii.gz file or a zip of one DICOM series first.")
+            raise user_error("Upload a .nii/.nii.gz file or a zip of one DICOM series first.")
         user = services.access.user(request).name  # results go to the user's own outputs folder
         out_dir = services.user_files.folder(user, "outputs") / "radiology" / uuid.uuid4().hex[:12]
         try:
@@ -56,7 +57,7 @@ def build(services: Services) -> None:
             chat = services.chat_model() if notes.strip() else None
             draft = draft_report(report, notes, chat)
         except BadInputError as error:
-            raise gr.Error(str(error)) from None
+            raise user_error(str(error)) from None
         (out_dir / DRAFT_REPORT_NAME).write_text(draft.text + "\n", encoding="utf-8")
         files = [str(out_dir / name) for key, name in report.outputs.items() if key != "brain_dicom"]
         files += [str(out_dir / "report.json"), str(out_dir / DRAFT_REPORT_NAME)]

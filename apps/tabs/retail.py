@@ -9,6 +9,7 @@ import gradio as gr
 import pandas as pd
 
 from apps.services import Services
+from apps.tabs.errors import user_error
 
 TITLE = "Retail"
 SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "retail"
@@ -32,7 +33,7 @@ def build(services: Services) -> None:
             recommender = files(catalogue, history)
             result = recommender.recommend(customer.strip(), int(k), segment=segment.strip() or None)
         except ValueError as error:
-            raise gr.Error(str(error)) from None
+            raise user_error(str(error)) from None
         state = "new customer: popular in segment" if result.cold_start else f"segment **{result.segment}**"
         rows = [(i.product_id, i.name, i.category, i.price, i.score, i.reason) for i in result.items]
         table = pd.DataFrame(rows, columns=["product", "name", "category", "price", "score", "reason"])
@@ -58,7 +59,7 @@ def build(services: Services) -> None:
                 else writer.for_segment(segment.strip(), options)
             )
         except ValueError as error:
-            raise gr.Error(str(error)) from None
+            raise user_error(str(error)) from None
         checks = (
             "All numbers match the catalogue."
             if result.grounded

@@ -10,6 +10,7 @@ import gradio as gr
 
 from apps.doctor import doctor_markdown, doctor_report, health_markdown
 from apps.services import Services
+from apps.tabs.errors import user_error
 
 TITLE = "Status"
 
@@ -21,7 +22,7 @@ def build(services: Services) -> None:
         try:
             user = services.access.user(request)
         except ValueError as error:
-            raise gr.Error(str(error)) from None
+            raise user_error(str(error)) from None
         report = doctor_report(services)
         return doctor_markdown(report) if user.is_admin else health_markdown(report)
 

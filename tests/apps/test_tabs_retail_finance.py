@@ -28,3 +28,4 @@ def test_a_bad_upload_is_one_plain_sentence(services, tmp_path):
     with pytest.raises(gr.Error) as refused:
         recommend("C0001", 5, "", str(tmp_path / "empty.csv"), None)
     assert refused.value.message.startswith("Cannot parse catalogue empty.csv")  # no quotes around it
+    assert refused.value.print_exception is False  # expected bad input: no traceback on the server console
