@@ -146,6 +146,22 @@ def test_png_damaged_inside_its_pixel_data_is_refused_not_half_read(tmp_path: Pa
         read_image(path)
 
 
+@pytest.mark.parametrize("progressive", [False, True])
+def test_jpeg_damaged_inside_its_data_is_refused(tmp_path: Path, progressive: bool) -> None:
+    """Zeroed bytes inside a JPEG's scan: Pillow decodes the rest of the image as grey or shifted blocks
+    without a word; libjpeg's warning is now the refusal. An intact JPEG of the same image still reads."""
+    path = tmp_path / "damaged.jpg"
+    ramp = np.linspace(0, 200, 512)[None] + np.random.default_rng(0).integers(0, 50, (256, 512))
+    Image.fromarray(ramp.astype(np.uint8)).save(path, quality=90, progressive=progressive)
+    assert read_image(path)[0].shape == (256, 512)
+    data = bytearray(path.read_bytes())
+    start = len(data) // 2
+    data[start : start + 200] = bytes(200)
+    path.write_bytes(bytes(data))
+    with pytest.raises(BadInputError, match=r"corrupt JPEG file \(Corrupt JPEG data"):
+        read_image(path)
+
+
 def test_tiff_cut_before_its_directory_is_called_truncated(tmp_path: Path) -> None:
     """An LZW TIFF keeps its directory after the pixels: cut short, Pillow cannot identify it at all."""
     path = tmp_path / "cut.tif"
