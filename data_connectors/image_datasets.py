@@ -176,8 +176,16 @@ def read_mask_folder(images_dir: str | Path, masks_dir: str | Path) -> DatasetIn
                 f"{image.name}: its mask {mask.name} is a JPEG, whose compression turns label values into "
                 "noise; save masks as PNG"
             )
+        elif (image_size := _image_size(image)) != (mask_size := _image_size(mask)) and None not in (
+            image_size,
+            mask_size,
+        ):
+            skipped.append(
+                f"{image.name}: its mask {mask.name} is {mask_size[1]}x{mask_size[0]} pixels but the image is "
+                f"{image_size[1]}x{image_size[0]}; a label mask must match its image pixel for pixel"
+            )
         else:
-            records.append(ImageRecord(image=image, mask=mask))
+            records.append(ImageRecord(image=image, mask=mask, size_hw=image_size))
     if not records:
         why = f" ({skipped[0]})" if skipped and "is a JPEG" in skipped[0] else ""
         raise BadInputError(f"No image in {images_dir} has a usable mask with the same name in {masks_dir}{why}.")
@@ -196,7 +204,10 @@ def read_class_folders(root: str | Path) -> DatasetIndex:
         categories.append(folder.name)
         records += [ImageRecord(image=image, label=folder.name) for image in images]
     if not records:
-        raise BadInputError(f"{root} has no class sub-folders with images (expected {root}/<class>/<image>).")
+        raise BadInputError(
+            f"{root} holds no labelled dataset: expected images/ + masks/ (same file names), a COCO JSON file, "
+            "YOLO [split/]images/ + [split/]labels/ with data.yaml, or one sub-folder of images per class."
+        )
     return DatasetIndex("class-folders", records, categories, skipped)
 
 
@@ -257,13 +268,21 @@ def read_coco(annotation_file: str | Path, images_dir: str | Path | None = None)
         by_image.setdefault(image_id, []).append(annotation)
     if orphans:
         skipped.append(f"{orphans} annotation(s) without a valid image_id were left out")
+    listed = {_as_int(image.get("id")) for image in images if isinstance(image, dict)}
+    unlisted = sum(len(found) for image_id, found in by_image.items() if image_id not in listed)
+    if unlisted:
+        skipped.append(f"{unlisted} annotation(s) name an image_id that no image entry has; they were left out")
     for image in images:
         if not isinstance(image, dict):
             skipped.append(f"an image entry is not an object ({type(image).__name__}); it was left out")
             continue
         path = folder / str(image.get("file_name", ""))
         if not path.is_file():
-            skipped.append(f"{image.get('file_name')}: image file not found in {folder}")
+            lost = len(by_image.get(_as_int(image.get("id")), []))
+            skipped.append(
+                f"image id {image.get('id')} ({image.get('file_name')}): image file not found in {folder}; its "
+                f"{lost} annotation(s) were left out"
+            )
             continue
         size_hw = (_as_int(image.get("height")) or 0, _as_int(image.get("width")) or 0)
         if min(size_hw) <= 0:  # not in the entry: the file itself says
@@ -281,7 +300,7 @@ def read_coco(annotation_file: str | Path, images_dir: str | Path | None = None)
                     f"({type(error).__name__}: {error}); it was left out"
                 )
         records.append(record)
-    return DatasetIndex("coco", records, sorted(set(categories.values())), skipped)
+    return DatasetIndex("coco", records, list(dict.fromkeys(categories[k] for k in sorted(categories))), skipped)
 
 
 def read_yolo(root: str | Path) -> DatasetIndex:
@@ -295,7 +314,8 @@ def read_yolo(root: str | Path) -> DatasetIndex:
     records, skipped = [], []
     for image_dir in image_dirs:
         split = image_dir.parent.name if image_dir.parent != root else None
-        for image in _images_in(image_dir):
+        images = _images_in(image_dir)
+        for image in images:
             label_file = image_dir.parent / "labels" / f"{image.stem}.txt"
             size = _image_size(image)
             if size is None:
@@ -303,8 +323,18 @@ def read_yolo(root: str | Path) -> DatasetIndex:
                 continue
             text = label_file.read_text() if label_file.is_file() else ""
             annotations, problems = _yolo_annotations(text, names, size)
-            skipped += [f"{label_file.name} {problem}" for problem in problems]
+            skipped += [f"{image.name}: {label_file.name} {problem}" for problem in problems]
             records.append(ImageRecord(image=image, annotations=annotations, split=split, size_hw=size))
+        stems = {image.stem for image in images}
+        labels_dir = image_dir.parent / "labels"
+        for label_file in sorted(labels_dir.glob("*.txt")) if labels_dir.is_dir() else []:
+            lines = sum(1 for line in label_file.read_text().splitlines() if line.strip())
+            if label_file.stem not in stems and lines:
+                where = f"{split}/images" if split else "images"
+                skipped.append(
+                    f"{label_file.name}: no image named {label_file.stem}.* in {where}; its {lines} "
+                    "annotation(s) were left out"
+                )
     return DatasetIndex(
         "yolo", records, list(names.values()) or sorted({a.category for r in records for a in r.annotations}), skipped
     )
@@ -356,9 +386,35 @@ def _merge_coco(files: list[Path], root: Path) -> DatasetIndex:
     return DatasetIndex(
         "coco",
         [record for index in indexes for record in index.records],
-        sorted({category for index in indexes for category in index.categories}),
+        list(dict.fromkeys(category for index in indexes for category in index.categories)),
         [item for index in indexes for item in index.skipped],
     )
+
+
+def annotation_centre(annotation: Annotation) -> tuple[float, float]:
+    """``(x, y)`` pixel centre of one annotation: the area centroid of its polygons (all parts, weighted by area),
+    else the middle of its box. Each annotation has its own centre even where it overlaps or touches
+    another, which a rasterised mask would merge or hide."""
+    total, cx, cy = 0.0, 0.0, 0.0
+    for polygon in annotation.polygons:
+        if len(polygon) < 3:
+            continue
+        xs, ys = np.array([p[0] for p in polygon]), np.array([p[1] for p in polygon])
+        cross = xs * np.roll(ys, -1) - np.roll(xs, -1) * ys  # shoelace terms
+        area = cross.sum() / 2
+        if abs(area) > 1e-9:  # each part's centroid, weighted by its area whichever way it winds
+            total += abs(area)
+            cx += abs(area) * ((xs + np.roll(xs, -1)) * cross).sum() / (6 * area)
+            cy += abs(area) * ((ys + np.roll(ys, -1)) * cross).sum() / (6 * area)
+    if total > 1e-9:
+        return float(cx / total), float(cy / total)
+    if annotation.box_xyxy is not None:
+        x0, y0, x1, y1 = annotation.box_xyxy
+        return (x0 + x1) / 2, (y0 + y1) / 2
+    points = [p for polygon in annotation.polygons for p in polygon]
+    if not points:
+        raise ValueError("the annotation has neither a box nor a polygon")
+    return float(np.mean([p[0] for p in points])), float(np.mean([p[1] for p in points]))
 
 
 def rasterise(record: ImageRecord, categories: list[str]) -> np.ndarray:

@@ -81,6 +81,13 @@ class ImageCollection:
             )
         return len(ids)
 
+    def metadatas(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The stored metadata of those ``ids`` that are in the collection."""
+        if not ids:
+            return {}
+        found = self._collection.get(ids=list(ids), include=["metadatas"])
+        return {i: dict(m or {}) for i, m in zip(found["ids"], found["metadatas"], strict=True)}
+
     def query(
         self, embedding: np.ndarray, *, k: int = 5, where: dict[str, Any] | None = None
     ) -> list[ImageHit]:

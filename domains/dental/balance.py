@@ -67,17 +67,28 @@ def _crop(image: np.ndarray, centre: tuple[int, int]) -> np.ndarray:
     return padded[row - half : row + half, col - half : col + half]
 
 
-def image_patches(grey: np.ndarray, labels: np.ndarray, rng: np.random.Generator, healthy: int) -> list:
-    """(patch uint8, class) centred on every region of every class and ``healthy`` lesion-free patches.
+Lesion = tuple[tuple[int, int], int]  # ((row, col) centre, class index)
 
-    Regions are the connected components of each class on its own: touching regions of different classes (the
-    teeth of an FDI label map, a deep lesion beside a shallow one) are one patch each, labelled with their own
-    class, never merged into one patch of the majority class."""
+
+def image_patches(
+    grey: np.ndarray,
+    labels: np.ndarray,
+    rng: np.random.Generator,
+    healthy: int,
+    lesions: list[Lesion] | None = None,
+) -> list:
+    """(patch uint8, class) centred on every lesion and ``healthy`` lesion-free patches.
+
+    ``lesions`` (annotated datasets: one per COCO/YOLO annotation) gives the centres; without it (masks) the
+    lesions are the connected components of each class on its own, so touching regions of different classes
+    (the teeth of an FDI label map, a deep lesion beside a shallow one) are one patch each, labelled with their
+    own class, never merged into one patch of the majority class. ``labels`` also keeps the healthy patches
+    away from every lesion."""
     from scipy import ndimage
 
     image = to_uint8(normalise_radiograph(grey))
-    found = []
-    for label in np.unique(labels[labels > 0]):
+    found = [(_crop(image, centre), label) for centre, label in lesions or []]
+    for label in np.unique(labels[labels > 0]) if lesions is None else []:
         components, _ = ndimage.label(labels == label)
         for number, box in enumerate(ndimage.find_objects(components), start=1):
             if box is None:
@@ -98,14 +109,15 @@ def image_patches(grey: np.ndarray, labels: np.ndarray, rng: np.random.Generator
 class LesionSource:
     """Labelled radiographs in any layout: ``names`` to split on, ``classes`` (HEALTHY first, then the lesion
     classes, whose indices the label maps use; 0 = no lesion), ``load(name)`` -> (grey float32 image,
-    uint8 class-index map) at the working width, ``image_file(name)`` (for its content hash, the
+    uint8 class-index map, the lesion centres of an annotated dataset or None), all at the working width,
+    ``image_file(name)`` (for its content hash, the
     pseudonymous id written to outputs) and ``skipped``: (one sentence, the radiograph it concerns or None) per
     item already found unusable; ``pseudonymous_skips`` takes the file names out before anything is written."""
 
     root: Path
     names: list[str]
     classes: list[str]
-    load: Callable[[str], tuple[np.ndarray, np.ndarray]]
+    load: Callable[[str], tuple[np.ndarray, np.ndarray, list[Lesion] | None]]
     image_file: Callable[[str], Path]
     skipped: list[tuple[str, Path | None]] = field(default_factory=list)
 
@@ -116,16 +128,23 @@ def _at_working_width(grey: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray,
     return resize_image(grey, size), resize_labels(labels, size)
 
 
+def _read_radiograph(path: Path) -> np.ndarray:
+    """Grey float32 in the file's full range (a 16-bit radiograph is not cut to 8 bits)."""
+    from data_connectors.images import read_image, to_grey
+
+    return to_grey(read_image(path)[0])
+
+
 def _dc1000_source(root: Path) -> LesionSource:
     from domains.dental.train import dataset_names
 
     def image_file(name: str) -> Path:
         return root / "images_1024" / f"{name}.png"
 
-    def load(name: str) -> tuple[np.ndarray, np.ndarray]:
-        grey = _read_grey_png(image_file(name), "radiograph").astype(np.float32)
+    def load(name: str) -> tuple[np.ndarray, np.ndarray, None]:
+        grey = _read_radiograph(image_file(name))
         codes = _read_grey_png(root / "colors" / f"{name}.png", "colour map")
-        return grey, CARIES_CODE_TO_INDEX[resize_labels(codes, grey.shape)]
+        return *_at_working_width(grey, CARIES_CODE_TO_INDEX[resize_labels(codes, grey.shape)]), None
 
     return LesionSource(root, dataset_names("caries", root), list(CLASS_NAMES), load, image_file)
 
@@ -158,15 +177,28 @@ def _read_grey_png(path: Path, what: str) -> np.ndarray:
 MAX_MASK_VALUES = 64  # background + lesion classes; more is image content, not labels
 
 
+def _read_mask(path: Path) -> np.ndarray:
+    """A label mask's values as stored: 16-bit masks keep theirs (converting to 8 bits would turn 1000, 2000
+    and 3000 into one class 255); colour and palette masks are read as grey, as before."""
+    from PIL import UnidentifiedImageError
+
+    try:
+        with Image.open(path) as file:
+            if file.mode.startswith("I"):
+                return np.asarray(file).astype(np.int64)
+    except (OSError, UnidentifiedImageError, ValueError, SyntaxError):
+        pass  # _read_grey_png names the file in its error
+    return _read_grey_png(path, "mask").astype(np.int64)
+
+
 def _mask_values(mask: Path) -> set[int]:
-    return {int(value) for value in np.unique(_read_grey_png(mask, "mask"))}
+    return {int(value) for value in np.unique(_read_mask(mask))}
 
 
 def _annotated_source(path: Path) -> LesionSource:
-    """Images + masks (classes = the masks' non-zero values), COCO or YOLO (classes = annotated categories).
-    ``path`` is the dataset folder or one COCO JSON file (its images lie beside it)."""
-    from data_connectors.image_datasets import rasterise, read_image_dataset
-    from data_connectors.images import read_image, to_grey
+    """Images + masks (classes = the masks' non-zero values), COCO or YOLO (classes = annotated categories, one
+    lesion per annotation). ``path`` is the dataset folder or one COCO JSON file (its images lie beside it)."""
+    from data_connectors.image_datasets import annotation_centre, rasterise, read_image_dataset
 
     index = read_image_dataset(path)
     root = path.parent if path.is_file() else path
@@ -174,6 +206,13 @@ def _annotated_source(path: Path) -> LesionSource:
         raise BadInputError(
             f"{root} holds one folder per class, which says nothing about where the lesions are; balancing "
             "needs lesion masks (images/ + masks/), COCO JSON or YOLO txt annotations, or the DC1000 layout."
+        )
+    if not index.records:
+        missing = sum("image file not found" in reason for reason in index.skipped)
+        raise BadInputError(
+            f"None of the images that {path.name}'s annotations list was found"
+            + (f" ({missing} missing from {root}: the images must sit beside the COCO JSON file)" if missing else "")
+            + "; nothing to balance."
         )
     records = {str(r.image.relative_to(root).with_suffix("")).replace("/", "__"): r for r in index.records}
     skipped: list[tuple[str, Path | None]] = [(reason, None) for reason in index.skipped]
@@ -197,23 +236,36 @@ def _annotated_source(path: Path) -> LesionSource:
                 del records[name]
                 continue
             found.append(mask_values)
-        values = sorted(set().union(*found) - {0})
-        lookup = np.zeros(256, dtype=np.uint8)
-        lookup[values] = np.arange(1, len(values) + 1)
-        lesion_classes = [f"class-{value}" for value in values]
+        codes = np.array([0, *sorted(set().union(*found) - {0})])  # mask value -> class index (its position)
+        lesion_classes = [f"class-{value}" for value in codes[1:]]
     else:
         lesion_classes = [name for name, count in index.counts().items() if count > 0]
     if not lesion_classes:
         raise BadInputError(f"{root} has no labelled lesion in any image; nothing to balance.")
 
-    def load(name: str) -> tuple[np.ndarray, np.ndarray]:
+    def load(name: str) -> tuple[np.ndarray, np.ndarray, list[Lesion] | None]:
         record = records[name]
-        grey = to_grey(read_image(record.image)[0])
+        grey = _read_radiograph(record.image)
         if record.mask is not None:
-            labels = lookup[resize_labels(_read_grey_png(record.mask, "mask"), grey.shape)]
-        else:
-            labels = resize_labels(rasterise(record, lesion_classes), grey.shape)
-        return _at_working_width(grey, labels)
+            mask = _read_mask(record.mask)
+            if mask.shape != grey.shape:  # e.g. an EXIF-rotated image: never stretch lesions out of place
+                raise BadInputError(
+                    f"Its mask is {mask.shape[1]}x{mask.shape[0]} pixels but the image reads as "
+                    f"{grey.shape[1]}x{grey.shape[0]}; a label mask must match its image pixel for pixel."
+                )
+            index = np.minimum(np.searchsorted(codes, mask), len(codes) - 1)
+            return *_at_working_width(grey, np.where(codes[index] == mask, index, 0).astype(np.uint8)), None
+        drawn = rasterise(record, lesion_classes)  # in the annotations' pixels (the entry's size)
+        scaled, labels = _at_working_width(grey, resize_labels(drawn, grey.shape))
+        height, width = labels.shape
+        lesions = []
+        for annotation in record.annotations:
+            if annotation.category in lesion_classes:
+                x, y = annotation_centre(annotation)
+                row = min(max(int(y * height / drawn.shape[0]), 0), height - 1)
+                col = min(max(int(x * width / drawn.shape[1]), 0), width - 1)
+                lesions.append(((row, col), lesion_classes.index(annotation.category) + 1))
+        return scaled, labels, lesions
 
     def image_file(name: str) -> Path:
         return records[name].image
@@ -233,6 +285,8 @@ def lesion_source(root: Path) -> LesionSource:
 
 # A file name the dataset readers may quote: images, annotations, label files, YOLO's data.yaml.
 _FILE_NAME = re.compile(r"[^\s/\\:'\"]+\.(?:png|jpe?g|bmp|tiff?|dcm|dicom|json|txt|ya?ml)\b", re.IGNORECASE)
+# The names export tools give their own files: they say nothing about a patient, and the user needs them.
+_EXPORT_FILES = frozenset({"data.yaml", "data.yml", "dataset.yaml", "_annotations.coco.json"})
 
 
 def pseudonymous_skips(skipped: list[tuple[str, Path | None]], root: Path) -> list[dict[str, str | None]]:
@@ -240,8 +294,9 @@ def pseudonymous_skips(skipped: list[tuple[str, Path | None]], root: Path) -> li
 
     Clinics name files after patients, and the readers' reasons quote file names: every name of a file in the
     dataset (an image's also as a stem followed by a dot, "no mask named X.*") becomes that file's content hash,
-    any other file name "(name withheld)". ``image`` is the hash of the radiograph concerned, else of the first dataset file the
-    reason named, else None."""
+    any other file name "(name withheld)", except the names export tools give their own files (``data.yaml``).
+    ``image`` is the hash of the radiograph concerned, else of the first image the reason named, else of the
+    first other dataset file it named, else None."""
     from data_connectors.images import IMAGE_SUFFIXES
 
     folder = root.parent if root.is_file() else root
@@ -249,19 +304,21 @@ def pseudonymous_skips(skipped: list[tuple[str, Path | None]], root: Path) -> li
     entries = []
     for reason, image in skipped:
         if image is None and not names:
-            for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.name not in _EXPORT_FILES):
                 names.setdefault(path.name, path)
                 if path.suffix.lower() in IMAGE_SUFFIXES:
                     names.setdefault(path.stem, path)
         own = {image.name: image, image.stem: image} if image is not None else {}
         quoted = [(key, path) for key, path in {**names, **own}.items() if key in reason]
-        named = image
+        named_files = []
         for key, path in sorted(quoted, key=lambda item: -len(item[0])):  # "a.png" before "a"
             # whole names only; a stem only as readers quote one ("no mask named X.*"), so "000" in "200,000" stays
             after = r"(?=\.(?!\w))" if key == path.stem else r"(?![\w-])"
             reason, found = re.subn(rf"(?<![\w.-]){re.escape(key)}{after}", _file_id(path), reason)
-            named = named or (path if found else None)
-        reason = _FILE_NAME.sub("(name withheld)", reason)
+            named_files += [path] if found else []
+        images = [path for path in named_files if path.suffix.lower() in IMAGE_SUFFIXES]
+        named = image or next(iter(images + named_files), None)
+        reason = _FILE_NAME.sub(lambda m: m[0] if m[0] in _EXPORT_FILES else "(name withheld)", reason)
         entries.append({"image": _file_id(named) if named is not None else None, "reason": reason})
     return entries
 
@@ -277,13 +334,13 @@ def extract_patches(
     images, labels, sources, skipped = [], [], [], []
     for name in names:
         try:
-            grey, classes = source.load(name)
+            grey, classes, lesions = source.load(name)
             source_id = content_id(source.image_file(name))
         except (BadInputError, OSError, ValueError) as error:  # one bad radiograph is reported, the rest used
             reason = str(error) if isinstance(error, BadInputError) else f"{type(error).__name__}: {error}"
             skipped.append((reason, source.image_file(name)))
             continue
-        for patch, label in image_patches(grey, classes, rng, healthy_per_image):
+        for patch, label in image_patches(grey, classes, rng, healthy_per_image, lesions):
             images.append(patch)
             labels.append(label)
             sources.append(source_id)
@@ -697,13 +754,16 @@ def evaluate_balance(
     test_x, test_y = _read_split(balanced, "test", False, classes)
     target = int(max(np.bincount(all_y, minlength=len(classes))))
     runs: dict[str, list[dict[str, Any]]] = {regime: [] for regime in REGIMES}
+    synthetic = len(all_y) - len(real_y)
+    if not synthetic:
+        progress("no synthetic patches in this dataset: classical+synthetic trains exactly as classical")
     for seed in range(seeds):
-        rng = np.random.default_rng(seed)
         plans = {
             "original": (real_x, real_y, False),
-            "classical": (*_oversample(real_x, real_y, target, rng), True),
-            # topped up to the same count per class as "classical", so the two differ only in what fills the gap
-            "classical+synthetic": (*_oversample(all_x, all_y, target, rng), True),
+            "classical": (*_oversample(real_x, real_y, target, np.random.default_rng(seed)), True),
+            # topped up to the same count per class as "classical", so the two differ only in what fills the gap;
+            # the same draws, so without synthetic patches the two are the same run
+            "classical+synthetic": (*_oversample(all_x, all_y, target, np.random.default_rng(seed)), True),
         }
         for regime, (x, y, augment) in plans.items():
             started = time.monotonic()
@@ -731,6 +791,7 @@ def evaluate_balance(
         "epochs": epochs,
         "train_counts_real": counts(real_y, classes),
         "train_counts_balanced": counts(all_y, classes),  # as `balance` wrote them, real + synthetic
+        "synthetic_patches": synthetic,
         "train_per_class_balanced_regimes": target,  # classical and classical+synthetic are topped up to this
         "test_counts": counts(test_y, classes),
         "absent_from_test": [name for name, n in counts(test_y, classes).items() if n == 0],

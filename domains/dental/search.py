@@ -96,7 +96,8 @@ def index_cases(
 ) -> tuple[int, list[str]]:
     """Embed and upsert radiographs with their label, a batch at a time. The id is the content hash, so a
     renamed copy is the same case and two files sharing a name in different folders are two cases;
-    re-running updates in place. Returns (number written, one sentence per file skipped: unreadable, or
+    re-running updates in place. A copy without a label never erases the label its case has (from another
+    copy, or an earlier run). Returns (number written, one sentence per file skipped: unreadable, or
     refused by ``check_radiograph``): one bad file never sinks the index. A skipped file is named by its
     position in ``paths`` ("file #3"), never by its name, which clinics often make the patient's."""
     written, skipped = 0, []
@@ -110,12 +111,16 @@ def index_cases(
                 reason = str(error).replace(str(path), "the file").replace(Path(path).name, "the file")
                 skipped.append(f"file #{number}: {reason}")
                 continue
-            if case_id in ids:  # the same bytes twice in one batch: one case
+            if case_id in ids:  # the same bytes twice in one batch: one case, with a label if either has one
+                if label and not metadatas[ids.index(case_id)]["label"]:
+                    metadatas[ids.index(case_id)] = {"label": label}
                 continue
             images.append(prepared)
             ids.append(case_id)
             metadatas.append({"label": label or ""})
         if ids:
+            stored = collection.metadatas([i for i, m in zip(ids, metadatas, strict=True) if not m["label"]])
+            metadatas = [{"label": m["label"] or stored.get(i, {}).get("label", "")} for i, m in zip(ids, metadatas, strict=True)]
             written += collection.upsert(ids, _features(images, extractor), metadatas)
     return written, skipped
 

@@ -130,7 +130,8 @@ def _as_masks(dc1000: Path, root: Path) -> None:
     ("layout", "classes"),
     [
         ("dc1000", ["healthy", "caries-1", "caries-2", "caries-3"]),
-        ("coco", ["healthy", "deep", "medium", "shallow"]),  # "caries", the unused supercategory, is left out
+        # in category-id order; "caries", the unused supercategory, is left out
+        ("coco", ["healthy", "shallow", "medium", "deep"]),
         ("masks", ["healthy", "class-102", "class-153", "class-255"]),
     ],
 )
@@ -281,9 +282,9 @@ def test_a_mask_with_image_content_is_skipped_not_turned_into_classes(
 def test_lesion_source_takes_a_coco_json_file(phantom_caries_dataset: Path, tmp_path: Path) -> None:
     _as_coco(phantom_caries_dataset, tmp_path / "export")
     source = lesion_source(tmp_path / "export" / "train" / "_annotations.coco.json")
-    assert source.classes == ["healthy", "deep", "medium", "shallow"] and len(source.names) == 8
-    grey, labels = source.load(source.names[0])
-    assert grey.shape[1] == 1024 and labels.max() > 0
+    assert source.classes == ["healthy", "shallow", "medium", "deep"] and len(source.names) == 8
+    grey, labels, lesions = source.load(source.names[0])
+    assert grey.shape[1] == 1024 and labels.max() > 0 and lesions and all(labels[c] > 0 for c, _ in lesions)
 
 
 def test_class_folders_cannot_be_balanced(tmp_path: Path) -> None:
@@ -325,3 +326,92 @@ def test_an_out_folder_that_could_hold_user_data_is_refused(
             balance_dataset(data, out, target_per_class=5, progress=lambda message: None)
     assert sorted(p for p in tmp_path.rglob("*") if p.is_file() and "elsewhere" not in str(p)) == before
     assert (foreign / "test" / "scan.png").read_bytes() == b"user data"
+
+
+def _radiograph(path: Path, size_hw: tuple[int, int] = (256, 512), dtype=np.uint8) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    grey, _ = make_phantom(0, size_hw)
+    Image.fromarray(grey.astype(dtype) * (257 if dtype == np.uint16 else 1)).save(path)
+    return path
+
+
+def test_every_annotation_is_a_lesion_even_inside_another(tmp_path: Path) -> None:
+    """A small "shallow" box drawn under a larger "deep" one listed after it vanished from the rasterised
+    mask, and touching boxes merged (review): each COCO/YOLO annotation is one patch, at its own centre."""
+    _radiograph(tmp_path / "x.png", (256, 1024))
+    boxes = [("shallow", [500, 100, 10, 10]), ("deep", [480, 80, 40, 40]), ("deep", [100, 100, 20, 20]),
+             ("deep", [120, 100, 20, 20])]  # fmt: skip
+    (tmp_path / "a.json").write_text(json.dumps({
+        "images": [{"id": 1, "file_name": "x.png", "height": 256, "width": 1024}],
+        "categories": [{"id": 1, "name": "shallow"}, {"id": 2, "name": "deep"}],
+        "annotations": [{"image_id": 1, "category_id": 1 + (name == "deep"), "bbox": box} for name, box in boxes],
+    }))  # fmt: skip
+    source = lesion_source(tmp_path / "a.json")
+    grey, labels, lesions = source.load(source.names[0])
+    assert sorted(lesions) == [((100, 500), 2), ((105, 505), 1), ((110, 110), 2), ((110, 130), 2)]
+    patches = image_patches(grey, labels, np.random.default_rng(0), healthy=0, lesions=lesions)
+    assert sorted(label for _, label in patches) == [1, 2, 2, 2]
+
+
+def test_sixteen_bit_radiographs_and_masks_keep_their_values(tmp_path: Path) -> None:
+    """convert("L") once clipped a 16-bit radiograph (59 % of patch pixels at 255) and turned mask values
+    1000/2000/3000 into one class 255 (review)."""
+    _radiograph(tmp_path / "images" / "a.png", dtype=np.uint16)
+    mask = np.zeros((256, 512), dtype=np.uint16)
+    for number, value in enumerate((1000, 2000, 3000)):
+        mask[100:110, 100 + 100 * number : 110 + 100 * number] = value
+    (tmp_path / "masks").mkdir()
+    Image.fromarray(mask).save(tmp_path / "masks" / "a.png")
+    source = lesion_source(tmp_path)
+    assert source.classes == ["healthy", "class-1000", "class-2000", "class-3000"]
+    grey, labels, lesions = source.load("images__a")
+    assert grey.max() > 255 and lesions is None
+    assert sorted(np.unique(labels).tolist()) == [0, 1, 2, 3]
+    patches = image_patches(grey, labels, np.random.default_rng(0), healthy=0)
+    assert max((patch == 255).mean() for patch, _ in patches) < 0.5
+
+
+def test_yolo_skips_name_the_radiograph_and_keep_data_yaml(tmp_path: Path) -> None:
+    from data_connectors.images import content_id
+
+    (tmp_path / "data.yaml").write_text("names: [caries]\n")
+    image = _radiograph(tmp_path / "images" / "Doe_Jane.png")
+    (tmp_path / "labels").mkdir()
+    (tmp_path / "labels" / "Doe_Jane.txt").write_text("0 0.5 0.5 0.1 0.1\n5 0.5 0.5 0.1 0.1\n")
+    source = lesion_source(tmp_path)
+    [entry] = pseudonymous_skips(source.skipped, source.root)
+    assert entry["image"] == content_id(image)
+    assert "not among data.yaml's 1 names" in entry["reason"] and "Doe" not in entry["reason"]
+
+
+def test_a_coco_file_whose_images_are_all_missing_says_so(tmp_path: Path) -> None:
+    (tmp_path / "a.json").write_text(json.dumps({
+        "images": [{"id": 1, "file_name": "Doe_Jane.png"}], "categories": [{"id": 1, "name": "caries"}],
+        "annotations": [{"image_id": 1, "category_id": 1, "bbox": [1, 1, 5, 5]}],
+    }))  # fmt: skip
+    with pytest.raises(BadInputError, match=r"None of the images that a.json's annotations list was found \(1 missing"):
+        lesion_source(tmp_path / "a.json")
+
+
+def test_without_synthetic_patches_the_two_augmented_regimes_are_one_run(tmp_path: Path) -> None:
+    """They drew their oversampling from one random stream in turn, so a dataset with no synthetic patch showed
+    a synthetic "effect" (0.769 vs 0.676, review)."""
+    rng = np.random.default_rng(0)
+    rows = []
+    for split, per_class in (("train", (12, 4)), ("test", (4, 4))):
+        for label, (name, count) in enumerate(zip(("healthy", "caries"), per_class, strict=True)):
+            (tmp_path / split / name).mkdir(parents=True)
+            for number in range(count):
+                file = f"{split}/{name}/real_{'0' * 12}_{number:05d}.png"
+                patch = np.clip(rng.normal(80 + 100 * label, 20, (PATCH, PATCH)), 0, 255).astype(np.uint8)
+                Image.fromarray(patch).save(tmp_path / file)
+                rows.append({"file": file, "split": split, "class": name, "synthetic": 0, "source": "0" * 12})
+    with (tmp_path / "manifest.csv").open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["file", "split", "class", "synthetic", "source"])
+        writer.writeheader()
+        writer.writerows(rows)
+    (tmp_path / "balance.json").write_text(json.dumps({"classes": ["healthy", "caries"]}))
+    messages: list[str] = []
+    report = evaluate_balance(tmp_path, seeds=1, epochs=2, progress=messages.append)
+    assert report["synthetic_patches"] == 0 and "no synthetic patches" in messages[0]
+    assert report["results"]["classical"] == report["results"]["classical+synthetic"]

@@ -70,6 +70,21 @@ def test_cases_are_identified_by_content_not_name(tmp_path: Path) -> None:
     assert from_copy.query_id in [c.id for c in same_name.cases]  # clinicB's file of the same name is found
 
 
+def test_an_unlabelled_copy_never_erases_a_case_label(tmp_path: Path) -> None:
+    """A renamed copy (no category in its name) sorted before the labelled file once stored the case with an
+    empty label (review); nor may a later run with the copy alone erase it."""
+    store = ImageCollection("dental-test", data_dir=tmp_path / "data", create=True)
+    labelled = _phantom_file(tmp_path / "cate5-00001.png", 0)
+    copy = tmp_path / "John_Smith_2024.png"
+    copy.write_bytes(labelled.read_bytes())
+    other = _phantom_file(tmp_path / "cate2-00001.png", 3)
+    paths = [copy, labelled, other]
+    assert index_cases(store, paths, _fake_extractor, [category_of(p.name) for p in paths])[0] == 2
+    assert index_cases(store, [copy], _fake_extractor, [None], batch=1)[0] == 1
+    case = similar_cases(store, other, _fake_extractor, k=1).cases[0]
+    assert case.label == "cate5" and store.count() == 2
+
+
 def test_non_radiographs_are_refused_or_skipped(tmp_path: Path) -> None:
     store = ImageCollection("dental-test", data_dir=tmp_path / "data", create=True)
     good = _phantom_file(tmp_path / "cate1-000.png", 0)
