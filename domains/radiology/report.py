@@ -197,7 +197,36 @@ FINDING_TERMS = (
     "identified",
     "demonstrat",
     "consistent with",
+    # third review: answers to the referrer's question and comparisons with a prior study
+    "stable",
+    "interval",
+    "no new",
+    "unchanged",
+    "excluded",
+    "ruled out",
+    "negative for",
+    "increase",
+    "decrease",
+    "growth",
+    "grown",
+    "progress",
+    "recurren",
+    "residual",
+    "loss of",
+    "involution",
+    "as expected",
+    "expansif",
+    "compared with",
+    "compared to",
+    "comparison",
+    "since the prior",
+    "prior study",
+    "previous study",
+    "prior mri",
+    "previous mri",
 )
+# "No SAH.", "No DAI": a bare "no" before an abbreviation answers the question the notes ask.
+_NO_ABBREVIATION = re.compile(r"\b[Nn]o\s+[A-Z]{2,6}\b")
 # Tumour and collection names by their ending ("astrocytoma", "schwannoma", "hygroma", "coma"), where a stem
 # list cannot keep up.
 _TUMOUR_NAME = re.compile(r"\b\w*omas?\b")
@@ -221,8 +250,39 @@ _NEGATION_OR_QUESTION = re.compile(
     r"query|exclude[sd]?|evaluate for|assess for|concern for|suspect(?:ed)?|possible|likely|sin|sans|kein\w*)\b"
     r"|\?"
 )
+# Where a volume lies against the reference range, in the words drafts use.
+_WITHIN = r"\bwithin\b"
+_ABOVE = r"\b(?:above|exceed\w*|higher than|greater than|larger than|over)\b|\boutside\b"
+_BELOW = r"\b(?:below|under|lower than|less than|smaller than|short of)\b|\boutside\b"
+# Phrases of the prompt itself: a draft that contains them echoed the instructions.
+_INSTRUCTION_PHRASES = (
+    "write:",
+    "after the volume, write",
+    "fill in this outline",
+    "one or two sentences each",
+    "your previous draft",
+    "write it again",
+    "use only the facts",
+    "quote the notes verbatim",
+    "at most 120 words",
+    "you draft brain mri reports",
+)
+# How the indication or question lines of referral notes start.
+_INDICATION_START = re.compile(
+    r"(indication|reason|clinical|history|question|rule[sd]? out|r/o|evaluate|assess|referred for|query)", re.I
+)
+_REFERRAL = re.compile(r"(referred by|referral from|requested by|ordered by|request from)\b", re.I)
+# A sentence of identifiers: it names the patient's records, not the reason for the scan.
+_IDENTIFIERS = re.compile(
+    r"\b(?:mrn|dob|d\.o\.b|date of birth|nhs|nhc|ipp|acc(?:ession)?\s*(?:#|no\b|nr\b)|patient id|pt id|"
+    r"pat\.?-?nr|hospital (?:no|number)|case (?:no|number)|fecha de nacimiento|geb\.?(?:urtsdatum)?)|\bid\s*[:#]|"
+    r"^(?:pt|patient|name|nombre|paciente)\s*:",
+    re.I,
+)
 # Abbreviations a sentence does not end at ("Dr. Patel", "58 y.o. male").
-_ABBREVIATION_END = re.compile(r"(?:\b(?:dr|mr|mrs|ms|prof|st|pt|vs|approx|hx|dx|e\.g|i\.e|y\.o)|\by\.\s?o)\.$", re.I)
+_ABBREVIATION_END = re.compile(
+    r"(?:\b(?:dr|mr|mrs|ms|prof|st|pt|vs|approx|hx|dx|e\.g|i\.e|y\.o|m\.o|nr|pat|z\.n|j)|\b[ym]\.\s?o)\.$", re.I
+)
 # The patient's relatives: an age or sex said after one in a sentence is theirs ("Her mother (45 years old)").
 _RELATIVE = re.compile(
     r"\b(?:(?:step|half|great)-?)?(?:mother|father|mum|mom|dad|parents?|sister|brother|siblings?|sons?|daughters?|"
@@ -287,7 +347,7 @@ _AGE_WITH_DE = (
 # months) and never before a slash: "F/U" is follow-up.
 _AGE_THEN_LETTER = (
     re.compile(rf"\b{_AGE}\s*,?\s*([mf])\b(?!\s*/)", re.IGNORECASE),
-    re.compile(r"\b(\d{1,3})\s*,?\s*([MFf])\b(?!\s*/)"),
+    re.compile(r"\b(\d{1,3})\s*,?\s*([MFf])\b(?!\s*/)(?!\.?\s?[oO]\b|\.?\s+old\b)"),  # "36 M.O." is months
     re.compile(rf"\b{_AGE_BEFORE_SEX}\s*,?\s*([mf])\b(?!\s*/)", re.IGNORECASE),
 )
 # A number followed by a unit other than years is a child's age in months, weeks or days ("aged 30 months",
@@ -303,6 +363,11 @@ _LETTER_THEN_AGE = re.compile(
     rf"(?!\s*(?:mm|cm|ml|%)){_NOT_YEARS}",
     re.MULTILINE,
 )
+_CHILD = re.compile(
+    r"\b(?:boy|girl|child|infant|toddler|neonate|newborn|baby|niñ[oa]|bebé|kind|junge|mädchen|säugling|enfant|"
+    r"garçon|fille|bébé|bambin[oa])\b"
+)
+_SHE, _HE = re.compile(r"\b(?:she|her|hers|herself)\b"), re.compile(r"\b(?:he|him|his|himself)\b")
 _FEMALE = re.compile(
     r"\b(?:female|woman|lady|girl|(?:sex|gender)\s*[:=]\s*f|mujer|femenin[oa]|paciente\s+femenina|frau|weiblich|patientin|"
     r"femme|féminin|feminin)\b"
@@ -343,10 +408,13 @@ def parse_age_sex(notes: str) -> tuple[int | None, Literal["male", "female"] | N
     ages = {int(m.group(1)) for pattern in age_patterns for m in pattern.finditer(notes)}
     age = ages.pop() if len(ages) == 1 else None
     lowered = notes.lower()
+    if age is not None and age >= 18 and _CHILD.search(lowered):  # "Boy, 36 M." is 36 months, not years
+        age = None
     letters = {m.group(2).upper() for pattern in _AGE_THEN_LETTER for m in pattern.finditer(notes)}
     letters |= {m.group(0).lstrip()[0].upper() for m in _LETTER_THEN_AGE.finditer(notes)}
-    female = _FEMALE.search(lowered) or "F" in letters
-    male = _MALE.search(lowered) or "M" in letters
+    # a pronoun of the other sex ("45 y/o male ... She reports aura") makes the sex uncertain
+    female = _FEMALE.search(lowered) or "F" in letters or _SHE.search(lowered)
+    male = _MALE.search(lowered) or "M" in letters or _HE.search(lowered)
     sex: Literal["male", "female"] | None = None
     if female and not male:
         sex = "female"
@@ -383,18 +451,16 @@ def age_sex_quotes(notes: str) -> list[str]:
 
 
 def indication_quotes(notes: str, limit: int = 3) -> list[str]:
-    """Sentences of the notes worth quoting: an explicit indication/history line first, else the first ones."""
-    sentences = _sentences(notes)
-    keyed = [
-        s
-        for s in sentences
-        if re.match(
-            r"(indication|reason|clinical|history|question|rule[sd]? out|r/o|evaluate|assess|referred for|query)",
-            s,
-            re.IGNORECASE,
-        )
-    ]
-    return (keyed or sentences)[:limit]
+    """Sentences of the notes worth quoting, in their order: the first sentence about the patient (the
+    context: "F/U post resection of L temporal GBM") and the explicit indication/question lines, else the
+    first sentences. Lines of identifiers (MRN, DOB, NHS number) and referral lines are no indication."""
+    sentences = [s for s in _sentences(notes) if not _IDENTIFIERS.search(s)]
+    keyed = [s for s in sentences if _INDICATION_START.match(s)]
+    if not keyed:
+        return sentences[:limit]
+    context = next((s for s in sentences if not _REFERRAL.match(s)), None)
+    chosen = keyed[:limit] if context in keyed[:limit] or context is None else [context, *keyed[: limit - 1]]
+    return sorted(chosen, key=sentences.index)
 
 
 def _numbers(text: str) -> set[float]:
@@ -444,21 +510,31 @@ def check_draft(draft: str, facts: dict[str, Any], notes: str) -> list[str]:
         problems.append(f"quotes not found verbatim in the notes: {bad_quotes[:3]}")
     lowered_draft = draft.lower()
     facts_text = _normalise(" ".join(str(v) for v in _flatten(facts)))
+    whole_sentences = {_normalise(sentence).rstrip(".!;: ") for sentence in _sentences(notes)}
 
     def drop_verbatim_quote(match: re.Match[str]) -> str:
-        quoted = match.group(1)
-        whole = len(quoted.split()) >= MIN_QUOTE_WORDS and _normalise(quoted) in source
-        return " " if whole and not _cut_from_context(_normalise(quoted), notes) else match[0]
+        """A quote of a whole sentence of the notes keeps its context, whatever it says ("?infarct.", "Her
+        mother had a glioblastoma."); a shorter one licenses nothing if it is cut from a negation, a question
+        or a relative's history."""
+        quoted = _normalise(match.group(1))
+        if quoted.rstrip(".!;: ") in whole_sentences:
+            return " "
+        whole = len(quoted.split()) >= MIN_QUOTE_WORDS and quoted in source
+        return " " if whole and not _cut_from_context(quoted, notes) else match[0]
 
     unquoted = _TECHNIQUE_WORDS.sub(" ", _QUOTE.sub(drop_verbatim_quote, lowered_draft))
     invented = [t for t in FINDING_TERMS if t in unquoted and t not in facts_text]
     invented += sorted({m for m in _TUMOUR_NAME.findall(unquoted) if m not in facts_text} - set(invented))
+    invented += [m for m in _NO_ABBREVIATION.findall(_QUOTE.sub(" ", draft)) if m.lower() not in invented]
     if invented:
         problems.append(f"findings not supported by the notes: {', '.join(invented)}")
+    echoed = [phrase for phrase in _INSTRUCTION_PHRASES if phrase in lowered_draft and phrase not in notes.lower()]
+    if echoed:
+        problems.append(f"it repeats the instructions instead of following them: {echoed[0]!r}")
     missing = [h for h in SECTIONS if h.lower() not in lowered_draft]
     if missing:
         problems.append(f"missing sections: {', '.join(missing)}")
-    elif not _indication_from_notes(lowered_draft, _normalise(notes)):
+    if "indication" in lowered_draft and not _indication_from_notes(lowered_draft, _normalise(notes)):
         problems.append(
             'the Indication does not quote the notes in double quotes (or say "not given in the notes")'
         )
@@ -505,11 +581,18 @@ def _reference_problems(lowered_draft: str, facts: dict[str, Any]) -> list[str]:
     if not {float(low), float(high)} <= _numbers(lowered_draft):
         problems.append(f"the reference range ({low}-{high} mL) is not stated")
     position = facts["volume_vs_reference"].split()[0]  # "within" / "outside"
-    opposite = "outside" if position == "within" else "within"
-    if position not in lowered_draft:
+    volume = float(facts["brain_mask_volume_ml"])
+    # "outside" said the way a radiologist says it, in the direction it is
+    beyond = _ABOVE if volume > high else _BELOW
+    said = {"within": _WITHIN, "outside": beyond}
+    wrong = [_WITHIN] if position == "outside" else [_ABOVE, _BELOW]
+    wrong += [_BELOW if beyond is _ABOVE else _ABOVE] if position == "outside" else []
+    if not re.search(said[position], lowered_draft):
         problems.append(f"it does not say the volume is {facts['volume_vs_reference']}")
-    if re.search(rf"\b{opposite}\b(?:\W+\w+){{0,2}}\W+(?:reference|normal)", lowered_draft):
-        problems.append(f"it says the volume is {opposite} the reference range; it is {position}")
+    if any(re.search(rf"{pattern}(?:\W+\w+){{0,3}}\W+(?:reference|normal)", lowered_draft) for pattern in wrong):
+        claim = "outside" if position == "within" else "within or on the other side of"
+        direction = "" if position == "within" else (", above it" if beyond is _ABOVE else ", below it")
+        problems.append(f"it says the volume is {claim} the reference range; it is {position}{direction}")
     return problems
 
 

@@ -284,7 +284,8 @@ def test_the_indication_is_the_reason_for_the_scan_and_abbreviations_end_no_sent
         "Referred by Dr. Patel. 58 y.o. male with worsening headaches; no history of stroke. Rule out mass.\n"
         "Parking validation is available at the front desk."
     )
-    assert indication_quotes(notes) == ["Rule out mass."]
+    # the first sentence about the patient gives the question its context; the referral line is no indication
+    assert indication_quotes(notes) == ["58 y.o. male with worsening headaches; no history of stroke.", "Rule out mass."]
     assert indication_quotes("Referred by Dr. Patel. 58 y.o. male with confusion.") == [
         "Referred by Dr. Patel.",
         "58 y.o. male with confusion.",
@@ -330,6 +331,7 @@ def test_the_indication_comes_from_the_notes(strip_report: StripReport, indicati
         ("1502.4 mL.", "reference range (1265-1673 mL) is not stated"),
         ("1502.4 mL; reference 1265-1673 mL.", "does not say the volume is within"),
         ("1502.4 mL, outside the reference range 1265-1673 mL; within normal limits.", "says the volume is outside"),
+        ("1502.4 mL, above the reference range (1265-1673 mL).", "says the volume is outside"),
     ],
 )
 def test_a_reference_range_in_the_facts_must_be_stated_right(
@@ -410,3 +412,97 @@ def test_correct_qc_wording_is_not_taken_for_a_finding(strip_report: StripReport
         f"Quality control: none. {sentence}"
     )
     assert check_draft(draft, facts, NOTES) == []
+
+
+@pytest.mark.parametrize(
+    ("volume", "measurements", "accepted"),
+    [  # review: the direction in a radiologist's words is as good as "outside", the wrong direction is not
+        (1854.9, "1854.9 mL, above the reference range (1265-1673 mL).", True),
+        (1854.9, "1854.9 mL, exceeding the upper limit of the reference range 1265-1673 mL.", True),
+        (1854.9, "1854.9 mL, below the reference range 1265-1673 mL.", False),
+        (1854.9, "1854.9 mL; reference 1265-1673 mL, within the reference range.", False),
+        (1100.0, "1100 mL, below the reference range 1265-1673 mL.", True),
+        (1100.0, "1100 mL, above the reference range 1265-1673 mL.", False),
+    ],
+)
+def test_outside_the_range_may_be_said_as_above_or_below(
+    strip_report: StripReport, volume: float, measurements: str, accepted: bool
+) -> None:
+    facts = build_facts(strip_report.model_copy(update={"brain_volume_ml": volume}), 62, "male")
+    draft = (
+        'Indication: "progressive headaches for 3 weeks."\nTechnique: brain MRI.\n'
+        f"Measurements: {measurements}\nQuality control: none."
+    )
+    problems = check_draft(draft, facts, NOTES)
+    assert (problems == []) is accepted, problems
+
+
+@pytest.mark.parametrize(
+    ("notes", "quotes"),
+    [  # review: the question alone lost its context; lines of identifiers became the Indication
+        ("F/U post resection of L temporal GBM (2022). Assess recurrence.",
+         ["F/U post resection of L temporal GBM (2022).", "Assess recurrence."]),
+        ("8-year-old girl with seizures. r/o structural lesion.",
+         ["8-year-old girl with seizures.", "r/o structural lesion."]),
+        ("Pt: John SMITH, DOB 03/02/1961, MRN 00912345, Acc# RAD-2024-5531.\nNew headaches.",
+         ["New headaches."]),
+        ("Referral from Dr. Patel for Maria Gonzalez (NHS 943 476 5919).\nSeizures.", ["Seizures."]),
+        ("NHC 20231187. Cefalea.", ["Cefalea."]),
+        ("Pat.-Nr. 883412. M, 71 J., Z.n. Schlaganfall 2020.", ["M, 71 J., Z.n. Schlaganfall 2020."]),
+    ],
+)
+def test_indication_quotes_keep_the_context_and_leave_identifiers_out(notes: str, quotes: list[str]) -> None:
+    assert indication_quotes(notes) == quotes
+
+
+@pytest.mark.parametrize(
+    "notes",
+    [  # review: whole sentences that are the referrer's question, or a relative's history, quoted verbatim
+        "58M ED. Sudden onset worst HA of life 2h ago. r/o SAH/bleed.",
+        "Headaches. r/o tumour.",
+        "Cefalea. Descartar tumor.",
+        "Left arm weakness. ?infarct.",
+        "Memory loss. ?Alzheimer's.",
+        "Kopfschmerzen. Frage: Raumforderung?",
+        "38F with headaches. Her 65-year-old mother had a glioblastoma.",
+    ],
+)
+def test_the_templates_own_quotes_pass_the_check(strip_report: StripReport, notes: str) -> None:
+    """An LLM that quotes the notes exactly as the template does was rejected: a quote under three words, or
+    from a sentence naming a relative, never licensed its terms, even as a whole sentence of the notes."""
+    age, sex = parse_age_sex(notes)
+    facts = build_facts(strip_report, age, sex)
+    draft = template_draft(facts, indication_quotes(notes))
+    assert check_draft(draft, facts, notes) == []
+
+
+@pytest.mark.parametrize(
+    ("notes", "sentence"),
+    [  # review: answers to the question and comparisons the notes do not support
+        ("Known meningioma (3.2 cm on MRI 14/03/2023). Follow-up for interval growth.", "No interval growth."),
+        ("Known meningioma (3.2 cm on MRI 14/03/2023). Follow-up for interval growth.",
+         "Stable compared with MRI of 14/03/2023."),
+        ("Worst headache of life. r/o SAH/bleed.", "No SAH."),
+        ("Worst headache of life. r/o SAH/bleed.", "SAH excluded."),
+        ("Worst headache of life. r/o SAH/bleed.", "Negative for acute intracranial process."),
+        ("F/U post resection of L temporal GBM (2022). Assess recurrence.", "No recurrence."),
+        ("Prior MRI showed atrophy.", "Loss of volume compared with the prior MRI."),
+        ("Prior MRI showed atrophy.", "Age-related involution."),
+        ("Headaches.", "Brain volume is increased."),
+        ("Headaches.", "Volume is as expected."),
+        ("Prior volumetry (2021): ICV 1520 mL.", "Volume has increased since 2021."),
+    ],
+)
+def test_answers_and_comparisons_the_notes_do_not_support_are_refused(
+    strip_report: StripReport, notes: str, sentence: str
+) -> None:
+    facts = build_facts(strip_report, None, None)
+    draft = template_draft(facts, indication_quotes(notes)) + " " + sentence
+    assert any("findings not supported" in problem for problem in check_draft(draft, facts, notes)), sentence
+
+
+def test_a_draft_that_echoes_the_prompt_is_refused(strip_report: StripReport) -> None:
+    facts = build_facts(strip_report, 62, "male")
+    draft = template_draft(facts, ["progressive headaches for 3 weeks."])
+    draft += "\nQuality control: In Measurements, after the volume, write: reference range 1265-1673 mL."
+    assert any("repeats the instructions" in problem for problem in check_draft(draft, facts, NOTES))
