@@ -276,6 +276,7 @@ _REFERRAL = re.compile(r"(referred by|referral from|requested by|ordered by|requ
 _IDENTIFIERS = re.compile(
     r"\b(?:mrn|dob|d\.o\.b|date of birth|nhs|nhc|ipp|acc(?:ession)?\s*(?:#|no\b|nr\b)|patient id|pt id|"
     r"pat\.?-?nr|hospital (?:no|number)|case (?:no|number)|fecha de nacimiento|geb\.?(?:urtsdatum)?)|\bid\s*[:#]|"
+    r"\b(?:study|subject|patient|pt|case)\s+id\b|"
     r"^(?:pt|patient|name|nombre|paciente)\s*:",
     re.I,
 )
@@ -451,16 +452,21 @@ def age_sex_quotes(notes: str) -> list[str]:
 
 
 def indication_quotes(notes: str, limit: int = 3) -> list[str]:
-    """Sentences of the notes worth quoting, in their order: the first sentence about the patient (the
-    context: "F/U post resection of L temporal GBM") and the explicit indication/question lines, else the
-    first sentences. Lines of identifiers (MRN, DOB, NHS number) and referral lines are no indication."""
-    sentences = [s for s in _sentences(notes) if not _IDENTIFIERS.search(s)]
+    """Sentences of the notes worth quoting, in their order: the explicit indication/question lines with their
+    context (the first sentence about the patient, and the one just before the question: "F/U post resection
+    of L temporal GBM", "sudden onset worst HA of life"), else the first sentences. Lines of identifiers (MRN,
+    DOB, NHS number) and referral lines are no indication."""
+    sentences = [
+        s for s in _sentences(notes) if not _IDENTIFIERS.search(s) or _INDICATION_START.search(s) or "?" in s
+    ]
     keyed = [s for s in sentences if _INDICATION_START.match(s)]
     if not keyed:
         return sentences[:limit]
-    context = next((s for s in sentences if not _REFERRAL.match(s)), None)
-    chosen = keyed[:limit] if context in keyed[:limit] or context is None else [context, *keyed[: limit - 1]]
-    return sorted(chosen, key=sentences.index)
+    others = [s for s in sentences if s not in keyed and not _REFERRAL.match(s)]
+    before = [s for s in others if sentences.index(s) < sentences.index(keyed[0])]
+    context = list(dict.fromkeys(others[:1] + before[-1:]))
+    questions = keyed[: max(1, limit - len(context))]
+    return sorted(context[: limit - len(questions)] + questions, key=sentences.index)
 
 
 def _numbers(text: str) -> set[float]:

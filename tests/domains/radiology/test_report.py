@@ -374,7 +374,9 @@ def test_bad_draft_is_retried_with_the_problems_then_template(strip_report: Stri
     assert len(chat.calls) == 2 and "rejected" in chat.calls[1][-1]["content"]
     assert draft.written_by == "template" and "1800" not in draft.text and "1900" not in draft.text
     assert "within the reference range" in draft.text and draft.check_problems
-    assert draft.notes_quoted[0].startswith("Indication:") and draft.notes_quoted[-1] == "62-year-old man."
+    assert draft.notes_quoted == [  # in the notes' order; the age and sex sentence the range rests on included
+        "Indication: progressive headaches for 3 weeks.", "62-year-old man.", "Question: structural cause?"
+    ]
 
     retry = (
         'Indication: "progressive headaches for 3 weeks." Technique: MRI. Measurements: 1502 mL, within the '
@@ -440,14 +442,22 @@ def test_outside_the_range_may_be_said_as_above_or_below(
 @pytest.mark.parametrize(
     ("notes", "quotes"),
     [  # review: the question alone lost its context; lines of identifiers became the Indication
-        ("F/U post resection of L temporal GBM (2022). Assess recurrence.",
-         ["F/U post resection of L temporal GBM (2022).", "Assess recurrence."]),
+        ("F/U post resection of L temporal GBM (2022). 55 yo man. On TMZ. Assess recurrence.",
+         ["F/U post resection of L temporal GBM (2022).", "On TMZ.", "Assess recurrence."]),
         ("8-year-old girl with seizures. r/o structural lesion.",
          ["8-year-old girl with seizures.", "r/o structural lesion."]),
+        ("58M ED. Sudden onset worst HA of life 2h ago, GCS 15. r/o SAH/bleed. MRN 4471923.",
+         ["58M ED.", "Sudden onset worst HA of life 2h ago, GCS 15.", "r/o SAH/bleed."]),
+        ("r/o tumour. 41 y.o. female, new onset seizure yesterday.",
+         ["r/o tumour.", "41 y.o. female, new onset seizure yesterday."]),
         ("Pt: John SMITH, DOB 03/02/1961, MRN 00912345, Acc# RAD-2024-5531.\nNew headaches.",
          ["New headaches."]),
         ("Referral from Dr. Patel for Maria Gonzalez (NHS 943 476 5919).\nSeizures.", ["Seizures."]),
         ("NHC 20231187. Cefalea.", ["Cefalea."]),
+        ("Study ID BRAIN-CTRL-017. Volumetric T1 for ICV.", ["Volumetric T1 for ICV."]),
+        # identifiers beside the clinical question: the sentence stays, the question is in it
+        ("Sex: F  Age: 44  DOB 1980-05-17  Clinical: migraine with aura, worse. ?white matter lesions.",
+         ["Sex: F  Age: 44  DOB 1980-05-17  Clinical: migraine with aura, worse.", "?white matter lesions."]),
         ("Pat.-Nr. 883412. M, 71 J., Z.n. Schlaganfall 2020.", ["M, 71 J., Z.n. Schlaganfall 2020."]),
     ],
 )
