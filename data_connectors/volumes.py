@@ -97,6 +97,7 @@ EMPTIED_TAGS = (
 )
 # When one position holds several images (a 4D, multi-echo or repeated series), the first tag of these that
 # differs between them tells the volumes apart; the first volume is read.
+TILT_WARNING_DEGREES = 0.5  # slices stacked further than this from their plane's normal: a sheared volume
 VOLUME_KEYS = ("TemporalPositionIdentifier", "EchoNumbers", "AcquisitionNumber", "TriggerTime")
 
 
@@ -199,7 +200,6 @@ def _without_copies(slices: list[_Slice]) -> tuple[list[_Slice], int]:
 
 def _read_dicom_slices(path: Path) -> tuple[list[_Slice], list[str]]:
     """Every image slice that pydicom can read; unreadable files are skipped and reported."""
-    import pydicom
     from pydicom.errors import InvalidDicomError
 
     slices, skipped = [], []
@@ -207,8 +207,8 @@ def _read_dicom_slices(path: Path) -> tuple[list[_Slice], list[str]]:
         if PurePosixPath(name).name.upper() == "DICOMDIR":
             continue
         try:
-            dataset = pydicom.dcmread(payload)
-        except (InvalidDicomError, OSError, ValueError, EOFError, KeyError, TypeError):
+            dataset = _dcmread(payload)
+        except (InvalidDicomError, OSError, ValueError, EOFError, KeyError, TypeError, AttributeError):
             skipped.append(name)
             continue
         if "PixelData" not in dataset:
@@ -216,6 +216,33 @@ def _read_dicom_slices(path: Path) -> tuple[list[_Slice], list[str]]:
             continue
         slices.append(_Slice(dataset, f"file #{number}"))
     return slices, skipped
+
+
+def _dcmread(payload: Any) -> Any:
+    """A DICOM file, also one written without the Part-10 header (no preamble, no "DICM", no file meta: old PACS
+    and CD exports): read raw, it gets the transfer syntax pydicom detected, so its pixels decode."""
+    import pydicom
+    from pydicom.dataset import FileMetaDataset
+    from pydicom.errors import InvalidDicomError
+    from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
+
+    try:
+        return pydicom.dcmread(payload)
+    except InvalidDicomError:
+        if hasattr(payload, "seek"):
+            payload.seek(0)
+        with warnings.catch_warnings():  # a non-DICOM file read raw warns about its "VR"; it is skipped anyway
+            warnings.simplefilter("ignore")
+            dataset = pydicom.dcmread(payload, force=True)
+    if "PixelData" in dataset and "TransferSyntaxUID" not in getattr(dataset, "file_meta", {}):
+        dataset.file_meta = getattr(dataset, "file_meta", None) or FileMetaDataset()
+        if dataset.is_implicit_VR:
+            dataset.file_meta.TransferSyntaxUID = ImplicitVRLittleEndian
+        else:
+            dataset.file_meta.TransferSyntaxUID = (
+                ExplicitVRLittleEndian if dataset.is_little_endian else ExplicitVRBigEndian
+            )
+    return dataset
 
 
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
@@ -398,10 +425,17 @@ def _decode_pixels(item: _Slice, source: str) -> np.ndarray:
 
 def _stack_series(members: list[_Slice], source: str) -> tuple[np.ndarray, np.ndarray, list[Any], list[str]]:
     """Sorted pixel volume (X=column, Y=row, Z=slice), its RAS affine, the sorted headers and warnings."""
-    if len(members) == 1 and int(members[0].dataset.get("NumberOfFrames", 1) or 1) > 1:
+    frames = [int(item.dataset.get("NumberOfFrames", 1) or 1) for item in members]
+    if max(frames) > 1:
+        which = "one multi-frame (enhanced) DICOM file" if len(members) == 1 else "multi-frame (enhanced) DICOM files"
         raise BadInputError(
-            f"{_capital(source)} holds one multi-frame (enhanced) DICOM file, which is not supported; export classic "
-            "single-frame images from PACS or convert the series to NIfTI (dcm2niix)."
+            f"{_capital(source)} holds {which}, which is not supported; export classic single-frame images from "
+            "PACS or convert the series to NIfTI (dcm2niix)."
+        )
+    if any(int(item.dataset.get("SamplesPerPixel", 1) or 1) > 1 for item in members):
+        raise BadInputError(
+            f"The series in {source} holds colour (RGB) pixels (a screenshot or secondary capture?); skull "
+            "stripping needs a grey-scale MR series, so export the original images."
         )
     if len(members) == 1:
         raise BadInputError(
@@ -461,6 +495,14 @@ def _stack_series(members: list[_Slice], source: str) -> tuple[np.ndarray, np.nd
         volume = float(volume.max()) + float(volume.min()) - volume
         warnings.append("MONOCHROME1 pixel data (high values shown dark) was inverted to MONOCHROME2.")
     step = (positions[-1] - positions[0]) / (len(positions) - 1)
+    tilt = float(np.degrees(np.arccos(min(1.0, abs(float(step @ normal)) / float(np.linalg.norm(step))))))
+    if tilt > TILT_WARNING_DEGREES:
+        warnings.append(
+            f"The slices are stacked at {tilt:.1f} degrees to their own plane (gantry tilt): the outputs keep "
+            "this sheared geometry in the NIfTI sform and leave the qform unset (it cannot hold a shear), so "
+            "a viewer that reads only the qform misplaces them; resample the series first (dcm2niix) if yours "
+            "does."
+        )
     affine_lps = np.eye(4)
     affine_lps[:3, 0] = row_dir * spacing[1]  # along a row = increasing column index
     affine_lps[:3, 1] = col_dir * spacing[0]
@@ -633,6 +675,13 @@ def read_volume(path: str | Path, *, series: str | None = None):
     raise UnsupportedFileError(f"{path} is not a file or folder.")
 
 
+def is_sheared(affine: np.ndarray) -> bool:
+    """The affine's voxel axes are not at right angles (a gantry-tilted series)."""
+    axes = np.asarray(affine, dtype=float)[:3, :3]
+    axes = axes / np.linalg.norm(axes, axis=0)
+    return bool(np.abs(axes.T @ axes - np.eye(3)).max() > 1e-4)
+
+
 def write_nifti(
     image,
     path: str | Path,
@@ -642,7 +691,8 @@ def write_nifti(
     codes: tuple[int, int] | None = None,
 ) -> Path:
     """Write a ``(1, X, Y, Z)`` MetaTensor as NIfTI in millimetres with exactly its affine as the sform (and as
-    the qform, which cannot hold a shear, for tools that read only that); ``description`` (at most 80
+    the qform, for tools that read only that, unless the affine is sheared: a qform cannot hold a shear, so it
+    is left unset rather than wrong); ``description`` (at most 80
     characters) goes in the header's ``descrip``, which viewers show.
 
     ``codes`` are the input NIfTI's (sform_code, qform_code), so an output overlays its input in every viewer
@@ -660,6 +710,8 @@ def write_nifti(
         sform_code, qform_code = codes
         nifti.set_sform(affine, code=sform_code)
         nifti.set_qform(affine, code=qform_code or sform_code)
+    if is_sheared(affine):  # a qform would be a rotation near the affine, not it: unset rather than wrong
+        nifti.set_qform(None, code=0)
     nifti.header.set_xyzt_units("mm", "sec")
     nifti.header["descrip"] = description[:80].encode()
     path = Path(path)

@@ -520,3 +520,57 @@ def test_a_zip_holding_a_nifti_file_says_to_upload_the_file_itself(tmp_path: Pat
     with pytest.raises(BadInputError, match=r"holds a NIfTI file, not a DICOM series; pass the \.nii"):
         read_volume(tmp_path / "upload.zip")
 
+
+
+# ---------------------------------------------------------------- series as scanners and PACS write them (review)
+
+
+def test_a_gantry_tilted_series_keeps_its_shear_warns_and_leaves_the_qform_unset(tmp_path: Path, phantom) -> None:
+    """The slices step 1 mm sideways per slice: the qform (a rotation) was written as if it held the shear,
+    29 mm off at the far corner, with no warning."""
+    image, affine = phantom
+    tilted = affine.copy()
+    tilted[:3, 2] += tilted[:3, 1] / np.linalg.norm(tilted[:3, 1])  # 1 mm along the columns per slice
+    write_series(image, tilted, tmp_path / "tilt")
+    volume = read_volume(tmp_path / "tilt")
+    assert any("gantry tilt" in warning for warning in volume.meta["warnings"])
+    np.testing.assert_allclose(np.abs(np.linalg.det(volume.affine.numpy()[:3, :3])), np.prod(SPACING), rtol=1e-4)
+    written = nib.load(write_nifti(volume, tmp_path / "mask.nii.gz"))
+    assert written.header["qform_code"] == 0 and written.header["sform_code"] > 0
+    np.testing.assert_allclose(written.get_sform(), volume.affine.numpy(), atol=1e-4)
+    write_series(*phantom, tmp_path / "straight")
+    assert not any("gantry tilt" in warning for warning in read_volume(tmp_path / "straight").meta["warnings"])
+
+
+@pytest.mark.parametrize(
+    ("tag", "value", "message"),
+    [
+        ("SamplesPerPixel", 3, "holds colour \\(RGB\\) pixels"),
+        ("NumberOfFrames", 4, "holds multi-frame \\(enhanced\\) DICOM files"),
+    ],
+)
+def test_colour_and_multi_frame_series_get_their_own_message(
+    series_dir: Path, tag: str, value: int, message: str
+) -> None:
+    """Both were once "differ in size or are not 2D", which sends the user looking for the wrong fault."""
+    for path in sorted(series_dir.iterdir())[:2]:
+        dataset = pydicom.dcmread(path)
+        setattr(dataset, tag, value)
+        dataset.save_as(path)
+    with pytest.raises(BadInputError, match=message):
+        read_volume(series_dir)
+
+
+def test_dicom_files_without_the_part_10_header_are_read(tmp_path: Path, series_dir: Path, phantom) -> None:
+    """Old PACS and CD exports write no preamble, no "DICM" and no file meta: they were "no readable DICOM"."""
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    for path in sorted(series_dir.iterdir()):
+        dataset = pydicom.dcmread(path)
+        del dataset.file_meta
+        dataset.preamble = None
+        pydicom.dcmwrite(bare / path.name, dataset, implicit_vr=True, little_endian=True, enforce_file_format=False)
+    assert (bare / path.name).read_bytes()[128:132] != b"DICM"
+    (bare / "README.txt").write_text("not DICOM")
+    volume = read_volume(bare)
+    _assert_same_geometry(volume, *phantom)
