@@ -308,7 +308,10 @@ def strip(
         )
     from monai.data import MetaTensor
 
-    brain = MetaTensor(image.as_tensor() * mask.as_tensor(), affine=image.affine.clone())
+    # outside the brain: 0, or the lowest value where values go below 0 (CT in HU: air, not water at 0 HU)
+    values = image.as_tensor()
+    background = torch.clamp(values.min(), max=0).to(values.dtype)
+    brain = MetaTensor(torch.where(mask.as_tensor() > 0, values, background), affine=image.affine.clone())
     brain.meta.update({k: v for k, v in image.meta.items() if k in ("source", "warnings")})
     return StripResult(
         mask=mask,

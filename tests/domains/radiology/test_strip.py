@@ -129,6 +129,17 @@ def test_ct_and_non_mr_inputs_warn() -> None:
     assert domain_warnings(_meta(image, affine)) == []
 
 
+def test_outside_a_ct_brain_is_air_not_water() -> None:
+    """0 outside the mask is right for MR; in a CT's Hounsfield units it is water, a grey frame round the head."""
+    image, _, affine = head_phantom((50, 50, 45), (4.0, 4.0, 4.5))
+    ct_like = image * 10 - 1000
+    result = strip(_meta(ct_like, affine), engine=WorldOracle())
+    inside = result.mask.numpy()[0] > 0
+    brain = result.brain.numpy()[0]
+    np.testing.assert_array_equal(brain[inside], ct_like[inside])
+    assert (brain[~inside] == ct_like.min()).all()
+
+
 def test_bad_arguments_are_clear() -> None:
     with pytest.raises(BadInputError, match="MetaTensor with an affine"):
         strip(torch.zeros(8, 8, 8), engine=WorldOracle())
