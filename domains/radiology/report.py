@@ -357,10 +357,11 @@ _NOT_YEARS = (
     r"(?![\s(-]*(?:(?:months?|mths?|mnths?|mon|mons|mos?|weeks?|wks?|days?|d|hours?|hrs?|meses|monate[n]?|mois|"
     r"mesi|semanas?|wochen|semaines?|settimane|d[ií]as|tage[n]?|jours?|giorni)\b|m\.\s?o\b|m/o|w/o|d/o|/(?:12|52)\b))"
 )
-# M/F also counts right before a two- or three-digit age: "F 54", "M, 62 y", "f 54" at the start of a line; not "M1"
-# (an artery segment) or "F/U".
+# M/F also counts right before a two- or three-digit age at the start of a line or after a colon, comma or "pt":
+# "F 54", "Sex/age: M, 62 y", "f 54"; not "M1" (an artery segment), "F/U" or "Ward F 12".
 _LETTER_THEN_AGE = re.compile(
-    r"(?:(?<=[\s:;(])[MF]|^[MFmf])\s*[,\s]\s*(\d{2,3})(?:\s*(?:years?|yrs?|y)\b)?(?![.,:/]\d)"
+    r"(?:(?:(?<=[:;(,])|(?<=[:;(,] )|(?<=\b[Pp][Tt] )|(?<=\b[Pp]atient )|(?<=\bPATIENT ))[MF]|^[MFmf])\s*[,\s]\s*(\d{2,3})"
+    r"(?:\s*(?:years?|yrs?|y)\b)?(?![.,:/]\d)"
     rf"(?!\s*(?:mm|cm|ml|%)){_NOT_YEARS}",
     re.MULTILINE,
 )

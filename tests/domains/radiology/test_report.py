@@ -103,6 +103,8 @@ def strip_report() -> StripReport:
         ("Headache for 3 years, female patient.", None, "female"),
         ("Occlusion of the M1 segment. Female.", None, "female"),
         ("F/U of a 12 mm lesion. Male.", None, "male"),
+        ("Pt F 54 with falls", 54, "female"),
+        ("Ward F 12. Headache.", None, None),  # a place, not a sex and age
     ],
 )
 def test_parse_age_sex(notes: str, age, sex) -> None:
