@@ -199,7 +199,10 @@ FINDING_TERMS = (
     "consistent with",
     # third review: answers to the referrer's question and comparisons with a prior study
     "stable",
-    "interval",
+    "interval change",
+    "interval growth",
+    "interval increase",
+    "no interval",
     "no new",
     "unchanged",
     "excluded",
@@ -211,7 +214,6 @@ FINDING_TERMS = (
     "grown",
     "progress",
     "recurren",
-    "residual",
     "loss of",
     "involution",
     "as expected",
@@ -225,8 +227,14 @@ FINDING_TERMS = (
     "prior mri",
     "previous mri",
 )
-# "No SAH.", "No DAI": a bare "no" before an abbreviation answers the question the notes ask.
-_NO_ABBREVIATION = re.compile(r"\b[Nn]o\s+[A-Z]{2,6}\b")
+# One-word answers and comparisons ("NAD.", "Negative.", "Improved.", "Same as before.").
+_ANSWER_WORDS = re.compile(
+    r"\b(?:nad|nil acute|negative|clean|same as (?:before|prior|previous)|nothing new|improv\w*|resolv\w*|worse\w*|"
+    r"shr[au]nk)\b"
+)
+# Words that negate what follows: "No SAH", "no structural cause" answer the question the notes ask.
+_NEGATOR = r"\b(?:no|not|without|negative for|nil|absent|free of|excludes?)\b"
+_STOPWORDS = frozenset(["with", "from", "that", "this", "there", "what", "which", "have", "been", "were", "into", "onto", "over", "under", "about", "than"])
 # Tumour and collection names by their ending ("astrocytoma", "schwannoma", "hygroma", "coma"), where a stem
 # list cannot keep up.
 _TUMOUR_NAME = re.compile(r"\b\w*omas?\b")
@@ -252,8 +260,9 @@ _NEGATION_OR_QUESTION = re.compile(
 )
 # Where a volume lies against the reference range, in the words drafts use.
 _WITHIN = r"\bwithin\b"
-_ABOVE = r"\b(?:above|exceed\w*|higher than|greater than|larger than|over)\b|\boutside\b"
-_BELOW = r"\b(?:below|under|lower than|less than|smaller than|short of)\b|\boutside\b"
+_OUTSIDE = r"\boutside\b"
+_ABOVE = r"\b(?:above|exceed\w*|higher than|greater than|larger than|over)\b"
+_BELOW = r"\b(?:below|under|lower than|less than|smaller than|short of)\b"
 # Phrases of the prompt itself: a draft that contains them echoed the instructions.
 _INSTRUCTION_PHRASES = (
     "write:",
@@ -333,11 +342,11 @@ _AGE = (
     r"|-?j(?:ä|ae)hrige[rn]?\b|\s*jahre\s+alt\b)"
 )
 _SEX_WORD = r"(?:female|male|woman|man|lady|gentleman|girl|boy)"
-# "45y female", "45 yrs, F": a bare "y"/"years" is an age only right before the sex, and not after a word that
-# makes it a duration ("headache for 3 years, female").
+# "45y female", "45 yrs, F": a bare "y"/"years" is an age only right before the sex, at the start of a line
+# (or after "Pt"/"Patient"): elsewhere it is a duration ("headache x 30 years, F", "smoker 30 years, male").
 _AGE_BEFORE_SEX = (
-    r"(?<!for )(?<!since )(?<!over )(?<!past )(?<!last )(?<!from )(?<!within )(?<!history: )"
-    rf"(\d{{1,3}})\s*(?:years?|yrs?|y)\b\.?(?=\s*,?\s*(?:{_SEX_WORD}|[mf])\b(?!\s*/))"
+    r"(?:^|(?<=^[Pp][Tt] )|(?<=^[Pp]atient )|(?<=^[Pp]atient, )|(?<=^[Pp][Tt]: )|(?<=^[Pp]atient: ))"
+    rf"(\d{{1,3}})\s*(?:years?|yrs?|y)\b(?=\s*,?\s*(?:{_SEX_WORD}|[mf])\b(?!\s*/))"
 )
 # es/fr/it: "mujer de 54 años", "homme de 62 ans", "donna di 54 anni"; not "desde hace 30 años" or "cefalea de 3
 # años de evolución", which are durations.
@@ -348,28 +357,40 @@ _AGE_WITH_DE = (
 # months) and never before a slash: "F/U" is follow-up.
 _AGE_THEN_LETTER = (
     re.compile(rf"\b{_AGE}\s*,?\s*([mf])\b(?!\s*/)", re.IGNORECASE),
-    re.compile(r"\b(\d{1,3})\s*,?\s*([MFf])\b(?!\s*/)(?!\.?\s?[oO]\b|\.?\s+old\b)"),  # "36 M.O." is months
+    # a bare number only at a line's start or after an age/sex label: "CRP 45, M 80" is a lab row; "36 M.O." months
+    re.compile(
+        r"(?:^|\b(?i:pt|patient|age|sex|age/sex|sex/age)\s*[:/]?\s*)(\d{1,3})\s*,?\s*([MFf])\b(?!\s*/)"
+        r"(?!\.?\s?[oO]\b|\.?\s+old\b)",
+        re.MULTILINE,
+    ),
     re.compile(rf"\b{_AGE_BEFORE_SEX}\s*,?\s*([mf])\b(?!\s*/)", re.IGNORECASE),
 )
 # A number followed by a unit other than years is a child's age in months, weeks or days ("aged 30 months",
 # "Female, 30 days old"): never read as years, which would set an adult reference range.
 _NOT_YEARS = (
-    r"(?![\s(-]*(?:(?:months?|mths?|mnths?|mon|mons|mos?|weeks?|wks?|days?|d|hours?|hrs?|meses|monate[n]?|mois|"
-    r"mesi|semanas?|wochen|semaines?|settimane|d[ií]as|tage[n]?|jours?|giorni)\b|m\.\s?o\b|m/o|w/o|d/o|/(?:12|52)\b))"
+    r"(?i:(?![\s(-]*(?:(?:months?|mths?|mnths?|mon|mons|mos?|m|weeks?|wks?|w|days?|d|hours?|hrs?|meses|monate[n]?|"
+    r"mois|mesi|semanas?|wochen|semaines?|settimane|d[ií]as|tage[n]?|jours?|giorni)\b(?!\s*/)|m\.\s?o\b|m/o|w/o|d/o|"
+    r"/(?:12|52)\b)))"
 )
-# M/F also counts right before a two- or three-digit age at the start of a line or after a colon, comma or "pt":
-# "F 54", "Sex/age: M, 62 y", "f 54"; not "M1" (an artery segment), "F/U" or "Ward F 12".
+# M/F also counts right before a two- or three-digit age at the start of a line or after a sex/age label:
+# "F 54", "Sex/age: M, 62 y", "Pt F 54", "f 54"; not "M1" (an artery segment), "F/U", "Ward: F 12", "Dose: F 50".
 _LETTER_THEN_AGE = re.compile(
-    r"(?:(?:(?<=[:;(,])|(?<=[:;(,] )|(?<=\b[Pp][Tt] )|(?<=\b[Pp]atient )|(?<=\bPATIENT ))[MF]|^[MFmf])\s*[,\s]\s*(\d{2,3})"
-    r"(?:\s*(?:years?|yrs?|y)\b)?(?![.,:/]\d)"
-    rf"(?!\s*(?:mm|cm|ml|%)){_NOT_YEARS}",
-    re.MULTILINE,
+    r"(?:^|(?:\b(?:sex|gender|age|sex/age|age/sex|pt|patient)\s*[:/]?\s*))(?P<sex>[MF]|(?<![^\n])[mf])\s*[,\s]\s*"
+    r"(?P<age>\d{2,3})(?:\s*(?:years?|yrs?|y)\b)?(?![.,:/]\d)"
+    rf"(?!\s*(?:mm|cm|ml|mg|kg|lbs?|%)){_NOT_YEARS}",
+    re.MULTILINE | re.IGNORECASE,
 )
 _CHILD = re.compile(
-    r"\b(?:boy|girl|child|infant|toddler|neonate|newborn|baby|niñ[oa]|bebé|kind|junge|mädchen|säugling|enfant|"
+    r"\b(?:boy|girl|child|infant|toddler|neonate|newborn|niñ[oa]|bebé|junge|mädchen|säugling|enfant|"
     r"garçon|fille|bébé|bambin[oa])\b"
 )
-_SHE, _HE = re.compile(r"\b(?:she|her|hers|herself)\b"), re.compile(r"\b(?:he|him|his|himself)\b")
+# Pronouns (not "HE", hepatic encephalopathy), counted only in sentences that name no clinician ("Dr Lee: he will
+# follow up" is about the doctor).
+_SHE = re.compile(r"\b(?:[Ss]he|[Hh]er|[Hh]ers|[Hh]erself)\b")
+_HE = re.compile(r"\b(?:[Hh]e|[Hh]im|[Hh]is|[Hh]imself)\b")
+_CLINICIAN = re.compile(
+    r"\b(?:dr|doctor|nurse|gp|consultant|colleague|physician|neurologist|surgeon|referr\w*|paramedic|staff)\b", re.I
+)
 _FEMALE = re.compile(
     r"\b(?:female|woman|lady|girl|(?:sex|gender)\s*[:=]\s*f|mujer|femenin[oa]|paciente\s+femenina|frau|weiblich|patientin|"
     r"femme|féminin|feminin)\b"
@@ -407,16 +428,17 @@ def parse_age_sex(notes: str) -> tuple[int | None, Literal["male", "female"] | N
         ),
         _LETTER_THEN_AGE,
     )
-    ages = {int(m.group(1)) for pattern in age_patterns for m in pattern.finditer(notes)}
+    ages = {int(m["age"] if "age" in pattern.groupindex else m[1]) for pattern in age_patterns for m in pattern.finditer(notes)}
     age = ages.pop() if len(ages) == 1 else None
     lowered = notes.lower()
     if age is not None and age >= 18 and _CHILD.search(lowered):  # "Boy, 36 M." is 36 months, not years
         age = None
     letters = {m.group(2).upper() for pattern in _AGE_THEN_LETTER for m in pattern.finditer(notes)}
-    letters |= {m.group(0).lstrip()[0].upper() for m in _LETTER_THEN_AGE.finditer(notes)}
+    letters |= {m["sex"].upper() for m in _LETTER_THEN_AGE.finditer(notes)}
     # a pronoun of the other sex ("45 y/o male ... She reports aura") makes the sex uncertain
-    female = _FEMALE.search(lowered) or "F" in letters or _SHE.search(lowered)
-    male = _MALE.search(lowered) or "M" in letters or _HE.search(lowered)
+    about_patient = "\n".join(s for s in _sentences(notes) if not _CLINICIAN.search(s))
+    female = _FEMALE.search(lowered) or "F" in letters or _SHE.search(about_patient)
+    male = _MALE.search(lowered) or "M" in letters or _HE.search(about_patient)
     sex: Literal["male", "female"] | None = None
     if female and not male:
         sex = "female"
@@ -532,7 +554,8 @@ def check_draft(draft: str, facts: dict[str, Any], notes: str) -> list[str]:
     unquoted = _TECHNIQUE_WORDS.sub(" ", _QUOTE.sub(drop_verbatim_quote, lowered_draft))
     invented = [t for t in FINDING_TERMS if t in unquoted and t not in facts_text]
     invented += sorted({m for m in _TUMOUR_NAME.findall(unquoted) if m not in facts_text} - set(invented))
-    invented += [m for m in _NO_ABBREVIATION.findall(_QUOTE.sub(" ", draft)) if m.lower() not in invented]
+    invented += sorted(set(_ANSWER_WORDS.findall(unquoted)) - set(invented))
+    invented += _answers_to_the_question(unquoted, notes)
     if invented:
         problems.append(f"findings not supported by the notes: {', '.join(invented)}")
     echoed = [phrase for phrase in _INSTRUCTION_PHRASES if phrase in lowered_draft and phrase not in notes.lower()]
@@ -556,6 +579,21 @@ def check_draft(draft: str, facts: dict[str, Any], notes: str) -> list[str]:
             "the notes, an age outside the study's, or a field of view that cuts the brain)"
         )
     return problems
+
+
+def _answers_to_the_question(unquoted: str, notes: str) -> list[str]:
+    """The draft negates a word of the notes' question or an abbreviation the notes use ("No SAH." for "r/o
+    SAH/bleed", "No structural cause." for "Question: structural cause?"): it answers what the radiologist is to
+    answer."""
+    questions = " ".join(s for s in _sentences(notes) if "?" in s or _INDICATION_START.match(s))
+    words = {w.lower() for w in re.findall(r"\b[A-Z][A-Z0-9]{1,5}\b", notes)}  # abbreviations: SAH, DAI, MS
+    words |= {w for w in re.findall(r"[a-z]{4,}", questions.lower()) if w not in _STOPWORDS}
+    words -= {"question", "query", "rule", "evaluate", "assess", "indication", "reason", "clinical", "history"}
+    return sorted(
+        f"no {word}"
+        for word in words
+        if re.search(rf"{_NEGATOR}(?:\W+\w+){{0,2}}?\W+{re.escape(word)}\b", unquoted)
+    )
 
 
 def _cut_from_context(quoted: str, notes: str) -> bool:
@@ -588,15 +626,14 @@ def _reference_problems(lowered_draft: str, facts: dict[str, Any]) -> list[str]:
     if not {float(low), float(high)} <= _numbers(lowered_draft):
         problems.append(f"the reference range ({low}-{high} mL) is not stated")
     position = facts["volume_vs_reference"].split()[0]  # "within" / "outside"
-    volume = float(facts["brain_mask_volume_ml"])
-    # "outside" said the way a radiologist says it, in the direction it is
-    beyond = _ABOVE if volume > high else _BELOW
-    said = {"within": _WITHIN, "outside": beyond}
-    wrong = [_WITHIN] if position == "outside" else [_ABOVE, _BELOW]
-    wrong += [_BELOW if beyond is _ABOVE else _ABOVE] if position == "outside" else []
-    if not re.search(said[position], lowered_draft):
+    beyond, other_side = (_ABOVE, _BELOW) if float(facts["brain_mask_volume_ml"]) > high else (_BELOW, _ABOVE)
+    # "outside" may be said the way a radiologist says it, in the direction it is ("above the range")
+    said, wrong = (
+        (_WITHIN, [_OUTSIDE, _ABOVE, _BELOW]) if position == "within" else (f"{_OUTSIDE}|{beyond}", [_WITHIN, other_side])
+    )
+    if not re.search(said, lowered_draft):
         problems.append(f"it does not say the volume is {facts['volume_vs_reference']}")
-    if any(re.search(rf"{pattern}(?:\W+\w+){{0,3}}\W+(?:reference|normal)", lowered_draft) for pattern in wrong):
+    if any(re.search(rf"(?:{pattern})(?:\W+\w+){{0,3}}?\W+(?:reference|normal)", lowered_draft) for pattern in wrong):
         claim = "outside" if position == "within" else "within or on the other side of"
         direction = "" if position == "within" else (", above it" if beyond is _ABOVE else ", below it")
         problems.append(f"it says the volume is {claim} the reference range; it is {position}{direction}")

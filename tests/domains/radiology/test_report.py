@@ -105,6 +105,23 @@ def strip_report() -> StripReport:
         ("F/U of a 12 mm lesion. Male.", None, "male"),
         ("Pt F 54 with falls", 54, "female"),
         ("Ward F 12. Headache.", None, None),  # a place, not a sex and age
+        # second review: durations before the sex, codes and doses after a colon, months and weeks, lab rows,
+        # "kind"/"baby" in English, pronouns about clinicians, HE (hepatic encephalopathy)
+        ("Headaches x 30 years, F", None, None),
+        ("Smoker 30 years. Male, headache.", None, "male"),
+        ("HIV 25y, male, new confusion", None, "male"),
+        ("Ward: M 45, headache", None, None),
+        ("Dose: F 50", None, None),
+        ("F 54 kg", None, None),
+        ("F 36 M.O.", None, None),
+        ("F 30m", None, None),
+        ("F 40 w", None, None),
+        ("Labs: CRP 45, M 80", None, None),
+        ("54 yo man. Thank you for your kind referral.", 54, "male"),
+        ("45yo M on baby aspirin", 45, "male"),
+        ("54 yo F. Dr Lee: he will follow up.", 54, "female"),
+        ("62 yo F with HE", 62, "female"),
+        ("Patient, 45 years, male", 45, "male"),
     ],
 )
 def test_parse_age_sex(notes: str, age, sex) -> None:
@@ -503,6 +520,19 @@ def test_the_templates_own_quotes_pass_the_check(strip_report: StripReport, note
         ("Headaches.", "Brain volume is increased."),
         ("Headaches.", "Volume is as expected."),
         ("Prior volumetry (2021): ICV 1520 mL.", "Volume has increased since 2021."),
+        # second review: answers in other words, lower case, and one-word comparisons
+        ("Headaches. Question: structural cause?", "No structural cause."),
+        ("Headaches. Question: structural cause?", "There is no structural cause for the headaches."),
+        ("Worst headache of life. r/o SAH/bleed.", "no sah."),
+        ("Headaches.", "NAD."),
+        ("Headaches.", "Nil acute."),
+        ("Headaches.", "Negative."),
+        ("Headaches.", "The scan is clean."),
+        ("Prior MRI 2021.", "Same as before."),
+        ("Prior MRI 2021.", "Nothing new."),
+        ("Prior MRI 2021.", "Improved."),
+        ("Prior MRI 2021.", "Resolved."),
+        ("Prior MRI 2021.", "Worse."),
     ],
 )
 def test_answers_and_comparisons_the_notes_do_not_support_are_refused(
@@ -511,6 +541,22 @@ def test_answers_and_comparisons_the_notes_do_not_support_are_refused(
     facts = build_facts(strip_report, None, None)
     draft = template_draft(facts, indication_quotes(notes)) + " " + sentence
     assert any("findings not supported" in problem for problem in check_draft(draft, facts, notes)), sentence
+
+
+@pytest.mark.parametrize(
+    ("volume", "sentence"),
+    [  # review: plain technique and QC wording is no finding; "outside" is right on either side of the range
+        (1100.0, ""),
+        (1854.9, ""),
+        (1502.4, "Quality control: No QC warnings. Details are given below."),
+        (1502.4, "Technique: voxel size less than 2 mm; slice interval 1.2 mm; the mask is shown over the T1."),
+        (1502.4, "No DICOM errors."),
+    ],
+)
+def test_plain_wording_and_the_templates_own_range_pass(strip_report: StripReport, volume: float, sentence: str) -> None:
+    facts = build_facts(strip_report.model_copy(update={"brain_volume_ml": volume}), 62, "male")
+    draft = template_draft(facts, indication_quotes(NOTES)) + "\n" + sentence
+    assert check_draft(draft, facts, NOTES) == []
 
 
 def test_a_draft_that_echoes_the_prompt_is_refused(strip_report: StripReport) -> None:
