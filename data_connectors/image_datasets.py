@@ -236,6 +236,19 @@ def _coco_annotation(
     return Annotation(category, (x, y, x + w, y + h), polygons)
 
 
+def _image_id(value: Any) -> str | None:
+    """A COCO image id as a key: numbers and digit strings alike ("7" is 7), other strings as written ("img-A");
+    None when missing, not finite or not a scalar."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return None
+    if isinstance(value, float):
+        return str(int(value)) if np.isfinite(value) and value.is_integer() else None
+    if isinstance(value, int):
+        return str(value)
+    text = value.strip()
+    return str(int(text)) if text.lstrip("-").isdigit() else (text or None)
+
+
 def _as_int(value: Any) -> int | None:
     """A COCO id or size as an int; None when it is missing or not a number (``null``, ``"abc"``)."""
     try:
@@ -257,18 +270,18 @@ def read_coco(annotation_file: str | Path, images_dir: str | Path | None = None)
             "export the dataset again in COCO JSON format."
         ) from None
     folder = Path(images_dir) if images_dir else annotation_file.parent
-    by_image: dict[int, list[dict[str, Any]]] = {}
+    by_image: dict[str, list[dict[str, Any]]] = {}
     records, skipped = [], []
     orphans = 0
     for annotation in annotations:
-        image_id = _as_int(annotation.get("image_id")) if isinstance(annotation, dict) else None
+        image_id = _image_id(annotation.get("image_id")) if isinstance(annotation, dict) else None
         if image_id is None:
             orphans += 1
             continue
         by_image.setdefault(image_id, []).append(annotation)
     if orphans:
         skipped.append(f"{orphans} annotation(s) without a valid image_id were left out")
-    listed = {_as_int(image.get("id")) for image in images if isinstance(image, dict)}
+    listed = {_image_id(image.get("id")) for image in images if isinstance(image, dict)}
     unlisted = sum(len(found) for image_id, found in by_image.items() if image_id not in listed)
     if unlisted:
         skipped.append(f"{unlisted} annotation(s) name an image_id that no image entry has; they were left out")
@@ -278,7 +291,7 @@ def read_coco(annotation_file: str | Path, images_dir: str | Path | None = None)
             continue
         path = folder / str(image.get("file_name", ""))
         if not path.is_file():
-            lost = len(by_image.get(_as_int(image.get("id")), []))
+            lost = len(by_image.get(_image_id(image.get("id")), []))
             skipped.append(
                 f"image id {image.get('id')} ({image.get('file_name')}): image file not found in {folder}; its "
                 f"{lost} annotation(s) were left out"
@@ -291,7 +304,7 @@ def read_coco(annotation_file: str | Path, images_dir: str | Path | None = None)
                 skipped.append(f"{image.get('file_name')}: unreadable image")
                 continue
         record = ImageRecord(image=path, size_hw=size_hw)
-        for number, annotation in enumerate(by_image.get(_as_int(image.get("id")), []), start=1):
+        for number, annotation in enumerate(by_image.get(_image_id(image.get("id")), []), start=1):
             try:
                 record.annotations.append(_coco_annotation(annotation, categories, size_hw))
             except (ValueError, TypeError, AttributeError) as error:  # one malformed annotation is skipped
@@ -406,8 +419,12 @@ def annotation_centre(annotation: Annotation) -> tuple[float, float]:
             total += abs(area)
             cx += abs(area) * ((xs + np.roll(xs, -1)) * cross).sum() / (6 * area)
             cy += abs(area) * ((ys + np.roll(ys, -1)) * cross).sum() / (6 * area)
+    box = annotation.box_xyxy
     if total > 1e-9:
-        return float(cx / total), float(cy / total)
+        x, y = float(cx / total), float(cy / total)
+        inside = box is None or (box[0] - 1 <= x <= box[2] + 1 and box[1] - 1 <= y <= box[3] + 1)
+        if inside:  # a self-intersecting polygon's "centroid" can fall off the lesion: then its box's centre
+            return x, y
     if annotation.box_xyxy is not None:
         x0, y0, x1, y1 = annotation.box_xyxy
         return (x0 + x1) / 2, (y0 + y1) / 2

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
+import re
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -182,8 +183,24 @@ def _check_jpeg_data(data: bytes) -> None:
         simplejpeg.decode_jpeg(data, colorspace="GRAY", min_height=1, min_width=1, min_factor=8, strict=True)
     except ValueError as error:
         message = str(error)
-        if message.startswith(_JPEG_DAMAGE) and "ICC" not in message:
+        if message.startswith(_JPEG_DAMAGE) and "ICC" not in message and not _only_padding(data, message):
             raise BadInputError(f"The image is a corrupt JPEG file ({message}); re-export it.") from None
+
+
+def _only_padding(data: bytes, message: str) -> bool:
+    """libjpeg's "N extraneous bytes before marker 0xXX" where those N bytes are 0x00/0xFF padding (exporters
+    pad before the end marker or between header segments): the pixels decode intact. After damaged scan data
+    the extraneous bytes are the rest of that data, not padding."""
+    found = re.search(r"(\d+) extraneous bytes before marker 0x([0-9a-f]{2})", message)
+    if not found:
+        return False
+    count, marker = int(found[1]), bytes([0xFF, int(found[2], 16)])
+    start = data.find(marker, 2)
+    while start != -1:
+        if start >= count and set(data[start - count : start]) <= {0x00, 0xFF}:
+            return True
+        start = data.find(marker, start + 1)
+    return False
 
 
 def _exif_orientation(image: Any) -> int:

@@ -128,11 +128,22 @@ def _at_working_width(grey: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray,
     return resize_image(grey, size), resize_labels(labels, size)
 
 
-def _read_radiograph(path: Path) -> np.ndarray:
-    """Grey float32 in the file's full range (a 16-bit radiograph is not cut to 8 bits)."""
+def _read_radiograph(path: Path, *, labelled: bool = False) -> np.ndarray:
+    """Grey float32 in the file's full range (a 16-bit radiograph is not cut to 8 bits).
+
+    ``labelled``: its lesions are drawn in a mask or annotations, so an EXIF orientation (the reader turns the
+    image as viewers do) is refused: whether the labels follow the stored or the displayed pixels is unknown,
+    and a square image would pass every size check with its lesions in the wrong place."""
     from data_connectors.images import read_image, to_grey
 
-    return to_grey(read_image(path)[0])
+    array, meta = read_image(path)
+    if labelled and meta.get("exif_orientation") not in (None, 1):
+        raise BadInputError(
+            f"The image has an EXIF orientation tag ({meta['exif_orientation']}: shown rotated or mirrored), so "
+            "its mask or annotations may follow either the stored or the shown pixels; re-export the image "
+            "without it (Roboflow: auto-orient) and label it as shown."
+        )
+    return to_grey(array)
 
 
 def _dc1000_source(root: Path) -> LesionSource:
@@ -179,12 +190,13 @@ MAX_MASK_VALUES = 64  # background + lesion classes; more is image content, not 
 
 def _read_mask(path: Path) -> np.ndarray:
     """A label mask's values as stored: 16-bit masks keep theirs (converting to 8 bits would turn 1000, 2000
-    and 3000 into one class 255); colour and palette masks are read as grey, as before."""
+    and 3000 into one class 255), palette masks their indices (VOC style: two colours of one grey level stay
+    two classes); RGB masks are read as grey."""
     from PIL import UnidentifiedImageError
 
     try:
         with Image.open(path) as file:
-            if file.mode.startswith("I"):
+            if file.mode.startswith("I") or file.mode == "P":  # a palette mask's labels are its indices
                 return np.asarray(file).astype(np.int64)
     except (OSError, UnidentifiedImageError, ValueError, SyntaxError):
         pass  # _read_grey_png names the file in its error
@@ -245,7 +257,7 @@ def _annotated_source(path: Path) -> LesionSource:
 
     def load(name: str) -> tuple[np.ndarray, np.ndarray, list[Lesion] | None]:
         record = records[name]
-        grey = _read_radiograph(record.image)
+        grey = _read_radiograph(record.image, labelled=True)
         if record.mask is not None:
             mask = _read_mask(record.mask)
             if mask.shape != grey.shape:  # e.g. an EXIF-rotated image: never stretch lesions out of place
@@ -256,6 +268,12 @@ def _annotated_source(path: Path) -> LesionSource:
             index = np.minimum(np.searchsorted(codes, mask), len(codes) - 1)
             return *_at_working_width(grey, np.where(codes[index] == mask, index, 0).astype(np.uint8)), None
         drawn = rasterise(record, lesion_classes)  # in the annotations' pixels (the entry's size)
+        if abs(drawn.shape[0] / drawn.shape[1] - grey.shape[0] / grey.shape[1]) > 0.02 * grey.shape[0] / grey.shape[1]:
+            raise BadInputError(
+                f"Its annotations are for a {drawn.shape[1]}x{drawn.shape[0]} image but the image is "
+                f"{grey.shape[1]}x{grey.shape[0]}, another shape; export the annotations with the images they "
+                "were drawn on."
+            )
         scaled, labels = _at_working_width(grey, resize_labels(drawn, grey.shape))
         height, width = labels.shape
         lesions = []

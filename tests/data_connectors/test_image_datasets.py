@@ -310,3 +310,16 @@ def test_coco_classes_keep_the_category_id_order(tmp_path: Path) -> None:
 def test_a_folder_with_no_layout_says_which_layouts_are_read(tmp_path: Path) -> None:
     with pytest.raises(BadInputError, match="holds no labelled dataset: expected images/ \\+ masks/"):
         read_image_dataset(tmp_path)
+
+
+def test_annotation_centre_is_the_area_centroid_or_the_box_centre() -> None:
+    from data_connectors.image_datasets import Annotation, annotation_centre
+
+    square = [(0.0, 0.0), (10.0, 0.0), (10.0, 10.0), (0.0, 10.0)]
+    assert annotation_centre(Annotation("a", (0, 0, 30, 10), [square, [(x + 20, y) for x, y in square[::-1]]])) == (
+        15.0, 5.0,  # two parts, wound either way
+    )
+    assert annotation_centre(Annotation("a", (0, 0, 4, 6))) == (2.0, 3.0)
+    # a self-intersecting polygon's centroid falls off the lesion (x 286.5 for a box from 300): the box centre
+    bowtie = [(300.0, 300.0), (340.0, 340.0), (340.0, 300.0), (300.0, 360.0)]
+    assert annotation_centre(Annotation("a", (300, 300, 340, 360), [bowtie])) == (320.0, 330.0)

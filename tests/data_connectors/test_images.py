@@ -5,6 +5,7 @@ Fixtures are written by the tests themselves (numpy ramps saved with Pillow / py
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
@@ -160,6 +161,19 @@ def test_jpeg_damaged_inside_its_data_is_refused(tmp_path: Path, progressive: bo
     path.write_bytes(bytes(data))
     with pytest.raises(BadInputError, match=r"corrupt JPEG file \(Corrupt JPEG data"):
         read_image(path)
+
+
+def test_jpeg_padding_before_a_marker_is_no_damage(tmp_path: Path) -> None:
+    """Exporters pad with zero bytes before the end marker or between header segments: libjpeg warns about
+    "extraneous bytes", yet the pixels are intact (review: such files were refused)."""
+    path = tmp_path / "padded.jpg"
+    ramp = np.linspace(0, 200, 512)[None] + np.random.default_rng(0).integers(0, 50, (256, 512))
+    Image.fromarray(ramp.astype(np.uint8)).save(path, quality=90)
+    intact = path.read_bytes()
+    tables = intact.find(b"\xff\xdb")
+    for padded in (intact[:-2] + bytes(16) + intact[-2:], intact[:tables] + bytes(2) + intact[tables:]):
+        path.write_bytes(padded)
+        np.testing.assert_array_equal(read_image(path)[0], np.asarray(Image.open(io.BytesIO(intact)), np.float32))
 
 
 def test_tiff_cut_before_its_directory_is_called_truncated(tmp_path: Path) -> None:

@@ -415,3 +415,54 @@ def test_without_synthetic_patches_the_two_augmented_regimes_are_one_run(tmp_pat
     report = evaluate_balance(tmp_path, seeds=1, epochs=2, progress=messages.append)
     assert report["synthetic_patches"] == 0 and "no synthetic patches" in messages[0]
     assert report["results"]["classical"] == report["results"]["classical+synthetic"]
+
+
+def test_labelled_images_with_an_exif_rotation_are_skipped_with_the_reason(tmp_path: Path) -> None:
+    """The reader turns such an image as viewers do; its mask may follow either the stored or the shown pixels,
+    and a square image passed every size check with its lesion in the wrong place (review)."""
+    grey, _ = make_phantom(0, (256, 256))
+    (tmp_path / "images").mkdir()
+    (tmp_path / "masks").mkdir()
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    Image.fromarray(grey).save(tmp_path / "images" / "a.jpg", exif=exif)
+    Image.fromarray(grey).save(tmp_path / "images" / "b.png")
+    mask = np.zeros((256, 256), np.uint8)
+    mask[40:80, 150:180] = 1
+    for name in ("a", "b"):
+        Image.fromarray(mask).save(tmp_path / "masks" / f"{name}.png")
+    source = lesion_source(tmp_path)
+    with pytest.raises(BadInputError, match="EXIF orientation tag"):
+        source.load("images__a")
+    assert source.load("images__b")[1].any()
+
+
+def test_palette_masks_keep_their_indices_as_classes(tmp_path: Path) -> None:
+    """Two palette colours of one grey level were one class (review): a palette mask's labels are its indices."""
+    _radiograph(tmp_path / "images" / "a.png")
+    mask = np.zeros((256, 512), np.uint8)
+    mask[100:110, 100:110], mask[100:110, 300:310] = 1, 2
+    palette_mask = Image.fromarray(mask, mode="P")
+    palette_mask.putpalette([0, 0, 0, 255, 0, 0, 0, 130, 0] + [0] * (256 * 3 - 9))  # red and green: both grey 76
+    (tmp_path / "masks").mkdir()
+    palette_mask.save(tmp_path / "masks" / "a.png")
+    assert lesion_source(tmp_path).classes == ["healthy", "class-1", "class-2"]
+
+
+def test_coco_string_image_ids_and_annotations_for_another_shape(tmp_path: Path) -> None:
+    """String ids ("img-A") lost every annotation (review); annotations drawn for an image of another shape
+    (here: rotated) are refused, never stretched onto it."""
+    _radiograph(tmp_path / "a.png", (256, 512))
+    _radiograph(tmp_path / "b.png", (256, 512))
+    (tmp_path / "c.json").write_text(json.dumps({
+        "images": [{"id": "img-A", "file_name": "a.png", "height": 256, "width": 512},
+                   {"id": "img-B", "file_name": "b.png", "height": 512, "width": 256}],
+        "categories": [{"id": 1, "name": "caries"}],
+        "annotations": [{"image_id": "img-A", "category_id": 1, "bbox": [100, 100, 20, 20]},
+                        {"image_id": "img-B", "category_id": 1, "bbox": [100, 100, 20, 20]}],
+    }))  # fmt: skip
+    source = lesion_source(tmp_path / "c.json")
+    assert source.classes == ["healthy", "caries"]
+    assert source.load("a")[2] == [((220, 220), 1)]
+    with pytest.raises(BadInputError, match="annotations are for a 256x512 image but the image is 512x256"):
+        source.load("b")
