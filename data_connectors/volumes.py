@@ -97,7 +97,10 @@ EMPTIED_TAGS = (
 )
 # When one position holds several images (a 4D, multi-echo or repeated series), the first tag of these that
 # differs between them tells the volumes apart; the first volume is read.
-TILT_WARNING_DEGREES = 0.5  # slices stacked further than this from their plane's normal: a sheared volume
+# Slices stacked further than this from their plane's normal: a sheared volume (warned about, qform unset).
+# Below it, positions rounded in the export (0.1 mm) are no shear: the qform's nearest rotation is < 0.7 mm off
+# across 200 mm.
+TILT_WARNING_DEGREES = 0.2
 VOLUME_KEYS = ("TemporalPositionIdentifier", "EchoNumbers", "AcquisitionNumber", "TriggerTime")
 
 
@@ -676,10 +679,11 @@ def read_volume(path: str | Path, *, series: str | None = None):
 
 
 def is_sheared(affine: np.ndarray) -> bool:
-    """The affine's voxel axes are not at right angles (a gantry-tilted series)."""
+    """The affine's voxel axes are off right angles by more than ``TILT_WARNING_DEGREES`` (a gantry-tilted series):
+    the same bound as the tilt warning, so the qform is never unset without one."""
     axes = np.asarray(affine, dtype=float)[:3, :3]
     axes = axes / np.linalg.norm(axes, axis=0)
-    return bool(np.abs(axes.T @ axes - np.eye(3)).max() > 1e-4)
+    return bool(np.abs(axes.T @ axes - np.eye(3)).max() > np.sin(np.radians(TILT_WARNING_DEGREES)))
 
 
 def write_nifti(

@@ -281,6 +281,12 @@ _INDICATION_START = re.compile(
     r"(indication|reason|clinical|history|question|rule[sd]? out|r/o|evaluate|assess|referred for|query)", re.I
 )
 _REFERRAL = re.compile(r"(referred by|referral from|requested by|ordered by|request from)\b", re.I)
+# Letter and form lines that are no reason for the scan.
+_BOILERPLATE = re.compile(
+    r"(dear\b|thank|thanks\b|kind regards|best regards|regards\b|yours\b|many thanks|please (?:scan|book|see|call|"
+    r"contact)|allerg|creatinine|egfr|labs?\b|medications?\b|meds\b|current meds)",
+    re.I,
+)
 # A sentence of identifiers: it names the patient's records, not the reason for the scan.
 _IDENTIFIERS = re.compile(
     r"\b(?:mrn|dob|d\.o\.b|date of birth|nhs|nhc|ipp|acc(?:ession)?\s*(?:#|no\b|nr\b)|patient id|pt id|"
@@ -474,22 +480,30 @@ def age_sex_quotes(notes: str) -> list[str]:
     return [s for s in _sentences(notes) if parse_age_sex(s) != (None, None)]
 
 
-def indication_quotes(notes: str, limit: int = 3) -> list[str]:
+def indication_quotes(notes: str, limit: int = 4) -> list[str]:
     """Sentences of the notes worth quoting, in their order: the explicit indication/question lines with their
-    context (the first sentence about the patient, and the one just before the question: "F/U post resection
-    of L temporal GBM", "sudden onset worst HA of life"), else the first sentences. Lines of identifiers (MRN,
-    DOB, NHS number) and referral lines are no indication."""
-    sentences = [
-        s for s in _sentences(notes) if not _IDENTIFIERS.search(s) or _INDICATION_START.search(s) or "?" in s
-    ]
+    context (the first sentence about the patient and the ones just before the question: "F/U post resection
+    of L temporal GBM", "Lung cancer. Staging."), else the first sentences. Sentences that are only
+    identifiers (MRN, DOB, NHS number, a name), referral lines and letter or lab boilerplate are no indication."""
+    sentences = [s for s in _sentences(notes) if not _BOILERPLATE.match(s) and not _only_identifiers(s)]
     keyed = [s for s in sentences if _INDICATION_START.match(s)]
     if not keyed:
-        return sentences[:limit]
+        return sentences[: limit - 1]
     others = [s for s in sentences if s not in keyed and not _REFERRAL.match(s)]
     before = [s for s in others if sentences.index(s) < sentences.index(keyed[0])]
-    context = list(dict.fromkeys(others[:1] + before[-1:]))
-    questions = keyed[: max(1, limit - len(context))]
-    return sorted(context[: limit - len(questions)] + questions, key=sentences.index)
+    questions = keyed[: max(1, limit - min(len(others), 2))]
+    room = limit - len(questions)
+    context = list(dict.fromkeys(before[:1] + before[len(before) - room + 1 :] if room > 1 else before[:1]))
+    context = (context or others[:1])[:room]
+    return sorted(context + questions, key=sentences.index)
+
+
+def _only_identifiers(sentence: str) -> bool:
+    """A sentence that names the patient's records and nothing clinical: it has an identifier and no lower-case
+    word of four or more letters once names and codes are left aside ("Pt: John SMITH, DOB 03/02/1961")."""
+    if not _IDENTIFIERS.search(sentence) or _INDICATION_START.search(sentence) or "?" in sentence:
+        return False
+    return not [w for w in re.findall(r"\b[a-zà-ÿ]{4,}\b", sentence) if w not in _STOPWORDS]
 
 
 def _numbers(text: str) -> set[float]:

@@ -462,7 +462,15 @@ def test_outside_the_range_may_be_said_as_above_or_below(
     ("notes", "quotes"),
     [  # review: the question alone lost its context; lines of identifiers became the Indication
         ("F/U post resection of L temporal GBM (2022). 55 yo man. On TMZ. Assess recurrence.",
-         ["F/U post resection of L temporal GBM (2022).", "On TMZ.", "Assess recurrence."]),
+         ["F/U post resection of L temporal GBM (2022).", "55 yo man.", "On TMZ.", "Assess recurrence."]),
+        # second review: the reason kept beside identifiers in one sentence; letter and lab lines left out
+        ("Patient: 45 yo F with new seizures.", ["Patient: 45 yo F with new seizures."]),
+        ("DOB 01/02/1960, new onset seizures", ["DOB 01/02/1960, new onset seizures"]),
+        ("MRN 123456. Patient ID 7788: new seizures.", ["Patient ID 7788: new seizures."]),
+        ("55 yo M. Lung cancer. Staging. Rule out metastases.",
+         ["55 yo M.", "Lung cancer.", "Staging.", "Rule out metastases."]),
+        ("Dear Dr X,\nThank you for seeing this patient. 54 yo F, headaches. Please scan urgently. "
+         "Allergies: penicillin. Creatinine 80. Question: tumour?", ["54 yo F, headaches.", "Question: tumour?"]),
         ("8-year-old girl with seizures. r/o structural lesion.",
          ["8-year-old girl with seizures.", "r/o structural lesion."]),
         ("58M ED. Sudden onset worst HA of life 2h ago, GCS 15. r/o SAH/bleed. MRN 4471923.",
