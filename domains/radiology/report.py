@@ -351,7 +351,7 @@ _SEX_WORD = r"(?:female|male|woman|man|lady|gentleman|girl|boy)"
 # "45y female", "45 yrs, F": a bare "y"/"years" is an age only right before the sex, at the start of a line
 # (or after "Pt"/"Patient"): elsewhere it is a duration ("headache x 30 years, F", "smoker 30 years, male").
 _AGE_BEFORE_SEX = (
-    r"(?:^|(?<=^[Pp][Tt] )|(?<=^[Pp]atient )|(?<=^[Pp]atient, )|(?<=^[Pp][Tt]: )|(?<=^[Pp]atient: ))"
+    r"(?:^|(?<=^pt )|(?<=^patient )|(?<=^patient, )|(?<=^pt: )|(?<=^patient: ))"
     rf"(\d{{1,3}})\s*(?:years?|yrs?|y)\b(?=\s*,?\s*(?:{_SEX_WORD}|[mf])\b(?!\s*/))"
 )
 # es/fr/it: "mujer de 54 años", "homme de 62 ans", "donna di 54 anni"; not "desde hace 30 años" or "cefalea de 3
@@ -369,7 +369,7 @@ _AGE_THEN_LETTER = (
         r"(?!\.?\s?[oO]\b|\.?\s+old\b)",
         re.MULTILINE,
     ),
-    re.compile(rf"\b{_AGE_BEFORE_SEX}\s*,?\s*([mf])\b(?!\s*/)", re.IGNORECASE),
+    re.compile(rf"\b{_AGE_BEFORE_SEX}\s*,?\s*([mf])\b(?!\s*/)", re.IGNORECASE | re.MULTILINE),
 )
 # A number followed by a unit other than years is a child's age in months, weeks or days ("aged 30 months",
 # "Female, 30 days old"): never read as years, which would set an adult reference range.
@@ -381,7 +381,7 @@ _NOT_YEARS = (
 # M/F also counts right before a two- or three-digit age at the start of a line or after a sex/age label:
 # "F 54", "Sex/age: M, 62 y", "Pt F 54", "f 54"; not "M1" (an artery segment), "F/U", "Ward: F 12", "Dose: F 50".
 _LETTER_THEN_AGE = re.compile(
-    r"(?:^|(?:\b(?:sex|gender|age|sex/age|age/sex|pt|patient)\s*[:/]?\s*))(?P<sex>[MF]|(?<![^\n])[mf])\s*[,\s]\s*"
+    r"(?:^|(?:\b(?:sex|gender|age|sex/age|age/sex|pt|patient)\s*[:/]?\s*))(?P<sex>[MF])\s*[,\s]\s*"
     r"(?P<age>\d{2,3})(?:\s*(?:years?|yrs?|y)\b)?(?![.,:/]\d)"
     rf"(?!\s*(?:mm|cm|ml|mg|kg|lbs?|%)){_NOT_YEARS}",
     re.MULTILINE | re.IGNORECASE,
@@ -420,7 +420,7 @@ def parse_age_sex(notes: str) -> tuple[int | None, Literal["male", "female"] | N
     notes = _about_the_patient(notes)
     age_patterns = (
         re.compile(rf"\b{_AGE}", re.IGNORECASE),
-        re.compile(rf"\b{_AGE_BEFORE_SEX}", re.IGNORECASE),
+        re.compile(rf"\b{_AGE_BEFORE_SEX}", re.IGNORECASE | re.MULTILINE),
         re.compile(_AGE_WITH_DE, re.IGNORECASE),
         re.compile(
             rf"\b(?:age[d]?|edad|alter|âge)\s*[:=]?\s*(\d{{1,3}})(?:\s*(?:years?|yrs?|y)\b|\b){_NOT_YEARS}",
@@ -434,7 +434,9 @@ def parse_age_sex(notes: str) -> tuple[int | None, Literal["male", "female"] | N
         ),
         _LETTER_THEN_AGE,
     )
-    ages = {int(m["age"] if "age" in pattern.groupindex else m[1]) for pattern in age_patterns for m in pattern.finditer(notes)}
+    ages = {
+        int(m["age"] if "age" in pattern.groupindex else m[1]) for pattern in age_patterns for m in pattern.finditer(notes)
+    }
     age = ages.pop() if len(ages) == 1 else None
     lowered = notes.lower()
     if age is not None and age >= 18 and _CHILD.search(lowered):  # "Boy, 36 M." is 36 months, not years

@@ -122,6 +122,8 @@ def strip_report() -> StripReport:
         ("54 yo F. Dr Lee: he will follow up.", 54, "female"),
         ("62 yo F with HE", 62, "female"),
         ("Patient, 45 years, male", 45, "male"),
+        ("Headache. 45y female", 45, "female"),  # each sentence is a line: "at a line's start" holds for it
+        ("Seizures. Pt 45yrs, F", 45, "female"),
     ],
 )
 def test_parse_age_sex(notes: str, age, sex) -> None:
