@@ -280,7 +280,9 @@ _INSTRUCTION_PHRASES = (
 _INDICATION_START = re.compile(
     r"(indication|reason|clinical|history|question|rule[sd]? out|r/o|evaluate|assess|referred for|query)", re.I
 )
-_REFERRAL = re.compile(r"(referred by|referral from|requested by|ordered by|request from)\b", re.I)
+_REFERRAL = re.compile(r"(referred by|referral from|referral by|requested by|ordered by|request from)\b", re.I)
+# A form field alone on its line ("Sex: F", "Age: 62"): demographics, no reason for the scan.
+_FIELD_ONLY = re.compile(r"(?:sex|gender|age|name|dob|mrn|sexo|edad|geschlecht|alter|sexe|âge)\s*:\s*\S{1,15}\.?$", re.I)
 # Letter and form lines that are no reason for the scan.
 _BOILERPLATE = re.compile(
     r"(dear\b|thank|thanks\b|kind regards|best regards|regards\b|yours\b|many thanks|please (?:scan|book|see|call|"
@@ -303,7 +305,12 @@ _ABBREVIATION_END = re.compile(
 _RELATIVE = re.compile(
     r"\b(?:(?:step|half|great)-?)?(?:mother|father|mum|mom|dad|parents?|sister|brother|siblings?|sons?|daughters?|"
     r"wife|husband|spouse|partner|child(?:ren)?|grand(?:mother|father|parents?|son|daughter|ma|pa)|granny|aunt|"
-    r"uncle|cousin|niece|nephew|twin|family|relatives?|guardian|fhx)\b",
+    r"uncle|cousin|niece|nephew|twin|family|relatives?|guardian|fhx|neighbou?r|friend|carer|caregiver|witness|"
+    r"bystander|"
+    # es/fr/de: "su mujer" (his wife), "sa femme", "seine Frau", "su hijo de 45 años"
+    r"(?:su|sus)\s+(?:mujer|esposa|esposo|marido|hij[oa]s?|madre|padre|herman[oa]s?)|"
+    r"(?:sa|son|ses)\s+(?:femme|mari|m[èe]re|p[èe]re|fils|fille|fr[èe]re|s[œo]eur)|"
+    r"(?:seine[rn]?|ihre[rn]?|ihrem|seinem)\s+(?:frau|mann|mutter|vater|sohn|tochter|bruder|schwester))\b",
     re.IGNORECASE,
 )
 # A relative with the age said before the word: "Her 45-year-old mother" is about the mother from the age on.
@@ -354,10 +361,12 @@ _AGE_BEFORE_SEX = (
     r"(?:^|(?<=^pt )|(?<=^patient )|(?<=^patient, )|(?<=^pt: )|(?<=^patient: ))"
     rf"(\d{{1,3}})\s*(?:years?|yrs?|y)\b(?=\s*,?\s*(?:{_SEX_WORD}|[mf])\b(?!\s*/))"
 )
-# es/fr/it: "mujer de 54 años", "homme de 62 ans", "donna di 54 anni"; not "desde hace 30 años" or "cefalea de 3
-# años de evolución", which are durations.
+# es/fr/it: "mujer de 54 años", "homme de 62 ans", "donna di 54 anni": after a word for the person; "tabaquismo de
+# 40 años", "desde hace 30 años" or "cefalea de 3 años de evolución" are durations.
 _AGE_WITH_DE = (
-    r"(?<=\b(?:de|di) )(\d{1,3})\s*(?:años|anos|ans|anni)\b(?!\s+d[e']\s*(?:evoluci|duraci|durée|évolution))"
+    r"\b(?:mujer|hombre|var[oó]n|paciente|niñ[oa]|señora|señor|chic[oa]|homme|femme|patiente?|enfant|garçon|fille|"
+    r"monsieur|madame|donna|uomo|bambin[oa]|ragazz[oa])(?:\s+\w+){0,2}?\s+(?:de|di)\s+(\d{1,3})\s*"
+    r"(?:años|anos|ans|anni)\b(?!\s+d[e']\s*(?:evoluci|duraci|durée|évolution))"
 )
 # "M"/"F" is a sex only right after an age ("54-year-old F", "54 yo m", "54 F", "56 f"; "a 6 m history" is six
 # months) and never before a slash: "F/U" is follow-up.
@@ -366,7 +375,7 @@ _AGE_THEN_LETTER = (
     # a bare number only at a line's start or after an age/sex label: "CRP 45, M 80" is a lab row; "36 M.O." months
     re.compile(
         r"(?:^|\b(?i:pt|patient|age|sex|age/sex|sex/age)\s*[:/]?\s*)(\d{1,3})\s*,?\s*([MFf])\b(?!\s*/)"
-        r"(?!\.?\s?[oO]\b|\.?\s+old\b)",
+        r"(?!\.?\s?[oO]\b|\.?\s+old\b)(?!\s*(?i:chest|drain|ng|ngt|foley|cath\w*|tube|sheath|cannula|fr)\b)",
         re.MULTILINE,
     ),
     re.compile(rf"\b{_AGE_BEFORE_SEX}\s*,?\s*([mf])\b(?!\s*/)", re.IGNORECASE | re.MULTILINE),
@@ -374,7 +383,8 @@ _AGE_THEN_LETTER = (
 # A number followed by a unit other than years is a child's age in months, weeks or days ("aged 30 months",
 # "Female, 30 days old"): never read as years, which would set an adult reference range.
 _NOT_YEARS = (
-    r"(?i:(?![\s(-]*(?:(?:months?|mths?|mnths?|mon|mons|mos?|m|weeks?|wks?|w|days?|d|hours?|hrs?|meses|monate[n]?|"
+    r"(?i:(?![\s(-]*(?:(?:months?|mths?|mnths?|mon|mons|mos?|m|weeks?|wks?|w|days?|d|hours?|hrs?|h|minutes?|mins?|"
+    r"seconds?|secs?|kg|kgs|lbs?|mg|pack|packs|units?|cigarettes?|pence|meses|monate[n]?|"
     r"mois|mesi|semanas?|wochen|semaines?|settimane|d[ií]as|tage[n]?|jours?|giorni)\b(?!\s*/)|m\.\s?o\b|m/o|w/o|d/o|"
     r"/(?:12|52)\b)))"
 )
@@ -386,6 +396,8 @@ _LETTER_THEN_AGE = re.compile(
     rf"(?!\s*(?:mm|cm|ml|mg|kg|lbs?|%)){_NOT_YEARS}",
     re.MULTILINE | re.IGNORECASE,
 )
+# An age said after these is the age at an event ("diagnosed with MS aged 28"), not the patient's age now.
+_AT_AN_EVENT = re.compile(r"\b(?:diagnos\w*|onset|since|began|started|first)\b[^.\n]*$", re.IGNORECASE)
 _CHILD = re.compile(
     r"\b(?:boy|girl|child|infant|toddler|neonate|newborn|niñ[oa]|bebé|junge|mädchen|säugling|enfant|"
     r"garçon|fille|bébé|bambin[oa])\b"
@@ -398,8 +410,8 @@ _CLINICIAN = re.compile(
     r"\b(?:dr|doctor|nurse|gp|consultant|colleague|physician|neurologist|surgeon|referr\w*|paramedic|staff)\b", re.I
 )
 _FEMALE = re.compile(
-    r"\b(?:female|woman|lady|girl|(?:sex|gender)\s*[:=]\s*f|mujer|femenin[oa]|paciente\s+femenina|frau|weiblich|patientin|"
-    r"femme|féminin|feminin)\b"
+    r"\b(?:female|woman|lady|girl|(?:sex|gender)\s*[:=]\s*f|mujer|femenin[oa]|paciente\s+femenina|weiblich|patientin|"
+    r"patiente|une femme|femme de \d|féminin|feminin)\b"
 )
 _MALE = re.compile(
     r"\b(?:male|man|gentleman|boy|(?:sex|gender)\s*[:=]\s*m|hombre|var[oó]n|masculino|m(?:ä|ae)nnlich|homme|masculin|"
@@ -423,7 +435,8 @@ def parse_age_sex(notes: str) -> tuple[int | None, Literal["male", "female"] | N
         re.compile(rf"\b{_AGE_BEFORE_SEX}", re.IGNORECASE | re.MULTILINE),
         re.compile(_AGE_WITH_DE, re.IGNORECASE),
         re.compile(
-            rf"\b(?:age[d]?|edad|alter|âge)\s*[:=]?\s*(\d{{1,3}})(?:\s*(?:years?|yrs?|y)\b|\b){_NOT_YEARS}",
+            r"(?<!since )(?<!at )(?<!onset )(?<!diagnosed )(?<!estimated )(?<!from )(?<!until )"
+            rf"\b(?:age[d]?|edad|alter|âge)\s*[:=]?\s*(\d{{1,3}})(?:\s*(?:years?|yrs?|y)\b|\b)(?!\s*-\s*\d){_NOT_YEARS}",
             re.IGNORECASE,
         ),
         _AGE_THEN_LETTER[1],
@@ -435,7 +448,10 @@ def parse_age_sex(notes: str) -> tuple[int | None, Literal["male", "female"] | N
         _LETTER_THEN_AGE,
     )
     ages = {
-        int(m["age"] if "age" in pattern.groupindex else m[1]) for pattern in age_patterns for m in pattern.finditer(notes)
+        int(m["age"] if "age" in pattern.groupindex else m[1])
+        for pattern in age_patterns
+        for m in pattern.finditer(notes)
+        if not _AT_AN_EVENT.search(notes[max(0, m.start() - 30) : m.start()])
     }
     age = ages.pop() if len(ages) == 1 else None
     lowered = notes.lower()
@@ -445,12 +461,13 @@ def parse_age_sex(notes: str) -> tuple[int | None, Literal["male", "female"] | N
     letters |= {m["sex"].upper() for m in _LETTER_THEN_AGE.finditer(notes)}
     # a pronoun of the other sex ("45 y/o male ... She reports aura") makes the sex uncertain
     about_patient = "\n".join(s for s in _sentences(notes) if not _CLINICIAN.search(s))
-    female = _FEMALE.search(lowered) or "F" in letters or _SHE.search(about_patient)
-    male = _MALE.search(lowered) or "M" in letters or _HE.search(about_patient)
+    female = _FEMALE.search(lowered) or "F" in letters
+    male = _MALE.search(lowered) or "M" in letters
     sex: Literal["male", "female"] | None = None
-    if female and not male:
+    # pronouns only cast doubt, never give the sex: they may be about a carer, a witness, a clinician
+    if female and not male and not _HE.search(about_patient):
         sex = "female"
-    elif male and not female:
+    elif male and not female and not _SHE.search(about_patient):
         sex = "male"
     return (age if age is not None and 0 < age < 120 else None), sex
 
@@ -486,11 +503,14 @@ def indication_quotes(notes: str, limit: int = 4) -> list[str]:
     """Sentences of the notes worth quoting, in their order: the explicit indication/question lines with their
     context (the first sentence about the patient and the ones just before the question: "F/U post resection
     of L temporal GBM", "Lung cancer. Staging."), else the first sentences. Sentences that are only
-    identifiers (MRN, DOB, NHS number, a name), referral lines and letter or lab boilerplate are no indication."""
-    sentences = [s for s in _sentences(notes) if not _BOILERPLATE.match(s) and not _only_identifiers(s)]
+    identifiers (MRN, DOB, NHS number, a name), form fields alone ("Sex: F"), referral lines and letter or lab
+    boilerplate are no indication."""
+    sentences = [
+        s for s in _sentences(notes) if not (_BOILERPLATE.match(s) or _FIELD_ONLY.match(s) or _only_identifiers(s))
+    ]
     keyed = [s for s in sentences if _INDICATION_START.match(s)]
     if not keyed:
-        return sentences[: limit - 1]
+        return [s for s in sentences if not _REFERRAL.match(s)][: limit - 1]
     others = [s for s in sentences if s not in keyed and not _REFERRAL.match(s)]
     before = [s for s in others if sentences.index(s) < sentences.index(keyed[0])]
     questions = keyed[: max(1, limit - min(len(others), 2))]
@@ -538,7 +558,8 @@ def _flatten(value: Any) -> list[Any]:
 
 
 def _normalise(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip().lower()
+    """Lower case, one space, and double quotes as single ones (the template quotes a sentence that quotes)."""
+    return re.sub(r"\s+", " ", text).strip().lower().replace('"', "'").replace("“", "'").replace("”", "'")
 
 
 def check_draft(draft: str, facts: dict[str, Any], notes: str) -> list[str]:
@@ -588,7 +609,7 @@ def check_draft(draft: str, facts: dict[str, Any], notes: str) -> list[str]:
     if volume is not None and not {round(float(volume), 1), float(round(volume))} & _numbers(draft):
         problems.append(f"the measured brain mask volume ({volume:g} mL) is not stated")
     if "reference_range_ml" in facts:
-        problems += _reference_problems(lowered_draft, facts)
+        problems += _reference_problems(_QUOTE.sub(" ", lowered_draft), facts)  # quoted notes say nothing
     elif _RANGE_CLAIM.search(unquoted):
         problems.append(
             "it compares the volume with a reference or normal range, but none applies here (no age and sex in "
@@ -605,6 +626,7 @@ def _answers_to_the_question(unquoted: str, notes: str) -> list[str]:
     words = {w.lower() for w in re.findall(r"\b[A-Z][A-Z0-9]{1,5}\b", notes)}  # abbreviations: SAH, DAI, MS
     words |= {w for w in re.findall(r"[a-z]{4,}", questions.lower()) if w not in _STOPWORDS}
     words -= {"question", "query", "rule", "evaluate", "assess", "indication", "reason", "clinical", "history"}
+    words -= {"age", "sex", "range", "name", "notes", "state", "given", "both", "reference"}  # the template's own
     return sorted(
         f"no {word}"
         for word in words
@@ -628,7 +650,7 @@ def _indication_from_notes(lowered_draft: str, notes: str) -> bool:
     """The Indication section quotes the notes verbatim, or says they give none: an indication in the model's own
     words ("automated skull stripping") is invented."""
     others = "|".join(re.escape(h.lower()) for h in SECTIONS if h != "Indication")
-    section = re.search(rf"indication\s*:?(.*?)(?:\b(?:{others})\b|$)", lowered_draft, re.DOTALL)
+    section = re.search(rf"indication\s*:?(.*?)(?:\b(?:{others})\s*:|$)", lowered_draft, re.DOTALL)
     text = section.group(1) if section else ""
     if re.search(r"\bnot (?:given|stated|provided)\b", text):
         return True
@@ -680,10 +702,15 @@ def build_facts(report: StripReport, age: int | None, sex: str | None) -> dict[s
     return {k: v for k, v in facts.items() if v is not None}
 
 
+def _inner_quotes(text: str) -> str:
+    """Double quotes inside a quoted sentence become single ones, so the quotation does not end early."""
+    return text.replace('"', "'").replace("“", "'").replace("”", "'")
+
+
 def template_draft(facts: dict[str, Any], quotes: list[str]) -> str:
     """The deterministic draft: used when the LLM's drafts fail the checks (or there is no LLM)."""
     spacing = " x ".join(f"{s:g}" for s in facts["voxel_spacing_mm"])
-    indication = " ".join(f'"{q}"' for q in quotes) if quotes else "not given in the notes."
+    indication = " ".join(f'"{_inner_quotes(q)}"' for q in quotes) if quotes else "not given in the notes."
     lines = [
         f"Indication: {indication}",
         f"Technique: {facts['examination']} ({facts['engine']}); modality {facts['modality']}; voxel spacing "

@@ -76,7 +76,7 @@ def strip_report() -> StripReport:
         ("Age: 47. Female. Mother died of a stroke at 85 years old.", 47, "female"),
         ("Female, 47. Daughter is a 20-year-old student.", 47, "female"),
         ("Female, 47. Son is a 20 year-old male.", 47, "female"),
-        ("Age: 54. Seizures since age 50.", None, None),
+        ("Age: 54. Seizures since age 50.", 54, None),  # an age at an event is not the patient's age
         ("Gender: F. Age 60", 60, "female"),
         # review: a child's age in months, weeks or days is no age in years (an adult range followed)
         ("Age: 30 months. Girl with macrocephaly.", None, "female"),
@@ -124,6 +124,23 @@ def strip_report() -> StripReport:
         ("Patient, 45 years, male", 45, "male"),
         ("Headache. 45y female", 45, "female"),  # each sentence is a line: "at a line's start" holds for it
         ("Seizures. Pt 45yrs, F", 45, "female"),
+        # third review: sex words of other languages that mean wife or Mrs, bystanders' pronouns, numbers that
+        # are not ages (minutes, weights, pack-years, an age at an event, a duration "de 40 años", a drain gauge)
+        ("Sehr geehrte Frau Kollegin, vielen Dank für die Überweisung des 62-jährigen Patienten.", 62, None),
+        ("Patient de 70 ans, amené par sa femme pour confusion.", 70, None),
+        ("Paciente de 70 años, traído por su mujer por confusión.", 70, None),
+        ("72yo found on floor by carer, she called ambulance.", 72, None),
+        ("Discussed with neurosurgeon; she recommends MRI. Age: 55.", 55, None),
+        ("Code stroke. Female, 40 mins from LKW.", None, "female"),
+        ("Male, 48 h of vomiting", None, "male"),
+        ("Female, 65 kg, allergic to contrast.", None, "female"),
+        ("Male, 40 pack-year smoker.", None, "male"),
+        ("Female. Diagnosed with MS aged 28, now 84.", None, "female"),
+        ("Unknown male, estimated age 30-40, found unconscious.", None, "male"),
+        ("Mujer. Tabaquismo de 40 años. Cefalea.", None, "female"),
+        ("Paciente varón acompañado por su hijo de 45 años.", None, "male"),
+        ("Polytrauma.\n28F chest drain R.\nGCS 9.", None, None),
+        ("Elderly woman found by 40-year-old neighbour.", None, "female"),
     ],
 )
 def test_parse_age_sex(notes: str, age, sex) -> None:
@@ -307,10 +324,8 @@ def test_the_indication_is_the_reason_for_the_scan_and_abbreviations_end_no_sent
     )
     # the first sentence about the patient gives the question its context; the referral line is no indication
     assert indication_quotes(notes) == ["58 y.o. male with worsening headaches; no history of stroke.", "Rule out mass."]
-    assert indication_quotes("Referred by Dr. Patel. 58 y.o. male with confusion.") == [
-        "Referred by Dr. Patel.",
-        "58 y.o. male with confusion.",
-    ]
+    # "Dr." ends no sentence; the referral line itself is no indication
+    assert indication_quotes("Referred by Dr. Patel. 58 y.o. male with confusion.") == ["58 y.o. male with confusion."]
 
 
 @pytest.mark.parametrize(
@@ -492,6 +507,31 @@ def test_outside_the_range_may_be_said_as_above_or_below(
 )
 def test_indication_quotes_keep_the_context_and_leave_identifiers_out(notes: str, quotes: list[str]) -> None:
     assert indication_quotes(notes) == quotes
+
+
+@pytest.mark.parametrize(
+    ("notes", "volume"),
+    [  # third review: the template failed its own check on these
+        ("NAME: J SMITH\nAGE: 85\nSEX: M\nQUESTION: atrophy?", 1100.0),
+        ("Question: is the brain volume within the normal range for age? Memory clinic referral.", 1850.0),
+        ("Question: is the brain volume within the normal range? 62-year-old man.", 1100.0),
+        ('ED: 45 yo F. Husband: "she said it felt like a bleed". ?SAH', 1850.0),
+        ("Reason: volumetric measurements for dementia trial. 70 yo female.", 1100.0),
+        ("Research scan for quality control of segmentation. Age 40, male.", 1500.0),
+    ],
+)
+def test_the_template_passes_its_own_check_whatever_the_notes_quote(
+    strip_report: StripReport, notes: str, volume: float
+) -> None:
+    age, sex = parse_age_sex(notes)
+    facts = build_facts(strip_report.model_copy(update={"brain_volume_ml": volume}), age, sex)
+    assert check_draft(template_draft(facts, indication_quotes(notes)), facts, notes) == []
+
+
+def test_the_fallback_indication_leaves_form_fields_and_referral_lines_out() -> None:
+    notes = "Name: Mary Brown\nDOB: 12/03/1961\nSex: F\nAge: 62\nReferral from GP.\nHeadaches for 3 months, worse."
+    assert indication_quotes(notes) == ["Headaches for 3 months, worse."]
+    assert indication_quotes("NAME: J SMITH\nAGE: 85\nSEX: M\nQUESTION: atrophy?") == ["QUESTION: atrophy?"]
 
 
 @pytest.mark.parametrize(
