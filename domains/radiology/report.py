@@ -384,8 +384,8 @@ _AGE_THEN_LETTER = (
 # "Female, 30 days old"): never read as years, which would set an adult reference range.
 _NOT_YEARS = (
     r"(?i:(?![\s(-]*(?:(?:months?|mths?|mnths?|mon|mons|mos?|m|weeks?|wks?|w|days?|d|hours?|hrs?|h|minutes?|mins?|"
-    r"seconds?|secs?|kg|kgs|lbs?|mg|pack|packs|units?|cigarettes?|pence|meses|monate[n]?|"
-    r"mois|mesi|semanas?|wochen|semaines?|settimane|d[ií]as|tage[n]?|jours?|giorni)\b(?!\s*/)|m\.\s?o\b|m/o|w/o|d/o|"
+    r"seconds?|secs?|kg|kgs|lbs?|mg|pack|packs|cigarettes?|pence|meses|monate[n]?|"
+    r"mois|mesi|semanas?|wochen|semaines?|settimane|d[ií]as|tage[n]?|jours?|giorni)\b(?!\s*/)|units?\b|m\.\s?o\b|m/o|w/o|d/o|"
     r"/(?:12|52)\b)))"
 )
 # M/F also counts right before a two- or three-digit age at the start of a line or after a sex/age label:
@@ -407,14 +407,16 @@ _CHILD = re.compile(
 _SHE = re.compile(r"\b(?:[Ss]he|[Hh]er|[Hh]ers|[Hh]erself)\b")
 _HE = re.compile(r"\b(?:[Hh]e|[Hh]im|[Hh]is|[Hh]imself)\b")
 _CLINICIAN = re.compile(
-    r"\b(?:dr|doctor|nurse|gp|consultant|colleague|physician|neurologist|surgeon|referr\w*|paramedic|staff)\b", re.I
+    r"\b(?:dr|doctor|nurse|gp|consultant|colleague|physician|neurologist|surgeon|referr\w*|paramedics?|staff|"
+    r"registrar|sho|attending|oncologist|neurosurgeon|radiologist|chaperone|interpreter|translator|social worker)\b",
+    re.I,
 )
 _FEMALE = re.compile(
-    r"\b(?:female|woman|lady|girl|(?:sex|gender)\s*[:=]\s*f|mujer|femenin[oa]|paciente\s+femenina|weiblich|patientin|"
+    r"\b(?:female|woman|lady|girl|(?:sex|gender)\s*[:=]\s*f|sex-f|mujer|femenin[oa]|paciente\s+femenina|weiblich|patientin|"
     r"patiente|une femme|femme de \d|féminin|feminin)\b"
 )
 _MALE = re.compile(
-    r"\b(?:male|man|gentleman|boy|(?:sex|gender)\s*[:=]\s*m|hombre|var[oó]n|masculino|m(?:ä|ae)nnlich|homme|masculin|"
+    r"\b(?:male|man|gentleman|boy|(?:sex|gender)\s*[:=]\s*m|sex-m|hombre|var[oó]n|masculino|m(?:ä|ae)nnlich|homme|masculin|"
     r"uomo)\b"
 )
 
@@ -459,12 +461,15 @@ def parse_age_sex(notes: str) -> tuple[int | None, Literal["male", "female"] | N
         age = None
     letters = {m.group(2).upper() for pattern in _AGE_THEN_LETTER for m in pattern.finditer(notes)}
     letters |= {m["sex"].upper() for m in _LETTER_THEN_AGE.finditer(notes)}
-    # a pronoun of the other sex ("45 y/o male ... She reports aura") makes the sex uncertain
+    # pronouns only in sentences, sex words only in clauses, that name no clinician or helper ("Dr Lee: he will
+    # follow up", "Chaperone: female nurse"; but "Referred by Dr Mann: 54 yo woman" is about the patient)
     about_patient = "\n".join(s for s in _sentences(notes) if not _CLINICIAN.search(s))
-    female = _FEMALE.search(lowered) or "F" in letters
-    male = _MALE.search(lowered) or "M" in letters
+    fields = re.sub(r"\b(?:sex|gender)\s*[:=]\s*([mf])\b", r"sex-\1", notes, flags=re.I)  # kept whole below
+    clauses = [c for s in _sentences(fields) for c in re.split(r"[:;,]", s) if not _CLINICIAN.search(c)]
+    female = _FEMALE.search("\n".join(clauses).lower()) or "F" in letters
+    male = _MALE.search("\n".join(clauses).lower()) or "M" in letters
     sex: Literal["male", "female"] | None = None
-    # pronouns only cast doubt, never give the sex: they may be about a carer, a witness, a clinician
+    # pronouns only cast doubt ("45 y/o male ... She reports aura"), never give the sex: they may be anyone's
     if female and not male and not _HE.search(about_patient):
         sex = "female"
     elif male and not female and not _SHE.search(about_patient):

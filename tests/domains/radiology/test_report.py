@@ -141,6 +141,9 @@ def strip_report() -> StripReport:
         ("Paciente varón acompañado por su hijo de 45 años.", None, "male"),
         ("Polytrauma.\n28F chest drain R.\nGCS 9.", None, None),
         ("Elderly woman found by 40-year-old neighbour.", None, "female"),
+        ("Chaperone: female nurse. 62 yo, confusion.", 62, None),
+        ("62 yo, confused. Interpreter (male) present.", 62, None),
+        ("Male, 40 units/week EtOH, fall, ?SDH.", None, "male"),
     ],
 )
 def test_parse_age_sex(notes: str, age, sex) -> None:
