@@ -186,21 +186,33 @@ def _read_grey_png(path: Path, what: str) -> np.ndarray:
 
 
 MAX_MASK_VALUES = 64  # background + lesion classes; more is image content, not labels
+COLOUR_CODE = 1 << 32  # colour-mask values start here, above any 16- or 32-bit grey label
 
 
 def _read_mask(path: Path) -> np.ndarray:
     """A label mask's values as stored: 16-bit masks keep theirs (converting to 8 bits would turn 1000, 2000
     and 3000 into one class 255), palette masks their indices (VOC style: two colours of one grey level stay
-    two classes); RGB masks are read as grey."""
+    two classes), colour masks one value per colour (``COLOUR_CODE`` + 0xRRGGBB; a grey mask saved as RGB
+    keeps its grey values)."""
     from PIL import UnidentifiedImageError
 
     try:
         with Image.open(path) as file:
             if file.mode.startswith("I") or file.mode == "P":  # a palette mask's labels are its indices
                 return np.asarray(file).astype(np.int64)
+            if file.mode in ("RGB", "RGBA"):
+                rgb = np.asarray(file.convert("RGB")).astype(np.int64)
+                if not ((rgb[..., 0] == rgb[..., 1]) & (rgb[..., 1] == rgb[..., 2])).all():
+                    colour = (rgb[..., 0] << 16) | (rgb[..., 1] << 8) | rgb[..., 2]
+                    return np.where(colour > 0, COLOUR_CODE + colour, 0)
     except (OSError, UnidentifiedImageError, ValueError, SyntaxError):
         pass  # _read_grey_png names the file in its error
     return _read_grey_png(path, "mask").astype(np.int64)
+
+
+def _class_name(value: int) -> str:
+    """``class-<value>``, or ``class-#rrggbb`` for a colour of a colour mask."""
+    return f"class-#{value - COLOUR_CODE:06x}" if value >= COLOUR_CODE else f"class-{value}"
 
 
 def _mask_values(mask: Path) -> set[int]:
@@ -249,7 +261,7 @@ def _annotated_source(path: Path) -> LesionSource:
                 continue
             found.append(mask_values)
         codes = np.array([0, *sorted(set().union(*found) - {0})])  # mask value -> class index (its position)
-        lesion_classes = [f"class-{value}" for value in codes[1:]]
+        lesion_classes = [_class_name(int(value)) for value in codes[1:]]
     else:
         lesion_classes = [name for name, count in index.counts().items() if count > 0]
     if not lesion_classes:

@@ -466,3 +466,22 @@ def test_coco_string_image_ids_and_annotations_for_another_shape(tmp_path: Path)
     assert source.load("a")[2] == [((220, 220), 1)]
     with pytest.raises(BadInputError, match="annotations are for a 256x512 image but the image is 512x256"):
         source.load("b")
+
+
+def test_colour_masks_keep_one_class_per_colour(tmp_path: Path) -> None:
+    """Red and green are both grey 76: read as grey they merged into one class. A grey mask saved as RGB keeps
+    its grey values."""
+    _radiograph(tmp_path / "images" / "a.png")
+    _radiograph(tmp_path / "images" / "b.png")
+    colour = np.zeros((256, 512, 3), np.uint8)
+    colour[100:110, 100:110] = (255, 0, 0)
+    colour[100:110, 300:310] = (0, 130, 0)
+    grey_as_rgb = np.zeros((256, 512, 3), np.uint8)
+    grey_as_rgb[50:60, 50:60] = 2
+    (tmp_path / "masks").mkdir()
+    Image.fromarray(colour).save(tmp_path / "masks" / "a.png")
+    Image.fromarray(grey_as_rgb).save(tmp_path / "masks" / "b.png")
+    source = lesion_source(tmp_path)
+    assert source.classes == ["healthy", "class-2", "class-#008200", "class-#ff0000"]
+    labels = source.load("images__a")[1]
+    assert sorted(np.unique(labels).tolist()) == [0, 2, 3]
