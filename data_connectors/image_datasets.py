@@ -425,9 +425,8 @@ def annotation_centre(annotation: Annotation) -> tuple[float, float]:
         inside = box is None or (box[0] - 1 <= x <= box[2] + 1 and box[1] - 1 <= y <= box[3] + 1)
         if inside:  # a self-intersecting polygon's "centroid" can fall off the lesion: then its box's centre
             return x, y
-    if annotation.box_xyxy is not None:
-        x0, y0, x1, y1 = annotation.box_xyxy
-        return (x0 + x1) / 2, (y0 + y1) / 2
+    if box is not None:
+        return (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
     points = [p for polygon in annotation.polygons for p in polygon]
     if not points:
         raise ValueError("the annotation has neither a box nor a polygon")

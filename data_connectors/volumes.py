@@ -428,8 +428,7 @@ def _decode_pixels(item: _Slice, source: str) -> np.ndarray:
 
 def _stack_series(members: list[_Slice], source: str) -> tuple[np.ndarray, np.ndarray, list[Any], list[str]]:
     """Sorted pixel volume (X=column, Y=row, Z=slice), its RAS affine, the sorted headers and warnings."""
-    frames = [int(item.dataset.get("NumberOfFrames", 1) or 1) for item in members]
-    if max(frames) > 1:
+    if any(int(item.dataset.get("NumberOfFrames", 1) or 1) > 1 for item in members):
         which = "one multi-frame (enhanced) DICOM file" if len(members) == 1 else "multi-frame (enhanced) DICOM files"
         raise BadInputError(
             f"{_capital(source)} holds {which}, which is not supported; export classic single-frame images from "

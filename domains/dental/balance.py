@@ -272,7 +272,7 @@ def _annotated_source(path: Path) -> LesionSource:
         grey = _read_radiograph(record.image, labelled=True)
         if record.mask is not None:
             mask = _read_mask(record.mask)
-            if mask.shape != grey.shape:  # e.g. an EXIF-rotated image: never stretch lesions out of place
+            if mask.shape != grey.shape:  # sizes the index could not read: never stretch lesions out of place
                 raise BadInputError(
                     f"Its mask is {mask.shape[1]}x{mask.shape[0]} pixels but the image reads as "
                     f"{grey.shape[1]}x{grey.shape[0]}; a label mask must match its image pixel for pixel."
